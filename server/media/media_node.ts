@@ -23,7 +23,12 @@ export interface IceCandidate {
 export type TrackRequest = "audio" | "video" | "video-low";
 
 /** Connection states reported by the media plane. */
-export type ConnectionState = "new" | "connecting" | "connected" | "failed" | "closed";
+export type ConnectionState =
+  | "new"
+  | "connecting"
+  | "connected"
+  | "failed"
+  | "closed";
 
 /** A track received on an up connection, as signalling needs to know it. */
 export interface UpTrackInfo {

@@ -1,0 +1,68 @@
+/**
+ * Nereid's entry point: `deno run -A main.ts [flags]`.
+ *
+ * @module
+ */
+
+import { fileURLToPath } from "node:url";
+import {
+  defaultFlags,
+  listenAddress,
+  parseFlags,
+  usage,
+  UsageError,
+} from "./server/flags.ts";
+import { startServer } from "./server/server.ts";
+
+function udpRange(value: string): [number, number] | undefined {
+  if (value === "") return undefined;
+  const [low, high] = value.split("-").map(Number);
+  return [low ?? 0, high ?? low ?? 0];
+}
+
+async function main(args: string[]): Promise<number> {
+  const staticDir = fileURLToPath(new URL("./client/", import.meta.url));
+  let flags;
+  let address;
+  try {
+    flags = parseFlags(args, defaultFlags(staticDir));
+    if (flags.help) {
+      console.log(usage());
+      return 0;
+    }
+    address = listenAddress(flags.http);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`nereid: ${e.message}\n\n${usage()}`);
+    return 2;
+  }
+  if (flags.turn !== "auto" && flags.turn !== "") {
+    console.warn(
+      "nereid: -turn: there is no built-in TURN server; list TURN servers in data/ice-servers.json",
+    );
+  }
+  const range = udpRange(flags.udpRange);
+  const server = await startServer({
+    ...address,
+    dataDir: flags.data,
+    groupsDir: flags.groups,
+    recordingsDir: flags.recordings,
+    staticDir: flags.static,
+    insecure: flags.insecure,
+    relayOnly: flags.relayOnly,
+    ...(range ? { udpPortRange: range } : {}),
+  });
+  console.log(`Nereid listening on ${server.url}/`);
+  const stop = Promise.withResolvers<void>();
+  const onSignal = () => stop.resolve();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  await stop.promise;
+  console.log("Shutting down");
+  await server.shutdown("server is shutting down");
+  return 0;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

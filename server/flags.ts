@@ -1,0 +1,187 @@
+/**
+ * Command-line flags, spelled as Galène spells them: `-http :8443`,
+ * `--http=:8443` and `-insecure` all work.
+ *
+ * @module
+ */
+
+/** Nereid's settings from the command line. */
+export interface Flags {
+  http: string;
+  data: string;
+  groups: string;
+  recordings: string;
+  static: string;
+  insecure: boolean;
+  udpRange: string;
+  turn: string;
+  relayOnly: boolean;
+  mdns: boolean;
+  help: boolean;
+}
+
+interface FlagSpec {
+  key: keyof Flags;
+  kind: "string" | "boolean";
+  value: string;
+  help: string;
+}
+
+const SPECS: Record<string, FlagSpec> = {
+  http: {
+    key: "http",
+    kind: "string",
+    value: "ADDRESS",
+    help: "listen on ADDRESS, [host]:port (default :8443)",
+  },
+  data: {
+    key: "data",
+    kind: "string",
+    value: "DIR",
+    help:
+      "data directory: config.json, cert.pem, key.pem, ice-servers.json, var/ (default ./data)",
+  },
+  groups: {
+    key: "groups",
+    kind: "string",
+    value: "DIR",
+    help: "group definitions (default ./groups)",
+  },
+  recordings: {
+    key: "recordings",
+    kind: "string",
+    value: "DIR",
+    help: "recordings (default ./recordings)",
+  },
+  static: {
+    key: "static",
+    kind: "string",
+    value: "DIR",
+    help: "web client files (default: the client/ folder beside main.ts)",
+  },
+  insecure: {
+    key: "insecure",
+    kind: "boolean",
+    value: "",
+    help: "serve plain HTTP instead of HTTPS",
+  },
+  "udp-range": {
+    key: "udpRange",
+    kind: "string",
+    value: "LOW-HIGH",
+    help: "UDP port range for media (default: any port)",
+  },
+  turn: {
+    key: "turn",
+    kind: "string",
+    value: "ADDRESS",
+    help:
+      'built-in TURN server address; accepted for compatibility, Nereid has no built-in TURN server: use data/ice-servers.json (default "auto")',
+  },
+  "relay-only": {
+    key: "relayOnly",
+    kind: "boolean",
+    value: "",
+    help: "use TURN relays only for media",
+  },
+  mdns: {
+    key: "mdns",
+    kind: "boolean",
+    value: "",
+    help: "gather mDNS candidates",
+  },
+  help: { key: "help", kind: "boolean", value: "", help: "show this help" },
+  h: { key: "help", kind: "boolean", value: "", help: "" },
+};
+
+/** A command-line mistake; the caller prints it and exits with code 2. */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** The defaults, relative to the current directory. */
+export function defaultFlags(staticDir: string): Flags {
+  return {
+    http: ":8443",
+    data: "./data",
+    groups: "./groups",
+    recordings: "./recordings",
+    static: staticDir,
+    insecure: false,
+    udpRange: "",
+    turn: "auto",
+    relayOnly: false,
+    mdns: false,
+    help: false,
+  };
+}
+
+/**
+ * Parses the arguments.
+ * @throws {UsageError} on an unknown flag, a missing value or a bad boolean
+ */
+export function parseFlags(args: readonly string[], defaults: Flags): Flags {
+  const flags: Flags = { ...defaults };
+  const record = flags as unknown as Record<string, string | boolean>;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    const m = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
+    if (!m) throw new UsageError(`Unexpected argument "${arg}"`);
+    const name = m[1] ?? "";
+    const spec = Object.hasOwn(SPECS, name) ? SPECS[name] : undefined;
+    if (spec === undefined) throw new UsageError(`Unknown flag "-${name}"`);
+    const inline = m[2];
+    if (spec.kind === "boolean") {
+      if (inline === undefined || inline === "true" || inline === "1") {
+        record[spec.key] = true;
+      } else if (inline === "false" || inline === "0") {
+        record[spec.key] = false;
+      } else {
+        throw new UsageError(
+          `Flag "-${name}" takes true or false, not "${inline}"`,
+        );
+      }
+      continue;
+    }
+    const value = inline ?? args[++i];
+    if (value === undefined) {
+      throw new UsageError(`Flag "-${name}" needs a value`);
+    }
+    record[spec.key] = value;
+  }
+  if (flags.udpRange && !/^\d+(-\d+)?$/.test(flags.udpRange)) {
+    throw new UsageError(
+      `Flag "-udp-range" takes PORT or LOW-HIGH, not "${flags.udpRange}"`,
+    );
+  }
+  return flags;
+}
+
+/** Splits `-http` into a hostname and a port. */
+export function listenAddress(
+  http: string,
+): { hostname: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(http);
+  if (!m) throw new UsageError(`Flag "-http" takes [host]:port, not "${http}"`);
+  const host = (m[1] ?? "").replace(/^\[(.*)\]$/, "$1");
+  const port = Number(m[2]);
+  if (port > 65535) throw new UsageError(`Port ${port} is out of range`);
+  return { hostname: host === "" ? "0.0.0.0" : host, port };
+}
+
+/** The `--help` text. */
+export function usage(): string {
+  const lines = [
+    "Usage: deno run -A main.ts [flags]",
+    "",
+    "Nereid, a Galène-compatible videoconference server.",
+    "Flags may be written -flag value, -flag=value, --flag value or --flag=value.",
+    "",
+  ];
+  for (const [name, spec] of Object.entries(SPECS)) {
+    if (!spec.help) continue;
+    const head = `  -${name}${spec.value ? " " + spec.value : ""}`;
+    lines.push(head.padEnd(24) + spec.help);
+  }
+  return lines.join("\n");
+}

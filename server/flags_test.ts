@@ -1,0 +1,62 @@
+import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
+import {
+  defaultFlags,
+  listenAddress,
+  parseFlags,
+  usage,
+  UsageError,
+} from "./flags.ts";
+
+const d = defaultFlags("./client");
+
+Deno.test("parseFlags accepts Galène's -flag value and --flag=value forms", () => {
+  const f = parseFlags([
+    "-http",
+    ":9000",
+    "--data=/srv/data",
+    "-insecure",
+    "--relay-only=true",
+  ], d);
+  strictEqual(f.http, ":9000");
+  strictEqual(f.data, "/srv/data");
+  strictEqual(f.insecure, true);
+  strictEqual(f.relayOnly, true);
+  strictEqual(f.groups, "./groups");
+});
+
+Deno.test("parseFlags refuses unknown flags, missing values and bad booleans", () => {
+  throws(() => parseFlags(["-nope"], d), UsageError);
+  throws(() => parseFlags(["-http"], d), UsageError);
+  throws(() => parseFlags(["-insecure=maybe"], d), UsageError);
+  throws(() => parseFlags(["stray"], d), UsageError);
+  throws(() => parseFlags(["-udp-range", "a-b"], d), UsageError);
+});
+
+Deno.test("listenAddress splits host and port, with any host by default", () => {
+  deepStrictEqual(listenAddress(":8443"), { hostname: "0.0.0.0", port: 8443 });
+  deepStrictEqual(listenAddress("127.0.0.1:0"), {
+    hostname: "127.0.0.1",
+    port: 0,
+  });
+  deepStrictEqual(listenAddress("[::1]:80"), { hostname: "::1", port: 80 });
+  throws(() => listenAddress("8443"), UsageError);
+});
+
+Deno.test("usage lists every flag", () => {
+  for (
+    const f of [
+      "-http",
+      "-data",
+      "-groups",
+      "-recordings",
+      "-static",
+      "-insecure",
+      "-udp-range",
+      "-turn",
+      "-relay-only",
+      "-mdns",
+    ]
+  ) {
+    strictEqual(usage().includes(f), true, f);
+  }
+});

@@ -1,0 +1,167 @@
+/**
+ * Starting and stopping a whole Nereid server: configuration stores, groups,
+ * the media node, the HTTP application and its listener.
+ *
+ * @module
+ */
+
+import { join } from "node:path";
+import { ConfigStore, DescriptionStore } from "./config/description_store.ts";
+import type { ServerConfig } from "./config/server_config.ts";
+import { GroupRegistry } from "./group/group_registry.ts";
+import { createApp } from "./http/app.ts";
+import { loadOrCreateCertificate } from "./http/tls.ts";
+import {
+  type IceServer,
+  loadIceServers,
+  resolveIceServer,
+} from "./ice/ice_servers.ts";
+import { LocalMediaNode } from "./media/local/local_media_node.ts";
+import type { MediaNode } from "./media/media_node.ts";
+import type { ClientSession } from "./signalling/client_session.ts";
+import { CloseCode } from "./signalling/client_session.ts";
+import {
+  DEFAULT_TIMINGS,
+  NO_TOKENS,
+  type SessionDeps,
+  type SessionTimings,
+  type TokenVerifier,
+} from "./signalling/session_deps.ts";
+
+/** Options of {@link startServer}. */
+export interface ServerOptions {
+  hostname: string;
+  port: number;
+  dataDir: string;
+  groupsDir: string;
+  recordingsDir: string;
+  staticDir: string;
+  insecure: boolean;
+  relayOnly?: boolean;
+  udpPortRange?: [number, number];
+  /** Use only the loopback interface for media (tests). */
+  loopbackOnly?: boolean;
+  timings?: Partial<SessionTimings>;
+  /** How often group files are re-checked (ms); default 5 s. */
+  refreshInterval?: number;
+  tokens?: TokenVerifier;
+  media?: MediaNode;
+  log?: (message: string) => void;
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly port: number;
+  /** `http(s)://host:port` */
+  readonly url: string;
+  readonly media: MediaNode;
+  readonly sessions: ReadonlySet<ClientSession>;
+  readonly groups: GroupRegistry;
+  /** Tells every client, stops listening and releases everything. */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/** Starts a server; resolves once it listens. */
+export async function startServer(
+  options: ServerOptions,
+): Promise<RunningServer> {
+  const log = options.log ?? ((m: string) => console.log(m));
+  const configStore = new ConfigStore({ dataDir: options.dataDir, log });
+  const config = (): Promise<ServerConfig> => configStore.get();
+  const store = new DescriptionStore({ groupsDir: options.groupsDir, log });
+  let writable = (await config()).writableGroups;
+  const groups = new GroupRegistry({
+    store,
+    log,
+    canChangePassword: () => writable,
+  });
+
+  const iceFile = join(options.dataDir, "ice-servers.json");
+  let iceEntries = await loadIceServers(iceFile, log);
+  const iceServers = (): IceServer[] =>
+    iceEntries.map((e) => resolveIceServer(e, Date.now()));
+  const relayOnly = options.relayOnly ?? false;
+  const media = options.media ?? new LocalMediaNode({
+    ice: {
+      iceServers: iceServers(),
+      ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+    },
+    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
+    ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
+    log,
+  });
+
+  const sessions = new Set<ClientSession>();
+  const sessionDeps: SessionDeps = {
+    groups,
+    config,
+    tokens: options.tokens ?? NO_TOKENS,
+    media,
+    rtcConfiguration: () => ({
+      iceServers: iceServers(),
+      ...(relayOnly ? { iceTransportPolicy: "relay" } : {}),
+    }),
+    log,
+    now: () => Date.now(),
+    timings: { ...DEFAULT_TIMINGS, ...options.timings },
+  };
+  const app = createApp({
+    groups,
+    config,
+    staticRoot: options.staticDir,
+    secure: !options.insecure,
+    sessionDeps,
+    sessions,
+    now: () => Date.now(),
+  });
+
+  const tls = options.insecure
+    ? undefined
+    : await loadOrCreateCertificate(options.dataDir, { log });
+  const listening = Promise.withResolvers<Deno.NetAddr>();
+  const server = Deno.serve({
+    hostname: options.hostname,
+    port: options.port,
+    ...(tls ? { cert: tls.cert, key: tls.key } : {}),
+    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    onError: (e) => {
+      log(`http: ${e}`);
+      return new Response("Internal server error", { status: 500 });
+    },
+  }, app.fetch);
+  const addr = await listening.promise;
+
+  const refresh = setInterval(async () => {
+    try {
+      writable = (await config()).writableGroups;
+      iceEntries = await loadIceServers(iceFile, log);
+      await groups.refresh(Date.now());
+    } catch (e) {
+      log(`refresh: ${e}`);
+    }
+  }, options.refreshInterval ?? 5000);
+
+  const host = addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname;
+  const url = `${tls ? "https" : "http"}://${host}:${addr.port}`;
+  let stopped: Promise<void> | null = null;
+  return {
+    port: addr.port,
+    url,
+    media,
+    sessions,
+    groups,
+    shutdown(reason = "server is shutting down") {
+      stopped ??= (async () => {
+        clearInterval(refresh);
+        for (const g of groups.all()) g.setLockQuietly(reason);
+        for (const s of [...sessions]) {
+          s.kick({}, reason);
+        }
+        for (const s of [...sessions]) s.close(CloseCode.goingAway, reason);
+        await server.shutdown();
+        await media.close();
+      })();
+      return stopped;
+    },
+  };
+}

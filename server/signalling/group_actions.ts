@@ -1,0 +1,128 @@
+/**
+ * `groupaction`: one small handler per kind, each with the permission it
+ * needs.
+ *
+ * @module
+ */
+
+import type { Permission } from "../config/permissions.ts";
+import type { ClearSelector } from "../group/chat_history.ts";
+import type { ClientMessage } from "../protocol/message.ts";
+import { formatTime } from "./chat.ts";
+import type { ClientSession } from "./client_session.ts";
+import { UserError } from "./errors.ts";
+
+type GroupAction = Extract<ClientMessage, { type: "groupaction" }>;
+
+interface ActionHandler {
+  /** Every one of these is needed. */
+  needs: readonly Permission[];
+  run(session: ClientSession, value: unknown): void;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function clearSelector(value: unknown): ClearSelector {
+  if (value === null || value === undefined) return { all: true };
+  if (isObject(value) && typeof value["userId"] === "string") {
+    const id = value["id"];
+    return typeof id === "string"
+      ? { userId: value["userId"], id }
+      : { userId: value["userId"] };
+  }
+  throw new UserError("clearchat: the value must name a userId");
+}
+
+const actions: Record<string, ActionHandler> = {
+  clearchat: {
+    needs: ["op"],
+    run(session, value) {
+      const group = session.requireGroup();
+      group.history.clear(clearSelector(value));
+      group.broadcast({
+        type: "usermessage",
+        kind: "clearchat",
+        source: session.id,
+        username: session.username,
+        privileged: true,
+        ...(value === null ? {} : { value }),
+      });
+    },
+  },
+  lock: {
+    needs: ["op"],
+    run(session, value) {
+      const message = typeof value === "string" && value !== ""
+        ? value
+        : "this group is locked";
+      session.requireGroup().setLock(message);
+    },
+  },
+  unlock: {
+    needs: ["op"],
+    run(session) {
+      session.requireGroup().setLock(null);
+    },
+  },
+  record: {
+    needs: ["record"],
+    run() {
+      throw new UserError("recording is not available on this server yet");
+    },
+  },
+  unrecord: {
+    needs: ["record"],
+    run() {
+      throw new UserError("recording is not available on this server yet");
+    },
+  },
+  subgroups: {
+    needs: ["op"],
+    run(session) {
+      const group = session.requireGroup();
+      const lines = session.deps.groups.subgroups(group.name).map((g) =>
+        `${g.name} (${g.clientCount} clients)`
+      );
+      session.send({
+        type: "chat",
+        dest: session.id,
+        username: "Server",
+        time: formatTime(session.deps.now()),
+        privileged: true,
+        value: lines.length > 0 ? lines.join("\n") : "No subgroups",
+      });
+    },
+  },
+  setdata: {
+    needs: ["op"],
+    run(session, value) {
+      if (!isObject(value)) {
+        throw new UserError("setdata: the value must be an object");
+      }
+      session.requireGroup().mergeData(value);
+    },
+  },
+  maketoken: { needs: ["token"], run: tokensUnavailable },
+  edittoken: { needs: ["op", "token"], run: tokensUnavailable },
+  listtokens: { needs: ["op", "token"], run: tokensUnavailable },
+};
+
+function tokensUnavailable(): void {
+  throw new UserError("invitations are not available on this server yet");
+}
+
+/** Handles `groupaction`. */
+export function handleGroupAction(
+  session: ClientSession,
+  m: GroupAction,
+): void {
+  session.requireGroup();
+  const action = Object.hasOwn(actions, m.kind) ? actions[m.kind] : undefined;
+  if (action === undefined) throw new UserError("unknown group action");
+  if (!action.needs.every((p) => session.can(p))) {
+    throw new UserError("not authorised");
+  }
+  action.run(session, m.value);
+}

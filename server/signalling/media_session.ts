@@ -1,0 +1,288 @@
+/**
+ * A client's media signalling: the streams it publishes (up), the streams
+ * it receives (down), and the `request` that decides what it receives. The
+ * media itself is the media node's business; this only speaks the protocol.
+ *
+ * @module
+ */
+
+import type { PublishedStream } from "../group/member.ts";
+import type {
+  DownConnection,
+  IceCandidate,
+  TrackRequest,
+  UpConnection,
+} from "../media/media_node.ts";
+import type { ClientMessage } from "../protocol/message.ts";
+import type { ClientSession } from "./client_session.ts";
+import { ProtocolError, UserError } from "./errors.ts";
+
+type Msg<T extends ClientMessage["type"]> = Extract<ClientMessage, { type: T }>;
+
+const TRACK_REQUESTS: readonly string[] = ["audio", "video", "video-low"];
+
+/** Keeps the known request values; Galène ignores the others. */
+function trackRequests(list: readonly string[]): TrackRequest[] {
+  return list.filter((v): v is TrackRequest => TRACK_REQUESTS.includes(v));
+}
+
+/** A stream this client receives. */
+class DownStream {
+  readonly stream: PublishedStream;
+  readonly conn: DownConnection;
+  /** An offer is out and its answer has not come back. */
+  awaitingAnswer = false;
+  /** Another negotiation was asked for while one was out. */
+  pending: { iceRestart: boolean } | null = null;
+
+  constructor(stream: PublishedStream, conn: DownConnection) {
+    this.stream = stream;
+    this.conn = conn;
+  }
+}
+
+/** A client's streams. */
+export class MediaSession {
+  readonly #session: ClientSession;
+  #request: Record<string, TrackRequest[]> = {};
+  #overrides = new Map<string, TrackRequest[]>();
+  #ups = new Map<string, PublishedStream>();
+  #downs = new Map<string, DownStream>();
+
+  constructor(session: ClientSession) {
+    this.#session = session;
+  }
+
+  /** Number of up and down streams (for tests and statistics). */
+  get counts(): { up: number; down: number } {
+    return { up: this.#ups.size, down: this.#downs.size };
+  }
+
+  /** The client just joined: nothing to do until it sends `request`. */
+  joined(): void {}
+
+  handleRequest(m: Msg<"request">): void {
+    const group = this.#session.requireGroup();
+    const request: Record<string, TrackRequest[]> = {};
+    for (const [label, list] of Object.entries(m.request)) {
+      request[label] = trackRequests(list);
+    }
+    this.#request = request;
+    for (const stream of group.streams()) {
+      if (stream.owner !== this.#session) this.streamPublished(stream);
+    }
+  }
+
+  handleRequestStream(m: Msg<"requestStream">): void {
+    const down = this.#downs.get(m.id);
+    if (down === undefined) throw new UserError(`unknown stream ${m.id}`);
+    if (m.request === null) this.#overrides.delete(m.id);
+    else this.#overrides.set(m.id, trackRequests(m.request));
+    this.streamPublished(down.stream);
+  }
+
+  #wanted(stream: PublishedStream): TrackRequest[] {
+    return this.#overrides.get(stream.id) ?? this.#request[stream.label] ??
+      this.#request[""] ?? [];
+  }
+
+  /** Another member's stream appeared or changed: subscribe as requested. */
+  streamPublished(stream: PublishedStream): void {
+    if (this.#session.closed || this.#session.group === null) return;
+    if (stream.up.tracks().length === 0) return;
+    const wanted = this.#wanted(stream);
+    const down = this.#downs.get(stream.id);
+    if (wanted.length === 0) {
+      if (down) this.#closeDown(down, { tell: true });
+      return;
+    }
+    if (down) {
+      if (down.conn.setRequest(wanted)) this.#negotiate(down, false);
+      return;
+    }
+    const conn = this.#session.deps.media.openDown({
+      id: stream.id,
+      subscriber: this.#session.id,
+      upId: stream.up.id,
+      request: wanted,
+      onIceCandidate: (candidate) => this.#sendIce(stream.id, candidate),
+      onStateChange: (state) => {
+        if (state === "failed") {
+          this.#session.deps.log(
+            `client ${this.#session.id}: down stream ${stream.id} failed`,
+          );
+        }
+      },
+    });
+    const created = new DownStream(stream, conn);
+    this.#downs.set(stream.id, created);
+    this.#negotiate(created, false);
+  }
+
+  /** Another member's stream is gone. */
+  streamClosed(stream: PublishedStream): void {
+    const down = this.#downs.get(stream.id);
+    if (down && down.stream === stream) this.#closeDown(down, { tell: true });
+  }
+
+  #negotiate(down: DownStream, iceRestart: boolean): void {
+    if (down.awaitingAnswer) {
+      down.pending = {
+        iceRestart: iceRestart || (down.pending?.iceRestart ?? false),
+      };
+      return;
+    }
+    down.awaitingAnswer = true;
+    down.conn.negotiate({ iceRestart }).then((sdp) => {
+      if (this.#downs.get(down.stream.id) !== down) return;
+      if (sdp === null) {
+        this.#closeDown(down, { tell: true });
+        return;
+      }
+      const s = down.stream;
+      this.#session.send({
+        type: "offer",
+        id: s.id,
+        label: s.label,
+        ...(s.replace ? { replace: s.replace } : {}),
+        source: s.owner.id,
+        username: s.owner.username,
+        sdp,
+      });
+    }).catch((e) => {
+      this.#session.deps.log(`stream ${down.stream.id}: offer failed: ${e}`);
+      this.#closeDown(down, { tell: true });
+    });
+  }
+
+  #closeDown(down: DownStream, options: { tell: boolean }): void {
+    if (this.#downs.get(down.stream.id) !== down) return;
+    this.#downs.delete(down.stream.id);
+    this.#overrides.delete(down.stream.id);
+    down.conn.close();
+    if (options.tell) this.#session.send({ type: "close", id: down.stream.id });
+  }
+
+  #sendIce(id: string, candidate: IceCandidate): void {
+    this.#session.send({
+      type: "ice",
+      id,
+      candidate: {
+        candidate: candidate.candidate,
+        ...(candidate.sdpMid != null ? { sdpMid: candidate.sdpMid } : {}),
+        ...(candidate.sdpMLineIndex != null
+          ? { sdpMLineIndex: candidate.sdpMLineIndex }
+          : {}),
+      },
+    });
+  }
+
+  async handleOffer(m: Msg<"offer">): Promise<void> {
+    const group = this.#session.requireGroup();
+    if (!this.#session.can("present")) {
+      if (m.replace) this.#closeUp(m.replace);
+      this.#session.send({ type: "abort", id: m.id });
+      throw new UserError("not authorised");
+    }
+    const existing = this.#ups.get(m.id);
+    if (existing) {
+      const sdp = await existing.up.offer(m.sdp);
+      this.#session.send({ type: "answer", id: m.id, sdp });
+      return;
+    }
+    if (m.replace) this.#closeUp(m.replace, { silently: true });
+    let stream: PublishedStream | null = null;
+    const up: UpConnection = this.#session.deps.media.openUp({
+      id: m.id,
+      codecs: group.description.codecs,
+      onIceCandidate: (candidate) => this.#sendIce(m.id, candidate),
+      onTracks: () => {
+        if (stream && this.#ups.get(m.id) === stream) group.publish(stream);
+      },
+      onStateChange: (state) => {
+        if (state === "failed" && this.#ups.has(m.id)) {
+          this.#session.send({ type: "renegotiate", id: m.id });
+        }
+      },
+    });
+    stream = {
+      id: m.id,
+      label: m.label,
+      owner: this.#session,
+      up,
+      ...(m.replace ? { replace: m.replace } : {}),
+    };
+    this.#ups.set(m.id, stream);
+    let sdp: string;
+    try {
+      sdp = await up.offer(m.sdp);
+    } catch (e) {
+      this.#closeUp(m.id, { silently: true });
+      this.#session.send({ type: "abort", id: m.id });
+      throw new UserError(`cannot use the offer for stream ${m.id}: ${e}`);
+    }
+    this.#session.send({ type: "answer", id: m.id, sdp });
+  }
+
+  async handleAnswer(m: Msg<"answer">): Promise<void> {
+    const down = this.#downs.get(m.id);
+    if (down === undefined) throw new UserError(`unknown stream ${m.id}`);
+    try {
+      await down.conn.answer(m.sdp);
+    } catch (e) {
+      this.#closeDown(down, { tell: true });
+      throw new UserError(`cannot use the answer for stream ${m.id}: ${e}`);
+    }
+    down.awaitingAnswer = false;
+    const pending = down.pending;
+    down.pending = null;
+    if (pending) this.#negotiate(down, pending.iceRestart);
+  }
+
+  async handleIce(m: Msg<"ice">): Promise<void> {
+    if (m.candidate === null) throw new ProtocolError("null candidate");
+    const conn = this.#ups.get(m.id)?.up ?? this.#downs.get(m.id)?.conn;
+    if (conn === undefined) return; // a late candidate for a closed stream
+    await conn.addIceCandidate(m.candidate);
+  }
+
+  handleRenegotiate(m: Msg<"renegotiate">): void {
+    const down = this.#downs.get(m.id);
+    if (down) this.#negotiate(down, true);
+  }
+
+  handleClose(m: Msg<"close">): void {
+    this.#closeUp(m.id);
+  }
+
+  handleAbort(m: Msg<"abort">): void {
+    const down = this.#downs.get(m.id);
+    if (down) this.#closeDown(down, { tell: true });
+  }
+
+  #closeUp(id: string, _options: { silently?: boolean } = {}): void {
+    const stream = this.#ups.get(id);
+    if (stream === undefined) return;
+    this.#ups.delete(id);
+    this.#session.group?.unpublish(stream);
+    stream.up.close();
+  }
+
+  /** Asks the client to stop publishing (e.g. `present` was taken away). */
+  abortAllUp(reason: string): void {
+    for (const id of this.#ups.keys()) {
+      this.#session.send({ type: "abort", id });
+    }
+    if (this.#ups.size > 0) this.#session.notify("error", reason);
+  }
+
+  /** Closes every stream (leaving the group, or disconnecting). */
+  closeAll(): void {
+    for (const id of [...this.#ups.keys()]) this.#closeUp(id);
+    for (const down of [...this.#downs.values()]) {
+      this.#closeDown(down, { tell: false });
+    }
+    this.#request = {};
+    this.#overrides.clear();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * What a client session needs from the rest of the server, passed in so
+ * that sessions can be tested against real groups with any clock.
+ *
+ * @module
+ */
+
+import type { Permission } from "../config/permissions.ts";
+import type { ServerConfig } from "../config/server_config.ts";
+import type { GroupRegistry } from "../group/group_registry.ts";
+import type { MediaNode } from "../media/media_node.ts";
+
+/** A verified token's grant, or the reason it was refused. */
+export type TokenResult =
+  | { ok: true; username?: string; permissions: Permission[] }
+  | { ok: false; message: string };
+
+/** Checks tokens (stateful or JWT) for a group. */
+export interface TokenVerifier {
+  verify(
+    token: string,
+    options: { group: string; now: number },
+  ): Promise<TokenResult>;
+}
+
+/** Timings of the session, in milliseconds (tests shorten them). */
+export interface SessionTimings {
+  /** Time allowed for the first message, the handshake (Galène: 15 s). */
+  handshakeTimeout: number;
+  /** How often to check the connection's liveness (Galène: 10 s). */
+  keepaliveInterval: number;
+  /** Silence after which the server sends a ping (Galène: 20 s). */
+  pingAfter: number;
+  /** Silence after which the client is considered dead (Galène: 45 s). */
+  dropAfter: number;
+  /** Delay before answering a failed login (Galène: 200 ms). */
+  failureDelay: number;
+}
+
+/** The defaults, as Galène has them. */
+export const DEFAULT_TIMINGS: SessionTimings = {
+  handshakeTimeout: 15_000,
+  keepaliveInterval: 10_000,
+  pingAfter: 20_000,
+  dropAfter: 45_000,
+  failureDelay: 200,
+};
+
+/** The dependencies of a client session. */
+export interface SessionDeps {
+  groups: GroupRegistry;
+  config: () => Promise<ServerConfig>;
+  tokens: TokenVerifier;
+  media: MediaNode;
+  /** The `rtcConfiguration` handed to clients in `joined`. */
+  rtcConfiguration: () => Record<string, unknown>;
+  log: (message: string) => void;
+  now: () => number;
+  timings: SessionTimings;
+}
+
+/** A verifier for servers without tokens: every token is refused. */
+export const NO_TOKENS: TokenVerifier = {
+  verify: () => Promise.resolve({ ok: false, message: "not authorised" }),
+};
