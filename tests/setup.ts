@@ -77,7 +77,12 @@ async function main(): Promise<number> {
   }
   const build = new URL("../media-wasm/build.ts", import.meta.url);
   if (await exists(build.pathname)) {
-    const ok = await run(Deno.execPath(), ["run", "-A", build.pathname, "--check"]);
+    const ok = await run(Deno.execPath(), [
+      "run",
+      "-A",
+      build.pathname,
+      "--check",
+    ]);
     if (!ok) {
       console.error(
         "setup: media-wasm/media_wasm.wasm differs from what its sources build: run `deno task wasm:build` and commit the result",

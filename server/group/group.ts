@@ -231,7 +231,8 @@ export class Group {
   /** Sends `joined` `change` to every member (status, data, permissions). */
   announceChange(): void {
     for (const m of this.#members.values()) {
-      m.send(this.joinedMessage("change", m, {}));
+      if (m.groupChanged) m.groupChanged();
+      else m.send(this.joinedMessage("change", m, {}));
     }
   }
 

@@ -42,6 +42,12 @@ export interface Member {
   send(message: ServerMessage): void;
   /** Removes the member from the group and ends its connection. */
   kick(by: Actor, reason: string): void;
+  /**
+   * The group's status or data changed: tell the member with `joined`
+   * `change` (which carries `rtcConfiguration`, reference §1.3). Members
+   * without it are sent the group's plain `joined` `change`.
+   */
+  groupChanged?(): void;
   /** The group changed the member's permissions. */
   permissionsChanged(previous: readonly Permission[]): void;
   /** Another member's stream appeared or its tracks changed. */

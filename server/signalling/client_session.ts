@@ -267,7 +267,15 @@ export class ClientSession implements Member {
     if (previous.includes("present") && !this.can("present")) {
       this.media.abortAllUp("permission denied");
     }
-    this.send(group.joinedMessage("change", this, {}));
+    this.groupChanged();
+  }
+
+  groupChanged(): void {
+    const group = this.#group;
+    if (group === null) return;
+    this.send(group.joinedMessage("change", this, {
+      rtcConfiguration: this.deps.rtcConfiguration(),
+    }));
   }
 
   streamPublished(stream: PublishedStream): void {

@@ -69,7 +69,9 @@ export class MediaSession {
     }
     this.#request = request;
     for (const stream of group.streams()) {
-      if (stream.owner !== this.#session) this.streamPublished(stream);
+      if (stream.owner !== this.#session) {
+        this.#subscribe(stream, { tracksChanged: false });
+      }
     }
   }
 
@@ -78,7 +80,7 @@ export class MediaSession {
     if (down === undefined) throw new UserError(`unknown stream ${m.id}`);
     if (m.request === null) this.#overrides.delete(m.id);
     else this.#overrides.set(m.id, trackRequests(m.request));
-    this.streamPublished(down.stream);
+    this.#subscribe(down.stream, { tracksChanged: false });
   }
 
   #wanted(stream: PublishedStream): TrackRequest[] {
@@ -86,8 +88,16 @@ export class MediaSession {
       this.#request[""] ?? [];
   }
 
-  /** Another member's stream appeared or changed: subscribe as requested. */
+  /** Another member's stream appeared or its tracks changed. */
   streamPublished(stream: PublishedStream): void {
+    this.#subscribe(stream, { tracksChanged: true });
+  }
+
+  /**
+   * Subscribes to a stream as the request says: opens, renegotiates (when
+   * the tracks or the wanted kinds changed) or closes the down connection.
+   */
+  #subscribe(stream: PublishedStream, options: { tracksChanged: boolean }): void {
     if (this.#session.closed || this.#session.group === null) return;
     if (stream.up.tracks().length === 0) return;
     const wanted = this.#wanted(stream);
@@ -97,7 +107,8 @@ export class MediaSession {
       return;
     }
     if (down) {
-      if (down.conn.setRequest(wanted)) this.#negotiate(down, false);
+      const kindsChanged = down.conn.setRequest(wanted);
+      if (kindsChanged || options.tracksChanged) this.#negotiate(down, false);
       return;
     }
     const conn = this.#session.deps.media.openDown({

@@ -1,0 +1,349 @@
+//! Packet cache of one incoming track: each packet is stored once in a ring
+//! of fixed slots indexed by extended sequence number, so down tracks and
+//! NACK handling pass slot numbers around instead of copying.
+
+use crate::keyframe::{inspect, Codec, Keyframe, PayloadFacts};
+use crate::rate::RateMeter;
+use crate::receive_stats::ReceiveStats;
+use crate::rtp;
+use crate::seq::{diff, Extender};
+
+/// Bytes per slot: an Ethernet MTU payload plus slack for SRTP's auth tag
+/// having been removed already.
+pub const SLOT_BYTES: usize = 1504;
+
+/// A sequence number further than this from the highest one is a jump
+/// (RFC 3550 A.1 MAX_DROPOUT); it is confirmed by the packet after it.
+pub const MAX_DROPOUT: i64 = 3000;
+
+/// Why a packet was not stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CacheError {
+    Malformed,
+    TooLarge,
+    Duplicate,
+    /// Older than the oldest packet the ring can hold.
+    TooOld,
+    /// A sequence jump waiting for the next packet to confirm it.
+    Jump,
+}
+
+/// What the cache knows about a stored packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlotMeta {
+    pub ext_seq: i64,
+    pub len: u16,
+    pub seq: u16,
+    pub timestamp: u32,
+    pub arrival_ms: u32,
+    pub marker: bool,
+    pub payload_offset: u16,
+    pub facts: PayloadFacts,
+}
+
+/// The ring and the statistics of one incoming track.
+pub struct PacketCache {
+    codec: Codec,
+    meta: Vec<Option<SlotMeta>>,
+    data: Vec<u8>,
+    ext: Extender<u16>,
+    /// Sequence number that would confirm a jump.
+    probation: Option<u16>,
+    last_keyframe: Option<i64>,
+    ssrc: u32,
+    stats: ReceiveStats,
+    rate: RateMeter,
+}
+
+impl PacketCache {
+    /// A cache of `capacity` slots (at least 1) for a track of `codec`.
+    pub fn new(codec: Codec, clock_rate: u32, capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        PacketCache {
+            codec,
+            meta: vec![None; capacity],
+            data: vec![0; capacity * SLOT_BYTES],
+            ext: Extender::default(),
+            probation: None,
+            last_keyframe: None,
+            ssrc: 0,
+            stats: ReceiveStats::new(clock_rate),
+            rate: RateMeter::default(),
+        }
+    }
+
+    /// Number of slots.
+    pub fn capacity(&self) -> usize {
+        self.meta.len()
+    }
+
+    fn slot_for(&self, ext: i64) -> usize {
+        ext.rem_euclid(self.meta.len() as i64) as usize
+    }
+
+    /// Stores `packet`, stripping its header extension; returns the slot.
+    pub fn store(&mut self, packet: &[u8], now_ms: u32) -> Result<usize, CacheError> {
+        let header = rtp::parse(packet).map_err(|_| CacheError::Malformed)?;
+        if packet.len() > SLOT_BYTES {
+            return Err(CacheError::TooLarge);
+        }
+        let ext = self.extend(header.seq)?;
+        let slot = self.slot_for(ext);
+        if let Some(m) = &self.meta[slot] {
+            if m.ext_seq == ext {
+                return Err(CacheError::Duplicate);
+            }
+        }
+        if let Some(h) = self.ext.highest() {
+            if ext <= h - self.meta.len() as i64 {
+                return Err(CacheError::TooOld);
+            }
+        }
+        self.ext.extend(header.seq);
+        self.ssrc = header.ssrc;
+        self.stats.record(ext, header.timestamp, now_ms);
+        self.rate.add(packet.len(), now_ms);
+
+        let buf = &mut self.data[slot * SLOT_BYTES..slot * SLOT_BYTES + packet.len()];
+        buf.copy_from_slice(packet);
+        let len = rtp::strip_extension(buf, &header);
+        let payload_offset = header.payload_offset - header.extension.map_or(0, |(_, l)| l);
+        let payload = &buf[payload_offset..payload_offset + header.payload_len];
+        let facts = inspect(self.codec, payload);
+        if facts.keyframe == Keyframe::Yes && self.last_keyframe.map_or(true, |k| ext > k) {
+            self.last_keyframe = Some(ext);
+        }
+        self.meta[slot] = Some(SlotMeta {
+            ext_seq: ext,
+            len: len as u16,
+            seq: header.seq,
+            timestamp: header.timestamp,
+            arrival_ms: now_ms,
+            marker: header.marker,
+            payload_offset: payload_offset as u16,
+            facts,
+        });
+        Ok(slot)
+    }
+
+    /// Extends `seq`, handling jumps as RFC 3550 A.1 does: a jump is only
+    /// believed when the next packet follows it, and then the stream
+    /// continues from the highest extended number without a gap.
+    fn extend(&mut self, seq: u16) -> Result<i64, CacheError> {
+        let h = match self.ext.highest() {
+            None => return Ok(self.ext.peek(seq)),
+            Some(h) => h,
+        };
+        let ext = self.ext.peek(seq);
+        if (ext - h).abs() <= MAX_DROPOUT {
+            self.probation = None;
+            return Ok(ext);
+        }
+        if self.probation == Some(seq) {
+            self.probation = None;
+            // The packet before this one started the jump and was not
+            // stored; this one continues the stream without a gap.
+            self.ext = Extender::anchored(h, seq.wrapping_sub(1));
+            self.stats.resync();
+            return Ok(h + 1);
+        }
+        self.probation = Some(seq.wrapping_add(1));
+        Err(CacheError::Jump)
+    }
+
+    /// The packet in `slot`, if the slot holds one.
+    pub fn get(&self, slot: usize) -> Option<(&[u8], &SlotMeta)> {
+        let m = self.meta.get(slot)?.as_ref()?;
+        let start = slot * SLOT_BYTES;
+        Some((&self.data[start..start + usize::from(m.len)], m))
+    }
+
+    /// The slot holding extended sequence number `ext`, if still cached.
+    pub fn slot_of(&self, ext: i64) -> Option<usize> {
+        let slot = self.slot_for(ext);
+        match &self.meta[slot] {
+            Some(m) if m.ext_seq == ext => Some(slot),
+            _ => None,
+        }
+    }
+
+    /// The slot holding the 16-bit sequence number `seq` nearest the highest.
+    pub fn slot_of_seq(&self, seq: u16) -> Option<usize> {
+        let h = self.ext.highest()?;
+        let last = self.meta[self.slot_for(h)].as_ref()?.seq;
+        self.slot_of(h + diff(seq, last))
+    }
+
+    /// The slot of the newest keyframe start, if it is still cached.
+    pub fn last_keyframe(&self) -> Option<usize> {
+        self.slot_of(self.last_keyframe?)
+    }
+
+    /// The highest extended sequence number stored.
+    pub fn highest(&self) -> Option<i64> {
+        self.ext.highest()
+    }
+
+    /// SSRC of the latest packet.
+    pub fn ssrc(&self) -> u32 {
+        self.ssrc
+    }
+
+    /// Loss and jitter statistics.
+    pub fn stats(&mut self) -> &mut ReceiveStats {
+        &mut self.stats
+    }
+
+    /// Incoming bit rate, headers included.
+    pub fn bitrate(&mut self, now_ms: u32) -> u32 {
+        self.rate.rate(now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rtp::tests::packet;
+
+    fn vp8(seq: u16, keyframe: bool) -> Vec<u8> {
+        let p = if keyframe { 0 } else { 1 };
+        packet(96, seq, u32::from(seq) * 3000, 7, &[0x10, p, 0, 0])
+    }
+
+    #[test]
+    fn a_stored_packet_is_returned_with_its_facts() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        let slot = c.store(&vp8(10, true), 5).unwrap();
+        let (bytes, m) = c.get(slot).unwrap();
+        assert_eq!(bytes, &vp8(10, true)[..]);
+        assert_eq!(
+            (m.seq, m.ext_seq, m.timestamp, m.arrival_ms),
+            (10, 10, 30000, 5)
+        );
+        assert_eq!(m.facts.keyframe, Keyframe::Yes);
+        assert_eq!(c.last_keyframe(), Some(slot));
+        assert_eq!(c.ssrc(), 7);
+    }
+
+    #[test]
+    fn header_extensions_are_stripped_before_storing() {
+        let mut p = vec![
+            0x90, 96, 0, 1, 0, 0, 0, 1, 0, 0, 0, 7, 0xbe, 0xde, 0, 1, 0x10, 0xff, 0, 0,
+        ];
+        p.extend_from_slice(&[0x10, 0x00]);
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        let slot = c.store(&p, 0).unwrap();
+        let (bytes, m) = c.get(slot).unwrap();
+        assert_eq!(bytes.len(), 14);
+        assert_eq!(bytes[0], 0x80);
+        assert_eq!(m.payload_offset, 12);
+        assert_eq!(m.facts.keyframe, Keyframe::Yes);
+    }
+
+    #[test]
+    fn duplicates_are_refused() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        c.store(&vp8(1, false), 0).unwrap();
+        assert_eq!(c.store(&vp8(1, false), 0), Err(CacheError::Duplicate));
+    }
+
+    #[test]
+    fn packets_older_than_the_ring_are_refused() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 4);
+        c.store(&vp8(10, false), 0).unwrap();
+        assert_eq!(c.store(&vp8(6, false), 0), Err(CacheError::TooOld));
+        assert!(c.store(&vp8(7, false), 0).is_ok());
+    }
+
+    #[test]
+    fn reordered_packets_fill_their_own_slots() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        c.store(&vp8(1, false), 0).unwrap();
+        c.store(&vp8(3, false), 0).unwrap();
+        let s2 = c.store(&vp8(2, false), 0).unwrap();
+        assert_eq!(c.slot_of(2), Some(s2));
+        assert_eq!(c.highest(), Some(3));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap_at_65535() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        for seq in [65533u16, 65534, 65535, 0, 1] {
+            c.store(&vp8(seq, false), 0).unwrap();
+        }
+        assert_eq!(c.highest(), Some(65537));
+        let s = c.slot_of_seq(65535).unwrap();
+        assert_eq!(c.get(s).unwrap().1.ext_seq, 65535);
+        assert_eq!(c.get(c.slot_of_seq(1).unwrap()).unwrap().1.ext_seq, 65537);
+        assert_eq!(c.slot_of_seq(2), None);
+        assert_eq!(c.stats().report(7).highest_seq, 65537);
+    }
+
+    #[test]
+    fn overwritten_slots_no_longer_answer_for_old_numbers() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 4);
+        c.store(&vp8(0, true), 0).unwrap();
+        for seq in 1..5 {
+            c.store(&vp8(seq, false), 0).unwrap();
+        }
+        assert_eq!(c.slot_of(0), None);
+        assert_eq!(c.last_keyframe(), None);
+    }
+
+    #[test]
+    fn a_late_old_keyframe_does_not_replace_a_newer_one() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        c.store(&vp8(5, true), 0).unwrap();
+        c.store(&vp8(3, true), 0).unwrap();
+        assert_eq!(c.get(c.last_keyframe().unwrap()).unwrap().1.seq, 5);
+    }
+
+    #[test]
+    fn a_single_wild_sequence_number_is_ignored() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        c.store(&vp8(100, false), 0).unwrap();
+        assert_eq!(c.store(&vp8(40000, false), 0), Err(CacheError::Jump));
+        assert!(c.store(&vp8(101, false), 0).is_ok());
+        assert_eq!(c.highest(), Some(101));
+    }
+
+    #[test]
+    fn a_confirmed_jump_continues_without_a_gap() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        c.store(&vp8(100, false), 0).unwrap();
+        assert_eq!(c.store(&vp8(40000, false), 0), Err(CacheError::Jump));
+        let s = c.store(&vp8(40001, false), 0).unwrap();
+        assert_eq!(c.get(s).unwrap().1.ext_seq, 101);
+        let s = c.store(&vp8(40002, false), 0).unwrap();
+        assert_eq!(c.get(s).unwrap().1.ext_seq, 102);
+        assert_eq!(c.slot_of_seq(40001), c.slot_of(101));
+        assert_eq!(c.stats().report(7).cumulative_lost, 0);
+    }
+
+    #[test]
+    fn malformed_and_oversized_packets_are_refused() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        assert_eq!(c.store(&[0x80, 96, 0], 0), Err(CacheError::Malformed));
+        let big = packet(96, 1, 0, 7, &[0u8; SLOT_BYTES]);
+        assert_eq!(c.store(&big, 0), Err(CacheError::TooLarge));
+        assert_eq!(c.highest(), None);
+        assert_eq!(c.get(0), None);
+        assert_eq!(c.get(99), None);
+    }
+
+    #[test]
+    fn a_zero_capacity_still_holds_one_packet() {
+        let mut c = PacketCache::new(Codec::Opus, 48000, 0);
+        assert_eq!(c.capacity(), 1);
+        assert_eq!(c.store(&packet(111, 1, 0, 7, &[1]), 0), Ok(0));
+    }
+
+    #[test]
+    fn the_bitrate_counts_stored_bytes() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 8);
+        for i in 0..10u16 {
+            c.store(&vp8(i, false), u32::from(i) * 100).unwrap();
+        }
+        assert_eq!(c.bitrate(1000), 10 * 16 * 8);
+    }
+}

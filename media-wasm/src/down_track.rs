@@ -1,0 +1,583 @@
+//! Outgoing state of one subscriber's track: rewrites SSRC, payload type,
+//! sequence number, timestamp and VP8 picture ids so that the subscriber
+//! sees one continuous stream across losses it may NACK, policy drops and
+//! simulcast layer switches, and remembers where each sent packet came from
+//! so that NACKs can be served from the cache.
+
+use crate::bandwidth::BandwidthEstimator;
+use crate::cache::SlotMeta;
+use crate::keyframe::{Codec, Keyframe};
+use crate::layer_selector::{select, Decision, DropReason, PacketInfo, Selection};
+use crate::rate::RateMeter;
+use crate::rtcp::{self, RtcpError, SenderInfo};
+use crate::rtp;
+use crate::seq;
+use crate::vp8;
+
+/// Sent packets remembered for NACKs: 2 s of 500 packets/s video.
+pub const HISTORY: usize = 1024;
+
+/// A cached packet offered to a down track.
+#[derive(Clone, Copy, Debug)]
+pub struct Incoming<'a> {
+    /// Handle of the up track whose cache holds it.
+    pub up: u32,
+    pub slot: u32,
+    /// Simulcast layer of that up track (0 = lowest).
+    pub layer: u8,
+    pub bytes: &'a [u8],
+    pub meta: &'a SlotMeta,
+}
+
+/// Why a packet was not sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Skip {
+    Selector(DropReason),
+    /// Older than the keyframe the current layer started at.
+    BeforeSwitch,
+}
+
+/// The result of offering a packet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The rewritten packet of this length is in the output buffer.
+    Sent(usize),
+    Skipped(Skip),
+}
+
+/// What can go wrong while writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DownError {
+    BufferTooSmall,
+    Malformed,
+}
+
+/// Differences between incoming and outgoing values for one anchored source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Offsets {
+    pub seq: i64,
+    pub ts: u32,
+    pub picture_id: u16,
+    pub tl0: u8,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Anchor {
+    up: u32,
+    offsets: Offsets,
+    first_ext: i64,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct LastOut {
+    ext: i64,
+    ts: u32,
+    arrival_ms: u32,
+    picture_id: Option<u16>,
+    tl0: Option<u8>,
+}
+
+/// Where a sent packet came from, for retransmission.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent {
+    pub out_seq: u16,
+    pub up: u32,
+    pub slot: u32,
+    pub in_ext: i64,
+    pub offsets: Offsets,
+}
+
+/// Identity of the outgoing stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DownConfig {
+    pub ssrc: u32,
+    pub payload_type: u8,
+    pub codec: Codec,
+    pub clock_rate: u32,
+}
+
+/// One subscriber's outgoing track.
+pub struct DownTrack {
+    config: DownConfig,
+    selection: Selection,
+    anchor: Option<Anchor>,
+    last: Option<LastOut>,
+    history: Vec<Option<Sent>>,
+    packets: u32,
+    octets: u32,
+    rate: RateMeter,
+    bandwidth: BandwidthEstimator,
+}
+
+struct Written {
+    len: usize,
+    ts: u32,
+    picture_id: Option<u16>,
+    tl0: Option<u8>,
+}
+
+impl DownTrack {
+    /// A down track aiming for layer 0 until told otherwise.
+    pub fn new(config: DownConfig) -> Self {
+        DownTrack {
+            config,
+            selection: Selection::new(0),
+            anchor: None,
+            last: None,
+            history: vec![None; HISTORY],
+            packets: 0,
+            octets: 0,
+            rate: RateMeter::default(),
+            bandwidth: BandwidthEstimator::default(),
+        }
+    }
+
+    /// The selector state.
+    pub fn selection(&self) -> Selection {
+        self.selection
+    }
+
+    /// Aims for `layer`; the switch happens at its next keyframe.
+    pub fn set_target(&mut self, layer: u8) {
+        self.selection = self.selection.with_target(layer);
+    }
+
+    /// Up track currently forwarded.
+    pub fn source(&self) -> Option<u32> {
+        self.anchor.map(|a| a.up)
+    }
+
+    /// Bandwidth estimate towards the subscriber.
+    pub fn bandwidth(&mut self) -> &mut BandwidthEstimator {
+        &mut self.bandwidth
+    }
+
+    /// Bandwidth estimate towards the subscriber, read-only.
+    pub fn bandwidth_ref(&self) -> &BandwidthEstimator {
+        &self.bandwidth
+    }
+
+    /// Outgoing bit rate.
+    pub fn bitrate(&mut self, now_ms: u32) -> u32 {
+        self.rate.rate(now_ms)
+    }
+
+    /// Offers a cached packet; when it is sent, writes it rewritten to `out`.
+    pub fn forward(
+        &mut self,
+        p: &Incoming,
+        out: &mut [u8],
+        now_ms: u32,
+    ) -> Result<Outcome, DownError> {
+        let info = PacketInfo {
+            layer: p.layer,
+            keyframe: p.meta.facts.keyframe == Keyframe::Yes,
+        };
+        let (next, decision) = select(self.selection, info);
+        let anchor = match decision {
+            Decision::Drop(reason) => return Ok(Outcome::Skipped(Skip::Selector(reason))),
+            Decision::Forward => match self.anchor {
+                Some(a) if a.up == p.up => a,
+                // Same layer number from another up track (the publisher
+                // replaced it): wait for its keyframe like a switch.
+                _ => {
+                    return Ok(Outcome::Skipped(Skip::Selector(
+                        DropReason::AwaitingKeyframe,
+                    )))
+                }
+            },
+            Decision::SwitchNow { .. } => self.anchor_at(p)?,
+        };
+        if p.meta.ext_seq < anchor.first_ext {
+            return Ok(Outcome::Skipped(Skip::BeforeSwitch));
+        }
+        let w = self.rewrite(p.bytes, p.meta, anchor.offsets, out)?;
+        self.selection = next;
+        self.anchor = Some(anchor);
+        let out_ext = p.meta.ext_seq + anchor.offsets.seq;
+        if self.last.map_or(true, |l| out_ext > l.ext) {
+            self.last = Some(LastOut {
+                ext: out_ext,
+                ts: w.ts,
+                arrival_ms: p.meta.arrival_ms,
+                picture_id: w.picture_id.or(self.last.and_then(|l| l.picture_id)),
+                tl0: w.tl0.or(self.last.and_then(|l| l.tl0)),
+            });
+        }
+        let out_seq = out_ext as u16;
+        self.history[usize::from(out_seq) % HISTORY] = Some(Sent {
+            out_seq,
+            up: p.up,
+            slot: p.slot,
+            in_ext: p.meta.ext_seq,
+            offsets: anchor.offsets,
+        });
+        self.packets = self.packets.wrapping_add(1);
+        self.octets = self.octets.wrapping_add((w.len - rtp::FIXED_HEADER) as u32);
+        self.rate.add(w.len, now_ms);
+        Ok(Outcome::Sent(w.len))
+    }
+
+    /// Offsets that make `p` follow the last packet sent: sequence +1,
+    /// timestamp advanced by the arrival-time gap in clock units (at least 1,
+    /// so it never goes backwards or repeats), picture id and TL0PICIDX +1.
+    fn anchor_at(&self, p: &Incoming) -> Result<Anchor, DownError> {
+        let m = p.meta;
+        let (pic, tl0) = self.picture_fields(p.bytes, m)?;
+        let offsets = match self.last {
+            None => Offsets::default(),
+            Some(l) => {
+                let gap_ms = i64::from(m.arrival_ms.wrapping_sub(l.arrival_ms) as i32).max(0);
+                let delta = (gap_ms * i64::from(self.config.clock_rate) / 1000).max(1);
+                let ts = seq::add(l.ts, delta);
+                Offsets {
+                    seq: l.ext + 1 - m.ext_seq,
+                    ts: ts.wrapping_sub(m.timestamp),
+                    picture_id: match (l.picture_id, pic) {
+                        (Some(last), Some(now)) => last.wrapping_add(1).wrapping_sub(now),
+                        _ => 0,
+                    },
+                    tl0: match (l.tl0, tl0) {
+                        (Some(last), Some(now)) => last.wrapping_add(1).wrapping_sub(now),
+                        _ => 0,
+                    },
+                }
+            }
+        };
+        Ok(Anchor {
+            up: p.up,
+            offsets,
+            first_ext: m.ext_seq,
+        })
+    }
+
+    fn picture_fields(
+        &self,
+        bytes: &[u8],
+        m: &SlotMeta,
+    ) -> Result<(Option<u16>, Option<u8>), DownError> {
+        if self.config.codec != Codec::Vp8 {
+            return Ok((None, None));
+        }
+        let payload = bytes
+            .get(usize::from(m.payload_offset)..)
+            .ok_or(DownError::Malformed)?;
+        Ok(match vp8::parse(payload) {
+            Some(d) => (d.picture_id.map(|x| x.0), d.tl0_pic_idx.map(|x| x.0)),
+            None => (None, None),
+        })
+    }
+
+    fn rewrite(
+        &self,
+        bytes: &[u8],
+        m: &SlotMeta,
+        off: Offsets,
+        out: &mut [u8],
+    ) -> Result<Written, DownError> {
+        let out = out
+            .get_mut(..bytes.len())
+            .ok_or(DownError::BufferTooSmall)?;
+        out.copy_from_slice(bytes);
+        let ts = m.timestamp.wrapping_add(off.ts);
+        rtp::set_ssrc(out, self.config.ssrc);
+        rtp::set_payload_type(out, self.config.payload_type);
+        rtp::set_seq(out, (m.ext_seq + off.seq) as u16);
+        rtp::set_timestamp(out, ts);
+        let (mut picture_id, mut tl0) = (None, None);
+        if self.config.codec == Codec::Vp8 {
+            let payload = out
+                .get_mut(usize::from(m.payload_offset)..)
+                .ok_or(DownError::Malformed)?;
+            if let Some(d) = vp8::parse(payload) {
+                if let Some((v, _, long)) = d.picture_id {
+                    let nv = v.wrapping_add(off.picture_id) % vp8::picture_id_modulus(long);
+                    vp8::set_picture_id(payload, &d, nv);
+                    picture_id = Some(nv);
+                }
+                if let Some((v, _)) = d.tl0_pic_idx {
+                    let nv = v.wrapping_add(off.tl0);
+                    vp8::set_tl0_pic_idx(payload, &d, nv);
+                    tl0 = Some(nv);
+                }
+            }
+        }
+        Ok(Written {
+            len: bytes.len(),
+            ts,
+            picture_id,
+            tl0,
+        })
+    }
+
+    /// Where the packet sent as `out_seq` came from, if still remembered.
+    pub fn sent(&self, out_seq: u16) -> Option<Sent> {
+        self.history[usize::from(out_seq) % HISTORY].filter(|s| s.out_seq == out_seq)
+    }
+
+    /// Rewrites a cached packet again exactly as it was first sent.
+    pub fn retransmit(
+        &self,
+        sent: &Sent,
+        bytes: &[u8],
+        m: &SlotMeta,
+        out: &mut [u8],
+    ) -> Result<usize, DownError> {
+        Ok(self.rewrite(bytes, m, sent.offsets, out)?.len)
+    }
+
+    /// Writes a Sender Report: `source_rtp_ts` is the current source's RTP
+    /// time at `ntp`, translated here into the outgoing timeline.
+    pub fn sender_report(
+        &self,
+        ntp: u64,
+        source_rtp_ts: u32,
+        out: &mut [u8],
+    ) -> Result<usize, RtcpError> {
+        let offset = self.anchor.map_or(0, |a| a.offsets.ts);
+        let info = SenderInfo {
+            ntp,
+            rtp_timestamp: source_rtp_ts.wrapping_add(offset),
+            packets: self.packets,
+            octets: self.octets,
+        };
+        rtcp::write_sr(out, self.config.ssrc, &info, &[])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cache::PacketCache;
+    use crate::layer_selector::Phase;
+    use crate::rtp::tests::packet;
+
+    const H: u32 = 1;
+    const L: u32 = 2;
+
+    struct Up {
+        handle: u32,
+        layer: u8,
+        cache: PacketCache,
+    }
+
+    impl Up {
+        fn new(handle: u32, layer: u8) -> Self {
+            Up {
+                handle,
+                layer,
+                cache: PacketCache::new(Codec::Vp8, 90000, 64),
+            }
+        }
+        /// Stores a VP8 packet with a 15-bit picture id and TL0PICIDX.
+        fn push(&mut self, seq: u16, ts: u32, pic: u16, key: bool, at: u32) -> usize {
+            let payload = vp8::tests::full(true, pic, pic as u8, 0, key);
+            self.cache
+                .store(&packet(96, seq, ts, 1000 + self.handle, &payload), at)
+                .unwrap()
+        }
+    }
+
+    fn down() -> DownTrack {
+        DownTrack::new(DownConfig {
+            ssrc: 0xabcd,
+            payload_type: 100,
+            codec: Codec::Vp8,
+            clock_rate: 90000,
+        })
+    }
+
+    /// Offers a slot; returns (seq, ts, picture id, tl0) of what was sent.
+    fn offer(d: &mut DownTrack, up: &Up, slot: usize) -> Option<(u16, u32, u16, u8)> {
+        let (bytes, meta) = up.cache.get(slot).unwrap();
+        let p = Incoming {
+            up: up.handle,
+            slot: slot as u32,
+            layer: up.layer,
+            bytes,
+            meta,
+        };
+        let mut out = [0u8; 1500];
+        match d.forward(&p, &mut out, meta.arrival_ms).unwrap() {
+            Outcome::Skipped(_) => None,
+            Outcome::Sent(n) => {
+                let h = rtp::parse(&out[..n]).unwrap();
+                assert_eq!((h.ssrc, h.payload_type), (0xabcd, 100));
+                let v = vp8::parse(&out[h.payload_offset..n]).unwrap();
+                Some((
+                    h.seq,
+                    h.timestamp,
+                    v.picture_id.unwrap().0,
+                    v.tl0_pic_idx.unwrap().0,
+                ))
+            }
+        }
+    }
+
+    #[test]
+    fn forwarding_starts_at_a_keyframe_and_keeps_the_numbers() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let s = l.push(10, 900, 5, false, 0);
+        assert_eq!(offer(&mut d, &l, s), None);
+        let s = l.push(11, 3900, 6, true, 33);
+        assert_eq!(offer(&mut d, &l, s), Some((11, 3900, 6, 6)));
+        let s = l.push(12, 6900, 7, false, 66);
+        assert_eq!(offer(&mut d, &l, s), Some((12, 6900, 7, 7)));
+        assert_eq!(d.source(), Some(L));
+        assert_eq!(d.selection().phase(), Phase::Stable);
+    }
+
+    #[test]
+    fn upstream_losses_stay_visible_as_gaps() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let s = l.push(1, 0, 1, true, 0);
+        offer(&mut d, &l, s);
+        let s = l.push(3, 6000, 3, false, 66);
+        assert_eq!(offer(&mut d, &l, s).map(|x| x.0), Some(3));
+        let s = l.push(2, 3000, 2, false, 70);
+        assert_eq!(offer(&mut d, &l, s).map(|x| x.0), Some(2));
+    }
+
+    #[test]
+    fn a_simulcast_round_trip_h_l_h_stays_continuous() {
+        let mut d = down();
+        d.set_target(1);
+        let mut h = Up::new(H, 1);
+        let mut l = Up::new(L, 0);
+        // High layer: seq 100.., ts 50000.., pic 1000..
+        let s = h.push(100, 50000, 1000, true, 0);
+        assert_eq!(offer(&mut d, &h, s), Some((100, 50000, 1000, 232)));
+        let s = h.push(101, 53000, 1001, false, 33);
+        assert_eq!(offer(&mut d, &h, s), Some((101, 53000, 1001, 233)));
+
+        d.set_target(0);
+        assert_eq!(d.selection().wants_keyframe(), Some(0));
+        // Low-layer interframe: dropped; high continues meanwhile.
+        let s = l.push(7000, 9_000_000, 20, false, 40);
+        assert_eq!(offer(&mut d, &l, s), None);
+        let s = h.push(102, 56000, 1002, false, 66);
+        assert_eq!(offer(&mut d, &h, s), Some((102, 56000, 1002, 234)));
+        // Low-layer keyframe 20 ms later: switch, everything continues.
+        let s = l.push(7001, 9_003_000, 21, true, 86);
+        assert_eq!(offer(&mut d, &l, s), Some((103, 56000 + 1800, 1003, 235)));
+        let s = h.push(103, 59000, 1003, false, 99);
+        assert_eq!(offer(&mut d, &h, s), None);
+        let s = l.push(7002, 9_006_000, 22, false, 119);
+        assert_eq!(offer(&mut d, &l, s), Some((104, 60800, 1004, 236)));
+
+        d.set_target(1);
+        let s = h.push(104, 62000, 1004, true, 130);
+        assert_eq!(offer(&mut d, &h, s), Some((105, 60800 + 990, 1005, 237)));
+        assert_eq!(d.source(), Some(H));
+    }
+
+    #[test]
+    fn packets_older_than_the_switch_keyframe_are_not_sent() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let s = l.push(50, 0, 1, true, 0);
+        offer(&mut d, &l, s);
+        let s = l.push(49, 0, 0, false, 1);
+        assert_eq!(offer(&mut d, &l, s), None);
+    }
+
+    #[test]
+    fn the_timestamp_advances_even_when_arrival_time_goes_back() {
+        let mut d = down();
+        d.set_target(1);
+        let mut h = Up::new(H, 1);
+        let mut l = Up::new(L, 0);
+        let s = h.push(1, 1000, 1, true, 500);
+        offer(&mut d, &h, s);
+        d.set_target(0);
+        let s = l.push(1, 5, 1, true, 400);
+        assert_eq!(offer(&mut d, &l, s).map(|x| (x.0, x.1)), Some((2, 1001)));
+    }
+
+    #[test]
+    fn outgoing_numbers_wrap_at_65535() {
+        let mut d = down();
+        d.set_target(1);
+        let mut h = Up::new(H, 1);
+        let mut l = Up::new(L, 0);
+        let s = h.push(65535, u32::MAX, 32767, true, 0);
+        assert_eq!(offer(&mut d, &h, s), Some((65535, u32::MAX, 32767, 255)));
+        d.set_target(0);
+        let s = l.push(300, 77, 9, true, 10);
+        assert_eq!(offer(&mut d, &l, s), Some((0, 899, 0, 0)));
+        let sent = d.sent(0).unwrap();
+        assert_eq!((sent.up, sent.slot as usize, sent.in_ext), (L, s, 300));
+    }
+
+    #[test]
+    fn a_nack_is_served_with_the_offsets_of_its_time() {
+        let mut d = down();
+        d.set_target(1);
+        let mut h = Up::new(H, 1);
+        let mut l = Up::new(L, 0);
+        let s = h.push(10, 100, 1, true, 0);
+        offer(&mut d, &h, s);
+        d.set_target(0);
+        let s = l.push(500, 7, 50, true, 20);
+        offer(&mut d, &l, s);
+        let sent = d.sent(10).unwrap();
+        assert_eq!(sent.up, H);
+        let (bytes, meta) = h.cache.get(sent.slot as usize).unwrap();
+        let mut out = [0u8; 1500];
+        let n = d.retransmit(&sent, bytes, meta, &mut out).unwrap();
+        let r = rtp::parse(&out[..n]).unwrap();
+        assert_eq!((r.seq, r.timestamp, r.ssrc), (10, 100, 0xabcd));
+        assert_eq!(d.sent(12), None);
+        assert_eq!(d.sent(10 + HISTORY as u16), None);
+    }
+
+    #[test]
+    fn a_replaced_up_track_on_the_same_layer_waits_for_its_keyframe() {
+        let mut d = down();
+        let mut a = Up::new(5, 0);
+        let mut b = Up::new(6, 0);
+        let s = a.push(1, 0, 1, true, 0);
+        offer(&mut d, &a, s);
+        let s = b.push(900, 0, 1, false, 10);
+        assert_eq!(offer(&mut d, &b, s), None);
+    }
+
+    #[test]
+    fn a_small_output_buffer_is_an_error_not_a_panic() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let s = l.push(1, 0, 1, true, 0);
+        let (bytes, meta) = l.cache.get(s).unwrap();
+        let p = Incoming {
+            up: L,
+            slot: s as u32,
+            layer: 0,
+            bytes,
+            meta,
+        };
+        let mut out = [0u8; 8];
+        assert_eq!(d.forward(&p, &mut out, 0), Err(DownError::BufferTooSmall));
+        assert_eq!(d.source(), None);
+    }
+
+    #[test]
+    fn the_sender_report_uses_outgoing_time_and_counts() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let s = l.push(1, 1000, 1, true, 0);
+        offer(&mut d, &l, s);
+        let mut out = [0u8; 64];
+        let n = d.sender_report(42, 2000, &mut out).unwrap();
+        let mut items = Vec::new();
+        rtcp::parse(&out[..n], |i| items.push(i)).unwrap();
+        let info = SenderInfo {
+            ntp: 42,
+            rtp_timestamp: 2000,
+            packets: 1,
+            octets: 9,
+        };
+        assert_eq!(items, vec![rtcp::Item::SenderReport { ssrc: 0xabcd, info }]);
+    }
+}

@@ -1,0 +1,263 @@
+//! The ABI of Nereid's media hot path, and nothing else.
+//!
+//! Conventions:
+//! - Integers in and out. Results are non-negative; failures are the
+//!   negative codes of `engine::status` (-1 bad handle, -2 bad argument,
+//!   -3 malformed, -4 duplicate, -5 too old, -6 not found, -7 no handles,
+//!   -8 buffer too small, -9 too large, -10 sequence jump awaiting
+//!   confirmation). Nothing panics on bad input.
+//! - Bytes go in through the input buffer (`in_ptr`, `in_capacity`) and
+//!   come out through the output buffer (`out_ptr`, `out_capacity`); a call
+//!   that writes output returns the length written. Output is valid until
+//!   the next call that writes output.
+//! - Handles are positive generational integers: a freed handle is refused.
+//! - Times are milliseconds on a wrapping u32 clock; layers count from 0
+//!   (lowest). Codecs: 1 VP8, 2 VP9, 3 H.264, 4 AV1, 16 Opus, 17 G.722,
+//!   18 PCMU, 19 PCMA.
+
+pub mod bandwidth;
+pub mod cache;
+pub mod down_track;
+pub mod engine;
+pub mod keyframe;
+pub mod layer_selector;
+pub mod nack;
+pub mod rate;
+pub mod receive_stats;
+pub mod rtcp;
+pub mod rtp;
+pub mod seq;
+pub mod slab;
+pub mod vp8;
+
+use engine::Engine;
+
+// The single instance behind the ABI. WebAssembly instances are
+// single-threaded, and every entry point below takes it for the duration of
+// one call only, so no two references to it are ever alive at once.
+static mut ENGINE: Option<Engine> = None;
+
+fn engine() -> &'static mut Engine {
+    // SAFETY: see above; no reference outlives the exported call.
+    unsafe { (*core::ptr::addr_of_mut!(ENGINE)).get_or_insert_with(Engine::default) }
+}
+
+/// Version of this ABI.
+#[no_mangle]
+pub extern "C" fn abi_version() -> u32 {
+    engine::ABI_VERSION
+}
+
+/// Address of the input buffer.
+#[no_mangle]
+pub extern "C" fn in_ptr() -> *mut u8 {
+    engine().input_ptr()
+}
+
+/// Size of the input buffer.
+#[no_mangle]
+pub extern "C" fn in_capacity() -> u32 {
+    engine::IN_CAPACITY as u32
+}
+
+/// Address of the output buffer.
+#[no_mangle]
+pub extern "C" fn out_ptr() -> *mut u8 {
+    engine().output_ptr()
+}
+
+/// Size of the output buffer.
+#[no_mangle]
+pub extern "C" fn out_capacity() -> u32 {
+    engine::OUT_CAPACITY as u32
+}
+
+/// Creates an up track with a cache of `capacity` packets (1..=1024).
+#[no_mangle]
+pub extern "C" fn up_new(codec: u32, clock_rate: u32, capacity: u32) -> i32 {
+    engine().up_new(codec, clock_rate, capacity)
+}
+
+/// Frees an up track.
+#[no_mangle]
+pub extern "C" fn up_free(up: u32) -> i32 {
+    engine().up_free(up)
+}
+
+/// Caches the `len`-byte RTP packet in the input buffer; returns its slot.
+#[no_mangle]
+pub extern "C" fn up_ingest(up: u32, len: u32, now_ms: u32) -> i32 {
+    engine().up_ingest(up, len, now_ms)
+}
+
+/// Facts of a cached packet: bits 0-1 keyframe (1 yes, 0 no, 2 unknown),
+/// bit 2 frame start, bit 3 marker, bits 4-6 temporal id (7 none), bits 8-10
+/// spatial id (7 none), bits 16-30 stored length.
+#[no_mangle]
+pub extern "C" fn slot_info(up: u32, slot: u32) -> i32 {
+    engine().slot_info(up, slot)
+}
+
+/// Sequence number of a cached packet.
+#[no_mangle]
+pub extern "C" fn slot_seq(up: u32, slot: u32) -> i32 {
+    engine().slot_seq(up, slot)
+}
+
+/// RTP timestamp of a cached packet (0 when the slot is empty).
+#[no_mangle]
+pub extern "C" fn slot_timestamp(up: u32, slot: u32) -> u32 {
+    engine().slot_timestamp(up, slot)
+}
+
+/// Slot of the cached packet with sequence number `seq`.
+#[no_mangle]
+pub extern "C" fn up_slot_by_seq(up: u32, seq: u32) -> i32 {
+    engine().up_slot_by_seq(up, seq)
+}
+
+/// Slot of the newest cached keyframe start.
+#[no_mangle]
+pub extern "C" fn up_keyframe_slot(up: u32) -> i32 {
+    engine().up_keyframe_slot(up)
+}
+
+/// Incoming bit rate over the last second, in bit/s.
+#[no_mangle]
+pub extern "C" fn up_bitrate(up: u32, now_ms: u32) -> i32 {
+    engine().up_bitrate(up, now_ms)
+}
+
+/// SSRC of the latest packet of an up track.
+#[no_mangle]
+pub extern "C" fn up_ssrc(up: u32) -> u32 {
+    engine().up_ssrc(up)
+}
+
+/// Notes an upstream Sender Report (its NTP time) for LSR/DLSR.
+#[no_mangle]
+pub extern "C" fn up_on_sr(up: u32, ntp_hi: u32, ntp_lo: u32, now_ms: u32) -> i32 {
+    engine().up_on_sr(up, ntp_hi, ntp_lo, now_ms)
+}
+
+/// Writes a Receiver Report covering the `count` (≤ 31) up tracks whose
+/// handles are in the input buffer as little-endian u32.
+#[no_mangle]
+pub extern "C" fn up_rr(count: u32, sender_ssrc: u32, now_ms: u32) -> i32 {
+    engine().up_rr(count, sender_ssrc, now_ms)
+}
+
+/// Writes a generic NACK for the holes due now; 0 when none are.
+#[no_mangle]
+pub extern "C" fn up_nack_due(up: u32, sender_ssrc: u32, now_ms: u32) -> i32 {
+    engine().up_nack_due(up, sender_ssrc, now_ms)
+}
+
+/// Creates a down track sending as `ssrc` with payload type `pt`.
+#[no_mangle]
+pub extern "C" fn down_new(ssrc: u32, pt: u32, codec: u32, clock_rate: u32) -> i32 {
+    engine().down_new(ssrc, pt, codec, clock_rate)
+}
+
+/// Frees a down track.
+#[no_mangle]
+pub extern "C" fn down_free(down: u32) -> i32 {
+    engine().down_free(down)
+}
+
+/// Sets the layer a down track aims for; it switches at that layer's next
+/// keyframe.
+#[no_mangle]
+pub extern "C" fn down_set_target(down: u32, layer: u32) -> i32 {
+    engine().down_set_target(down, layer)
+}
+
+/// Offers the packet in `slot` of up track `up` (simulcast layer `layer`);
+/// writes the rewritten packet and returns its length, 0 when dropped.
+#[no_mangle]
+pub extern "C" fn down_forward(down: u32, up: u32, slot: u32, layer: u32, now_ms: u32) -> i32 {
+    engine().down_forward(down, up, slot, layer, now_ms)
+}
+
+/// Writes the retransmission of outgoing `seq`; 0 when no longer cached.
+#[no_mangle]
+pub extern "C" fn down_nack(down: u32, seq: u32) -> i32 {
+    engine().down_nack(down, seq)
+}
+
+/// Layer whose keyframe a down track waits for (ask upstream for it), or -1.
+#[no_mangle]
+pub extern "C" fn down_wants_keyframe(down: u32) -> i32 {
+    engine().down_wants_keyframe(down)
+}
+
+/// current layer (255 none) | target << 8 | phase << 16 (0 starting, 1
+/// stable, 2 switch pending).
+#[no_mangle]
+pub extern "C" fn down_layers(down: u32) -> i32 {
+    engine().down_layers(down)
+}
+
+/// Handle of the up track being forwarded, or -6.
+#[no_mangle]
+pub extern "C" fn down_source(down: u32) -> i32 {
+    engine().down_source(down)
+}
+
+/// Feeds a receiver report's fraction lost (0..255).
+#[no_mangle]
+pub extern "C" fn down_on_loss(down: u32, fraction_lost: u32, now_ms: u32) -> i32 {
+    engine().down_on_loss(down, fraction_lost, now_ms)
+}
+
+/// Feeds the subscriber's REMB in bit/s.
+#[no_mangle]
+pub extern "C" fn down_on_remb(down: u32, bps: u32, now_ms: u32) -> i32 {
+    engine().down_on_remb(down, bps, now_ms)
+}
+
+/// Bandwidth available towards the subscriber, in bit/s.
+#[no_mangle]
+pub extern "C" fn down_available(down: u32, now_ms: u32) -> i32 {
+    engine().down_available(down, now_ms)
+}
+
+/// Re-aims from layer rates (bit/s, 0 = absent) capped at `max_layer`;
+/// returns target | reason << 8 (0 unchanged, 1 raised, 2 lowered, 3 layer
+/// gone, 4 capped).
+#[no_mangle]
+pub extern "C" fn down_adjust(
+    down: u32,
+    now_ms: u32,
+    rate0: u32,
+    rate1: u32,
+    rate2: u32,
+    max_layer: u32,
+) -> i32 {
+    engine().down_adjust(down, now_ms, [rate0, rate1, rate2], max_layer)
+}
+
+/// Writes a Sender Report; `rtp_ts` is the source's RTP time at the NTP time.
+#[no_mangle]
+pub extern "C" fn down_sr(down: u32, ntp_hi: u32, ntp_lo: u32, rtp_ts: u32) -> i32 {
+    engine().down_sr(down, ntp_hi, ntp_lo, rtp_ts)
+}
+
+/// Parses the compound RTCP in the input buffer into 40-byte records (ten
+/// little-endian u32, the first the kind) in the output; returns the count.
+#[no_mangle]
+pub extern "C" fn rtcp_parse(len: u32) -> i32 {
+    engine().rtcp_parse(len)
+}
+
+/// Writes a PLI.
+#[no_mangle]
+pub extern "C" fn rtcp_pli(sender: u32, media: u32) -> i32 {
+    engine().rtcp_pli(sender, media)
+}
+
+/// Writes a REMB of `bps` for the `count` SSRCs in the input buffer.
+#[no_mangle]
+pub extern "C" fn rtcp_remb(sender: u32, bps: u32, count: u32) -> i32 {
+    engine().rtcp_remb(sender, bps, count)
+}

@@ -1,0 +1,285 @@
+/**
+ * Installs Nereid's per-packet fast path into werift 0.24.4 by replacing
+ * exactly two members, and nothing else:
+ *
+ * 1. `RTCDtlsTransport.prototype.updateSrtpSession` — werift's version builds
+ *    `SrtpSession`/`SrtcpSession` objects whose ciphers call
+ *    `createCipheriv`/`createHmac` for every packet (~30–75 µs under Deno).
+ *    Ours builds objects with the same four methods its callers use
+ *    (`srtp.encrypt(payload, header)`, `srtp.decrypt(buf)`,
+ *    `srtcp.encrypt(buf)`, `srtcp.decrypt(buf)`) over {@link SrtpContext},
+ *    whose crypto contexts are created once per session. It reads the same
+ *    DTLS-exported keys (`dtls.extractSessionKeys`) and profile.
+ * 2. The static `UdpTransport.init` — werift's version wraps a `node:dgram`
+ *    socket (one system call and ~20 µs per datagram). Ours returns an object
+ *    with the same members its callers use (`onData`, `send`, `address`,
+ *    `host`, `port`, `closed`, `close`, `rinfo`, `socketType`, `type`) over a
+ *    {@link UdpBatchSocket}: sends leave in one `sendmmsg` per event-loop turn
+ *    and arrive through `recvmmsg` batches. IPv6 keeps werift's transport.
+ *
+ * Errors keep werift's contract: a packet that fails authentication, is
+ * replayed or is malformed throws werift's `SrtpAuthenticationError`, which
+ * werift catches and drops.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { lookup } from "node:dns/promises";
+import {
+  RTCDtlsTransport,
+  SrtpAuthenticationError,
+  UdpTransport,
+} from "werift";
+import type { RtpHeader } from "werift";
+import { OpenSsl } from "./openssl.ts";
+import { SrtpContext, SrtpError } from "./srtp_context.ts";
+import type { SrtpProfile } from "./srtp_context.ts";
+import { UdpBatchSocket } from "./udp_batch.ts";
+import { parseIpv4 } from "./libc_socket.ts";
+
+/** Options of {@link installFastPath}. */
+export interface FastPathOptions {
+  /** "node" forces `node:crypto`; "auto" (default) uses OpenSSL when it loads. */
+  crypto?: "auto" | "node";
+  /** "dgram" forces `node:dgram`; "auto" (default) uses sendmmsg when libc loads. */
+  udp?: "auto" | "dgram";
+  /** SRTP replay window, packets (default 512, as Galène). */
+  replayWindow?: number;
+}
+
+/** What {@link installFastPath} installed, and how to take it out. */
+export interface FastPathHandle {
+  uninstall(): void;
+  crypto: "openssl" | "node";
+  udp: "sendmmsg" | "dgram";
+}
+
+const INSTALLED = Symbol.for("nereid.fastPath");
+
+type Address = [string, number];
+type InitOptions = {
+  portRange?: [number, number];
+  port?: number;
+  interfaceAddresses?: { udp4?: string };
+};
+type DtlsLike = {
+  srtp: { srtpProfile?: number };
+  extractSessionKeys(keyLength: number, saltLength: number): {
+    localKey: Buffer;
+    localSalt: Buffer;
+    remoteKey: Buffer;
+    remoteSalt: Buffer;
+  };
+};
+
+// werift's profile numbers are the DTLS-SRTP registry values (RFC 5764 §4.1.2, RFC 7714 §14.2).
+const PROFILES: Record<number, SrtpProfile> = {
+  0x0001: "AES_CM_128_HMAC_SHA1_80",
+  0x0002: "AES_CM_128_HMAC_SHA1_32",
+  0x0007: "AEAD_AES_128_GCM",
+};
+
+/**
+ * Replaces werift's per-packet SRTP and UDP paths (see the module comment).
+ * Call once per process, before creating peer connections; uninstall only
+ * after closing them.
+ * @throws Error when the fast path is already installed
+ */
+export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
+  const dtlsProto = RTCDtlsTransport.prototype as unknown as Record<
+    PropertyKey,
+    unknown
+  >;
+  if (dtlsProto[INSTALLED]) {
+    throw new Error(
+      "Cannot install the werift fast path: it is already installed",
+    );
+  }
+  const ssl = options.crypto === "node" ? null : OpenSsl.open();
+  const udpKind = options.udp ?? "auto";
+  const window = options.replayWindow ?? 512;
+  const originalUpdate = RTCDtlsTransport.prototype.updateSrtpSession;
+  const udpStatics = UdpTransport as unknown as {
+    init: (type: string, o?: InitOptions) => Promise<unknown>;
+  };
+  const originalInit = udpStatics.init;
+
+  RTCDtlsTransport.prototype.updateSrtpSession = function (
+    this: RTCDtlsTransport,
+  ): void {
+    const dtls = (this as unknown as { dtls?: DtlsLike }).dtls;
+    const profile = PROFILES[dtls?.srtp.srtpProfile ?? -1];
+    if (dtls === undefined || profile === undefined) {
+      throw new Error(
+        `Cannot start SRTP: unsupported profile ${dtls?.srtp.srtpProfile}`,
+      );
+    }
+    const k = dtls.extractSessionKeys(
+      16,
+      profile === "AEAD_AES_128_GCM" ? 12 : 14,
+    );
+    const opts = { profile, openssl: ssl, replayWindow: window };
+    const local = SrtpContext.create(k.localKey, k.localSalt, opts);
+    const remote = SrtpContext.create(k.remoteKey, k.remoteSalt, opts);
+    const self = this as unknown as { srtp: unknown; srtcp: unknown };
+    self.srtp = rtpAdapter(local, remote);
+    self.srtcp = rtcpAdapter(local, remote);
+  };
+  dtlsProto[INSTALLED] = true;
+
+  // Both udp choices replace init so that the socket buffers grow either way.
+  udpStatics.init = async (type, o = {}) => {
+    if (type !== "udp4") return originalInit.call(UdpTransport, type, o);
+    return await FastUdpTransport.open({
+      ...o,
+      kind: udpKind === "dgram" ? "dgram" : "auto",
+    });
+  };
+
+  return {
+    crypto: ssl === null ? "node" : "openssl",
+    udp: udpKind === "dgram" ? "dgram" : "sendmmsg",
+    uninstall(): void {
+      RTCDtlsTransport.prototype.updateSrtpSession = originalUpdate;
+      udpStatics.init = originalInit;
+      delete dtlsProto[INSTALLED];
+      ssl?.close();
+    },
+  };
+}
+
+function fail(code: number, what: string): never {
+  const reason = code === SrtpError.replayed
+    ? "replayed"
+    : code === SrtpError.authFailed
+    ? "forged"
+    : "malformed";
+  throw new SrtpAuthenticationError(
+    `Failed to authenticate ${what} packet: ${reason}`,
+  );
+}
+
+function rtpAdapter(local: SrtpContext, remote: SrtpContext) {
+  return {
+    encrypt(payload: Buffer, header: RtpHeader): Buffer {
+      const hdr = header.serialize(header.serializeSize);
+      const out = Buffer.allocUnsafe(hdr.length + payload.length + 16);
+      out.set(hdr);
+      out.set(payload, hdr.length);
+      const n = local.protectRtp(out, hdr.length + payload.length);
+      if (n < 0) fail(n, "outgoing RTP");
+      return out.subarray(0, n);
+    },
+    decrypt(data: Buffer): Buffer {
+      const n = remote.unprotectRtp(data, data.length);
+      if (n < 0) fail(n, "SRTP");
+      return data.subarray(0, n);
+    },
+  };
+}
+
+function rtcpAdapter(local: SrtpContext, remote: SrtpContext) {
+  return {
+    encrypt(rtcp: Buffer): Buffer {
+      const out = Buffer.allocUnsafe(rtcp.length + 20);
+      out.set(rtcp);
+      const n = local.protectRtcp(out, rtcp.length);
+      if (n < 0) fail(n, "outgoing RTCP");
+      return out.subarray(0, n);
+    },
+    decrypt(data: Buffer): Buffer {
+      const n = remote.unprotectRtcp(data, data.length);
+      if (n < 0) fail(n, "SRTCP");
+      return data.subarray(0, n);
+    },
+  };
+}
+
+/** werift's `UdpTransport` surface over a {@link UdpBatchSocket}. */
+class FastUdpTransport {
+  readonly type = "udp";
+  readonly socketType = "udp4";
+  closed = false;
+  onData: (data: Buffer, addr: Address) => void = () => {};
+  #socket: UdpBatchSocket | null = null;
+  #host = "0.0.0.0";
+  #last: Address = ["", 0];
+
+  static async open(
+    o: InitOptions & { kind: "auto" | "dgram" },
+  ): Promise<FastUdpTransport> {
+    const t = new FastUdpTransport();
+    t.#host = o.interfaceAddresses?.udp4 ?? "0.0.0.0";
+    const ports = o.port !== undefined
+      ? [o.port]
+      : o.portRange
+      ? range(o.portRange)
+      : [0];
+    let lastError: unknown = null;
+    for (const port of ports) {
+      try {
+        t.#socket = await UdpBatchSocket.open({
+          address: t.#host,
+          port,
+          kind: o.kind,
+          onMessage: (data, address, p) => t.#receive(data, address, p),
+        });
+        return t;
+      } catch (e) {
+        lastError = e; // Port taken: try the next one in the range.
+      }
+    }
+    throw new Error(
+      `Cannot bind werift UDP transport on ${t.#host}: ${String(lastError)}`,
+    );
+  }
+
+  /** The last sender, as werift's transport exposes it. */
+  get rinfo(): { address: string; port: number } {
+    return { address: this.#last[0], port: this.#last[1] };
+  }
+
+  get address(): { address: string; port: number; family: string } {
+    return { address: this.#host, port: this.port, family: "IPv4" };
+  }
+
+  get host(): string {
+    return this.#host;
+  }
+
+  get port(): number {
+    return this.#socket?.port ?? 0;
+  }
+
+  send = (data: Buffer, addr?: Address): Promise<void> | undefined => {
+    const to = addr ?? this.#last;
+    if (this.closed || this.#socket === null) return undefined;
+    if (parseIpv4(to[0]) < 0) {
+      // A TURN server given by name: resolve it, off the media path.
+      return lookup(to[0], 4).then(({ address }) =>
+        this.#socket?.send(data, to[1], address)
+      );
+    }
+    this.#socket.send(data, to[1], to[0]);
+    return undefined;
+  };
+
+  close = async (): Promise<void> => {
+    this.closed = true;
+    await this.#socket?.close();
+  };
+
+  #receive(data: Uint8Array, address: string, port: number): void {
+    // One tuple per distinct sender, not per packet: werift only reads it.
+    if (this.#last[0] !== address || this.#last[1] !== port) {
+      this.#last = [address, port];
+    }
+    this.onData(Buffer.from(data), this.#last);
+  }
+}
+
+function range([from, to]: [number, number]): number[] {
+  const ports: number[] = [];
+  for (let p = from; p <= to; p++) ports.push(p);
+  return ports;
+}

@@ -1,0 +1,141 @@
+/**
+ * The in-process media node: werift transports in this process.
+ *
+ * @example
+ * ```ts
+ * const node = new LocalMediaNode({ ice: { iceServers: [] }, log: console.log });
+ * const up = node.openUp({ id: "s1", codecs: ["vp8", "opus"], ...callbacks });
+ * const answer = await up.offer(clientOffer);
+ * ```
+ *
+ * @module
+ */
+
+import type {
+  ConnectionStats,
+  DownConnection,
+  DownOptions,
+  IceConfiguration,
+  MediaNode,
+  UpConnection,
+  UpOptions,
+} from "../media_node.ts";
+import { LocalDownConnection } from "./local_down_connection.ts";
+import { LocalUpConnection } from "./local_up_connection.ts";
+import { createTsPipelines, type PacketPipelines } from "./packet_pipeline.ts";
+import type { TransportSettings } from "./peer_config.ts";
+
+/** Options of {@link LocalMediaNode}. */
+export interface LocalMediaNodeOptions {
+  ice: IceConfiguration;
+  udpPortRange?: [number, number];
+  log: (message: string) => void;
+  /** Gather IPv4 loopback candidates only (tests). */
+  loopbackOnly?: boolean;
+  /** The per-packet implementation; the TypeScript one by default. */
+  pipelines?: PacketPipelines;
+}
+
+/** A {@link MediaNode} running werift peer connections in this process. */
+export class LocalMediaNode implements MediaNode {
+  readonly #settings: TransportSettings;
+  readonly #log: (message: string) => void;
+  readonly #pipelines: PacketPipelines;
+  readonly #ups = new Map<string, LocalUpConnection>();
+  readonly #downs = new Set<LocalDownConnection>();
+  readonly #teardowns = new Set<Promise<void>>();
+  #closed = false;
+
+  constructor(options: LocalMediaNodeOptions) {
+    const settings: TransportSettings = { ice: options.ice };
+    if (options.udpPortRange) settings.udpPortRange = options.udpPortRange;
+    if (options.loopbackOnly) settings.loopbackOnly = true;
+    this.#settings = settings;
+    this.#log = options.log;
+    this.#pipelines = options.pipelines ?? createTsPipelines();
+  }
+
+  /**
+   * Opens a publisher's connection.
+   * @throws {Error} when the node is closed or the id is in use
+   */
+  openUp(options: UpOptions): UpConnection {
+    if (this.#closed) {
+      throw new Error(
+        `Cannot open up connection "${options.id}": media node is closed`,
+      );
+    }
+    if (this.#ups.has(options.id)) {
+      throw new Error(
+        `Cannot open up connection "${options.id}": the id is in use`,
+      );
+    }
+    const up = new LocalUpConnection(options, {
+      settings: this.#settings,
+      pipelines: this.#pipelines,
+      log: this.#log,
+      onClosed: (closed, teardown) => {
+        if (this.#ups.get(closed.id) === closed) this.#ups.delete(closed.id);
+        this.#track(teardown);
+      },
+    });
+    this.#ups.set(options.id, up);
+    return up;
+  }
+
+  /**
+   * Opens a subscriber's connection to an up connection.
+   * @throws {RangeError} when the up connection does not exist
+   * @throws {Error} when the node is closed
+   */
+  openDown(options: DownOptions): DownConnection {
+    if (this.#closed) {
+      throw new Error(
+        `Cannot open down connection "${options.id}": media node is closed`,
+      );
+    }
+    const up = this.#ups.get(options.upId);
+    if (!up) {
+      throw new RangeError(
+        `Cannot open down connection "${options.id}" for "${options.subscriber}": no up connection "${options.upId}"`,
+      );
+    }
+    const down = new LocalDownConnection(options, {
+      up,
+      settings: this.#settings,
+      pipelines: this.#pipelines,
+      log: this.#log,
+      onClosed: (closed, teardown) => {
+        this.#downs.delete(closed);
+        this.#track(teardown);
+      },
+    });
+    this.#downs.add(down);
+    return down;
+  }
+
+  stats(): Promise<ConnectionStats[]> {
+    const now = performance.now();
+    const result: ConnectionStats[] = [];
+    for (const up of this.#ups.values()) result.push(up.stats(now));
+    for (const down of this.#downs) result.push(down.stats(now));
+    return Promise.resolve(result);
+  }
+
+  connectionCount(): number {
+    return this.#ups.size + this.#downs.size;
+  }
+
+  /** Closes every connection and waits until werift has released their sockets. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const up of [...this.#ups.values()]) up.close();
+    for (const down of [...this.#downs]) down.close();
+    while (this.#teardowns.size > 0) await Promise.all([...this.#teardowns]);
+  }
+
+  #track(teardown: Promise<void>): void {
+    this.#teardowns.add(teardown);
+    teardown.finally(() => this.#teardowns.delete(teardown));
+  }
+}

@@ -1,0 +1,347 @@
+import { assert, assertEquals } from "./test_assert.ts";
+import type { MediaStreamTrack, RTCPeerConnection, RtpPacket } from "werift";
+import type {
+  ConnectionState,
+  DownConnection,
+  TrackRequest,
+  UpConnection,
+  UpTrackInfo,
+} from "../media_node.ts";
+import { LocalMediaNode } from "./local_media_node.ts";
+import {
+  addCandidate,
+  audioPacket,
+  forwardCandidates,
+  loopbackPeer,
+  openSockets,
+  sendTrack,
+  stripCandidates,
+  vp8Packet,
+  waitFor,
+} from "./test_peers.ts";
+
+function newNode(): LocalMediaNode {
+  return new LocalMediaNode({
+    ice: { iceServers: [] },
+    loopbackOnly: true,
+    log: Deno.env.get("NODE_LOG") ? console.log : () => {},
+  });
+}
+
+interface Published {
+  pc: RTCPeerConnection;
+  up: UpConnection;
+  video: MediaStreamTrack;
+  audio: MediaStreamTrack;
+  tracks: UpTrackInfo[][];
+  states: ConnectionState[];
+}
+
+async function publish(
+  node: LocalMediaNode,
+  options: { trickle: boolean },
+): Promise<Published> {
+  const pc = loopbackPeer();
+  const video = sendTrack("video");
+  const audio = sendTrack("audio");
+  pc.addTransceiver(audio, { direction: "sendonly" });
+  pc.addTransceiver(video, { direction: "sendonly" });
+  const tracks: UpTrackInfo[][] = [];
+  const states: ConnectionState[] = [];
+  const up = node.openUp({
+    id: "stream-1",
+    codecs: ["vp8", "opus"],
+    onIceCandidate: (c) => void addCandidate(pc, c),
+    onTracks: (t) => tracks.push([...t]),
+    onStateChange: (s) => states.push(s),
+  });
+  if (options.trickle) forwardCandidates(pc, (c) => void up.addIceCandidate(c));
+  await pc.setLocalDescription(await pc.createOffer());
+  const offer = pc.localDescription!.sdp;
+  const answer = await up.offer(
+    options.trickle ? stripCandidates(offer) : offer,
+  );
+  await pc.setRemoteDescription({
+    type: "answer",
+    sdp: options.trickle ? stripCandidates(answer) : answer,
+  });
+  await waitFor(
+    "publisher connected",
+    () => pc.connectionState === "connected",
+  );
+  return { pc, up, video, audio, tracks, states };
+}
+
+interface Subscribed {
+  pc: RTCPeerConnection;
+  down: DownConnection;
+  offer: string;
+  received: { audio: RtpPacket[]; video: RtpPacket[] };
+  states: ConnectionState[];
+}
+
+async function subscribe(
+  node: LocalMediaNode,
+  options: { request: TrackRequest[]; trickle: boolean },
+): Promise<Subscribed> {
+  const pc = loopbackPeer();
+  const received = { audio: [] as RtpPacket[], video: [] as RtpPacket[] };
+  pc.onTrack.subscribe((track) => {
+    track.onReceiveRtp.subscribe((p) =>
+      received[track.kind === "audio" ? "audio" : "video"].push(p)
+    );
+  });
+  const states: ConnectionState[] = [];
+  const down = node.openDown({
+    id: "stream-1",
+    subscriber: "client-b",
+    upId: "stream-1",
+    request: options.request,
+    onIceCandidate: (c) => void addCandidate(pc, c),
+    onStateChange: (s) => states.push(s),
+  });
+  if (options.trickle) {
+    forwardCandidates(pc, (c) => void down.addIceCandidate(c));
+  }
+  const offer = (await down.negotiate())!;
+  await pc.setRemoteDescription({
+    type: "offer",
+    sdp: options.trickle ? stripCandidates(offer) : offer,
+  });
+  await pc.setLocalDescription(await pc.createAnswer());
+  const answer = pc.localDescription!.sdp;
+  await down.answer(options.trickle ? stripCandidates(answer) : answer);
+  await waitFor(
+    "subscriber connected",
+    () => pc.connectionState === "connected",
+  );
+  return { pc, down, offer, received, states };
+}
+
+/** Writes `count` video and audio packets, 5 ms apart. */
+async function send(
+  pub: Published,
+  options: { from: number; count: number },
+): Promise<void> {
+  for (let i = options.from; i < options.from + options.count; i++) {
+    pub.video.writeRtp(
+      vp8Packet({ seq: 30000 + i, timestamp: 3000 * i, key: i % 30 === 0 }),
+    );
+    pub.audio.writeRtp(audioPacket(100 + i, 960 * i));
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function ssrcOf(sdp: string, kind: string): number {
+  const section = sdp.split("m=").find((s) => s.startsWith(kind))!;
+  return Number(/a=ssrc:(\d+)/.exec(section)![1]);
+}
+
+Deno.test("a published stream reaches a subscriber with the subscriber's SSRC, PT and contiguous sequence numbers", async () => {
+  const sockets = openSockets();
+  const node = newNode();
+  const pub = await publish(node, { trickle: false });
+  await send(pub, { from: 0, count: 10 });
+  await waitFor("onTracks", () => pub.tracks.length > 0);
+  assertEquals(pub.tracks[0]!.map((t) => `${t.kind}/${t.codec}`).sort(), [
+    "audio/opus",
+    "video/vp8",
+  ]);
+  assert(pub.states.includes("connected"), "up connection reported connected");
+
+  const sub = await subscribe(node, {
+    request: ["audio", "video"],
+    trickle: false,
+  });
+  assert(
+    /a=rtpmap:96 VP8\/90000/.test(sub.offer),
+    "offer carries VP8 on payload type 96",
+  );
+  assert(
+    /a=rtcp-fb:96 goog-remb/.test(sub.offer) && !/transport-cc/.test(sub.offer),
+    "video feedback is Galène's",
+  );
+  assert(/a=msid:stream-1 /.test(sub.offer), "msid names the stream");
+  await send(pub, { from: 10, count: 60 });
+  await waitFor(
+    "packets at the subscriber",
+    () => sub.received.video.length >= 40 && sub.received.audio.length >= 40,
+  );
+
+  const videoSsrc = ssrcOf(sub.offer, "video");
+  for (const p of sub.received.video) {
+    assertEquals(p.header.ssrc, videoSsrc);
+    assertEquals(p.header.payloadType, 96);
+  }
+  for (const p of sub.received.audio) assertEquals(p.header.payloadType, 111);
+  const seqs = sub.received.video.map((p) => p.header.sequenceNumber);
+  for (let i = 1; i < seqs.length; i++) {
+    assertEquals(seqs[i], (seqs[i - 1]! + 1) & 0xffff);
+  }
+  assertEquals(node.connectionCount(), 2);
+  const stats = await node.stats();
+  assertEquals(stats.map((s) => s.direction).sort(), ["down", "up"]);
+
+  pub.up.close();
+  assertEquals(sub.states.at(-1), "closed", "closing the up closes the down");
+  assertEquals(node.connectionCount(), 0);
+  pub.up.close(); // idempotent
+  sub.down.close();
+  await node.close();
+  await pub.pc.close();
+  await sub.pc.close();
+  await new Promise((r) => setTimeout(r, 100));
+  if (sockets >= 0) {
+    assertEquals(openSockets(), sockets, "no UDP socket left open");
+  }
+});
+
+Deno.test("trickle ICE works with candidates exchanged after the descriptions", async () => {
+  const node = newNode();
+  const pub = await publish(node, { trickle: true });
+  await send(pub, { from: 0, count: 5 });
+  await waitFor("onTracks", () => pub.tracks.length > 0);
+  let plis = 0;
+  const sender =
+    pub.pc.getTransceivers().find((t) => t.kind === "video")!.sender;
+  sender.onPictureLossIndication.subscribe(() => plis++);
+  const sub = await subscribe(node, {
+    request: ["audio", "video"],
+    trickle: true,
+  });
+  await send(pub, { from: 5, count: 30 });
+  await waitFor(
+    "packets at the subscriber",
+    () => sub.received.video.length >= 10,
+  );
+  await waitFor("a keyframe request for the new subscriber", () => plis > 0);
+  // REMB is sent every second: without a subscriber REMB, the generous default.
+  await waitFor(
+    "REMB at the publisher",
+    () => sender.receiverEstimatedMaxBitrate > 0n,
+    3000,
+  );
+  assert(
+    sender.receiverEstimatedMaxBitrate >= 2_400_000n,
+    `${sender.receiverEstimatedMaxBitrate}`,
+  );
+  await node.close();
+  assertEquals(node.connectionCount(), 0);
+  await pub.pc.close();
+  await sub.pc.close();
+});
+
+Deno.test("setRequest() between video and video-low needs no renegotiation, adding audio does", async () => {
+  const node = newNode();
+  const pub = await publish(node, { trickle: false });
+  await send(pub, { from: 0, count: 5 });
+  await waitFor("onTracks", () => pub.tracks.length > 0);
+  const sub = await subscribe(node, { request: ["video"], trickle: false });
+  assertEquals(sub.down.setRequest(["video-low"]), false);
+  assertEquals(sub.down.setRequest(["video"]), false);
+  assertEquals(sub.down.setRequest(["audio", "video"]), true);
+  const offer = await sub.down.negotiate();
+  assert(offer !== null && /m=audio/.test(offer), "the new offer has audio");
+  assertEquals(sub.down.setRequest([]), true);
+  await node.close();
+  await pub.pc.close();
+  await sub.pc.close();
+});
+
+Deno.test("a simulcast publisher's layers are switched on one outgoing track with contiguous sequence numbers", async () => {
+  const node = newNode();
+  const pc = loopbackPeer();
+  const transceiver = pc.addTransceiver(sendTrack("video"), {
+    direction: "sendonly",
+    simulcast: [{ direction: "send", rid: "h" }, {
+      direction: "send",
+      rid: "l",
+    }],
+  });
+  const tracks: UpTrackInfo[][] = [];
+  const up = node.openUp({
+    id: "stream-1",
+    codecs: ["vp8", "opus"],
+    onIceCandidate: (c) => void addCandidate(pc, c),
+    onTracks: (t) => tracks.push([...t]),
+    onStateChange: () => {},
+  });
+  await pc.setLocalDescription(await pc.createOffer());
+  assert(
+    /a=simulcast:send h;l/.test(pc.localDescription!.sdp),
+    "the publisher offers simulcast",
+  );
+  await pc.setRemoteDescription({
+    type: "answer",
+    sdp: await up.offer(pc.localDescription!.sdp),
+  });
+  await waitFor(
+    "publisher connected",
+    () => pc.connectionState === "connected",
+  );
+  const ridId =
+    transceiver.headerExtensions.find((e) =>
+      e.uri.endsWith("sdes:rtp-stream-id")
+    )!.id;
+  const transport = transceiver.sender.transport!;
+  // werift cannot send simulcast: write both layers on the transport with their rid.
+  const sendLayer = (rid: "h" | "l", i: number) => {
+    const p = vp8Packet({
+      seq: (rid === "h" ? 1000 : 65500) + i,
+      timestamp: (rid === "h" ? 0 : 123456789) + 3000 * i,
+      key: i % 20 === 0,
+      ssrc: rid === "h" ? 1111 : 2222,
+    });
+    p.header.payloadType = 120;
+    p.header.extensions = [{ id: ridId, payload: Buffer.from(rid) }];
+    p.payload[2] = rid.charCodeAt(0);
+    void transport.sendRtp(p.payload, p.header);
+  };
+  let i = 0;
+  const pump = async (count: number) => {
+    for (const end = i + count; i < end; i++) {
+      sendLayer("h", i);
+      sendLayer("l", i);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  await pump(5);
+  await waitFor("both layers reported", () => tracks.at(-1)?.length === 2);
+  assertEquals(tracks.at(-1)!.map((t) => t.rid), ["h", "l"]);
+
+  const sub = await subscribe(node, { request: ["video"], trickle: false });
+  await pump(30);
+  await waitFor(
+    "high layer at the subscriber",
+    () => sub.received.video.length >= 10,
+  );
+  assert(
+    sub.received.video.every((p) => p.payload[2] === 0x68),
+    "only the high layer before the switch",
+  );
+  assertEquals(sub.down.setRequest(["video-low"]), false);
+  await pump(40);
+  await waitFor(
+    "low layer at the subscriber",
+    () => sub.received.video.some((p) => p.payload[2] === 0x6c),
+  );
+  const seqs = sub.received.video.map((p) => p.header.sequenceNumber);
+  for (let k = 1; k < seqs.length; k++) {
+    assertEquals(seqs[k], (seqs[k - 1]! + 1) & 0xffff);
+  }
+  const first = sub.received.video.findIndex((p) => p.payload[2] === 0x6c);
+  assertEquals(
+    sub.received.video[first]!.payload[1],
+    0x00,
+    "the new layer starts at a keyframe",
+  );
+  const tsBefore = sub.received.video[first - 1]!.header.timestamp;
+  const tsAfter = sub.received.video[first]!.header.timestamp;
+  assert(
+    tsAfter > tsBefore && tsAfter - tsBefore < 90000,
+    `timestamps continue: ${tsBefore} → ${tsAfter}`,
+  );
+  await node.close();
+  await pc.close();
+  await sub.pc.close();
+});

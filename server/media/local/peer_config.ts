@@ -1,0 +1,48 @@
+/**
+ * The werift configuration shared by every peer connection of a node.
+ *
+ * @module
+ */
+
+import {
+  type RTCPeerConnectionConfig,
+  useRepairedRtpStreamId,
+  useSdesMid,
+  useSdesRTPStreamId,
+} from "werift";
+import type { IceConfiguration } from "../media_node.ts";
+
+/** Node-wide transport settings. */
+export interface TransportSettings {
+  ice: IceConfiguration;
+  udpPortRange?: [number, number];
+  /** Gather loopback IPv4 candidates only (tests). */
+  loopbackOnly?: boolean;
+}
+
+/**
+ * Builds a werift configuration: the node's ICE settings, max-bundle, and
+ * only the header extensions needed to receive simulcast.
+ */
+export function peerConfig(
+  settings: TransportSettings,
+  codecs: NonNullable<RTCPeerConnectionConfig["codecs"]>,
+): RTCPeerConnectionConfig {
+  const config: RTCPeerConnectionConfig = {
+    iceServers: settings.ice.iceServers.map((server) => ({ ...server })),
+    iceTransportPolicy: settings.ice.iceTransportPolicy ?? "all",
+    bundlePolicy: "max-bundle",
+    codecs,
+    headerExtensions: {
+      audio: [useSdesMid()],
+      video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
+    },
+  };
+  if (settings.udpPortRange) config.icePortRange = settings.udpPortRange;
+  if (settings.loopbackOnly) {
+    config.iceUseIpv6 = false;
+    config.iceAdditionalHostAddresses = ["127.0.0.1"];
+    config.iceInterfaceAddresses = { udp4: "127.0.0.1" };
+  }
+  return config;
+}

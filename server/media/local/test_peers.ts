@@ -1,0 +1,156 @@
+/**
+ * Test helpers: werift peers standing in for browsers, on loopback.
+ *
+ * @module
+ */
+
+import {
+  MediaStreamTrack,
+  RTCPeerConnection,
+  RTCRtpCodecParameters,
+  RtpHeader,
+  RtpPacket,
+  useSdesMid,
+  useSdesRTPStreamId,
+} from "werift";
+import type { IceCandidate } from "../media_node.ts";
+import { toIceInit, toWeriftCandidate } from "./ice.ts";
+
+/** A werift peer connection configured for loopback-only tests. */
+export function loopbackPeer(): RTCPeerConnection {
+  return new RTCPeerConnection({
+    iceServers: [],
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+    bundlePolicy: "max-bundle",
+    codecs: {
+      audio: [
+        new RTCRtpCodecParameters({
+          mimeType: "audio/opus",
+          clockRate: 48000,
+          channels: 2,
+          payloadType: 109,
+        }),
+      ],
+      video: [
+        new RTCRtpCodecParameters({
+          mimeType: "video/VP8",
+          clockRate: 90000,
+          payloadType: 120,
+          rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, {
+            type: "goog-remb",
+          }],
+        }),
+      ],
+    },
+    headerExtensions: {
+      audio: [useSdesMid()],
+      video: [useSdesMid(), useSdesRTPStreamId()],
+    },
+  });
+}
+
+/** Sends a peer's candidates to `sink`, as a client's `ice` messages would. */
+export function forwardCandidates(
+  pc: RTCPeerConnection,
+  sink: (c: IceCandidate) => void,
+): void {
+  pc.onIceCandidate.subscribe((candidate) => {
+    if (candidate) sink(toIceInit(candidate));
+  });
+}
+
+/** Adds a protocol candidate to a werift peer. */
+export function addCandidate(
+  pc: RTCPeerConnection,
+  candidate: IceCandidate,
+): Promise<void> {
+  return pc.addIceCandidate(toWeriftCandidate(candidate));
+}
+
+/** Removes a=candidate and a=end-of-candidates lines, to force trickle ICE. */
+export function stripCandidates(sdp: string): string {
+  return sdp.split("\r\n").filter((l) =>
+    !l.startsWith("a=candidate") && !l.startsWith("a=end-of-candidates")
+  )
+    .join("\r\n");
+}
+
+/** Resolves when `predicate` holds, polling every 20 ms. */
+export async function waitFor(
+  what: string,
+  predicate: () => boolean,
+  timeoutMs = 8000,
+): Promise<void> {
+  const end = performance.now() + timeoutMs;
+  while (!predicate()) {
+    if (performance.now() > end) {
+      throw new Error(`Timed out waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A VP8 packet: `key` makes it the first packet of a keyframe. */
+export function vp8Packet(
+  options: {
+    seq: number;
+    timestamp: number;
+    key: boolean;
+    ssrc?: number;
+    marker?: boolean;
+  },
+): RtpPacket {
+  // Descriptor: S=1, PID=0, no extensions; then the VP8 header (P bit).
+  const payload = new Uint8Array(200);
+  payload[0] = 0x10;
+  payload[1] = options.key ? 0x00 : 0x01;
+  return new RtpPacket(
+    new RtpHeader({
+      sequenceNumber: options.seq & 0xffff,
+      timestamp: options.timestamp >>> 0,
+      payloadType: 120,
+      ssrc: options.ssrc ?? 1234,
+      marker: options.marker ?? true,
+    }),
+    Buffer.from(payload),
+  );
+}
+
+/** An Opus-like packet. */
+export function audioPacket(seq: number, timestamp: number): RtpPacket {
+  return new RtpPacket(
+    new RtpHeader({
+      sequenceNumber: seq & 0xffff,
+      timestamp: timestamp >>> 0,
+      payloadType: 109,
+      ssrc: 5678,
+    }),
+    Buffer.from(new Uint8Array(60)),
+  );
+}
+
+/** A sendonly track for a publisher. */
+export function sendTrack(kind: "audio" | "video"): MediaStreamTrack {
+  return new MediaStreamTrack({ kind });
+}
+
+/** Number of open sockets of this process (Linux), or -1 where unknown. */
+export function openSockets(): number {
+  try {
+    let n = 0;
+    for (const entry of Deno.readDirSync("/proc/self/fd")) {
+      try {
+        if (
+          Deno.readLinkSync(`/proc/self/fd/${entry.name}`).startsWith("socket:")
+        ) n++;
+      } catch {
+        // the fd closed while listing
+      }
+    }
+    return n;
+  } catch {
+    return -1;
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The few places where Nereid reaches past werift's public API.
+ *
+ * Kept in one file so that a werift upgrade has one place to check. Each
+ * function names the werift 0.24.4 behaviour it works around.
+ *
+ * @module
+ */
+
+import type { RtcpPacket, RTCRtpReceiver, RTCRtpSender } from "werift";
+
+interface ReceiverInternals {
+  nack: { addPacket(packet: unknown): void };
+}
+
+interface SenderInternals {
+  rtt?: number;
+  remoteFractionLost?: number;
+}
+
+/**
+ * Turns off werift's NACK generator on a receiver.
+ *
+ * werift 0.24.4 (`media/receiver/nack.ts`) runs a 5 ms interval per video
+ * receiver, compares sequence numbers without wraparound (a packet reordered
+ * across the 65535→0 wrap marks ~65 000 numbers as lost) and sorts the lost
+ * set as strings; under loss this collapsed (media-notes). Galène sends no
+ * NACK from an interceptor either; the media plane decides.
+ */
+export function disableNackGenerator(receiver: RTCRtpReceiver): void {
+  const internals = receiver as unknown as ReceiverInternals;
+  internals.nack.addPacket = noop;
+}
+
+/**
+ * Routes a sender's incoming RTCP through `handle` first; werift's own
+ * handling runs only when `handle` returns false.
+ *
+ * Used to replace werift's NACK responder (a 128-packet cache of whatever
+ * `sendRtp` was given) by the pipeline's cache.
+ */
+export function interceptSenderRtcp(
+  sender: RTCRtpSender,
+  handle: (packet: RtcpPacket) => boolean,
+): void {
+  const original = sender.handleRtcpPacket.bind(sender);
+  sender.handleRtcpPacket = (packet: RtcpPacket) => {
+    if (!handle(packet)) original(packet);
+  };
+}
+
+/** Round-trip time (seconds) and fraction lost (0…1) from the subscriber's receiver reports. */
+export function senderFeedback(
+  sender: RTCRtpSender,
+): { rtt?: number; loss?: number } {
+  const internals = sender as unknown as SenderInternals;
+  const result: { rtt?: number; loss?: number } = {};
+  if (internals.rtt !== undefined) result.rtt = internals.rtt;
+  if (internals.remoteFractionLost !== undefined) {
+    result.loss = internals.remoteFractionLost;
+  }
+  return result;
+}
+
+function noop(): void {}

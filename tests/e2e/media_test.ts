@@ -1,0 +1,145 @@
+/**
+ * Real audio and video through the server, between real Chromium peers.
+ */
+
+import { ok, strictEqual } from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { launchBrowser, openPeer, waitFor } from "./support/browser.ts";
+import { startE2eServer } from "./support/e2e_server.ts";
+
+interface DownStat {
+  id: string;
+  label: string;
+  kind: string;
+  packetsReceived: number;
+  bytesReceived: number;
+  framesDecoded: number;
+  frameWidth: number;
+  frameHeight: number;
+  timestamp: number;
+}
+
+interface UpStat {
+  id: string;
+  kind: string;
+  rid: string;
+  bytesSent: number;
+  frameWidth: number;
+  timestamp: number;
+}
+
+function downStats(page: Page): Promise<DownStat[]> {
+  return page.evaluate(() =>
+    (globalThis as unknown as { peer: { downStats(): Promise<DownStat[]> } })
+      .peer.downStats()
+  );
+}
+
+function upStats(page: Page): Promise<UpStat[]> {
+  return page.evaluate(() =>
+    (globalThis as unknown as { peer: { upStats(): Promise<UpStat[]> } }).peer
+      .upStats()
+  );
+}
+
+async function join(page: Page, username: string): Promise<void> {
+  await page.evaluate(
+    (u) =>
+      (globalThis as unknown as {
+        peer: { connect(g: string, u: string, p: string): Promise<unknown> };
+      }).peer.connect("e2e", u, "x").then(() => undefined),
+    username,
+  );
+}
+
+function evalPeer<T>(page: Page, code: string): Promise<T> {
+  return page.evaluate(`(async () => { const peer = window.peer; ${code} })()`);
+}
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+Deno.test({
+  name:
+    "a subscriber decodes a publisher's camera and microphone, and the congestion feedback lets the encoder ramp up to 1280×720",
+  ...opts,
+  async fn() {
+    const e2e = await startE2eServer();
+    const browser = await launchBrowser();
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      await join(a, "alice");
+      await join(b, "bob");
+      await evalPeer(b, `peer.request({"": ["audio", "video"]});`);
+      const start = Date.now();
+      await evalPeer(a, `return await peer.publish();`);
+      await waitFor("B to decode video", async () => {
+        const s = await downStats(b);
+        const v = s.find((x) => x.kind === "video");
+        const au = s.find((x) => x.kind === "audio");
+        return v && v.framesDecoded > 10 && au && au.packetsReceived > 10
+          ? true
+          : undefined;
+      }, { timeout: 10_000 });
+      console.log(`first frames decoded after ${Date.now() - start} ms`);
+      let last: UpStat | undefined;
+      const rate = await waitFor("A to send ≥1 Mbit/s", async () => {
+        const v = (await upStats(a)).find((x) => x.kind === "video");
+        if (!v) return undefined;
+        const prev = last;
+        last = v;
+        if (!prev) return undefined;
+        const bps = (v.bytesSent - prev.bytesSent) * 8 /
+          ((v.timestamp - prev.timestamp) / 1000);
+        return bps >= 1_000_000 ? bps : undefined;
+      }, { timeout: 20_000, interval: 1000 });
+      console.log(`encoder at ${(rate / 1e6).toFixed(2)} Mbit/s`);
+      const size = await waitFor("B to decode 1280×720", async () => {
+        const v = (await downStats(b)).find((x) => x.kind === "video");
+        return v && v.frameWidth >= 1280 && v.frameHeight >= 720
+          ? `${v.frameWidth}×${v.frameHeight}`
+          : undefined;
+      }, { timeout: 20_000 - (Date.now() - start) + 5000 });
+      console.log(`B decodes ${size}`);
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "closing the publisher's tab closes the stream at the subscriber and releases every peer connection",
+  ...opts,
+  async fn() {
+    const e2e = await startE2eServer();
+    const browser = await launchBrowser();
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      await join(a, "alice");
+      await join(b, "bob");
+      await evalPeer(b, `peer.request({"": ["audio", "video"]});`);
+      const id = await evalPeer<string>(a, `return await peer.publish();`);
+      await waitFor("B to decode video", async () => {
+        const v = (await downStats(b)).find((x) => x.kind === "video");
+        return v && v.framesDecoded > 0 ? true : undefined;
+      }, { timeout: 10_000 });
+      ok(e2e.server.media.connectionCount() >= 2);
+      await a.close();
+      await waitFor("B to get close", async () => {
+        const closed = await evalPeer<string[]>(b, `return peer.closedDowns;`);
+        return closed.includes(id) ? true : undefined;
+      }, { timeout: 5000 });
+      await waitFor("no peer connections left", () =>
+        Promise.resolve(
+          e2e.server.media.connectionCount() === 0 ? true : undefined,
+        ), { timeout: 5000 });
+      strictEqual(e2e.server.media.connectionCount(), 0);
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});

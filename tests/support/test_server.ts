@@ -1,0 +1,179 @@
+/**
+ * A real Nereid server on a free loopback port, over temporary directories
+ * that a test fills with group files, for the protocol conformance suite.
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type RunningServer, startServer } from "../../server/server.ts";
+import type { SessionTimings } from "../../server/signalling/session_deps.ts";
+import { connect, type ConnectOptions, type WsClient } from "./ws_client.ts";
+
+const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** Options of {@link startTestServer}. */
+export interface TestServerOptions {
+  /** Group files to write before the server starts, by group name. */
+  groups?: Record<string, unknown>;
+  /** `data/config.json`, written before the server starts. */
+  config?: unknown;
+  /** Session timings; the defaults below keep failed logins quick. */
+  timings?: Partial<SessionTimings>;
+}
+
+/** A server under test and the directories it reads. */
+export interface TestServer {
+  readonly server: RunningServer;
+  /** `http://127.0.0.1:PORT` */
+  readonly url: string;
+  /** `ws://127.0.0.1:PORT/ws` */
+  readonly wsUrl: string;
+  readonly groupsDir: string;
+  readonly dataDir: string;
+  /** Every line the server logged, in order. */
+  readonly logs: readonly string[];
+  /** Writes `groups/NAME.json` (creating subdirectories for `a/b`). */
+  writeGroup(name: string, json: unknown): Promise<void>;
+  /** Writes raw text as `groups/NAME.json`, for files that do not parse. */
+  writeGroupText(name: string, text: string): Promise<void>;
+  /** Writes `data/config.json`. */
+  writeConfig(json: unknown): Promise<void>;
+  /**
+   * Resolves once a log line contains `text`, looking only at lines from
+   * index `since` on (default: every line so far).
+   */
+  waitForLog(
+    text: string,
+    options?: { since?: number; timeoutMs?: number },
+  ): Promise<string>;
+  /** Opens a client on `/ws`; {@link TestServer.close} closes it. */
+  connect(options?: ConnectOptions): Promise<WsClient>;
+  /** Connects, handshakes and joins; fails the test unless the join succeeds. */
+  member(group: string, username: string, password?: string): Promise<WsClient>;
+  /** Shuts the server down and removes the directories; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Failed logins wait 200 ms in Galène; tests need not. */
+const TEST_TIMINGS: Partial<SessionTimings> = { failureDelay: 5 };
+
+/** Starts a server on 127.0.0.1 with a free port over fresh directories. */
+export async function startTestServer(
+  options: TestServerOptions = {},
+): Promise<TestServer> {
+  const root = await Deno.makeTempDir({ prefix: "nereid-protocol-" });
+  const dataDir = join(root, "data");
+  const groupsDir = join(root, "groups");
+  const recordingsDir = join(root, "recordings");
+  for (const d of [dataDir, groupsDir, recordingsDir]) await Deno.mkdir(d);
+
+  async function writeGroupText(name: string, text: string): Promise<void> {
+    const file = join(groupsDir, `${name}.json`);
+    await Deno.mkdir(dirname(file), { recursive: true });
+    // Write then rename, so the server never reads a half-written file, and
+    // bump the mtime so a same-size rewrite within one tick is still seen.
+    const tmp = join(dirname(file), `.tmp-${crypto.randomUUID()}`);
+    await Deno.writeTextFile(tmp, text);
+    const later = new Date(Date.now() + 2000 + Math.random() * 1000);
+    await Deno.utime(tmp, later, later);
+    await Deno.rename(tmp, file);
+  }
+  const writeGroup = (name: string, json: unknown) =>
+    writeGroupText(name, JSON.stringify(json));
+  async function writeConfig(json: unknown): Promise<void> {
+    const file = join(dataDir, "config.json");
+    const tmp = join(dataDir, `.tmp-${crypto.randomUUID()}`);
+    await Deno.writeTextFile(tmp, JSON.stringify(json));
+    const later = new Date(Date.now() + 2000 + Math.random() * 1000);
+    await Deno.utime(tmp, later, later);
+    await Deno.rename(tmp, file);
+  }
+
+  for (const [name, json] of Object.entries(options.groups ?? {})) {
+    await writeGroup(name, json);
+  }
+  if (options.config !== undefined) await writeConfig(options.config);
+
+  const logs: string[] = [];
+  const watchers = new Set<{ text: string; resolve: (line: string) => void }>();
+  const log = (line: string) => {
+    logs.push(line);
+    for (const w of [...watchers]) {
+      if (line.includes(w.text)) {
+        watchers.delete(w);
+        w.resolve(line);
+      }
+    }
+  };
+
+  const server = await startServer({
+    hostname: "127.0.0.1",
+    port: 0,
+    insecure: true,
+    loopbackOnly: true,
+    dataDir,
+    groupsDir,
+    recordingsDir,
+    staticDir: join(REPO, "client"),
+    timings: { ...TEST_TIMINGS, ...options.timings },
+    refreshInterval: 100,
+    log,
+  });
+
+  const clients = new Set<WsClient>();
+  const wsUrl = server.url.replace(/^http/, "ws") + "/ws";
+  async function open(options: ConnectOptions = {}): Promise<WsClient> {
+    const client = await connect(wsUrl, options);
+    clients.add(client);
+    return client;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    server,
+    url: server.url,
+    wsUrl,
+    groupsDir,
+    dataDir,
+    logs,
+    writeGroup,
+    writeGroupText,
+    writeConfig,
+    waitForLog(text, options = {}) {
+      const timeoutMs = options.timeoutMs ?? 3000;
+      const seen = logs.slice(options.since ?? 0).find((l) => l.includes(text));
+      if (seen !== undefined) return Promise.resolve(seen);
+      const { promise, resolve, reject } = Promise.withResolvers<string>();
+      const watcher = { text, resolve };
+      watchers.add(watcher);
+      const timer = setTimeout(() => {
+        watchers.delete(watcher);
+        reject(
+          new Error(`No log line containing "${text}" in ${timeoutMs} ms`),
+        );
+      }, timeoutMs);
+      return promise.finally(() => clearTimeout(timer));
+    },
+    connect: open,
+    async member(group, username, password) {
+      const client = await open();
+      await client.handshake();
+      const joined = await client.join(group, username, password);
+      if (joined["kind"] !== "join") {
+        throw new Error(
+          `${username} could not join ${group}: ${JSON.stringify(joined)}`,
+        );
+      }
+      return client;
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.all([...clients].map((c) => c.close()));
+        await server.shutdown();
+        await Deno.remove(root, { recursive: true });
+      })();
+      return closing;
+    },
+  };
+}
