@@ -6,6 +6,8 @@
  */
 
 import { join } from "node:path";
+import { TokenStore } from "./auth/token_store.ts";
+import { Tokens } from "./auth/token_verifier.ts";
 import { ConfigStore, DescriptionStore } from "./config/description_store.ts";
 import type { ServerConfig } from "./config/server_config.ts";
 import { GroupRegistry } from "./group/group_registry.ts";
@@ -22,7 +24,6 @@ import type { ClientSession } from "./signalling/client_session.ts";
 import { CloseCode } from "./signalling/client_session.ts";
 import {
   DEFAULT_TIMINGS,
-  NO_TOKENS,
   type SessionDeps,
   type SessionTimings,
   type TokenVerifier,
@@ -91,11 +92,21 @@ export async function startServer(
     log,
   });
 
+  const tokenStore = new TokenStore({ dataDir: options.dataDir, log });
+  const tokens = options.tokens ?? new Tokens({
+    store: tokenStore,
+    description: async (name) => {
+      const found = await store.get(name);
+      return found.ok ? found.description : undefined;
+    },
+    config,
+  });
   const sessions = new Set<ClientSession>();
   const sessionDeps: SessionDeps = {
     groups,
     config,
-    tokens: options.tokens ?? NO_TOKENS,
+    tokens,
+    tokenStore,
     media,
     rtcConfiguration: () => ({
       iceServers: iceServers(),
@@ -131,6 +142,10 @@ export async function startServer(
   }, app.fetch);
   const addr = await listening.promise;
 
+  // Expired invitations go after a week, checked every quarter of an hour.
+  const purge = setInterval(() => {
+    tokenStore.purge(Date.now()).catch((e) => log(`tokens: ${e}`));
+  }, 15 * 60 * 1000);
   const refresh = setInterval(async () => {
     try {
       writable = (await config()).writableGroups;
@@ -153,6 +168,7 @@ export async function startServer(
     shutdown(reason = "server is shutting down") {
       stopped ??= (async () => {
         clearInterval(refresh);
+        clearInterval(purge);
         for (const g of groups.all()) g.setLockQuietly(reason);
         for (const s of [...sessions]) {
           s.kick({}, reason);

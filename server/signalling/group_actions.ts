@@ -11,13 +11,18 @@ import type { ClientMessage } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
 import { UserError } from "./errors.ts";
+import {
+  handleEditToken,
+  handleListTokens,
+  handleMakeToken,
+} from "./token_actions.ts";
 
 type GroupAction = Extract<ClientMessage, { type: "groupaction" }>;
 
 interface ActionHandler {
   /** Every one of these is needed. */
   needs: readonly Permission[];
-  run(session: ClientSession, value: unknown): void;
+  run(session: ClientSession, value: unknown): void | Promise<void>;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -104,25 +109,21 @@ const actions: Record<string, ActionHandler> = {
       session.requireGroup().mergeData(value);
     },
   },
-  maketoken: { needs: ["token"], run: tokensUnavailable },
-  edittoken: { needs: ["op", "token"], run: tokensUnavailable },
-  listtokens: { needs: ["op", "token"], run: tokensUnavailable },
+  maketoken: { needs: ["token"], run: handleMakeToken },
+  edittoken: { needs: ["op", "token"], run: handleEditToken },
+  listtokens: { needs: ["op", "token"], run: handleListTokens },
 };
 
-function tokensUnavailable(): void {
-  throw new UserError("invitations are not available on this server yet");
-}
-
 /** Handles `groupaction`. */
-export function handleGroupAction(
+export async function handleGroupAction(
   session: ClientSession,
   m: GroupAction,
-): void {
+): Promise<void> {
   session.requireGroup();
   const action = Object.hasOwn(actions, m.kind) ? actions[m.kind] : undefined;
   if (action === undefined) throw new UserError("unknown group action");
   if (!action.needs.every((p) => session.can(p))) {
     throw new UserError("not authorised");
   }
-  action.run(session, m.value);
+  await action.run(session, m.value);
 }

@@ -97,7 +97,10 @@ export class MediaSession {
    * Subscribes to a stream as the request says: opens, renegotiates (when
    * the tracks or the wanted kinds changed) or closes the down connection.
    */
-  #subscribe(stream: PublishedStream, options: { tracksChanged: boolean }): void {
+  #subscribe(
+    stream: PublishedStream,
+    options: { tracksChanged: boolean },
+  ): void {
     if (this.#session.closed || this.#session.group === null) return;
     if (stream.up.tracks().length === 0) return;
     const wanted = this.#wanted(stream);

@@ -7,6 +7,7 @@
 
 import type { Permission } from "../config/permissions.ts";
 import type { ServerConfig } from "../config/server_config.ts";
+import type { TokenStore } from "../auth/token_store.ts";
 import type { GroupRegistry } from "../group/group_registry.ts";
 import type { MediaNode } from "../media/media_node.ts";
 
@@ -51,6 +52,8 @@ export interface SessionDeps {
   groups: GroupRegistry;
   config: () => Promise<ServerConfig>;
   tokens: TokenVerifier;
+  /** Where invitations are kept; absent when the server has none. */
+  tokenStore?: TokenStore;
   media: MediaNode;
   /** The `rtcConfiguration` handed to clients in `joined`. */
   rtcConfiguration: () => Record<string, unknown>;
