@@ -170,8 +170,11 @@ export async function startServer(
         clearInterval(refresh);
         clearInterval(purge);
         for (const g of groups.all()) g.setLockQuietly(reason);
-        for (const s of [...sessions]) {
-          s.kick({}, reason);
+        for (const s of [...sessions]) s.kick({}, reason);
+        // Give the close handshakes a moment, so that clients see the kick's
+        // code rather than the listener going away.
+        for (let i = 0; i < 20 && sessions.size > 0; i++) {
+          await new Promise((r) => setTimeout(r, 50));
         }
         for (const s of [...sessions]) s.close(CloseCode.goingAway, reason);
         await server.shutdown();

@@ -24,10 +24,10 @@ Deno.test("shutting the server down kicks every client with server is shutting d
       const kicked = await c.nextOf("usermessage", "kicked");
       strictEqual(kicked["value"], "server is shutting down");
       strictEqual(kicked["privileged"], true);
-      // Galène closes a kicked client with 1000; 1001 (going away) says the
-      // same of a server that stops.
-      const { code } = await c.closed;
-      ok(code === 1000 || code === 1001, `code ${code}`);
+      // Galène closes a kicked client with 1000 (reference §1.2).
+      const { code, reason } = await c.closed;
+      strictEqual(code, 1000);
+      strictEqual(reason, "server is shutting down");
     }
     await idle.closed;
     await stopping;
