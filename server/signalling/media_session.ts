@@ -204,7 +204,9 @@ export class MediaSession {
       this.#session.send({ type: "answer", id: m.id, sdp });
       return;
     }
-    if (m.replace) this.#closeUp(m.replace, { silently: true });
+    // Subscribers are told `close` for the replaced stream and get the new
+    // one's offer carrying `replace`: a client may swap them either way.
+    if (m.replace) this.#closeUp(m.replace);
     let stream: PublishedStream | null = null;
     const up: UpConnection = this.#session.deps.media.openUp({
       id: m.id,
@@ -231,7 +233,7 @@ export class MediaSession {
     try {
       sdp = await up.offer(m.sdp);
     } catch (e) {
-      this.#closeUp(m.id, { silently: true });
+      this.#closeUp(m.id);
       this.#session.send({ type: "abort", id: m.id });
       throw new UserError(`cannot use the offer for stream ${m.id}: ${e}`);
     }
@@ -274,7 +276,7 @@ export class MediaSession {
     if (down) this.#closeDown(down, { tell: true });
   }
 
-  #closeUp(id: string, _options: { silently?: boolean } = {}): void {
+  #closeUp(id: string): void {
     const stream = this.#ups.get(id);
     if (stream === undefined) return;
     this.#ups.delete(id);
