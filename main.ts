@@ -12,6 +12,7 @@ import {
   usage,
   UsageError,
 } from "./server/flags.ts";
+import { ctlMain } from "./server/ctl/ctl_main.ts";
 import { startServer } from "./server/server.ts";
 
 function udpRange(value: string): [number, number] | undefined {
@@ -64,5 +65,9 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
-  Deno.exit(await main(Deno.args));
+  Deno.exit(
+    Deno.args[0] === "ctl"
+      ? await ctlMain(Deno.args.slice(1))
+      : await main(Deno.args),
+  );
 }

@@ -173,6 +173,7 @@ export function listenAddress(
 export function usage(): string {
   const lines = [
     "Usage: deno run -A main.ts [flags]",
+    "       deno run -A main.ts ctl SUBCOMMAND [flags]   (administration: ctl --help)",
     "",
     "Nereid, a Galène-compatible videoconference server.",
     "Flags may be written -flag value, -flag=value, --flag value or --flag=value.",

@@ -123,6 +123,16 @@ export async function startServer(
     secure: !options.insecure,
     sessionDeps,
     sessions,
+    admin: {
+      config,
+      store,
+      tokenStore,
+      tokens,
+      groups,
+      media,
+      log,
+      now: () => Date.now(),
+    },
     now: () => Date.now(),
   });
 

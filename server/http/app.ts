@@ -7,6 +7,7 @@
 
 import { type Context, Hono, type Next } from "hono";
 import { join } from "node:path";
+import { adminApi, type AdminDeps } from "../admin/admin_api.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import type { GroupRegistry } from "../group/group_registry.ts";
 import type { ClientSession } from "../signalling/client_session.ts";
@@ -26,6 +27,8 @@ export interface AppDeps {
   secure: boolean;
   sessionDeps: SessionDeps;
   sessions: Set<ClientSession>;
+  /** The administrative API under `/galene-api/`. */
+  admin: AdminDeps;
   now: () => number;
 }
 
@@ -80,6 +83,7 @@ export function createApp(deps: AppDeps): Hono {
     }),
   );
 
+  app.route("/", adminApi(deps.admin));
   app.use("/*", serveStatic({ root: deps.staticRoot }));
   app.notFound(notFoundPage(deps.staticRoot));
   return app;

@@ -124,6 +124,8 @@ export interface TrackStats {
 export interface ConnectionStats {
   id: string;
   direction: "up" | "down";
+  /** For a down connection, the subscribing client's id. */
+  subscriber?: string;
   tracks: TrackStats[];
 }
 

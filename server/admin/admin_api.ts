@@ -1,0 +1,219 @@
+/**
+ * The administrative API under `/galene-api/v0/` (reference §2.3) as a Hono
+ * sub-app: routing, the Origin check, authorisation, then one handler per
+ * kind of route.
+ *
+ * @module
+ */
+
+import { type Context, Hono } from "hono";
+import type { StatefulToken } from "../auth/stateful_token.ts";
+import type { TokenStore } from "../auth/token_store.ts";
+import { Tokens } from "../auth/token_verifier.ts";
+import type { DescriptionStore } from "../config/description_store.ts";
+import type { ServerConfig } from "../config/server_config.ts";
+import { handleError, HttpError } from "../http/http_error.ts";
+import {
+  ADMIN_REALM,
+  AdminAuth,
+  type AdminScope,
+  type AdminTokenVerifier,
+} from "./admin_auth.ts";
+import {
+  type AdminContext,
+  type AdminHandler,
+  NotModified,
+  readResponse,
+} from "./admin_context.ts";
+import { adminCorsHeaders, preflightHeaders } from "./admin_cors.ts";
+import {
+  type AdminRoute,
+  parseAdminPath,
+  ROUTE_METHODS,
+} from "./admin_route.ts";
+import { contentTag } from "./content_tag.ts";
+import { groupHandler, groupList, keysHandler } from "./group_handlers.ts";
+import { type GroupFile, GroupFiles } from "./group_files.ts";
+import {
+  buildStats,
+  type ConnectionFigures,
+  type StatsGroup,
+} from "./server_stats.ts";
+import { tokenHandler, tokenList } from "./token_handlers.ts";
+import { passwordHandler, userHandler, userList } from "./user_handlers.ts";
+
+/** What the administrative API needs. */
+export interface AdminDeps {
+  config: () => Promise<ServerConfig>;
+  /** The group descriptions; the API writes the files under its directory. */
+  store: DescriptionStore;
+  tokenStore: TokenStore;
+  /** Verifies bearer tokens; by default stateful tokens and group JWTs. */
+  tokens?: AdminTokenVerifier;
+  /** The groups in memory, for `.stats`. */
+  groups: { all(): Iterable<StatsGroup> };
+  /** The media plane, for `.stats`. */
+  media: { stats(): Promise<readonly ConnectionFigures[]> };
+  now?: () => number;
+  log?: (message: string) => void;
+}
+
+type Handlers = {
+  [K in AdminRoute["kind"]]: AdminHandler<Extract<AdminRoute, { kind: K }>>;
+};
+
+/**
+ * Builds the API; mount it with `app.route("/", adminApi(deps))` before the
+ * static files.
+ *
+ * @example
+ * ```ts
+ * const api = adminApi({ config, store, tokenStore, groups, media });
+ * const res = await api.request("/galene-api/v0/.groups/", {
+ *   headers: { Authorization: `Basic ${btoa("admin:secret")}` },
+ * });
+ * ```
+ */
+export function adminApi(deps: AdminDeps): Hono {
+  const now = deps.now ?? (() => Date.now());
+  const log = deps.log ?? ((m: string) => console.log(m));
+  const files = new GroupFiles({ store: deps.store });
+  const tokens = deps.tokens ?? new Tokens({
+    store: deps.tokenStore,
+    config: deps.config,
+    description: async (name) => {
+      const found = await deps.store.get(name);
+      return found.ok ? found.description : undefined;
+    },
+  });
+  const auth = new AdminAuth({
+    config: deps.config,
+    tokens,
+    statefulToken: (name): Promise<StatefulToken | undefined> =>
+      deps.tokenStore.get(name),
+    now,
+  });
+  const handlers: Handlers = {
+    stats: async (context) => {
+      const report = buildStats(deps.groups.all(), await deps.media.stats());
+      const etag = await contentTag(report);
+      return readResponse(context, { etag, body: () => report, what: "" });
+    },
+    groups: groupList,
+    group: groupHandler,
+    keys: keysHandler,
+    users: (context) => Promise.resolve(userList(context)),
+    user: userHandler,
+    password: passwordHandler,
+    tokens: tokenList,
+    token: tokenHandler,
+  };
+
+  async function handle(c: Context): Promise<Response> {
+    const request = c.req.raw;
+    const config = await deps.config();
+    const cors = adminCorsHeaders(request.headers.get("origin"), {
+      host: request.headers.get("host") ?? new URL(request.url).host,
+      config,
+    });
+    if (cors === null) {
+      log(`admin: refused Origin ${request.headers.get("origin")}`);
+      throw new HttpError(403, "Origin not allowed");
+    }
+    const response = await answer({ request, config });
+    for (const [name, value] of Object.entries(cors)) {
+      response.headers.set(name, value);
+    }
+    return response;
+  }
+
+  async function answer(
+    options: { request: Request; config: ServerConfig },
+  ): Promise<Response> {
+    const { request, config } = options;
+    const route = routeOf(request);
+    const methods = ROUTE_METHODS[route.kind];
+    if (request.method === "OPTIONS") {
+      return new Response(null, {
+        status: 204,
+        headers: preflightHeaders(methods),
+      });
+    }
+    if (!methods.includes(request.method)) {
+      throw new HttpError(405, `Method ${request.method} not allowed here`, {
+        headers: { Allow: ["OPTIONS", ...methods].join(", ") },
+      });
+    }
+    const file = "group" in route && route.group !== ""
+      ? await files.read(route.group)
+      : undefined;
+    const principal = await auth.authorize(
+      request.headers.get("authorization"),
+      scopeOf(route, file),
+    );
+    if (principal === null) {
+      throw new HttpError(401, "Not authorised", {
+        headers: { "WWW-Authenticate": `basic realm="${ADMIN_REALM}"` },
+      });
+    }
+    const context: AdminContext = {
+      request,
+      method: request.method,
+      route,
+      principal,
+      files,
+      tokenStore: deps.tokenStore,
+      config,
+      now: now(),
+      log,
+      ...(file ? { file } : {}),
+    };
+    try {
+      const handler = handlers[route.kind] as AdminHandler;
+      return await handler(context);
+    } catch (error) {
+      if (error instanceof NotModified) return error.toResponse();
+      throw error;
+    }
+  }
+
+  const api = new Hono();
+  api.onError(handleError);
+  api.all("/galene-api/*", handle);
+  return api;
+}
+
+/**
+ * Parses the request's path.
+ *
+ * @throws {HttpError} 400 on bad percent-encoding or an invalid name, 404
+ * on an unknown path.
+ */
+function routeOf(request: Request): AdminRoute {
+  let path: string;
+  try {
+    path = decodeURIComponent(new URL(request.url).pathname);
+  } catch {
+    throw new HttpError(400, "Malformed percent-encoding in the path");
+  }
+  const parsed = parseAdminPath(path);
+  if (!parsed.ok) {
+    throw new HttpError(
+      parsed.reason === "invalid" ? 400 : 404,
+      parsed.message,
+    );
+  }
+  return parsed.route;
+}
+
+/** Which credentials a route accepts. */
+function scopeOf(route: AdminRoute, file: GroupFile | undefined): AdminScope {
+  if (!("group" in route) || route.group === "") return { kind: "server" };
+  const description = file?.state === "ok" ? file.description : undefined;
+  const scope = { group: route.group, ...(description ? { description } : {}) };
+  if (route.kind === "password" && route.user.kind !== "wildcard") {
+    const username = route.user.kind === "empty" ? "" : route.user.name;
+    return { kind: "self", username, ...scope };
+  }
+  return { kind: "group", ...scope };
+}
