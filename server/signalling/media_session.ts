@@ -77,7 +77,8 @@ export class MediaSession {
 
   handleRequestStream(m: Msg<"requestStream">): void {
     const down = this.#downs.get(m.id);
-    if (down === undefined) throw new UserError(`unknown stream ${m.id}`);
+    // The stream may have closed while the request was on its way.
+    if (down === undefined) return;
     if (m.request === null) this.#overrides.delete(m.id);
     else this.#overrides.set(m.id, trackRequests(m.request));
     this.#subscribe(down.stream, { tracksChanged: false });
@@ -242,7 +243,8 @@ export class MediaSession {
 
   async handleAnswer(m: Msg<"answer">): Promise<void> {
     const down = this.#downs.get(m.id);
-    if (down === undefined) throw new UserError(`unknown stream ${m.id}`);
+    // A late answer for a stream closed meanwhile is not the client's fault.
+    if (down === undefined) return;
     try {
       await down.conn.answer(m.sdp);
     } catch (e) {

@@ -1,0 +1,133 @@
+/**
+ * The user's choices in the side menu, kept in localStorage, and the pure
+ * rules that turn them into protocol values.
+ *
+ * @module
+ */
+
+/** Video throughput presets. */
+export type Throughput = "lowest" | "low" | "normal" | "unlimited";
+/** Whether to send two simulcast layers. */
+export type SimulcastMode = "on" | "off" | "auto";
+/** What we receive from the others. */
+export type ReceiveMode = "everything" | "audio" | "nothing";
+/** What the Enable button turns on. */
+export type PublishMode = "both" | "audio" | "none";
+
+/** Everything the side menu sets. */
+export interface Settings {
+  camera: string;
+  microphone: string;
+  throughput: Throughput;
+  simulcast: SimulcastMode;
+  blackboard: boolean;
+  receive: ReceiveMode;
+  publish: PublishMode;
+}
+
+/** Settings of a first visit. */
+export const DEFAULT_SETTINGS: Readonly<Settings> = {
+  camera: "",
+  microphone: "",
+  throughput: "normal",
+  simulcast: "auto",
+  blackboard: false,
+  receive: "everything",
+  publish: "both",
+};
+
+const BITRATES: Readonly<Record<Throughput, number | null>> = {
+  // 100 kbit/s is Galène's low simulcast layer; a talking head is fine at
+  // 700 kbit/s and a laptop camera rarely needs more than 1.5 Mbit/s.
+  lowest: 100_000,
+  low: 300_000,
+  normal: 700_000,
+  unlimited: null,
+};
+
+/** The video sender's `maxBitrate` for a throughput preset (null: none). */
+export function maxBitrate(throughput: Throughput): number | null {
+  return BITRATES[throughput];
+}
+
+/** Simulcast decision; `auto` turns it on from three non-system members. */
+export function useSimulcast(mode: SimulcastMode, members: number): boolean {
+  return mode === "on" || (mode === "auto" && members >= 3);
+}
+
+/** The `request` message's map for a receive mode. */
+export function requestFor(mode: ReceiveMode): Record<string, string[]> {
+  switch (mode) {
+    case "everything":
+      return { "": ["audio", "video"] };
+    case "audio":
+      return { "": ["audio"] };
+    case "nothing":
+      return { "": [] };
+  }
+}
+
+/** Tiles this small receive the low simulcast layer (reference §0). */
+export function wantsLowVideo(width: number, height: number): boolean {
+  return width > 0 && height > 0 && width <= 320 && height <= 240;
+}
+
+function pick<T extends string>(v: unknown, allowed: readonly T[], d: T): T {
+  return allowed.includes(v as T) ? (v as T) : d;
+}
+
+/** Reads settings from parsed JSON, keeping only valid values. */
+export function parseSettings(json: unknown): Settings {
+  const o = (typeof json === "object" && json !== null ? json : {}) as Record<
+    string,
+    unknown
+  >;
+  const d = DEFAULT_SETTINGS;
+  return {
+    camera: typeof o["camera"] === "string" ? o["camera"] : d.camera,
+    microphone: typeof o["microphone"] === "string"
+      ? o["microphone"]
+      : d.microphone,
+    throughput: pick(
+      o["throughput"],
+      ["lowest", "low", "normal", "unlimited"],
+      d.throughput,
+    ),
+    simulcast: pick(o["simulcast"], ["on", "off", "auto"], d.simulcast),
+    blackboard: o["blackboard"] === true,
+    receive: pick(o["receive"], ["everything", "audio", "nothing"], d.receive),
+    publish: pick(o["publish"], ["both", "audio", "none"], d.publish),
+  };
+}
+
+/** Settings stored in `storage` under one key. */
+export class SettingsStore {
+  readonly #storage: Pick<Storage, "getItem" | "setItem"> | null;
+  #value: Settings;
+
+  constructor(storage: Pick<Storage, "getItem" | "setItem"> | null) {
+    this.#storage = storage;
+    let json: unknown = null;
+    try {
+      json = JSON.parse(storage?.getItem("nereid-settings") ?? "null");
+    } catch {
+      // A corrupt entry means defaults.
+    }
+    this.#value = parseSettings(json);
+  }
+
+  get value(): Readonly<Settings> {
+    return this.#value;
+  }
+
+  /** Merges `change` and saves. */
+  update(change: Partial<Settings>): Settings {
+    this.#value = { ...this.#value, ...change };
+    try {
+      this.#storage?.setItem("nereid-settings", JSON.stringify(this.#value));
+    } catch {
+      // Private browsing may refuse storage; settings then last a session.
+    }
+    return this.#value;
+  }
+}

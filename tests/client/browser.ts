@@ -1,0 +1,102 @@
+/**
+ * Chromium with fake devices for the client's browser tests, and helpers
+ * that act as a person would on the group page.
+ *
+ * @module
+ */
+
+import {
+  type Browser,
+  type BrowserContext,
+  chromium,
+  type Page,
+} from "playwright-core";
+
+const FLAGS = [
+  "--headless=new",
+  "--no-sandbox",
+  "--use-fake-device-for-media-stream",
+  "--use-fake-ui-for-media-stream",
+  "--allow-loopback-in-peer-connection",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+  "--autoplay-policy=no-user-gesture-required",
+];
+
+/** Where screenshots go (git-ignored). */
+export const SCREENSHOTS = new URL("../screenshots/", import.meta.url);
+
+/** Launches Debian's Chromium. */
+export async function launch(): Promise<Browser> {
+  return await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: FLAGS,
+    timeout: 30_000,
+  });
+}
+
+/** A person: their own browser context (storage, devices) and page. */
+export interface Person {
+  context: BrowserContext;
+  page: Page;
+  errors: string[];
+}
+
+/** Opens the group page in a fresh context. */
+export async function open(
+  browser: Browser,
+  url: string,
+  options: { viewport?: { width: number; height: number }; mobile?: boolean } =
+    {},
+): Promise<Person> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 760 },
+    ...(options.mobile
+      ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
+      : {}),
+    permissions: ["camera", "microphone"],
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(url);
+  return { context, page, errors };
+}
+
+/** Fills the login form and waits for the conference view. */
+export async function login(
+  p: Person,
+  username: string,
+  password: string,
+  publish: "both" | "audio" | "none" = "both",
+): Promise<void> {
+  await p.page.locator("#username").fill(username);
+  await p.page.locator("#password").fill(password);
+  await p.page.locator(`input[name=publish][value=${publish}]`).check();
+  await p.page.locator("#connect-button").click();
+  await p.page.locator("#conference-view").waitFor({
+    state: "visible",
+    timeout: 10_000,
+  });
+}
+
+/** Sends a chat line as typed. */
+export async function say(p: Person, line: string): Promise<void> {
+  const input = p.page.locator("#chat-input");
+  await input.fill(line);
+  await input.press("Enter");
+}
+
+/** Opens the user list entry of `username` and picks `action`. */
+export async function userAction(
+  p: Person,
+  username: string,
+  action: string,
+): Promise<void> {
+  const pane = p.page.locator("#users-pane");
+  if (!(await pane.isVisible())) await p.page.locator("#users-button").click();
+  await p.page.locator(".user", { hasText: username }).first().click();
+  await p.page.getByRole("menuitem", { name: action }).click();
+}
