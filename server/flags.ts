@@ -88,7 +88,7 @@ const SPECS: Record<string, FlagSpec> = {
     key: "mdns",
     kind: "boolean",
     value: "",
-    help: "gather mDNS candidates",
+    help: "accepted for compatibility; Nereid gathers no mDNS candidates",
   },
   help: { key: "help", kind: "boolean", value: "", help: "show this help" },
   h: { key: "help", kind: "boolean", value: "", help: "" },
