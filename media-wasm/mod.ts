@@ -182,6 +182,7 @@ interface Exports {
   down_on_loss(down: number, fractionLost: number, nowMs: number): number;
   down_on_remb(down: number, bps: number, nowMs: number): number;
   down_available(down: number, nowMs: number): number;
+  down_bitrate(down: number, nowMs: number): number;
   down_adjust(
     down: number,
     nowMs: number,
@@ -279,6 +280,26 @@ export class MediaWasm {
       : new Uint8Array(await (await fetch(path)).arrayBuffer());
     const { instance } = await WebAssembly.instantiate(bytes, {});
     const exports = instance.exports as unknown as Exports;
+    const version = exports.abi_version();
+    if (version !== ABI_VERSION) {
+      throw new Error(
+        `Cannot load media wasm "${path.href}": ABI version ${version}, this wrapper needs ${ABI_VERSION}`,
+      );
+    }
+    return new MediaWasm(exports);
+  }
+
+  /**
+   * Loads a local module file synchronously (for constructors that cannot
+   * await), checking its ABI version as {@link MediaWasm.load} does.
+   * @throws {Error} when the file's ABI version is not {@link ABI_VERSION}
+   */
+  static loadSync(
+    path: URL = new URL("./media_wasm.wasm", import.meta.url),
+  ): MediaWasm {
+    const module = new WebAssembly.Module(Deno.readFileSync(path));
+    const exports = new WebAssembly.Instance(module, {})
+      .exports as unknown as Exports;
     const version = exports.abi_version();
     if (version !== ABI_VERSION) {
       throw new Error(
@@ -543,6 +564,20 @@ export class MediaWasm {
     return this.#check(this.#x.down_available(down, nowMs), "down track");
   }
 
+  /** Outgoing bit rate of a down track over the last second, in bit/s. */
+  downBitrate(down: DownHandle, nowMs: number): number {
+    return this.#check(this.#x.down_bitrate(down, nowMs), "down track");
+  }
+
+  /**
+   * Whether a cached packet begins a keyframe ("unknown" counts as no): the
+   * per-packet question, answered without allocating.
+   */
+  startsKeyframe(up: UpHandle, slot: Slot): boolean {
+    const bits = this.#x.slot_info(up, slot);
+    return bits >= 0 && (bits & 3) === 1;
+  }
+
   /** Re-aims a down track from layer rates and its estimate. */
   adjust(
     down: DownHandle,
@@ -645,4 +680,16 @@ export class MediaWasm {
     this.#inWords(ssrcs, "REMB SSRCs");
     return this.#out(this.#x.rtcp_remb(sender, bps, ssrcs.length), "REMB");
   }
+}
+
+/**
+ * A private instance of the module, raw, for `recording.ts` only: the one
+ * other wrapper allowed to touch its memory. A separate instance, so that
+ * recording never shares state with forwarding.
+ */
+export async function instantiateRaw(
+  path: URL = new URL("./media_wasm.wasm", import.meta.url),
+): Promise<WebAssembly.Exports> {
+  const bytes = await Deno.readFile(path);
+  return (await WebAssembly.instantiate(bytes, {})).instance.exports;
 }

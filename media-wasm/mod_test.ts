@@ -390,8 +390,11 @@ Deno.test("the bandwidth estimate moves the target layer", () => {
     wasm.adjust(d, { nowMs: 0, rates: [100_000, 400_000], maxLayer: 2 }),
     { target: 1, reason: "raised" },
   );
-  wasm.onRemb(d, 300_000, 10);
-  assert.equal(wasm.available(d, 10), 300_000);
+  // A REMB above half of what is forwarded (nothing yet) bounds nothing;
+  // heavy loss does.
+  assert.equal(wasm.available(d, 0), 1_000_000_000);
+  wasm.onLoss(d, 128, 10);
+  assert.equal(wasm.available(d, 10), 9_600);
   assert.deepEqual(
     wasm.adjust(d, { nowMs: 10, rates: [100_000, 400_000], maxLayer: 2 }),
     { target: 0, reason: "lowered" },

@@ -422,10 +422,18 @@ impl Engine {
         match self.downs.get_mut(down) {
             None => BAD_HANDLE,
             Some(d) => {
-                d.bandwidth().on_remb(bps, now_ms);
+                let sending = d.bitrate(now_ms);
+                d.bandwidth().on_remb(bps, sending, now_ms);
                 0
             }
         }
+    }
+
+    /// Outgoing bit rate of a down track, in bit/s.
+    pub fn down_bitrate(&mut self, down: u32, now_ms: u32) -> i32 {
+        self.downs
+            .get_mut(down)
+            .map_or(BAD_HANDLE, |d| d.bitrate(now_ms).min(i32::MAX as u32) as i32)
     }
 
     /// Bandwidth available towards the subscriber, in bit/s.
@@ -721,11 +729,13 @@ mod tests {
         let mut e = Engine::default();
         let d = e.down_new(1, 96, 1, 90000) as u32;
         e.down_on_remb(d, 2_000_000, 0);
-        assert_eq!(e.down_available(d, 0), 512_000);
+        assert_eq!(e.down_available(d, 0), 1_000_000_000);
         assert_eq!(e.down_adjust(d, 0, [100_000, 400_000, 0], 2), 1 | 1 << 8);
         assert_eq!(e.down_wants_keyframe(d), 1);
-        e.down_on_remb(d, 300_000, 10);
+        e.down_on_loss(d, 128, 10);
+        assert_eq!(e.down_available(d, 10), 9_600);
         assert_eq!(e.down_adjust(d, 10, [100_000, 400_000, 0], 2), 2 << 8);
+        assert_eq!(e.down_bitrate(d, 10), 0);
         assert_eq!(e.down_layers(d), 255);
     }
 }

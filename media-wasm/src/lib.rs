@@ -216,6 +216,12 @@ pub extern "C" fn down_on_remb(down: u32, bps: u32, now_ms: u32) -> i32 {
     engine().down_on_remb(down, bps, now_ms)
 }
 
+/// Outgoing bit rate of a down track over the last second, in bit/s.
+#[no_mangle]
+pub extern "C" fn down_bitrate(down: u32, now_ms: u32) -> i32 {
+    engine().down_bitrate(down, now_ms)
+}
+
 /// Bandwidth available towards the subscriber, in bit/s.
 #[no_mangle]
 pub extern "C" fn down_available(down: u32, now_ms: u32) -> i32 {
@@ -260,4 +266,116 @@ pub extern "C" fn rtcp_pli(sender: u32, media: u32) -> i32 {
 #[no_mangle]
 pub extern "C" fn rtcp_remb(sender: u32, bps: u32, count: u32) -> i32 {
     engine().rtcp_remb(sender, bps, count)
+}
+
+// ---- recording ABI ----
+// Recording (issue 5): its own state, input buffer and handles, apart from
+// the forwarding engine above. Codecs as above (0: no such track); kinds:
+// 0 audio, 1 video. Status -11: the codec cannot be recorded (AV1).
+
+pub mod depacketize;
+pub mod depacketize_vp9;
+pub mod ebml;
+pub mod jitter;
+pub mod webm_clock;
+pub mod webm_muxer;
+pub mod webm_recorder;
+pub mod webm_recordings;
+
+use webm_recordings::Recordings;
+
+// One instance, for the same reasons and under the same rule as ENGINE.
+static mut RECORDINGS: Option<Recordings> = None;
+
+fn recordings() -> &'static mut Recordings {
+    // SAFETY: single-threaded; no reference outlives the exported call.
+    unsafe { (*core::ptr::addr_of_mut!(RECORDINGS)).get_or_insert_with(Recordings::default) }
+}
+
+/// Version of the recording ABI.
+#[no_mangle]
+pub extern "C" fn rec_abi_version() -> u32 {
+    webm_recordings::REC_ABI_VERSION
+}
+
+/// Address of the recording input buffer (one RTP payload).
+#[no_mangle]
+pub extern "C" fn rec_in_ptr() -> *mut u8 {
+    recordings().input_ptr()
+}
+
+/// Size of the recording input buffer.
+#[no_mangle]
+pub extern "C" fn rec_in_capacity() -> u32 {
+    webm_recordings::REC_IN_CAPACITY as u32
+}
+
+/// Creates the recorder of one stream; returns its handle. `flags` bit 0:
+/// start a new file at each keyframe of another size.
+#[no_mangle]
+pub extern "C" fn rec_new(video_codec: u32, audio_codec: u32, flags: u32, now_ms: u32) -> i32 {
+    recordings().create(video_codec, audio_codec, flags, now_ms)
+}
+
+/// Frees a recorder.
+#[no_mangle]
+pub extern "C" fn rec_free(rec: u32) -> i32 {
+    recordings().free(rec)
+}
+
+/// Takes the `len`-byte RTP packet in the input buffer (kind 0 audio, 1
+/// video); 0 stored, 1 duplicate, 2 too late, 3 the sender restarted.
+#[no_mangle]
+pub extern "C" fn rec_packet(rec: u32, kind: u32, len: u32, now_ms: u32) -> i32 {
+    recordings().packet(rec, kind, len, now_ms)
+}
+
+/// Notes a sender report of a track (its NTP and RTP times).
+#[no_mangle]
+pub extern "C" fn rec_sender_report(
+    rec: u32,
+    kind: u32,
+    ntp_hi: u32,
+    ntp_lo: u32,
+    rtp_ts: u32,
+    now_ms: u32,
+) -> i32 {
+    recordings().sender_report(rec, kind, ntp_hi, ntp_lo, rtp_ts, now_ms)
+}
+
+/// Gives up overdue holes; 1 when a keyframe should be requested.
+#[no_mangle]
+pub extern "C" fn rec_tick(rec: u32, now_ms: u32) -> i32 {
+    recordings().tick(rec, now_ms)
+}
+
+/// Writes out everything buffered and ends the file.
+#[no_mangle]
+pub extern "C" fn rec_close(rec: u32, now_ms: u32) -> i32 {
+    recordings().close(rec, now_ms)
+}
+
+/// Moves the next file write into view: 0 none, 1 begin .webm, 2 begin
+/// .mkv, 3 append, 4 patch, 5 end of file.
+#[no_mangle]
+pub extern "C" fn rec_next(rec: u32) -> i32 {
+    recordings().next(rec)
+}
+
+/// Address of the bytes of the write in view (valid until the next call).
+#[no_mangle]
+pub extern "C" fn rec_op_ptr() -> *const u8 {
+    recordings().op_ptr()
+}
+
+/// Length of the bytes of the write in view.
+#[no_mangle]
+pub extern "C" fn rec_op_len() -> u32 {
+    recordings().op_len()
+}
+
+/// File offset of the patch in view.
+#[no_mangle]
+pub extern "C" fn rec_op_offset() -> u32 {
+    recordings().op_offset()
 }

@@ -74,6 +74,62 @@ export interface DownOptions {
   onStateChange(state: ConnectionState): void;
 }
 
+/**
+ * One RTP packet as a tap sees it. The media node reuses one object, and
+ * may reuse the payload's memory, for every packet: read them during
+ * {@link TapOptions.onPacket} only.
+ */
+export interface TapPacket {
+  kind: "audio" | "video";
+  /** Lower-case codec name, as in {@link UpTrackInfo}. */
+  codec: string;
+  /** Which track of the up connection (simulcast layers are tracks), from 0. */
+  track: number;
+  /** The track's simulcast rid, or undefined. */
+  rid: string | undefined;
+  ssrc: number;
+  seq: number;
+  timestamp: number;
+  marker: boolean;
+  /** The RTP payload, header and padding excluded. */
+  payload: Uint8Array;
+  /** Arrival time, `performance.now()` milliseconds. */
+  arrival: number;
+}
+
+/** An RTCP sender report of an up track (RFC 3550 §6.4.1). */
+export interface TapSenderReport {
+  kind: "audio" | "video";
+  track: number;
+  /** 64-bit NTP time of the report. */
+  ntp: bigint;
+  /** The RTP time that corresponds to `ntp`. */
+  rtpTimestamp: number;
+  arrival: number;
+}
+
+/** Options of {@link MediaNode.openTap}. */
+export interface TapOptions {
+  /** The id of the up connection to receive. */
+  upId: string;
+  /** Every packet of every track of the stream, including later tracks. */
+  onPacket(packet: TapPacket): void;
+  onSenderReport(report: TapSenderReport): void;
+  /** The up connection closed (the tap is closed with it). */
+  onClose(): void;
+}
+
+/**
+ * A server-side subscriber without a transport (the recorder): it sees the
+ * packets of every track of one up connection as they arrive.
+ */
+export interface MediaTap {
+  /** Asks the publisher for a keyframe on every video track (rate-limited). */
+  requestKeyframe(): void;
+  /** Idempotent; does not call `onClose`. */
+  close(): void;
+}
+
 /** A publisher's connection: the client offers, the server answers. */
 export interface UpConnection {
   readonly id: string;
@@ -112,10 +168,14 @@ export interface DownConnection {
 
 /** One track's figures for the statistics API. */
 export interface TrackStats {
+  /** Bits per second. */
   bitrate: number;
   maxBitrate?: number;
+  /** Fraction lost, 0 to 1. */
   loss: number;
+  /** Round-trip time, seconds. */
   rtt?: number;
+  /** Interarrival jitter, seconds. */
   jitter?: number;
   layer?: string;
 }
@@ -133,6 +193,11 @@ export interface ConnectionStats {
 export interface MediaNode {
   openUp(options: UpOptions): UpConnection;
   openDown(options: DownOptions): DownConnection;
+  /**
+   * Opens a tap on an up connection.
+   * @throws {RangeError} when the up connection does not exist
+   */
+  openTap(options: TapOptions): MediaTap;
   /** Statistics of every open connection. */
   stats(): Promise<ConnectionStats[]>;
   /** Number of open peer connections (for leak checks). */

@@ -17,6 +17,11 @@
  *    {@link UdpBatchSocket}: sends leave in one `sendmmsg` per event-loop turn
  *    and arrive through `recvmmsg` batches. IPv6 keeps werift's transport.
  *
+ * 3. `RTCDtlsTransport.prototype.startSrtp` — the same receive path with a
+ *    tap for raw RTP in front of werift's parsing (`raw_rtp.ts`), and
+ *    `RTCDtlsTransport.prototype.stop`, which now also frees the transport's
+ *    SRTP contexts (OpenSSL memory outside the JS heap).
+ *
  * Errors keep werift's contract: a packet that fails authentication, is
  * replayed or is malformed throws werift's `SrtpAuthenticationError`, which
  * werift catches and drops.
@@ -36,6 +41,12 @@ import { SrtpContext, SrtpError } from "./srtp_context.ts";
 import type { SrtpProfile } from "./srtp_context.ts";
 import { UdpBatchSocket } from "./udp_batch.ts";
 import { parseIpv4 } from "./libc_socket.ts";
+import {
+  COPYING_SEND,
+  installRawPath,
+  SRTP_STATE,
+  type SrtpState,
+} from "./raw_rtp.ts";
 
 /** Options of {@link installFastPath}. */
 export interface FastPathOptions {
@@ -99,6 +110,7 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
   const udpKind = options.udp ?? "auto";
   const window = options.replayWindow ?? 512;
   const originalUpdate = RTCDtlsTransport.prototype.updateSrtpSession;
+  const originalStop = RTCDtlsTransport.prototype.stop;
   const udpStatics = UdpTransport as unknown as {
     init: (type: string, o?: InitOptions) => Promise<unknown>;
   };
@@ -119,12 +131,28 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
       profile === "AEAD_AES_128_GCM" ? 12 : 14,
     );
     const opts = { profile, openssl: ssl, replayWindow: window };
-    const local = SrtpContext.create(k.localKey, k.localSalt, opts);
-    const remote = SrtpContext.create(k.remoteKey, k.remoteSalt, opts);
-    const self = this as unknown as { srtp: unknown; srtcp: unknown };
-    self.srtp = rtpAdapter(local, remote);
-    self.srtcp = rtcpAdapter(local, remote);
+    const self = this as unknown as {
+      srtp: unknown;
+      srtcp: unknown;
+      [SRTP_STATE]?: SrtpState;
+    };
+    closeState(self[SRTP_STATE]); // a DTLS restart brings new keys
+    const state: SrtpState = {
+      local: SrtpContext.create(k.localKey, k.localSalt, opts),
+      remote: SrtpContext.create(k.remoteKey, k.remoteSalt, opts),
+      closed: false,
+    };
+    self[SRTP_STATE] = state;
+    self.srtp = rtpAdapter(state);
+    self.srtcp = rtcpAdapter(state);
   };
+  RTCDtlsTransport.prototype.stop = function (
+    this: RTCDtlsTransport,
+  ): Promise<void> {
+    closeState((this as unknown as { [SRTP_STATE]?: SrtpState })[SRTP_STATE]);
+    return originalStop.call(this);
+  };
+  const uninstallRaw = installRawPath();
   dtlsProto[INSTALLED] = true;
 
   // Both udp choices replace init so that the socket buffers grow either way.
@@ -141,9 +169,54 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
     udp: udpKind === "dgram" ? "dgram" : "sendmmsg",
     uninstall(): void {
       RTCDtlsTransport.prototype.updateSrtpSession = originalUpdate;
+      RTCDtlsTransport.prototype.stop = originalStop;
+      uninstallRaw();
       udpStatics.init = originalInit;
       delete dtlsProto[INSTALLED];
       ssl?.close();
+    },
+  };
+}
+
+/** A hold on the process-wide fast path, from {@link acquireFastPath}. */
+export interface FastPathLease {
+  crypto: "openssl" | "node";
+  udp: "sendmmsg" | "dgram";
+  /** Idempotent; the last release uninstalls the fast path. */
+  release(): void;
+}
+
+const SHARED = Symbol.for("nereid.fastPathShared");
+
+/**
+ * Installs the fast path for this process on the first call and counts the
+ * holders, so that every media node of a process can ask for it; the options
+ * of the first caller win. Uninstalling only changes what new peer
+ * connections get: existing ones keep the path they started with.
+ * @throws Error when {@link installFastPath} was called directly
+ */
+export function acquireFastPath(options: FastPathOptions = {}): FastPathLease {
+  const proto = RTCDtlsTransport.prototype as unknown as Record<
+    PropertyKey,
+    { handle: FastPathHandle; holders: number } | undefined
+  >;
+  let shared = proto[SHARED];
+  if (shared === undefined) {
+    shared = { handle: installFastPath(options), holders: 0 };
+    proto[SHARED] = shared;
+  }
+  shared.holders++;
+  const entry = shared;
+  let released = false;
+  return {
+    crypto: entry.handle.crypto,
+    udp: entry.handle.udp,
+    release(): void {
+      if (released) return;
+      released = true;
+      if (--entry.holders > 0) return;
+      entry.handle.uninstall();
+      if (proto[SHARED] === entry) delete proto[SHARED];
     },
   };
 }
@@ -159,9 +232,20 @@ function fail(code: number, what: string): never {
   );
 }
 
-function rtpAdapter(local: SrtpContext, remote: SrtpContext) {
+// Idempotent. Transports that were never stopped (a peer connection that
+// was dropped without close()) keep their contexts until the process ends.
+function closeState(state: SrtpState | undefined): void {
+  if (state === undefined || state.closed) return;
+  state.closed = true;
+  state.local.close();
+  state.remote.close();
+}
+
+function rtpAdapter(state: SrtpState) {
+  const { local, remote } = state;
   return {
     encrypt(payload: Buffer, header: RtpHeader): Buffer {
+      if (state.closed) fail(SrtpError.malformed, "outgoing RTP");
       const hdr = header.serialize(header.serializeSize);
       const out = Buffer.allocUnsafe(hdr.length + payload.length + 16);
       out.set(hdr);
@@ -171,6 +255,7 @@ function rtpAdapter(local: SrtpContext, remote: SrtpContext) {
       return out.subarray(0, n);
     },
     decrypt(data: Buffer): Buffer {
+      if (state.closed) fail(SrtpError.malformed, "SRTP");
       const n = remote.unprotectRtp(data, data.length);
       if (n < 0) fail(n, "SRTP");
       return data.subarray(0, n);
@@ -178,9 +263,11 @@ function rtpAdapter(local: SrtpContext, remote: SrtpContext) {
   };
 }
 
-function rtcpAdapter(local: SrtpContext, remote: SrtpContext) {
+function rtcpAdapter(state: SrtpState) {
+  const { local, remote } = state;
   return {
     encrypt(rtcp: Buffer): Buffer {
+      if (state.closed) fail(SrtpError.malformed, "outgoing RTCP");
       const out = Buffer.allocUnsafe(rtcp.length + 20);
       out.set(rtcp);
       const n = local.protectRtcp(out, rtcp.length);
@@ -188,6 +275,7 @@ function rtcpAdapter(local: SrtpContext, remote: SrtpContext) {
       return out.subarray(0, n);
     },
     decrypt(data: Buffer): Buffer {
+      if (state.closed) fail(SrtpError.malformed, "SRTCP");
       const n = remote.unprotectRtcp(data, data.length);
       if (n < 0) fail(n, "SRTCP");
       return data.subarray(0, n);
@@ -199,6 +287,8 @@ function rtcpAdapter(local: SrtpContext, remote: SrtpContext) {
 class FastUdpTransport {
   readonly type = "udp";
   readonly socketType = "udp4";
+  /** `send` copies the datagram before returning (raw_rtp.ts relies on it). */
+  readonly [COPYING_SEND] = true;
   closed = false;
   onData: (data: Buffer, addr: Address) => void = () => {};
   #socket: UdpBatchSocket | null = null;

@@ -1,116 +1,227 @@
 /**
- * One track sent to a subscriber: the outgoing side of a fan-out.
+ * One track sent to a subscriber: the outgoing side of a fan-out, with its
+ * simulcast layer choice, retransmissions and sender reports.
  *
  * @module
  */
 
-import type { RTCRtpSender, RtpPacket } from "werift";
+import type { RTCDtlsTransport } from "werift";
+import { sendRawRtcp, sendRawRtp } from "../fast/raw_rtp.ts";
 import type { DownPipeline } from "./packet_pipeline.ts";
-import type { PacketSink, UpTrack } from "./up_track.ts";
+import type { SlotSink, UpTrack } from "./up_track.ts";
+
+/** Test-only faults a media node can inject. */
+export interface Faults {
+  /** Probability (0…1) of dropping a forwarded packet before sending it; NACKs still find it. */
+  dropForwarded?: number;
+}
 
 /** Options of {@link DownTrack}. */
 export interface DownTrackOptions {
-  sender: RTCRtpSender;
+  /** The DTLS transport of the sender, once known. */
+  transport(): RTCDtlsTransport | undefined;
   pipeline: DownPipeline;
-  /** The up tracks this track may forward (the simulcast layers, or one track). */
+  /** The up tracks this track may forward, lowest layer first. */
   sources: readonly UpTrack[];
-  /** The layer (up track index) to forward. */
-  layer: number;
+  /** The highest layer the subscriber asked for. */
+  maxLayer: number;
+  clockRate: number;
+  faults: Faults;
+  /** Names this track in log lines. */
+  name: string;
   log(message: string): void;
 }
 
+// Galène replays a cached keyframe when it is within the last 40 packets; a
+// 720p keyframe alone can take 30, so we allow a little more.
+const REPLAY_PACKETS = 96;
+
 /** Forwards the selected layer of an up stream on one sendonly transceiver. */
-export class DownTrack implements PacketSink {
-  readonly sender: RTCRtpSender;
+export class DownTrack implements SlotSink {
+  readonly #options: DownTrackOptions;
   readonly #pipeline: DownPipeline;
   readonly #sources: readonly UpTrack[];
-  readonly #log: (message: string) => void;
-  #layer: number;
+  readonly #drop: number;
+  #maxLayer: number;
+  #lastSr: { compact: number; at: number } | undefined;
+  #rtt: number | undefined;
+  #loss = 0;
+  #jitter: number | undefined;
+  #remb: number | undefined;
+  #retransmitted = 0;
   #closed = false;
-  #rateBytes = 0;
-  #rateTime = -1;
-  #rate = 0;
 
   constructor(options: DownTrackOptions) {
-    this.sender = options.sender;
+    this.#options = options;
     this.#pipeline = options.pipeline;
     this.#sources = options.sources;
-    this.#log = options.log;
-    this.#layer = options.layer;
-    for (const source of this.#sources) source.attach(this);
+    this.#maxLayer = Math.min(options.maxLayer, options.sources.length - 1);
+    this.#drop = options.faults.dropForwarded ?? 0;
+    for (const source of this.#sources) source.attachSlots(this);
   }
 
-  /** The selected layer. */
+  /** The layer forwarded, -1 before the first keyframe. */
   get layer(): number {
-    return this.#layer;
+    return this.#pipeline.current;
   }
 
-  /** Packets and bytes forwarded. */
-  get counters(): { packets: number; bytes: number } {
-    return { packets: this.#pipeline.packets, bytes: this.#pipeline.bytes };
+  /** Name of the layer forwarded (its rid, or its index). */
+  get layerName(): string | undefined {
+    const l = this.#pipeline.current;
+    if (l < 0) return undefined;
+    return this.#sources[l]?.rid ?? String(l);
   }
 
-  /** Bits per second forwarded since the previous call (at least 1 s apart). */
+  /** Packets served to NACKs so far. */
+  get retransmitted(): number {
+    return this.#retransmitted;
+  }
+
+  /** Subscriber's figures: loss (0…1), rtt and jitter (s), REMB (bit/s). */
+  figures(): { loss: number; rtt?: number; jitter?: number; remb?: number } {
+    const f: { loss: number; rtt?: number; jitter?: number; remb?: number } = {
+      loss: this.#loss,
+    };
+    if (this.#rtt !== undefined) f.rtt = this.#rtt;
+    if (this.#jitter !== undefined) f.jitter = this.#jitter;
+    if (this.#remb !== undefined) f.remb = this.#remb;
+    return f;
+  }
+
   bitrate(now: number): number {
-    const bytes = this.#pipeline.bytes;
-    if (this.#rateTime >= 0 && now - this.#rateTime >= 1000) {
-      this.#rate = Math.round(
-        (bytes - this.#rateBytes) * 8000 / (now - this.#rateTime),
+    return this.#pipeline.bitrate(now);
+  }
+
+  /** Bandwidth towards the subscriber, undefined when nothing bounds it. */
+  available(now: number): number | undefined {
+    const a = this.#pipeline.available(now);
+    return a >= 1e9 ? undefined : a;
+  }
+
+  deliver(source: UpTrack, slot: number, now: number): void {
+    const transport = this.#options.transport();
+    if (transport === undefined || transport.state !== "connected") return;
+    const up = source.pipeline;
+    if (up === undefined) return;
+    const out = this.#pipeline.forward(
+      up,
+      slot,
+      this.#sources.indexOf(source),
+      now,
+    );
+    if (out === null) return;
+    if (this.#drop > 0 && Math.random() < this.#drop) return;
+    sendRawRtp(transport, out);
+  }
+
+  /** Starts a new subscriber: replays the cached keyframe when recent, else asks for one. */
+  start(now: number): void {
+    const source = this.#sources[this.#pipeline.target];
+    const run = source?.pipeline?.keyframeRun(REPLAY_PACKETS);
+    if (source && run) {
+      for (const slot of run) this.deliver(source, slot, now);
+      this.#options.log(
+        `${this.#options.name}: replayed ${run.length} packets from the cached keyframe`,
       );
     }
-    if (this.#rateTime < 0 || now - this.#rateTime >= 1000) {
-      this.#rateBytes = bytes;
-      this.#rateTime = now;
+    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+  }
+
+  /** Changes the highest layer allowed and re-aims at once. */
+  setMaxLayer(layer: number, now: number): void {
+    this.#maxLayer = Math.min(layer, this.#sources.length - 1);
+    this.adjust(now);
+  }
+
+  /** Re-aims from the layers' rates and the subscriber's estimate; asks for the keyframe a switch needs. */
+  adjust(now: number): void {
+    if (this.#closed) return;
+    if (this.#sources.length < 2) return;
+    const rates = this.#sources.map((s) => s.layerRate(now));
+    const before = this.#pipeline.target;
+    const reason = this.#pipeline.adjust(rates, this.#maxLayer, now);
+    const after = this.#pipeline.target;
+    if (after !== before) {
+      this.#options.log(
+        `${this.#options.name}: target layer ${before} → ${after} (${reason}; available ${
+          this.#pipeline.available(now)
+        } bit/s, rates ${rates.join("/")})`,
+      );
     }
-    return this.#rate;
+    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
   }
 
-  deliver(packet: RtpPacket, layer: number, flags: number, now: number): void {
-    if (this.sender.transport?.state !== "connected") return;
-    const out = this.#pipeline.forward(packet, layer, flags, now);
-    if (out !== null) this.sender.sendRtp(out).catch(this.#onSendError);
-  }
-
-  /** Selects another layer; the switch happens at its next keyframe, which is requested. */
-  select(layer: number, now: number): void {
-    if (layer === this.#layer) return;
-    this.#layer = layer;
-    this.#pipeline.select(layer);
-    this.requestKeyframe(now);
-  }
-
-  /** Asks the publisher of the selected layer for a keyframe. */
+  /** Asks the publisher of the awaited layer (or the current one) for a keyframe. */
   requestKeyframe(now: number): void {
-    this.#sources.find((s) => s.layer === this.#layer)?.requestKeyframe(now);
+    const wanted = this.#pipeline.wantsKeyframe();
+    const layer = wanted >= 0 ? wanted : Math.max(0, this.#pipeline.current);
+    this.#sources[layer]?.requestKeyframe(now);
   }
 
-  /** Re-asks for a keyframe while a layer switch waits for one (rate-limited upstream). */
+  /** Every 500 ms: re-asks for a keyframe while one is awaited, and sends a Sender Report. */
   tick(now: number): void {
-    if (this.#pipeline.pendingLayer >= 0) this.requestKeyframe(now);
+    if (this.#closed) return;
+    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+    this.#senderReport(now);
   }
 
-  /** Resends the packets a subscriber's NACK lists, from the pipeline's cache. */
+  /** Resends the packets a subscriber's NACK lists, from the up track's cache. */
   retransmit(lost: readonly number[]): void {
-    const transport = this.sender.transport;
-    if (transport?.state !== "connected") return;
+    const transport = this.#options.transport();
+    if (transport === undefined || transport.state !== "connected") return;
     for (const seq of lost) {
-      const packet = this.#pipeline.retransmit(seq);
-      if (packet) {
-        transport.sendRtp(packet.payload, packet.header).catch(
-          this.#onSendError,
-        );
+      const out = this.#pipeline.retransmit(seq);
+      if (out !== null && sendRawRtp(transport, out)) this.#retransmitted++;
+    }
+  }
+
+  /** A receiver report block about this track. */
+  onReport(
+    report: { fractionLost: number; jitter: number; lsr: number; dlsr: number },
+    now: number,
+  ): void {
+    this.#pipeline.onLoss(report.fractionLost, now);
+    this.#loss = report.fractionLost / 256;
+    this.#jitter = report.jitter / this.#options.clockRate;
+    // RFC 3550 §6.4.1: RTT = now − LSR − DLSR, in 1/65536 s.
+    const sr = this.#lastSr;
+    if (sr !== undefined && report.lsr === sr.compact && report.lsr !== 0) {
+      const rtt = (now - sr.at) / 1000 - report.dlsr / 65536;
+      if (rtt >= 0) {
+        this.#rtt = this.#rtt === undefined
+          ? rtt
+          : 0.75 * this.#rtt + 0.25 * rtt;
       }
     }
+  }
+
+  /** The subscriber's REMB. */
+  onRemb(bps: number, now: number): void {
+    this.#remb = bps;
+    this.#pipeline.onRemb(bps, now);
   }
 
   /** Idempotent. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const source of this.#sources) source.detach(this);
+    for (const source of this.#sources) source.detachSlots(this);
+    this.#pipeline.close();
   }
 
-  readonly #onSendError = (e: unknown): void => {
-    this.#log(`Cannot send RTP on sender ${this.sender.ssrc}: ${e}`);
-  };
+  // Galène: every 500 ms, with the source's SR mapping extrapolated to now,
+  // once the source has sent one (reference 5.7).
+  #senderReport(now: number): void {
+    const transport = this.#options.transport();
+    if (transport === undefined || transport.state !== "connected") return;
+    const source = this.#pipeline.source();
+    const clock = source?.clockAt(now);
+    if (!clock) return;
+    const packet = this.#pipeline.senderReport(clock);
+    this.#lastSr = {
+      compact: Number((clock.ntp >> 16n) & 0xffffffffn),
+      at: now,
+    };
+    sendRawRtcp(transport, packet);
+  }
 }

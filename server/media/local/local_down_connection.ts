@@ -8,9 +8,12 @@ import {
   GenericNack,
   MediaStream,
   MediaStreamTrack,
+  ReceiverEstimatedMaxBitrate,
   RTCPeerConnection,
   type RtcpPacket,
   RtcpPayloadSpecificFeedback,
+  RtcpRrPacket,
+  RtcpSrPacket,
   RtcpTransportLayerFeedback,
   type RTCRtpTransceiver,
 } from "werift";
@@ -22,26 +25,28 @@ import type {
   TrackRequest,
 } from "../media_node.ts";
 import { weriftCodec } from "./codecs.ts";
-import { DownTrack } from "./down_track.ts";
+import { DownTrack, type Faults } from "./down_track.ts";
 import { mapState, toIceInit, toWeriftCandidate } from "./ice.ts";
 import type { AttachedDown, LocalUpConnection } from "./local_up_connection.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
 import type { UpTrack } from "./up_track.ts";
-import { interceptSenderRtcp, senderFeedback } from "./werift_internals.ts";
+import { interceptSenderRtcp } from "./werift_internals.ts";
 
 /** What a down connection needs from its node. */
 export interface DownContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
+  faults: Faults;
   log(message: string): void;
   onClosed(down: LocalDownConnection, teardown: Promise<void>): void;
 }
 
-// RTCP feedback message types (RFC 4585 §6.2, RFC 5104 §4.3.1, REMB draft).
+// RTCP feedback message types (RFC 4585 §6.2, RFC 5104 §4.3.1).
 const FMT_PLI = 1;
 const FMT_FIR = 4;
-const FMT_REMB = 15;
+// Simulcast rids by rank; others rank by order of arrival, above these.
+const RID_RANK: Record<string, number> = { q: 0, l: 1, m: 2, f: 3, h: 4 };
 
 interface Sent {
   track: DownTrack;
@@ -59,7 +64,6 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
   #request: readonly TrackRequest[];
   #audio: Sent | undefined;
   #video: Sent | undefined;
-  #remb: number | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -84,9 +88,12 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
     this.#pc.connectionStateChange.subscribe((state) => {
       if (this.#closed) return;
       context.log(`down ${this.id} to ${this.subscriber}: ${state}`);
-      // Every new subscriber starts with a keyframe (Galène does the same).
+      // Every new subscriber starts with a keyframe: replayed from the
+      // cache when recent, else asked for (Galène does the same).
       if (state === "connected") {
-        this.#video?.track.requestKeyframe(performance.now());
+        const now = performance.now();
+        this.#audio?.track.start(now);
+        this.#video?.track.start(now);
       }
       options.onStateChange(mapState(state));
     });
@@ -143,30 +150,45 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
       (before.video === undefined) !== (after.video === undefined);
     if (!changed && after.video && this.#video) {
       // A layer switch: same outgoing track, the pipeline splices at a keyframe.
-      this.#video.track.select(after.video.layer, performance.now());
+      this.#video.track.setMaxLayer(after.video.maxLayer, performance.now());
     }
     return changed;
   }
 
-  /** The subscriber's REMB in bits/s, if it sent one. */
-  maxBitrate(): number | undefined {
-    return this.#remb;
+  available(now: number): number | null {
+    if (this.#video === undefined) return null;
+    return this.#video.track.available(now) ?? Infinity;
   }
 
   tick(now: number): void {
+    this.#audio?.track.tick(now);
     this.#video?.track.tick(now);
+  }
+
+  adjust(now: number): void {
+    this.#video?.track.adjust(now);
+  }
+
+  /** The video track sent, for tests and statistics. */
+  get videoTrack(): DownTrack | undefined {
+    return this.#video?.track;
   }
 
   stats(now: number): ConnectionStats {
     const tracks = [this.#audio, this.#video].flatMap((sent) => {
       if (!sent) return [];
-      const feedback = senderFeedback(sent.track.sender);
+      const track = sent.track;
+      const f = track.figures();
       const stats: ConnectionStats["tracks"][number] = {
-        bitrate: sent.track.bitrate(now),
-        loss: feedback.loss ?? 0,
+        bitrate: track.bitrate(now),
+        loss: f.loss,
       };
-      if (feedback.rtt !== undefined) stats.rtt = feedback.rtt;
-      if (this.#remb !== undefined) stats.maxBitrate = this.#remb;
+      if (f.rtt !== undefined) stats.rtt = f.rtt;
+      if (f.jitter !== undefined) stats.jitter = f.jitter;
+      const max = track.available(now);
+      if (max !== undefined) stats.maxBitrate = max;
+      const layer = track.layerName;
+      if (sent === this.#video && layer !== undefined) stats.layer = layer;
       return [stats];
     });
     return { id: this.id, direction: "down", tracks };
@@ -187,67 +209,94 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
     this.#options.onStateChange("closed");
   }
 
-  /** The up tracks the current request selects. */
-  #selection(): { audio?: UpTrack; video?: UpTrack } {
-    const result: { audio?: UpTrack; video?: UpTrack } = {};
+  /** The up tracks the current request selects; video as its layers, lowest first. */
+  #selection(): {
+    audio?: UpTrack;
+    video?: { sources: UpTrack[]; maxLayer: number };
+  } {
+    const result: {
+      audio?: UpTrack;
+      video?: { sources: UpTrack[]; maxLayer: number };
+    } = {};
     const audio = this.#up.liveTracks("audio")[0];
     if (this.#request.includes("audio") && audio) result.audio = audio;
-    const video = this.#up.liveTracks("video");
-    if (this.#request.includes("video")) {
-      const pick = video.find((t) => t.rid === "h") ?? video[0];
-      if (pick) result.video = pick;
-    } else if (this.#request.includes("video-low")) {
-      const pick = video.find((t) => t.rid === "l") ?? video[video.length - 1];
-      if (pick) result.video = pick;
+    const all = this.#up.liveTracks("video");
+    const first = all[0];
+    const wants = this.#request.includes("video") ||
+      this.#request.includes("video-low");
+    if (first && wants) {
+      // Layers with another codec cannot share this outgoing track.
+      const sources = all.filter((t) => t.codec === first.codec);
+      const rank = (t: UpTrack) => RID_RANK[t.rid ?? ""] ?? 10;
+      sources.sort((a, b) => rank(a) - rank(b));
+      const maxLayer = this.#request.includes("video") ? sources.length - 1 : 0;
+      result.video = { sources, maxLayer };
     }
     return result;
   }
 
   #syncTracks(): void {
     const selection = this.#selection();
-    this.#audio = this.#sync(this.#audio, selection.audio);
+    this.#audio = this.#sync(
+      this.#audio,
+      selection.audio && { sources: [selection.audio], maxLayer: 0 },
+    );
     this.#video = this.#sync(this.#video, selection.video);
   }
 
-  #sync(sent: Sent | undefined, source: UpTrack | undefined): Sent | undefined {
+  #sync(
+    sent: Sent | undefined,
+    source: { sources: UpTrack[]; maxLayer: number } | undefined,
+  ): Sent | undefined {
     if (sent && !source) {
       sent.track.close();
       this.#pc.removeTrack(sent.transceiver.sender);
       return undefined;
     }
     if (!source || sent) return sent;
-    const codec = source.codec!;
+    const top = source.sources[source.sources.length - 1]!;
+    const codec = top.codec!;
     // The down track offers exactly the upstream codec, with our fixed payload type.
-    this.#pc.config.codecs[source.kind] = [weriftCodec(codec)];
+    this.#pc.config.codecs[top.kind] = [weriftCodec(codec)];
     const transceiver = this.#pc.addTransceiver(
-      new MediaStreamTrack({ kind: source.kind }),
+      new MediaStreamTrack({ kind: top.kind }),
       {
         direction: "sendonly",
         streams: [new MediaStream({ id: this.id })],
       },
     );
     const sender = transceiver.sender;
-    // Layers with another codec cannot share this outgoing track.
-    const sources = this.#up.liveTracks(source.kind).filter((t) =>
-      t.codec === codec
-    );
     const track = new DownTrack({
-      sender,
-      sources,
-      layer: source.layer,
+      transport: () => sender.transport ?? undefined,
+      sources: source.sources,
+      maxLayer: source.maxLayer,
+      clockRate: codec.clockRate,
+      faults: this.#context.faults,
       pipeline: this.#context.pipelines.down({
         ssrc: sender.ssrc,
         payloadType: codec.payloadType,
+        codec: codec.name,
         clockRate: codec.clockRate,
-        layer: source.layer,
+        layer: source.maxLayer,
       }),
+      name: `down ${this.id} to ${this.subscriber} ${top.kind}`,
       log: this.#context.log,
     });
-    interceptSenderRtcp(sender, (packet) => this.#onRtcp(track, packet));
+    interceptSenderRtcp(
+      sender,
+      (packet) => this.#onRtcp(track, sender.ssrc, packet),
+    );
     return { track, transceiver };
   }
 
-  #onRtcp(track: DownTrack, packet: RtcpPacket): boolean {
+  #onRtcp(track: DownTrack, ssrc: number, packet: RtcpPacket): boolean {
+    const now = performance.now();
+    if (packet instanceof RtcpRrPacket || packet instanceof RtcpSrPacket) {
+      for (const report of packet.reports) {
+        if (report.ssrc === ssrc) track.onReport(report, now);
+      }
+      return true; // werift's sender computes nothing useful from them now
+    }
     if (
       packet instanceof RtcpTransportLayerFeedback &&
       packet.feedback instanceof GenericNack
@@ -256,11 +305,11 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
       return true; // instead of werift's responder
     }
     if (packet instanceof RtcpPayloadSpecificFeedback) {
-      const count = packet.feedback.count;
-      if (count === FMT_PLI || count === FMT_FIR) {
-        track.requestKeyframe(performance.now());
-      } else if (count === FMT_REMB && "bitrate" in packet.feedback) {
-        this.#remb = Number(packet.feedback.bitrate);
+      const feedback = packet.feedback;
+      if (feedback instanceof ReceiverEstimatedMaxBitrate) {
+        track.onRemb(Number(feedback.bitrate), now);
+      } else if (feedback.count === FMT_PLI || feedback.count === FMT_FIR) {
+        track.requestKeyframe(now);
       }
     }
     return false;

@@ -4,6 +4,8 @@
  * @example
  * ```ts
  * const node = new LocalMediaNode({ ice: { iceServers: [] }, log: console.log });
+ * // werift's SRTP and UDP paths are replaced process-wide while a node is open
+ * // (server/media/fast); `fastPath: false` keeps werift's own.
  * const up = node.openUp({ id: "s1", codecs: ["vp8", "opus"], ...callbacks });
  * const answer = await up.offer(clientOffer);
  * ```
@@ -17,13 +19,24 @@ import type {
   DownOptions,
   IceConfiguration,
   MediaNode,
+  MediaTap,
+  TapOptions,
   UpConnection,
   UpOptions,
 } from "../media_node.ts";
 import { LocalDownConnection } from "./local_down_connection.ts";
 import { LocalUpConnection } from "./local_up_connection.ts";
-import { createTsPipelines, type PacketPipelines } from "./packet_pipeline.ts";
+import { LocalTap } from "./local_tap.ts";
+import type { PacketPipelines } from "./packet_pipeline.ts";
 import type { TransportSettings } from "./peer_config.ts";
+import type { Faults } from "./down_track.ts";
+import { createWasmPipelines } from "./wasm_pipeline.ts";
+import { MediaWasm } from "../../../media-wasm/mod.ts";
+import {
+  acquireFastPath,
+  type FastPathLease,
+  type FastPathOptions,
+} from "../fast/werift_seam.ts";
 
 /** Options of {@link LocalMediaNode}. */
 export interface LocalMediaNodeOptions {
@@ -32,8 +45,16 @@ export interface LocalMediaNodeOptions {
   log: (message: string) => void;
   /** Gather IPv4 loopback candidates only (tests). */
   loopbackOnly?: boolean;
-  /** The per-packet implementation; the TypeScript one by default. */
+  /** The per-packet implementation; media-wasm's by default. */
   pipelines?: PacketPipelines;
+  /**
+   * The SRTP/UDP fast path for this process (default `{}`: OpenSSL and
+   * sendmmsg where they load, node:crypto and node:dgram where not);
+   * `false` leaves werift's own paths.
+   */
+  fastPath?: FastPathOptions | false;
+  /** Test only: faults to inject into forwarding. */
+  faults?: Faults;
 }
 
 /** A {@link MediaNode} running werift peer connections in this process. */
@@ -41,6 +62,8 @@ export class LocalMediaNode implements MediaNode {
   readonly #settings: TransportSettings;
   readonly #log: (message: string) => void;
   readonly #pipelines: PacketPipelines;
+  readonly #faults: Faults;
+  readonly #fastPath: FastPathLease | undefined;
   readonly #ups = new Map<string, LocalUpConnection>();
   readonly #downs = new Set<LocalDownConnection>();
   readonly #teardowns = new Set<Promise<void>>();
@@ -52,7 +75,21 @@ export class LocalMediaNode implements MediaNode {
     if (options.loopbackOnly) settings.loopbackOnly = true;
     this.#settings = settings;
     this.#log = options.log;
-    this.#pipelines = options.pipelines ?? createTsPipelines();
+    this.#pipelines = options.pipelines ??
+      createWasmPipelines(MediaWasm.loadSync());
+    this.#faults = { ...options.faults };
+    if (options.fastPath !== false) {
+      this.#fastPath = acquireFastPath(options.fastPath ?? {});
+      this.#log(
+        `media node: fast path with ${this.#fastPath.crypto} crypto and ${this.#fastPath.udp} UDP`,
+      );
+    }
+  }
+
+  /** What the fast path runs on, or undefined without it. */
+  get fastPath(): { crypto: string; udp: string } | undefined {
+    const f = this.#fastPath;
+    return f && { crypto: f.crypto, udp: f.udp };
   }
 
   /**
@@ -104,6 +141,7 @@ export class LocalMediaNode implements MediaNode {
       up,
       settings: this.#settings,
       pipelines: this.#pipelines,
+      faults: this.#faults,
       log: this.#log,
       onClosed: (closed, teardown) => {
         this.#downs.delete(closed);
@@ -112,6 +150,22 @@ export class LocalMediaNode implements MediaNode {
     });
     this.#downs.add(down);
     return down;
+  }
+
+  /**
+   * Opens a tap (the recorder's view) on an up connection.
+   * @throws {RangeError} when the up connection does not exist
+   */
+  openTap(options: TapOptions): MediaTap {
+    const up = this.#ups.get(options.upId);
+    if (!up) {
+      throw new RangeError(
+        `Cannot open tap: no up connection "${options.upId}"`,
+      );
+    }
+    const tap = new LocalTap(options, up);
+    up.attachTap(tap);
+    return tap;
   }
 
   stats(): Promise<ConnectionStats[]> {
@@ -132,6 +186,7 @@ export class LocalMediaNode implements MediaNode {
     for (const up of [...this.#ups.values()]) up.close();
     for (const down of [...this.#downs]) down.close();
     while (this.#teardowns.size > 0) await Promise.all([...this.#teardowns]);
+    this.#fastPath?.release();
   }
 
   #track(teardown: Promise<void>): void {

@@ -6,9 +6,14 @@
 
 import {
   type MediaStreamTrack,
+  type RTCDtlsTransport,
   RTCPeerConnection,
+  type RtcpPacket,
+  RtcpSrPacket,
   type RTCRtpTransceiver,
 } from "werift";
+import type { Buffer } from "node:buffer";
+import { sendRawRtcp, setRtpTap } from "../fast/raw_rtp.ts";
 import type {
   ConnectionState,
   ConnectionStats,
@@ -21,9 +26,12 @@ import { codecEntries, type CodecEntry, weriftCodec } from "./codecs.ts";
 import { filterOffer } from "./offer_filter.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
-import { buildRemb } from "./remb.ts";
 import { UpTrack } from "./up_track.ts";
-import { disableNackGenerator } from "./werift_internals.ts";
+import type { LocalTap, TapHost } from "./local_tap.ts";
+import {
+  disableNackGenerator,
+  disableReceiverReports,
+} from "./werift_internals.ts";
 import { mapState, toIceInit, toWeriftCandidate } from "./ice.ts";
 
 /** What an up connection needs from its node. */
@@ -37,24 +45,33 @@ export interface UpContext {
 
 /** A down connection as its up connection sees it. */
 export interface AttachedDown {
-  /** The subscriber's REMB in bits/s, if it sent one. */
-  maxBitrate(): number | undefined;
+  /**
+   * Bandwidth towards the subscriber's video in bit/s: Infinity when nothing
+   * bounds it, null when it takes no video.
+   */
+  available(now: number): number | null;
   /** Called every 500 ms by the up connection's timer. */
   tick(now: number): void;
+  /** Called every second, after the subscriber's feedback had time to arrive. */
+  adjust(now: number): void;
   close(): void;
 }
 
 // Debounce of onTracks: lets every track of an offer arrive first.
 const TRACKS_DEBOUNCE_MS = 200;
 const TICK_MS = 500;
-// Upstream REMB budgets (bits/s). Galène: 100 kbit/s for the low layer,
-// 200 kbit/s floor; with no subscriber we announce enough for 720p.
+// Upstream REMB budgets (bits/s). Galène: 100 kbit/s for each lower
+// simulcast layer, 200 kbit/s floor. When no subscriber bounds the top
+// layer we announce 6 Mbit/s: more than Chromium's 2.5 Mbit/s ceiling for
+// 720p, so only its own loss estimate limits it. It matters from the very
+// first REMB: Chromium adopts a REMB as its target outright only in its
+// first 2 s (start phase), and after that grows by 8 % a second.
 const LOW_LAYER_BITRATE = 100_000;
 const MIN_BITRATE = 200_000;
-const DEFAULT_BITRATE = 2_500_000;
+const UNBOUNDED_BITRATE = 6_000_000;
 
 /** A publisher's connection: the client offers, the node answers. */
-export class LocalUpConnection implements UpConnection {
+export class LocalUpConnection implements UpConnection, TapHost {
   readonly id: string;
   readonly #options: UpOptions;
   readonly #context: UpContext;
@@ -62,7 +79,12 @@ export class LocalUpConnection implements UpConnection {
   readonly #allowed: CodecEntry[];
   readonly #formats = new Map<string, Map<number, CodecEntry>>();
   readonly #tracks: UpTrack[] = [];
+  readonly #bySsrc = new Map<number, UpTrack>();
   readonly #downs = new Set<AttachedDown>();
+  readonly #taps = new Set<LocalTap>();
+  // Our SSRC as the sender of RTCP to the publisher.
+  readonly #rtcpSsrc = (Math.random() * 0xffffffff) >>> 1;
+  #transport: RTCDtlsTransport | undefined;
   readonly #ticker: ReturnType<typeof setInterval>;
   #tracksTimer: ReturnType<typeof setTimeout> | undefined;
   #reported: string | undefined;
@@ -81,6 +103,7 @@ export class LocalUpConnection implements UpConnection {
     }));
     this.#pc.onRemoteTransceiverAdded.subscribe((transceiver) => {
       disableNackGenerator(transceiver.receiver);
+      disableReceiverReports(transceiver.receiver);
       transceiver.onTrack.subscribe((track) =>
         this.#addTrack(track, transceiver)
       );
@@ -93,6 +116,10 @@ export class LocalUpConnection implements UpConnection {
     this.#pc.connectionStateChange.subscribe((state) => {
       if (!this.#closed) {
         context.log(`up ${this.id}: ${state}`);
+        if (state === "connected") {
+          this.#useTransport();
+          this.#sendRemb(performance.now());
+        }
         options.onStateChange(mapState(state));
       }
     });
@@ -177,28 +204,40 @@ export class LocalUpConnection implements UpConnection {
     this.#downs.add(down);
   }
 
+  /** Registers a tap: it gets every live track now and every later one. */
+  attachTap(tap: LocalTap): void {
+    if (this.#closed) {
+      tap.upClosed();
+      return;
+    }
+    this.#taps.add(tap);
+    for (const track of this.#tracks) {
+      if (track.codec !== undefined) tap.addTrack(track);
+    }
+  }
+
+  /** Forgets a tap (it closed). */
+  detachTap(tap: LocalTap): void {
+    this.#taps.delete(tap);
+  }
+
   /** Forgets a subscriber (it closed). */
   detach(down: AttachedDown): void {
     this.#downs.delete(down);
   }
 
   stats(now: number): ConnectionStats {
-    return {
-      id: this.id,
-      direction: "up",
-      tracks: this.#tracks.flatMap((track) => {
-        const figures = track.figures(now);
-        if (!figures) return [];
-        const stats = {
-          bitrate: figures.bitrate,
-          loss: figures.loss,
-          jitter: figures.jitter,
-        };
-        return track.rid !== undefined
-          ? [{ ...stats, layer: track.rid }]
-          : [stats];
-      }),
-    };
+    const tracks = this.#tracks.flatMap((track) => {
+      if (track.pipeline === undefined) return [];
+      const stats: ConnectionStats["tracks"][number] = {
+        bitrate: track.bitrate(now),
+        loss: track.figures?.loss ?? 0,
+      };
+      if (track.figures) stats.jitter = track.figures.jitter;
+      if (track.rid !== undefined) stats.layer = track.rid;
+      return [stats];
+    });
+    return { id: this.id, direction: "up", tracks };
   }
 
   close(): void {
@@ -208,7 +247,11 @@ export class LocalUpConnection implements UpConnection {
     clearTimeout(this.#tracksTimer);
     for (const down of [...this.#downs]) down.close();
     this.#downs.clear();
+    for (const tap of [...this.#taps]) tap.upClosed();
+    this.#taps.clear();
     for (const track of this.#tracks) track.close();
+    this.#bySsrc.clear();
+    if (this.#transport) setRtpTap(this.#transport, undefined);
     const teardown = this.#pc.close().catch((e: unknown) => {
       this.#context.log(`up ${this.id}: close failed: ${e}`);
     });
@@ -220,12 +263,19 @@ export class LocalUpConnection implements UpConnection {
     if (this.#closed) return;
     const up = new UpTrack({
       track,
-      receiver: transceiver.receiver,
       layer: this.#tracks.length,
       // werift may set the mid after the track event: look it up late.
       codecOf: (pt) => this.#formats.get(transceiver.mid ?? "")?.get(pt),
       pipelines: this.#context.pipelines,
-      onFirstPacket: () => this.#scheduleTracks(),
+      rtcpSsrc: this.#rtcpSsrc,
+      sendRtcp: this.#sendRtcp,
+      onFirstPacket: (t) => {
+        this.#bySsrc.set(t.ssrc, t);
+        this.#useTransport();
+        if (t.kind === "video") this.#sendRemb(performance.now());
+        for (const tap of this.#taps) tap.addTrack(t);
+        this.#scheduleTracks();
+      },
       log: this.#context.log,
     });
     this.#tracks.push(up);
@@ -247,30 +297,96 @@ export class LocalUpConnection implements UpConnection {
     const now = performance.now();
     for (const track of this.#tracks) track.tick(now);
     for (const down of this.#downs) down.tick(now);
-    if (++this.#ticks % 2 === 0) this.#sendRemb();
+    if (++this.#ticks % 2 !== 0) return;
+    for (const down of this.#downs) down.adjust(now);
+    this.#sendRemb(now);
+    this.#sendReceiverReport(now);
   }
 
-  #sendRemb(): void {
+  /** Takes raw RTP from the transport once werift has told us a track's SSRC. */
+  #useTransport(): void {
     const transport = this.#pc.dtlsTransports[0];
-    if (!transport || transport.state !== "connected") return;
+    if (transport === undefined || transport === this.#transport) return;
+    this.#transport = transport;
+    setRtpTap(transport, this.#tap);
+    transport.onRtcp.subscribe(this.#onRtcp);
+  }
+
+  readonly #tap = (packet: Buffer): boolean => {
+    const ssrc = packet.length >= 12 ? packet.readUInt32BE(8) : 0;
+    const track = this.#bySsrc.get(ssrc);
+    if (track === undefined) return false;
+    track.receive(packet, performance.now());
+    return true;
+  };
+
+  readonly #onRtcp = (packet: RtcpPacket): void => {
+    if (this.#closed || !(packet instanceof RtcpSrPacket)) return;
+    const info = packet.senderInfo;
+    this.#bySsrc.get(packet.ssrc)?.noteSenderReport({
+      ntp: info.ntpTimestamp,
+      rtpTimestamp: info.rtpTimestamp,
+    }, performance.now());
+  };
+
+  readonly #sendRtcp = (packet: Uint8Array): void => {
+    const transport = this.#transport;
+    if (transport !== undefined && !this.#closed) {
+      sendRawRtcp(transport, packet);
+    }
+  };
+
+  /** One Receiver Report a second for every track (reference 5.7). */
+  #sendReceiverReport(now: number): void {
+    const tracks = this.#tracks.filter((t) => t.pipeline !== undefined)
+      .slice(0, 31);
+    if (tracks.length === 0) return;
+    const { packet, figures } = this.#context.pipelines.receiverReport(
+      tracks.map((t) => t.pipeline!),
+      {
+        senderSsrc: this.#rtcpSsrc,
+        clockRates: tracks.map((t) => t.codec!.clockRate),
+        now,
+      },
+    );
+    for (const f of figures) {
+      const track = this.#bySsrc.get(f.ssrc);
+      if (track) track.figures = f;
+    }
+    this.#sendRtcp(packet);
+  }
+
+  /**
+   * The publisher's budget (reference 5.6, changed as bandwidth.rs explains):
+   * lower simulcast layers get 100 kbit/s each; the top (or only) layer gets
+   * what the subscribers can take — with simulcast the best subscriber's
+   * bandwidth (layer selection protects the weaker ones), without it the
+   * weakest's — and 6 Mbit/s when no subscriber is congested.
+   */
+  #sendRemb(now: number): void {
     const video = this.liveTracks("video");
-    if (video.length === 0) return;
-    let limit: number | undefined;
+    let budget = Infinity;
+    let bounded = false;
     for (const down of this.#downs) {
-      const b = down.maxBitrate();
-      if (b !== undefined) limit = limit === undefined ? b : Math.min(limit, b);
+      const a = down.available(now);
+      if (a === null) continue;
+      if (video.length > 1) {
+        budget = bounded ? Math.max(budget, a) : a;
+      } else {
+        budget = Math.min(budget, a);
+      }
+      bounded = true;
     }
-    let total = 0;
-    for (const track of video) {
-      if (track.rid === "l" && video.length > 1) total += LOW_LAYER_BITRATE;
-      else total += Math.max(MIN_BITRATE, limit ?? DEFAULT_BITRATE);
-    }
-    const packet = buildRemb(video[0]!.ssrc, {
-      ssrcs: video.map((t) => t.ssrc),
-      bitrate: total,
-    });
-    transport.sendRtcp([packet]).catch((e: unknown) => {
-      this.#context.log(`up ${this.id}: cannot send REMB: ${e}`);
-    });
+    const top = Number.isFinite(budget)
+      ? Math.max(MIN_BITRATE, budget)
+      : UNBOUNDED_BITRATE;
+    const total = top + LOW_LAYER_BITRATE * Math.max(0, video.length - 1);
+    const ssrcs = video.map((t) => t.ssrc).filter((s) => s !== 0);
+    this.#sendRtcp(
+      this.#context.pipelines.remb(this.#rtcpSsrc, {
+        bps: Math.min(total, 0xffffffff),
+        ssrcs,
+      }),
+    );
   }
 }

@@ -1,8 +1,6 @@
 import { assert, assertEquals } from "./test_assert.ts";
 import { codecEntries } from "./codecs.ts";
 import { filterOffer } from "./offer_filter.ts";
-import { buildRemb } from "./remb.ts";
-import { ReceiverEstimatedMaxBitrate } from "werift";
 
 const OFFER = [
   "v=0",
@@ -76,17 +74,5 @@ Deno.test("filterOffer() tells VP9 profiles apart and rejects a section with no 
     error instanceof SyntaxError &&
       /video section 1 offers none of the codecs av1/.test(error.message),
     `${error}`,
-  );
-});
-
-Deno.test("buildRemb() encodes the bitrate in mantissa and exponent", () => {
-  const packet = buildRemb(1, { ssrcs: [7, 8], bitrate: 2_500_000 });
-  const parsed = ReceiverEstimatedMaxBitrate.deSerialize(
-    packet.feedback.serialize(),
-  );
-  assertEquals(parsed.ssrcFeedbacks, [7, 8]);
-  assert(
-    parsed.bitrate <= 2_500_000n && parsed.bitrate > 2_490_000n,
-    `${parsed.bitrate}`,
   );
 });

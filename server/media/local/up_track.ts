@@ -1,39 +1,60 @@
 /**
  * One track received on an up connection (one simulcast layer, or the only
- * encoding of an m-line), fanning its packets out to down tracks.
+ * encoding of an m-line): stores each packet once in its pipeline's cache
+ * and fans the slot out to down tracks.
  *
  * @module
  */
 
-import type { MediaStreamTrack, RTCRtpReceiver, RtpPacket } from "werift";
+import { Buffer } from "node:buffer";
+import { type MediaStreamTrack, RtpPacket } from "werift";
 import type { CodecEntry } from "./codecs.ts";
-import {
-  KEYFRAME,
-  type PacketPipelines,
-  type UpFigures,
-  type UpPipeline,
+import type {
+  PacketPipelines,
+  ReportFigures,
+  SourceClock,
+  UpPipeline,
 } from "./packet_pipeline.ts";
 
-/** Receives the packets of up tracks; implemented by down tracks. */
+/** Receives the cache slots of up tracks: the down tracks, on the hot path. */
+export interface SlotSink {
+  deliver(source: UpTrack, slot: number, now: number): void;
+}
+
+/**
+ * Receives every packet as a werift `RtpPacket` (the recorder's tap). Costs
+ * one parse per packet while attached, which the slot path avoids.
+ */
 export interface PacketSink {
   deliver(packet: RtpPacket, layer: number, flags: number, now: number): void;
+}
+
+/** Flag of {@link PacketSink.deliver}: the packet starts a keyframe. */
+export const KEYFRAME = 1;
+
+/** An upstream Sender Report as listeners of {@link UpTrack.onSenderReport} get it. */
+export interface SenderReportInfo extends SourceClock {
+  ssrc: number;
 }
 
 /** Options of {@link UpTrack}. */
 export interface UpTrackOptions {
   track: MediaStreamTrack;
-  receiver: RTCRtpReceiver;
-  /** Index of this track in its up connection, used as the layer number. */
+  /** Index of this track in its up connection. */
   layer: number;
   /** Maps a received payload type to the codec it carries. */
   codecOf(payloadType: number): CodecEntry | undefined;
   pipelines: PacketPipelines;
+  /** SSRC our RTCP to this sender carries as its sender. */
+  rtcpSsrc: number;
+  /** Sends RTCP bytes to the publisher. */
+  sendRtcp(packet: Uint8Array): void;
   /** Called once, when the first packet with a known codec arrives. */
   onFirstPacket(track: UpTrack): void;
   log(message: string): void;
 }
 
-// Galène asks at most every 500 ms; the brief says at most 2 per second.
+// Galène asks at most every 500 ms; the issue says at most 2 per second.
 const KEYFRAME_INTERVAL_MS = 500;
 
 /** A received track. Lives as long as its up connection. */
@@ -41,16 +62,22 @@ export class UpTrack {
   readonly kind: "audio" | "video";
   readonly rid: string | undefined;
   readonly id: string;
+  /** Index of this track in its up connection (unique there). */
   readonly layer: number;
-  readonly #receiver: RTCRtpReceiver;
   readonly #options: UpTrackOptions;
-  readonly #sinks = new Set<PacketSink>();
+  // Arrays, not Sets: iterating them per packet allocates nothing.
+  #sinks: SlotSink[] = [];
+  #taps: PacketSink[] = [];
+  #srListeners: ((sr: SenderReportInfo) => void)[] = [];
   readonly #unsubscribe: () => void;
   #codec: CodecEntry | undefined;
   #pipeline: UpPipeline | undefined;
   #ssrc = 0;
   #lastKeyframeRequest = -Infinity;
   #keyframeWanted = false;
+  #plis = 0;
+  #lastArrival = -Infinity;
+  #figures: ReportFigures | undefined;
   #closed = false;
 
   constructor(options: UpTrackOptions) {
@@ -59,9 +86,8 @@ export class UpTrack {
     this.rid = options.track.rid;
     this.id = options.track.rid ?? options.track.id ?? options.track.uuid;
     this.layer = options.layer;
-    this.#receiver = options.receiver;
     this.#unsubscribe =
-      options.track.onReceiveRtp.subscribe(this.#onRtp).unSubscribe;
+      options.track.onReceiveRtp.subscribe(this.#onWeriftRtp).unSubscribe;
   }
 
   /** The codec, once the first packet told it. */
@@ -74,29 +100,71 @@ export class UpTrack {
     return this.#ssrc;
   }
 
-  /** Receive figures, or undefined before the first packet. */
-  figures(now: number): UpFigures | undefined {
-    return this.#pipeline?.figures(now);
+  /** The packet cache and its state, once the first packet arrived. */
+  get pipeline(): UpPipeline | undefined {
+    return this.#pipeline;
   }
 
-  /** Starts fanning packets out to `sink`. */
-  attach(sink: PacketSink): void {
-    this.#sinks.add(sink);
+  /** PLIs sent upstream so far. */
+  get pliCount(): number {
+    return this.#plis;
   }
 
-  /** Stops fanning packets out to `sink`. */
-  detach(sink: PacketSink): void {
-    this.#sinks.delete(sink);
-  }
-
-  /** Number of attached sinks. */
-  get sinkCount(): number {
-    return this.#sinks.size;
+  /** Received bits per second. */
+  bitrate(now: number): number {
+    return this.#pipeline?.bitrate(now) ?? 0;
   }
 
   /**
-   * Asks the sender for a keyframe (PLI); at most one request per 500 ms,
-   * a request made sooner is sent by {@link tick}.
+   * The bit rate layer selection should assume: at least 1 while packets
+   * arrive (the meter reads 0 during its first second), 0 once the layer
+   * has been silent for 1.5 s (the publisher dropped it).
+   */
+  layerRate(now: number): number {
+    if (now - this.#lastArrival > 1500) return 0;
+    return Math.max(1, this.bitrate(now));
+  }
+
+  /** Loss and jitter of the last receiver report we sent. */
+  get figures(): ReportFigures | undefined {
+    return this.#figures;
+  }
+
+  set figures(figures: ReportFigures | undefined) {
+    this.#figures = figures;
+  }
+
+  /** Starts fanning cache slots out to `sink`. */
+  attachSlots(sink: SlotSink): void {
+    if (!this.#sinks.includes(sink)) this.#sinks = [...this.#sinks, sink];
+  }
+
+  /** Stops fanning cache slots out to `sink`. */
+  detachSlots(sink: SlotSink): void {
+    this.#sinks = this.#sinks.filter((s) => s !== sink);
+  }
+
+  /** Starts handing every packet to `tap` as an `RtpPacket`. */
+  attach(tap: PacketSink): void {
+    if (!this.#taps.includes(tap)) this.#taps = [...this.#taps, tap];
+  }
+
+  /** Stops handing packets to `tap`. */
+  detach(tap: PacketSink): void {
+    this.#taps = this.#taps.filter((s) => s !== tap);
+  }
+
+  /** Calls `listener` with each upstream Sender Report; returns the unsubscribe function. */
+  onSenderReport(listener: (sr: SenderReportInfo) => void): () => void {
+    this.#srListeners = [...this.#srListeners, listener];
+    return () => {
+      this.#srListeners = this.#srListeners.filter((l) => l !== listener);
+    };
+  }
+
+  /**
+   * Asks the sender for a keyframe (PLI); at most one request per 500 ms, a
+   * request made sooner is sent by {@link tick}.
    */
   requestKeyframe(now: number): void {
     if (this.kind !== "video" || this.#closed) return;
@@ -106,13 +174,52 @@ export class UpTrack {
 
   /** Sends a pending keyframe request if the rate limit allows. */
   tick(now: number): void {
-    if (!this.#keyframeWanted || this.#ssrc === 0) return;
+    if (!this.#keyframeWanted || this.#ssrc === 0 || this.#closed) return;
     if (now - this.#lastKeyframeRequest < KEYFRAME_INTERVAL_MS) return;
     this.#lastKeyframeRequest = now;
+    this.#plis++;
     this.#options.log(`PLI for track "${this.id}" ssrc ${this.#ssrc}`);
-    this.#receiver.sendRtcpPLI(this.#ssrc).catch((e: unknown) => {
-      this.#options.log(`Cannot send PLI for track "${this.id}": ${e}`);
-    });
+    this.#options.sendRtcp(
+      this.#options.pipelines.pli(this.#options.rtcpSsrc, this.#ssrc),
+    );
+  }
+
+  /** Notes the publisher's Sender Report for this track. */
+  noteSenderReport(clock: SourceClock, now: number): void {
+    this.#pipeline?.onSenderReport(clock, now);
+    for (const listener of this.#srListeners) {
+      listener({ ssrc: this.#ssrc, ...clock });
+    }
+  }
+
+  /** Takes one decrypted RTP packet from the transport's tap. */
+  receive(packet: Uint8Array, now: number): void {
+    const pipeline = this.#pipeline;
+    if (pipeline === undefined || this.#closed) return;
+    const slot = pipeline.ingest(packet, now);
+    if (slot < 0) return;
+    this.#lastArrival = now;
+    const key = this.kind === "video" && pipeline.startsKeyframe(slot);
+    if (key) this.#keyframeWanted = false;
+    const sinks = this.#sinks;
+    for (let i = 0; i < sinks.length; i++) sinks[i]!.deliver(this, slot, now);
+    if (this.#taps.length > 0) this.#tap(packet, key, now);
+    if (this.kind === "video") {
+      const nack = pipeline.nackDue(this.#options.rtcpSsrc, now);
+      if (nack !== null) this.#options.sendRtcp(nack);
+    }
+  }
+
+  #tap(packet: Uint8Array, key: boolean, now: number): void {
+    let parsed: RtpPacket;
+    try {
+      parsed = RtpPacket.deSerialize(Buffer.from(packet));
+    } catch {
+      return; // the cache took it, so this does not happen; but never throw here
+    }
+    for (const tap of this.#taps) {
+      tap.deliver(parsed, this.layer, key ? KEYFRAME : 0, now);
+    }
   }
 
   /** Idempotent. */
@@ -120,32 +227,29 @@ export class UpTrack {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
-    this.#sinks.clear();
+    this.#sinks = [];
+    this.#taps = [];
+    this.#srListeners = [];
+    this.#pipeline?.close();
   }
 
-  readonly #onRtp = (packet: RtpPacket): void => {
+  // werift's path: the first packets of a track (they tell us its SSRC and
+  // codec), and every packet when the raw tap is not available.
+  readonly #onWeriftRtp = (packet: RtpPacket): void => {
     if (this.#closed) return;
     const now = performance.now();
-    let pipeline = this.#pipeline;
-    if (pipeline === undefined) {
+    if (this.#pipeline === undefined) {
       const codec = this.#options.codecOf(packet.header.payloadType);
       if (codec === undefined) return;
       this.#codec = codec;
       this.#ssrc = packet.header.ssrc;
-      pipeline = this.#options.pipelines.up({
+      this.#pipeline = this.#options.pipelines.up({
         codec: codec.name,
         clockRate: codec.clockRate,
       });
-      this.#pipeline = pipeline;
       this.#options.onFirstPacket(this);
       if (this.#keyframeWanted) this.tick(now);
     }
-    const flags = pipeline.ingest(packet, now);
-    if ((flags & KEYFRAME) !== 0 && this.kind === "video") {
-      this.#keyframeWanted = false;
-    }
-    for (const sink of this.#sinks) {
-      sink.deliver(packet, this.layer, flags, now);
-    }
+    this.receive(packet.serialize(), now);
   };
 }

@@ -11,11 +11,7 @@ import type { RtcpPacket, RTCRtpReceiver, RTCRtpSender } from "werift";
 
 interface ReceiverInternals {
   nack: { addPacket(packet: unknown): void };
-}
-
-interface SenderInternals {
-  rtt?: number;
-  remoteFractionLost?: number;
+  runRtcp(): Promise<void>;
 }
 
 /**
@@ -33,6 +29,20 @@ export function disableNackGenerator(receiver: RTCRtpReceiver): void {
 }
 
 /**
+ * Turns off werift's receiver reports on a receiver.
+ *
+ * werift 0.24.4 (`media/rtpReceiver.ts` `runRtcp`) starts a report loop on
+ * the first packet it routes, every 0.5–1.5 s, from statistics of the
+ * packets *it* saw; packets taken by the raw tap never reach it. The media
+ * node sends one Receiver Report a second from its own caches instead: one
+ * source of reports, not two that disagree.
+ */
+export function disableReceiverReports(receiver: RTCRtpReceiver): void {
+  const internals = receiver as unknown as ReceiverInternals;
+  internals.runRtcp = () => Promise.resolve();
+}
+
+/**
  * Routes a sender's incoming RTCP through `handle` first; werift's own
  * handling runs only when `handle` returns false.
  *
@@ -47,19 +57,6 @@ export function interceptSenderRtcp(
   sender.handleRtcpPacket = (packet: RtcpPacket) => {
     if (!handle(packet)) original(packet);
   };
-}
-
-/** Round-trip time (seconds) and fraction lost (0…1) from the subscriber's receiver reports. */
-export function senderFeedback(
-  sender: RTCRtpSender,
-): { rtt?: number; loss?: number } {
-  const internals = sender as unknown as SenderInternals;
-  const result: { rtt?: number; loss?: number } = {};
-  if (internals.rtt !== undefined) result.rtt = internals.rtt;
-  if (internals.remoteFractionLost !== undefined) {
-    result.loss = internals.remoteFractionLost;
-  }
-  return result;
 }
 
 function noop(): void {}

@@ -136,13 +136,17 @@ class Peer {
     this.send({ type: "answer", id: m.id, sdp: d.pc.localDescription.sdp });
   }
 
-  async publish({ label = "camera", simulcast = false, screen = false } = {}) {
+  async publish(
+    { label = "camera", simulcast = false, screen = false, contentHint = "" } =
+      {},
+  ) {
     const stream = screen
       ? await navigator.mediaDevices.getDisplayMedia({ video: true })
       : await navigator.mediaDevices.getUserMedia({
         audio: true,
         video: { width: { ideal: 1280 }, height: { ideal: 720 } },
       });
+    for (const t of stream.getVideoTracks()) t.contentHint = contentHint;
     const pc = new RTCPeerConnection(this.rtcConfiguration);
     const id = randomId();
     for (const track of stream.getTracks()) {

@@ -21,13 +21,64 @@ const FLAGS = [
   "--autoplay-policy=no-user-gesture-required",
 ];
 
-/** Launches a fresh Chromium (playwright gives it a new user-data-dir). */
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Launches a fresh Chromium (playwright gives it a new user-data-dir). With
+ * `videoFile`, the fake camera plays that Y4M file instead of Chromium's
+ * own test pattern.
+ */
+export async function launchBrowser(
+  options: { videoFile?: string } = {},
+): Promise<Browser> {
+  const args = options.videoFile
+    ? [...FLAGS, `--use-file-for-fake-video-capture=${options.videoFile}`]
+    : FLAGS;
   return await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: FLAGS,
+    args,
     timeout: 30_000,
   });
+}
+
+/**
+ * A 1280×720 camera picture that needs bits: ffmpeg's moving test pattern.
+ * Chromium's own fake camera compresses to ~0.7 Mbit/s at 720p whatever the
+ * bandwidth allows, which would hide a congestion-control bug. Made once
+ * per machine in the temporary folder (~120 MB, 3 s looped).
+ */
+export async function cameraFile(): Promise<string> {
+  const file = `${Deno.env.get("TMPDIR") ?? "/tmp"}/nereid-testsrc-720p.y4m`;
+  try {
+    if ((await Deno.stat(file)).size > 0) return file;
+  } catch {
+    // Not made yet.
+  }
+  const partial = `${file}.partial`;
+  const out = await new Deno.Command("ffmpeg", {
+    args: [
+      "-v",
+      "error",
+      "-y",
+      "-f",
+      "lavfi",
+      "-i",
+      "testsrc2=size=1280x720:rate=30",
+      "-t",
+      "3",
+      "-pix_fmt",
+      "yuv420p",
+      "-f",
+      "yuv4mpegpipe",
+      partial,
+    ],
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      `ffmpeg could not make ${file}: ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  await Deno.rename(partial, file);
+  return file;
 }
 
 /** Opens the test peer page of a server and logs the page's errors. */

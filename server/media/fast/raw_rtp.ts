@@ -1,0 +1,215 @@
+/**
+ * Raw RTP in and out of a werift DTLS transport, without werift's per-packet
+ * objects.
+ *
+ * werift turns every decrypted packet into an `RtpPacket` (header object,
+ * extension list, payload copy), routes it by parsing its header extensions
+ * again, and clones it once more per track. A media node that stores the
+ * bytes in its WASM cache needs none of that: {@link setRtpTap} hands it the
+ * decrypted bytes first, and werift's path runs only for the packets the tap
+ * declines (a track's first packets, which tell werift's router the SSRC).
+ * {@link sendRawRtp} encrypts a packet given as bytes and hands it to the
+ * socket of the nominated ICE pair, with no header object and no promise.
+ *
+ * The tap needs the replaced `startSrtp` that {@link installRawPath} puts in
+ * place (the fast path installs it); without it, and without the fast path's
+ * SRTP contexts, both functions fall back on werift's public path.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import {
+  RTCDtlsTransport,
+  RtcpPacketConverter,
+  RtpPacket,
+  SrtpAuthenticationError,
+} from "werift";
+import type { SrtpContext } from "./srtp_context.ts";
+
+/** Offered the decrypted bytes of each RTP packet; true when it took the packet. */
+export type RtpTap = (packet: Buffer) => boolean;
+
+/** The fast path's SRTP state of one transport (see werift_seam.ts). */
+export interface SrtpState {
+  local: SrtpContext;
+  remote: SrtpContext;
+  closed: boolean;
+}
+
+/** Where the fast path keeps a transport's {@link SrtpState}. */
+export const SRTP_STATE: unique symbol = Symbol.for("nereid.srtpState");
+/** Set on the fast path's UDP transports: their `send` copies at once. */
+export const COPYING_SEND: unique symbol = Symbol.for("nereid.copyingSend");
+const TAP = Symbol.for("nereid.rtpTap");
+
+interface Internals {
+  [TAP]?: RtpTap;
+  [SRTP_STATE]?: SrtpState;
+  srtpStarted: boolean;
+  bytesReceived: number;
+  packetsReceived: number;
+  bytesSent: number;
+  packetsSent: number;
+  state: string;
+  srtp: { decrypt(data: Buffer): Buffer };
+  srtcp: { decrypt(data: Buffer): Buffer; encrypt(data: Buffer): Buffer };
+  onRtp: { execute(packet: RtpPacket): void };
+  onRtcp: { execute(packet: unknown): void };
+  updateSrtpSession(): void;
+  iceTransport: { connection: IceConnection };
+}
+
+interface IceConnection {
+  onData: { subscribe(f: (data: Buffer) => void): unknown };
+  nominated?: {
+    remoteAddr: [string, number];
+    protocol: {
+      transport: {
+        closed?: boolean;
+        [COPYING_SEND]?: boolean;
+        send(data: Buffer, addr: [string, number]): unknown;
+      };
+    };
+  };
+  canSendApplicationData(): boolean;
+  send(data: Buffer): Promise<void>;
+}
+
+/** Routes a transport's decrypted RTP through `tap` first; undefined removes it. */
+export function setRtpTap(
+  transport: RTCDtlsTransport,
+  tap: RtpTap | undefined,
+): void {
+  const t = transport as unknown as Internals;
+  if (tap === undefined) delete t[TAP];
+  else t[TAP] = tap;
+}
+
+/** True when {@link sendRawRtp} takes the fast way on this transport. */
+export function hasRawPath(transport: RTCDtlsTransport): boolean {
+  return (transport as unknown as Internals)[SRTP_STATE] !== undefined;
+}
+
+// One scratch buffer per process: protect in place, hand to a socket whose
+// send copies, reuse. 2048 bytes hold an MTU-sized packet and its tag.
+const scratch = Buffer.alloc(2048);
+const noop = (): void => {};
+
+/**
+ * Encrypts the RTP packet `bytes` and sends it on the transport's nominated
+ * pair; returns false when it could not (not connected, closed, malformed).
+ */
+export function sendRawRtp(
+  transport: RTCDtlsTransport,
+  bytes: Uint8Array,
+): boolean {
+  const t = transport as unknown as Internals;
+  if (t.state !== "connected") return false;
+  const state = t[SRTP_STATE];
+  if (state === undefined) {
+    // werift's own path: it wants a header object.
+    const packet = RtpPacket.deSerialize(Buffer.from(bytes));
+    transport.sendRtp(packet.payload, packet.header).catch(noop);
+    return true;
+  }
+  const connection = t.iceTransport.connection;
+  const pair = connection.nominated;
+  if (state.closed || pair === undefined || bytes.length + 16 > 2048) {
+    return false;
+  }
+  if (!connection.canSendApplicationData()) return false;
+  scratch.set(bytes);
+  const n = state.local.protectRtp(scratch, bytes.length);
+  if (n < 0) return false;
+  const socket = pair.protocol.transport;
+  if (socket.closed) return false;
+  const out = socket[COPYING_SEND] === true
+    ? scratch.subarray(0, n)
+    : Buffer.from(scratch.subarray(0, n));
+  const r = socket.send(out, pair.remoteAddr);
+  if (r instanceof Promise) r.catch(noop);
+  t.bytesSent += n;
+  t.packetsSent++;
+  return true;
+}
+
+/** Encrypts and sends one compound RTCP packet given as bytes. */
+export function sendRawRtcp(
+  transport: RTCDtlsTransport,
+  bytes: Uint8Array,
+): void {
+  const t = transport as unknown as Internals;
+  if (t.state !== "connected" || t[SRTP_STATE]?.closed) return;
+  const enc = t.srtcp.encrypt(Buffer.from(bytes));
+  t.bytesSent += enc.length;
+  t.packetsSent++;
+  t.iceTransport.connection.send(enc).catch(noop);
+}
+
+/**
+ * Replaces `RTCDtlsTransport.prototype.startSrtp` by one that offers
+ * decrypted RTP to the transport's tap before werift parses it; returns the
+ * function that puts werift's back.
+ */
+export function installRawPath(): () => void {
+  const proto = RTCDtlsTransport.prototype as unknown as {
+    startSrtp(this: Internals): void;
+  };
+  const original = proto.startSrtp;
+  proto.startSrtp = function (this: Internals): void {
+    if (this.srtpStarted) return;
+    this.srtpStarted = true;
+    this.updateSrtpSession();
+    this.iceTransport.connection.onData.subscribe((data) =>
+      receive(this, data)
+    );
+  };
+  return () => {
+    proto.startSrtp = original;
+  };
+}
+
+// werift's receive path (transport/dtls.js startSrtp) with the tap added:
+// RFC 7983 demultiplexing, RTCP by its packet type (RFC 5761 §4).
+function receive(t: Internals, data: Buffer): void {
+  const b0 = data[0] ?? 0;
+  if (b0 < 128 || b0 > 191 || data.length < 4) return;
+  t.bytesReceived += data.length;
+  t.packetsReceived++;
+  const b1 = data[1]!;
+  if (b1 >= 192 && b1 <= 208) {
+    const dec = decrypt(t.srtcp, data);
+    if (dec === null) return;
+    let packets: unknown[];
+    try {
+      packets = RtcpPacketConverter.deSerialize(dec);
+    } catch {
+      return; // malformed RTCP: dropped, as werift does
+    }
+    for (const p of packets) t.onRtcp.execute(p);
+    return;
+  }
+  const dec = decrypt(t.srtp, data);
+  if (dec === null) return;
+  const tap = t[TAP];
+  if (tap !== undefined && tap(dec)) return;
+  let packet: RtpPacket;
+  try {
+    packet = RtpPacket.deSerialize(dec);
+  } catch {
+    return;
+  }
+  t.onRtp.execute(packet);
+}
+
+function decrypt(
+  session: { decrypt(data: Buffer): Buffer },
+  data: Buffer,
+): Buffer | null {
+  try {
+    return session.decrypt(data);
+  } catch (e) {
+    if (e instanceof SrtpAuthenticationError) return null;
+    throw e;
+  }
+}
