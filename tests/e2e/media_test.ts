@@ -233,3 +233,85 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a subscriber switches between simulcast layers by requestStream, without renegotiation and without a decoding gap over 500 ms",
+  ...opts,
+  async fn() {
+    const e2e = await startE2eServer();
+    const browser = await launchBrowser({ videoFile: await cameraFile() });
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      await join(a, "alice");
+      await join(b, "bob");
+      await evalPeer(b, `peer.request({"": ["audio", "video"]});`);
+      const id = await evalPeer<string>(
+        a,
+        `return await peer.publish({ simulcast: true, contentHint: "detail" });`,
+      );
+      const width = async () =>
+        (await downStats(b)).find((x) => x.kind === "video")?.frameWidth ?? 0;
+      await waitFor(
+        "B to decode the high layer",
+        async () => (await width()) >= 1280 ? true : undefined,
+        { timeout: 20_000 },
+      );
+      // Watch decoding continuously from here on.
+      await evalPeer(
+        b,
+        `peer.watch = { last: 0, lastChange: performance.now(), longest: 0 };
+         peer.watchTimer = setInterval(async () => {
+           const s = (await peer.downStats()).find((x) => x.kind === "video");
+           const now = performance.now();
+           if (s && s.framesDecoded !== peer.watch.last) {
+             peer.watch.longest = Math.max(peer.watch.longest, now - peer.watch.lastChange);
+             peer.watch.last = s.framesDecoded;
+             peer.watch.lastChange = now;
+           }
+         }, 50);`,
+      );
+      const offersBefore = await evalPeer<number>(
+        b,
+        `return peer.messages.filter((m) => m.type === "offer").length;`,
+      );
+      let t0 = Date.now();
+      await evalPeer(
+        b,
+        `peer.requestStream(${JSON.stringify(id)}, ["audio", "video-low"]);`,
+      );
+      const low = await waitFor("B to decode the low layer", async () => {
+        const w = await width();
+        return w > 0 && w < 1280 ? w : undefined;
+      }, { timeout: 3000, interval: 100 });
+      console.log(`low layer (${low} wide) after ${Date.now() - t0} ms`);
+      t0 = Date.now();
+      await evalPeer(b, `peer.requestStream(${JSON.stringify(id)}, null);`);
+      await waitFor(
+        "B to decode the high layer again",
+        async () => (await width()) >= 1280 ? true : undefined,
+        {
+          timeout: 3000,
+          interval: 100,
+        },
+      );
+      console.log(`high layer again after ${Date.now() - t0} ms`);
+      await new Promise((r) => setTimeout(r, 500));
+      const longest = await evalPeer<number>(
+        b,
+        `clearInterval(peer.watchTimer); return peer.watch.longest;`,
+      );
+      console.log(`longest decoding pause ${Math.round(longest)} ms`);
+      ok(longest < 500, `decoding stopped for ${longest} ms`);
+      const offersAfter = await evalPeer<number>(
+        b,
+        `return peer.messages.filter((m) => m.type === "offer").length;`,
+      );
+      strictEqual(offersAfter, offersBefore, "the switch renegotiated");
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});
