@@ -1,0 +1,208 @@
+/**
+ * Reference §1.3 media signalling through a real server, with werift peers
+ * standing in for browsers: who may publish, what subscribers are offered,
+ * and that every way a stream ends closes its copies and leaks nothing.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import type { RTCPeerConnection } from "werift";
+import {
+  addCandidate,
+  audioPacket,
+  loopbackPeer,
+  openSockets,
+  sendTrack,
+  vp8Packet,
+} from "../../server/media/local/test_peers.ts";
+import { startTestServer, type TestServer } from "../support/test_server.ts";
+import { randomId, type WsClient } from "../support/ws_client.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+const GROUP = {
+  users: {
+    vimes: { password: "p", permissions: "op" },
+    carrot: { password: "p", permissions: "present" },
+    nobby: { password: "p", permissions: "observe" },
+  },
+};
+
+/** A werift publisher driven over the client's WebSocket. */
+class Publisher {
+  readonly id = randomId();
+  readonly pc: RTCPeerConnection = loopbackPeer();
+  #timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(readonly client: WsClient) {}
+
+  /** Offers audio and video; resolves with the server's first reply. */
+  async offer(): Promise<Record<string, unknown>> {
+    const video = sendTrack("video");
+    const audio = sendTrack("audio");
+    this.pc.addTransceiver(video, { direction: "sendonly" });
+    this.pc.addTransceiver(audio, { direction: "sendonly" });
+    this.pc.onIceCandidate.subscribe((c) => {
+      if (!c) return;
+      this.client.send({
+        type: "ice",
+        id: this.id,
+        candidate: {
+          candidate: c.candidate,
+          sdpMid: c.sdpMid,
+          sdpMLineIndex: c.sdpMLineIndex,
+        },
+      });
+    });
+    await this.pc.setLocalDescription(await this.pc.createOffer());
+    this.client.send({
+      type: "offer",
+      id: this.id,
+      label: "camera",
+      source: this.client.id,
+      username: this.client.username,
+      sdp: this.pc.localDescription!.sdp,
+    });
+    const reply = await this.client.next((m) =>
+      m["id"] === this.id &&
+      (m["type"] === "answer" || m["type"] === "abort")
+    );
+    if (reply["type"] !== "answer") return reply;
+    await this.pc.setRemoteDescription({
+      type: "answer",
+      sdp: reply["sdp"] as string,
+    });
+    // Server candidates keep coming; apply them as they arrive.
+    void (async () => {
+      try {
+        for (;;) {
+          const m = await this.client.next(
+            { type: "ice", id: this.id },
+            60_000,
+          );
+          await addCandidate(this.pc, m["candidate"] as never);
+        }
+      } catch {
+        // The socket closed or the test ended.
+      }
+    })();
+    let seq = 0;
+    this.#timer = setInterval(() => {
+      seq++;
+      video.writeRtp(
+        vp8Packet({ seq, timestamp: seq * 3000, key: seq % 30 === 1 }),
+      );
+      audio.writeRtp(audioPacket(seq, seq * 960));
+    }, 20);
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.pc.close();
+  }
+}
+
+async function subscriber(t: TestServer, name: string): Promise<WsClient> {
+  const c = await t.member("g", name, "p");
+  c.send({ type: "request", request: { "": ["audio", "video"] } });
+  return c;
+}
+
+async function settle(t: TestServer, count: number): Promise<void> {
+  const end = Date.now() + 5000;
+  while (t.server.media.connectionCount() !== count && Date.now() < end) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  strictEqual(t.server.media.connectionCount(), count);
+}
+
+Deno.test({
+  name:
+    "a user without the present permission is refused with abort and an error, and no connection is made",
+  ...opts,
+  async fn() {
+    const t = await startTestServer({ groups: { g: GROUP } });
+    const nobby = await t.member("g", "nobby", "p");
+    const p = new Publisher(nobby);
+    try {
+      const reply = await p.offer();
+      strictEqual(reply["type"], "abort");
+      const error = await nobby.next({ type: "usermessage", kind: "error" });
+      strictEqual(error["value"], "not authorised");
+      strictEqual(t.server.media.connectionCount(), 0);
+    } finally {
+      await p.close();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a subscriber is offered the stream with the publisher's id, label and name, and gets close when the publisher closes it",
+  ...opts,
+  async fn() {
+    const sockets = openSockets();
+    const t = await startTestServer({ groups: { g: GROUP } });
+    const carrot = await t.member("g", "carrot", "p");
+    const vimes = await subscriber(t, "vimes");
+    const p = new Publisher(carrot);
+    try {
+      strictEqual((await p.offer())["type"], "answer");
+      const offer = await vimes.next({ type: "offer", id: p.id }, 10_000);
+      deepStrictEqual(
+        [offer["label"], offer["source"], offer["username"]],
+        ["camera", carrot.id, "carrot"],
+      );
+      ok(String(offer["sdp"]).includes("a=sendonly"));
+      carrot.send({ type: "close", id: p.id });
+      await vimes.next({ type: "close", id: p.id });
+      await settle(t, 0);
+    } finally {
+      await p.close();
+      await t.close();
+    }
+    // Every UDP socket of the server's connections is gone.
+    const end = Date.now() + 3000;
+    while (openSockets() > sockets && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    ok(openSockets() <= sockets, `${openSockets() - sockets} sockets left`);
+  },
+});
+
+Deno.test({
+  name:
+    "taking present away aborts the publisher's streams, and a dropped socket closes them at every subscriber",
+  ...opts,
+  async fn() {
+    const t = await startTestServer({ groups: { g: GROUP } });
+    const carrot = await t.member("g", "carrot", "p");
+    const vimes = await subscriber(t, "vimes");
+    const p = new Publisher(carrot);
+    try {
+      await p.offer();
+      await vimes.next({ type: "offer", id: p.id }, 10_000);
+      vimes.send({
+        type: "useraction",
+        kind: "unpresent",
+        source: vimes.id,
+        username: "vimes",
+        dest: carrot.id,
+      });
+      await carrot.next({ type: "abort", id: p.id });
+      const error = await carrot.next({ type: "usermessage", kind: "error" });
+      strictEqual(error["value"], "permission denied");
+      // The stream is gone only when the client closes it; here it drops.
+      await carrot.close();
+      await vimes.next({ type: "close", id: p.id });
+      await vimes.next({ type: "user", kind: "delete", id: carrot.id });
+      await settle(t, 0);
+    } finally {
+      await p.close();
+      await t.close();
+    }
+  },
+});
