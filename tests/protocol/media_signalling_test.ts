@@ -206,3 +206,42 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "the statistics API shows the publisher's up stream and the subscriber's copy",
+  ...opts,
+  async fn() {
+    const t = await startTestServer({
+      groups: { g: GROUP },
+      config: { users: { root: { password: "pw", permissions: "admin" } } },
+    });
+    const carrot = await t.member("g", "carrot", "p");
+    const vimes = await subscriber(t, "vimes");
+    const p = new Publisher(carrot);
+    try {
+      await p.offer();
+      await vimes.next({ type: "offer", id: p.id }, 10_000);
+      const res = await fetch(`${t.url}/galene-api/v0/.stats`, {
+        headers: { Authorization: `Basic ${btoa("root:pw")}` },
+      });
+      strictEqual(res.status, 200);
+      const stats = await res.json() as {
+        name: string;
+        clients: {
+          id: string;
+          up?: { id: string }[];
+          down?: { id: string }[];
+        }[];
+      }[];
+      const g = stats.find((x) => x.name === "g");
+      ok(g, JSON.stringify(stats));
+      const byId = new Map(g.clients.map((c) => [c.id, c]));
+      deepStrictEqual(byId.get(carrot.id)?.up?.map((c) => c.id), [p.id]);
+      deepStrictEqual(byId.get(vimes.id)?.down?.map((c) => c.id), [p.id]);
+    } finally {
+      await p.close();
+      await t.close();
+    }
+  },
+});

@@ -191,7 +191,12 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
       if (sent === this.#video && layer !== undefined) stats.layer = layer;
       return [stats];
     });
-    return { id: this.id, direction: "down", tracks };
+    return {
+      id: this.id,
+      direction: "down",
+      subscriber: this.subscriber,
+      tracks,
+    };
   }
 
   close(): void {
