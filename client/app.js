@@ -33,13 +33,13 @@ async function askAuthServer(authServer, credentials, fetcher = fetch) {
   };
   if (res.ok) {
     const type = res.headers.get("Content-Type") ?? "";
-    const token = (await res.text()).trim();
-    if (!/^application\/jwt\b/.test(type) || !token) {
+    const token2 = (await res.text()).trim();
+    if (!/^application\/jwt\b/.test(type) || !token2) {
       throw new Error(`The authentication server sent ${type || "no content type"}, not a token`);
     }
     return {
       kind: "token",
-      token
+      token: token2
     };
   }
   throw new Error(`The authentication server answered ${res.status} ${res.statusText}`);
@@ -88,7 +88,7 @@ function joinFailureText(m, context) {
   if (/^not authori[sz]ed/i.test(value) && context.withToken) {
     return "This invitation link is not valid";
   }
-  for (const [pattern, text] of KNOWN) if (pattern.test(value)) return text;
+  for (const [pattern, text2] of KNOWN) if (pattern.test(value)) return text2;
   if (context.locked) {
     return value ? `This group is locked: ${value}` : "This group is locked";
   }
@@ -96,7 +96,7 @@ function joinFailureText(m, context) {
   return value.charAt(0).toUpperCase() + value.slice(1);
 }
 
-// client/src/commands.ts
+// client/src/command.ts
 var CommandError = class extends Error {
   name = "CommandError";
 };
@@ -114,22 +114,244 @@ function findUser(conn, who) {
   for (const u of conn.users.values()) if (u.username === who) return u;
   throw new CommandError(`No user called "${who}" here`);
 }
-function parseDuration(text) {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|min|h|d|w|mon|yr)$/.exec(text.trim());
+
+// client/src/invitations.ts
+var UNIT_MS = {
+  s: 1e3,
+  min: 6e4,
+  h: 36e5,
+  d: 864e5,
+  w: 7 * 864e5,
+  // Galène counts a month as 31 days and a year as 365.
+  mon: 31 * 864e5,
+  yr: 365 * 864e5
+};
+function parseDuration(text2) {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|min|h|d|w|mon|yr)$/.exec(text2.trim());
   if (!m) {
-    throw new CommandError(`"${text}" is not a duration like 30min, 2h or 1d`);
+    throw new SyntaxError(`"${text2}" is not a duration like 30min, 2h or 1d`);
   }
-  const unit = {
-    s: 1e3,
-    min: 6e4,
-    h: 36e5,
-    d: 864e5,
-    w: 7 * 864e5,
-    mon: 31 * 864e5,
-    yr: 365 * 864e5
-  };
-  return Number(m[1]) * (unit[m[2] ?? "s"] ?? 1e3);
+  return Number(m[1]) * (UNIT_MS[m[2] ?? "s"] ?? 1e3);
 }
+function parseExpiry(text2, now) {
+  try {
+    return parseDuration(text2);
+  } catch {
+  }
+  const time3 = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(text2.trim()) ? Date.parse(text2.trim().replace(" ", "T")) : NaN;
+  if (Number.isNaN(time3)) {
+    throw new SyntaxError(`"${text2}" is not an expiry like 30min, 2h, 1d, 1mon, 1yr or 2030-01-31`);
+  }
+  if (time3 <= now) throw new SyntaxError(`${text2} has already passed`);
+  return new Date(time3).toISOString();
+}
+function isExpiry(word, now) {
+  try {
+    parseExpiry(word, now);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function invitationLink(origin, group, token2) {
+  const path = group.split("/").map(encodeURIComponent).join("/");
+  return `${origin}/group/${path}/?token=${encodeURIComponent(token2)}`;
+}
+function tokenFromLink(text2) {
+  const t = text2.trim();
+  if (/^https?:\/\//.test(t)) {
+    const token2 = new URL(t).searchParams.get("token");
+    if (!token2) throw new SyntaxError(`The link ${t} holds no invitation`);
+    return token2;
+  }
+  if (!t) throw new SyntaxError("Which invitation? Give its link");
+  return t;
+}
+function time(v) {
+  if (typeof v !== "string") return void 0;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? void 0 : t;
+}
+function parseInvitation(value) {
+  const o = typeof value === "object" && value !== null ? value : {};
+  if (typeof o["token"] !== "string" || o["token"] === "") {
+    throw new TypeError("The server sent an invitation without a token");
+  }
+  const inv = {
+    token: o["token"],
+    group: typeof o["group"] === "string" ? o["group"] : "",
+    permissions: Array.isArray(o["permissions"]) ? o["permissions"].filter((p) => typeof p === "string") : []
+  };
+  if (typeof o["username"] === "string") inv.username = o["username"];
+  if (typeof o["issuedBy"] === "string") inv.issuedBy = o["issuedBy"];
+  const fields = [
+    [
+      "expires",
+      "expires"
+    ],
+    [
+      "not-before",
+      "notBefore"
+    ],
+    [
+      "issuedAt",
+      "issuedAt"
+    ]
+  ];
+  for (const [key, field] of fields) {
+    const t = time(o[key]);
+    if (t !== void 0) inv[field] = t;
+  }
+  return inv;
+}
+function parseInvitationList(value) {
+  if (value === null) return [];
+  if (!Array.isArray(value)) {
+    throw new TypeError("The server's list of invitations is not a list");
+  }
+  return value.map(parseInvitation).sort((a, b) => (a.expires ?? Infinity) - (b.expires ?? Infinity));
+}
+function relativeTime(when, now) {
+  const ms = when - now;
+  const abs = Math.abs(ms);
+  const steps = [
+    [
+      365 * 864e5,
+      "year"
+    ],
+    [
+      30 * 864e5,
+      "month"
+    ],
+    [
+      864e5,
+      "day"
+    ],
+    [
+      36e5,
+      "hour"
+    ],
+    [
+      6e4,
+      "minute"
+    ]
+  ];
+  let text2 = "less than a minute";
+  for (const [size2, unit] of steps) {
+    if (abs >= size2) {
+      const n = Math.round(abs / size2);
+      text2 = `${n} ${unit}${n === 1 ? "" : "s"}`;
+      break;
+    }
+  }
+  return ms >= 0 ? `in ${text2}` : `${text2} ago`;
+}
+function invitationState(inv, now) {
+  if (inv.expires === void 0 || inv.expires <= now) return "expired";
+  if (inv.notBefore !== void 0 && inv.notBefore > now) return "not-yet";
+  return "valid";
+}
+function describeInvitation(inv, now) {
+  const who = inv.username ? `for ${inv.username}` : "for anyone (they choose a name)";
+  const can = inv.permissions.length ? `may ${inv.permissions.join(", ")}` : "may only watch";
+  const state = invitationState(inv, now);
+  const when = inv.expires === void 0 ? "never valid (no expiry)" : state === "expired" ? `expired ${relativeTime(inv.expires, now)}` : `expires ${relativeTime(inv.expires, now)}`;
+  const start = state === "not-yet" && inv.notBefore !== void 0 ? `, usable ${relativeTime(inv.notBefore, now)}` : "";
+  const by = inv.issuedBy ? `, made by ${inv.issuedBy}` : "";
+  return `${who}; ${can}; ${when}${start}${by}`;
+}
+
+// client/src/invitation_commands.ts
+var DEFAULT_EXPIRY_MS = 864e5;
+function expiry(word, now) {
+  if (word === void 0 || word === "") return DEFAULT_EXPIRY_MS;
+  try {
+    return parseExpiry(word, now);
+  } catch (e) {
+    throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
+}
+function token(text2) {
+  try {
+    return tokenFromLink(text2);
+  } catch (e) {
+    throw new CommandError(e instanceof Error ? e.message : String(e));
+  }
+}
+var INVITATION_COMMANDS = {
+  invite: {
+    params: "[user] [expiry]",
+    description: "Make an invitation link; expiry like 30min, 2h, 1d, 1mon, 1yr or a date (default 1d)",
+    needs: [
+      "token"
+    ],
+    run(ctx, args) {
+      const now = ctx.now?.() ?? Date.now();
+      const words = args.split(/\s+/).filter((w) => w);
+      if (words.length > 2) {
+        throw new CommandError("Usage: /invite [user] [expiry]");
+      }
+      const last = words[words.length - 1];
+      const expires = last !== void 0 && isExpiry(last, now) ? expiry(words.pop(), now) : DEFAULT_EXPIRY_MS;
+      if (words.length > 1) {
+        throw new CommandError(`"${words[1]}" is not an expiry`);
+      }
+      const username = words[0];
+      ctx.conn.groupAction("maketoken", {
+        expires,
+        ...username ? {
+          username
+        } : {},
+        permissions: [
+          "present",
+          "message"
+        ].filter((p) => ctx.conn.can(p))
+      });
+    }
+  },
+  reinvite: {
+    params: "link [expiry]",
+    description: "Extend an invitation (default: one day from now)",
+    needs: [
+      "op",
+      "token"
+    ],
+    run(ctx, args) {
+      const [link, rest] = firstWord(args);
+      if (!link) throw new CommandError("Usage: /reinvite link [expiry]");
+      ctx.conn.groupAction("edittoken", {
+        token: token(link),
+        expires: expiry(rest, ctx.now?.() ?? Date.now())
+      });
+    }
+  },
+  revoke: {
+    params: "link",
+    description: "Stop an invitation from letting anyone in",
+    needs: [
+      "op",
+      "token"
+    ],
+    run(ctx, args) {
+      const [link] = firstWord(args);
+      if (!link) throw new CommandError("Usage: /revoke link");
+      ctx.conn.groupAction("edittoken", {
+        token: token(link),
+        expires: -1e3
+      });
+    }
+  },
+  listtokens: {
+    description: "List this group's invitations",
+    needs: [
+      "op",
+      "token"
+    ],
+    run: (ctx) => ctx.conn.groupAction("listtokens")
+  }
+};
+
+// client/src/commands.ts
 function userAction(kind, description) {
   return {
     params: "user",
@@ -176,11 +398,11 @@ var COMMANDS = {
       "message"
     ],
     run(ctx, args) {
-      const [who, text] = firstWord(args);
+      const [who, text2] = firstWord(args);
       const user = findUser(ctx.conn, who);
-      if (!text) throw new CommandError("Usage: /msg user text");
+      if (!text2) throw new CommandError("Usage: /msg user text");
       ctx.conn.chat({
-        value: text,
+        value: text2,
         dest: user.id
       });
     }
@@ -251,41 +473,7 @@ var COMMANDS = {
   subgroups: groupAction("subgroups", "List the subgroups in use", [
     "op"
   ]),
-  invite: {
-    params: "[user] [duration]",
-    description: "Make an invitation link (duration like 2h, default 1d)",
-    needs: [
-      "token"
-    ],
-    run(ctx, args) {
-      const words = args.split(/\s+/).filter((w) => w);
-      let expires = 864e5;
-      const last = words[words.length - 1];
-      if (last !== void 0 && /^\d/.test(last)) {
-        expires = parseDuration(last);
-        words.pop();
-      }
-      const username = words[0];
-      ctx.conn.groupAction("maketoken", {
-        expires,
-        ...username ? {
-          username
-        } : {},
-        permissions: [
-          "present",
-          "message"
-        ].filter((p) => ctx.conn.can(p))
-      });
-    }
-  },
-  listtokens: {
-    description: "List this group's invitations",
-    needs: [
-      "op",
-      "token"
-    ],
-    run: (ctx) => ctx.conn.groupAction("listtokens")
-  },
+  ...INVITATION_COMMANDS,
   kick: {
     params: "user [message]",
     description: "Make a user leave",
@@ -332,11 +520,11 @@ var COMMANDS = {
       "op"
     ],
     run(ctx, args) {
-      const [who, text] = firstWord(args);
-      if (!text) throw new CommandError("Usage: /warn user message");
+      const [who, text2] = firstWord(args);
+      if (!text2) throw new CommandError("Usage: /warn user message");
       ctx.conn.userMessage("warning", {
         dest: findUser(ctx.conn, who).id,
-        value: text
+        value: text2
       });
     }
   },
@@ -361,15 +549,15 @@ function helpText(conn) {
   return Object.entries(COMMANDS).filter(([, c]) => allowed(conn, c)).map(([name, c]) => `/${name}${c.params ? ` ${c.params}` : ""} \u2014 ${c.description}`).join("\n");
 }
 function runLine(ctx, line) {
-  const text = line.trim();
-  if (!text) return;
-  if (!text.startsWith("/") || text.startsWith("//")) {
+  const text2 = line.trim();
+  if (!text2) return;
+  if (!text2.startsWith("/") || text2.startsWith("//")) {
     ctx.conn.chat({
-      value: text.startsWith("//") ? text.slice(1) : text
+      value: text2.startsWith("//") ? text2.slice(1) : text2
     });
     return;
   }
-  const [word, rest] = firstWord(text.slice(1));
+  const [word, rest] = firstWord(text2.slice(1));
   const name = word.toLowerCase();
   const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : void 0;
   if (!command) throw new CommandError(`Unknown command /${word}; try /help`);
@@ -377,6 +565,52 @@ function runLine(ctx, line) {
     throw new CommandError(`You are not allowed to use /${name}`);
   }
   command.run(ctx, rest);
+}
+
+// client/src/command_context.ts
+function commandContext(conn, chat, actions) {
+  return {
+    conn: {
+      id: conn.id,
+      users: conn.users,
+      can: (p) => conn.can(p),
+      chat: (m) => {
+        conn.chat(m);
+        if (!m.dest) return;
+        chat.add({
+          message: {
+            type: "chat",
+            id: "",
+            source: conn.id,
+            username: conn.username,
+            dest: m.dest,
+            kind: m.kind ?? "",
+            value: m.value,
+            privileged: false,
+            time: Date.now()
+          },
+          private: {
+            peer: conn.users.get(m.dest)?.username ?? "?",
+            sent: true
+          }
+        });
+      },
+      userMessage: (k, m) => conn.userMessage(k, m),
+      groupAction: (k, v) => conn.groupAction(k, v),
+      userAction: (k, d, v) => conn.userAction(k, d, v)
+    },
+    print: (t) => chat.system(t),
+    now: () => Date.now(),
+    ...actions
+  };
+}
+function runCommandLine(conn, chat, options) {
+  try {
+    runLine(commandContext(conn, chat, options.actions), options.line);
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    chat.system(e instanceof CommandError ? message : `Cannot send: ${message}`, "error");
+  }
 }
 
 // client/src/emitter.ts
@@ -440,7 +674,7 @@ function object(m, key) {
   }
   return v;
 }
-function time(m, now) {
+function time2(m, now) {
   const v = m["time"];
   if (typeof v === "number") return v;
   if (typeof v === "string") {
@@ -500,7 +734,7 @@ function parseChat(m, now) {
     kind: str(m, "kind"),
     value: typeof value === "string" ? value : "",
     privileged: m["privileged"] === true,
-    time: time(m, now)
+    time: time2(m, now)
   };
 }
 function parseUserMessage(m) {
@@ -571,8 +805,8 @@ var PARSERS = {
     id: need(m, "id")
   })
 };
-function parseServerMessage(text, now) {
-  const m = JSON.parse(text);
+function parseServerMessage(text2, now) {
+  const m = JSON.parse(text2);
   if (typeof m !== "object" || m === null || Array.isArray(m)) {
     throw new TypeError("Server message is not a JSON object");
   }
@@ -1190,6 +1424,231 @@ var FileTransfers = class extends Emitter {
   }
 };
 
+// client/src/members.ts
+function memberCount(users) {
+  let n = 0;
+  for (const u of users.values()) if (!u.permissions.includes("system")) n++;
+  return n;
+}
+function isRecording(users) {
+  return [
+    ...users.values()
+  ].some((u) => u.permissions.includes("system") && u.username === "RECORDING");
+}
+function mutedUserIds(users, self) {
+  const ids = [
+    ...users.values()
+  ].filter((u) => u.data["muted"] === true).map((u) => u.id);
+  if (self.muted && !ids.includes(self.id)) ids.push(self.id);
+  return ids;
+}
+function handRaised(users, id) {
+  return users.get(id)?.data["raisehand"] === true;
+}
+
+// client/src/ui/dom.ts
+function byId(id, type) {
+  const e = document.getElementById(id);
+  if (!(e instanceof type)) {
+    throw new TypeError(`The page has no ${type.name} with id "${id}"`);
+  }
+  return e;
+}
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  if (props.class) e.className = props.class;
+  if (props.text !== void 0) e.textContent = props.text;
+  for (const [k, v] of Object.entries(props.attrs ?? {})) e.setAttribute(k, v);
+  for (const [k, f] of Object.entries(props.on ?? {})) {
+    if (f) e.addEventListener(k, f);
+  }
+  e.append(...children);
+  return e;
+}
+
+// client/src/ui/icons.ts
+var PATHS = {
+  mic: "M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z M5 11a7 7 0 0 0 14 0 M12 18v3 M8 21h8",
+  micOff: "M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z M5 11a7 7 0 0 0 14 0 M12 18v3 M8 21h8 M3 3l18 18",
+  camera: "M3 7h12v10H3z M15 10l6-3v10l-6-3",
+  cameraOff: "M3 7h12v10H3z M15 10l6-3v10l-6-3 M2 3l19 18",
+  screen: "M3 4h18v12H3z M8 20h8 M12 16v4 M12 13V7 M9 10l3-3 3 3",
+  hand: "M8 13V5.5a1.5 1.5 0 0 1 3 0V11 M11 10V4.5a1.5 1.5 0 0 1 3 0V11 M14 10.5V6a1.5 1.5 0 0 1 3 0v8a7 7 0 0 1-7 7h-.5A6.5 6.5 0 0 1 4 15.5l-1-3a1.5 1.5 0 0 1 2.6-1.4L8 14",
+  users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z M2.5 20a6.5 6.5 0 0 1 13 0 M16 4.5a3.5 3.5 0 0 1 0 6.5 M18 14a6 6 0 0 1 3.5 6",
+  chat: "M4 4h16v12H9l-5 4z M8 9h8 M8 12h5",
+  settings: "M4 6h10 M18 6h2 M4 12h4 M12 12h8 M4 18h12 M20 18h0 M16 4v4 M10 10v4 M18 16v4",
+  leave: "M14 4h5v16h-5 M10 8l-4 4 4 4 M6 12h10",
+  fullscreen: "M4 9V4h5 M15 4h5v5 M20 15v5h-5 M9 20H4v-5",
+  pip: "M3 5h18v14H3z M12 12h7v5h-7z",
+  more: "M5 12h.01 M12 12h.01 M19 12h.01",
+  send: "M4 12l16-8-6 16-2-7z M12 13l8-9",
+  lock: "M6 11h12v9H6z M8.5 11V8a3.5 3.5 0 0 1 7 0v3",
+  record: "M12 7a5 5 0 1 0 0 10 5 5 0 0 0 0-10z",
+  close: "M6 6l12 12 M18 6L6 18",
+  file: "M6 3h8l4 4v14H6z M14 3v4h4"
+};
+function icon(name) {
+  const template = document.createElement("template");
+  template.innerHTML = `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="${PATHS[name]}"/></svg>`;
+  return template.content.firstElementChild;
+}
+
+// client/src/ui/toast.ts
+function toast(text2, kind = "info") {
+  const box = document.getElementById("toasts");
+  if (!box) return;
+  const close = el("button", {
+    class: "icon-button small",
+    attrs: {
+      type: "button",
+      "aria-label": "Dismiss"
+    }
+  }, icon("close"));
+  const t = el("div", {
+    class: `toast ${kind}`,
+    // The container is a polite live region; errors interrupt.
+    attrs: kind === "error" ? {
+      role: "alert"
+    } : {}
+  }, el("span", {
+    text: text2
+  }), close);
+  close.addEventListener("click", () => t.remove());
+  box.append(t);
+  while (box.children.length > 4) box.firstElementChild?.remove();
+  if (kind !== "error") {
+    setTimeout(() => t.remove(), kind === "warning" ? 8e3 : 4e3);
+  }
+}
+
+// client/src/ui/clipboard.ts
+async function copyText(text2, options = {}) {
+  const what = options.what ?? "Text";
+  try {
+    if (!navigator.clipboard) throw new Error("No clipboard here");
+    await navigator.clipboard.writeText(text2);
+    toast(`${what} copied`);
+    return true;
+  } catch {
+    options.field?.focus();
+    options.field?.select();
+    toast(`Cannot copy here: press Ctrl+C to copy the selected text`, "warning");
+    return false;
+  }
+}
+
+// client/src/ui/invitation_cards.ts
+function linkRow(inv, o) {
+  const link = invitationLink(o.origin, inv.group || o.group, inv.token);
+  const field = el("input", {
+    class: "invitation-link",
+    attrs: {
+      type: "text",
+      readonly: "",
+      value: link,
+      "aria-label": `Invitation link ${inv.token}`,
+      "data-token": inv.token
+    }
+  });
+  field.addEventListener("focus", () => field.select());
+  const copy = el("button", {
+    class: "secondary",
+    text: "Copy link",
+    attrs: {
+      type: "button",
+      "aria-label": `Copy invitation link ${inv.token}`
+    }
+  });
+  copy.addEventListener("click", () => {
+    copyText(link, {
+      field,
+      what: "Invitation link"
+    });
+  });
+  const row = el("div", {
+    class: "invitation-row"
+  }, field, copy);
+  if (o.onRevoke && invitationState(inv, o.now) !== "expired") {
+    const revoke = el("button", {
+      class: "secondary danger",
+      text: "Revoke",
+      attrs: {
+        type: "button",
+        "aria-label": `Revoke invitation ${inv.token}`
+      }
+    });
+    revoke.addEventListener("click", () => o.onRevoke?.(inv));
+    row.append(revoke);
+  }
+  return row;
+}
+function invitationCard(inv, o) {
+  const state = invitationState(inv, o.now);
+  const title = state === "expired" ? "Invitation revoked" : "Invitation link \u2014 send it to your guest";
+  return el("li", {
+    class: `msg system invitation ${state}`
+  }, el("p", {
+    class: "msg-header"
+  }, el("strong", {
+    text: title
+  })), el("p", {
+    class: "msg-body",
+    text: describeInvitation(inv, o.now)
+  }), ...state === "expired" ? [] : [
+    linkRow(inv, o)
+  ]);
+}
+function invitationListCard(list, o) {
+  const heading = list.length === 0 ? "This group has no invitations" : `Invitations of this group (${list.length})`;
+  const items = list.map((inv) => el("li", {
+    class: `invitation-item ${invitationState(inv, o.now)}`,
+    attrs: {
+      "data-token": inv.token
+    }
+  }, el("p", {
+    class: "msg-body",
+    text: describeInvitation(inv, o.now)
+  }), linkRow(inv, o)));
+  return el("li", {
+    class: "msg system invitation-list"
+  }, el("p", {
+    class: "msg-header"
+  }, el("strong", {
+    text: heading
+  })), ...items.length ? [
+    el("ul", {
+      class: "invitation-items"
+    }, ...items)
+  ] : []);
+}
+
+// client/src/message_context.ts
+function messageContext(d) {
+  const cards = () => ({
+    origin: location.origin,
+    group: d.conn.group,
+    now: Date.now(),
+    ...d.conn.can("op") && d.conn.can("token") ? {
+      onRevoke: (inv) => d.run(`/revoke ${inv.token}`)
+    } : {}
+  });
+  return {
+    system: (text2, kind) => d.chat.system(text2, kind),
+    toast,
+    clearChat: (filter) => d.chat.clear(filter),
+    mute: d.mute,
+    kicked: d.kicked,
+    invitation: (inv) => {
+      d.chat.card(invitationCard(inv, cards()));
+      d.unread();
+    },
+    invitationList: (list) => {
+      d.chat.card(invitationListCard(list, cards()));
+      d.unread();
+    }
+  };
+}
+
 // client/src/local_media.ts
 function cameraConstraints(settings, mode) {
   const device = (id) => id ? {
@@ -1414,6 +1873,170 @@ var SettingsStore = class {
   }
 };
 
+// client/src/publisher.ts
+var Publisher = class {
+  #o;
+  #camera = null;
+  #screen = null;
+  #file = null;
+  #muted;
+  #disposed = false;
+  constructor(options) {
+    this.#o = options;
+    this.#muted = options.muted;
+  }
+  /** The camera/microphone stream, if on. */
+  get camera() {
+    return this.#camera;
+  }
+  /** True while we share a screen. */
+  get sharing() {
+    return this.#screen !== null;
+  }
+  /** Whether our microphone is muted. */
+  get muted() {
+    return this.#muted;
+  }
+  /** What is published now, to restore it after a reconnection. */
+  get mode() {
+    if (!this.#camera) return "none";
+    return this.#camera.stream.getVideoTracks().length > 0 ? "both" : "audio";
+  }
+  /**
+   * Opens camera and/or microphone and publishes them.
+   *
+   * @throws {Error} When the devices cannot be opened or the offer fails.
+   */
+  async enableCamera(mode) {
+    if (this.#camera) return;
+    const s = this.#o.store.value;
+    const m = mode ?? (s.publish === "audio" ? "audio" : "both");
+    const stream = await openCamera(s, m);
+    if (this.#disposed) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    for (const t of stream.getAudioTracks()) t.enabled = !this.#muted;
+    this.#camera = await this.#o.streams.publish(stream, {
+      label: "camera",
+      simulcast: useSimulcast(s.simulcast, this.#o.memberCount()) && m === "both",
+      maxBitrate: maxBitrate(s.throughput)
+    });
+    this.#o.onChange();
+  }
+  /** Stops the camera and the microphone. */
+  disableCamera() {
+    if (this.#camera) this.#o.streams.unpublish(this.#camera.id);
+  }
+  /**
+   * Starts or stops sharing the screen (a second stream, never simulcast).
+   *
+   * @throws {Error} When the user refuses or the offer fails.
+   */
+  async shareScreen(on) {
+    if (!on) {
+      if (this.#screen) this.#o.streams.unpublish(this.#screen.id);
+      return;
+    }
+    if (this.#screen) return;
+    const stream = await openScreen();
+    this.#screen = await this.#o.streams.publish(stream, {
+      label: "screenshare",
+      simulcast: false,
+      maxBitrate: null
+    });
+    this.#o.onChange();
+  }
+  /**
+   * Plays a local file to everyone, in place of any file playing.
+   *
+   * @throws {Error} When we may not present or the file cannot play.
+   */
+  async playFile(file) {
+    if (!this.#o.conn.can("present")) {
+      throw new Error("You are not allowed to present");
+    }
+    if (this.#file) this.#o.streams.unpublish(this.#file.up.id);
+    const source = await openFile(file);
+    const up = await this.#o.streams.publish(source.stream, {
+      label: "video",
+      simulcast: false,
+      maxBitrate: null
+    });
+    this.#file = {
+      up,
+      source
+    };
+  }
+  /** Mutes or unmutes the microphone and tells the others (user data). */
+  setMuted(muted) {
+    this.#muted = muted;
+    for (const t of this.#camera?.stream.getAudioTracks() ?? []) {
+      t.enabled = !muted;
+    }
+    const conn = this.#o.conn;
+    if (conn.connected) {
+      conn.userAction("setdata", conn.id, {
+        muted: muted ? true : null
+      });
+    }
+    this.#o.onChange();
+  }
+  /** Forgets an up stream that closed (by us, the server or the browser). */
+  closed(up) {
+    if (this.#camera === up) this.#camera = null;
+    if (this.#screen === up) this.#screen = null;
+    if (this.#file?.up === up) {
+      this.#file.source.stop();
+      this.#file = null;
+    }
+    this.#o.onChange();
+  }
+  /** Closes every up stream (permission `present` was taken away). */
+  stopAll() {
+    for (const up of [
+      ...this.#o.streams.ups.values()
+    ]) {
+      this.#o.streams.unpublish(up.id);
+    }
+  }
+  /** Republishes the camera when simulcast should be switched. */
+  checkSimulcast() {
+    const cam = this.#camera;
+    if (!cam || cam.stream.getVideoTracks().length === 0) return;
+    const want = useSimulcast(this.#o.store.value.simulcast, this.#o.memberCount());
+    if (want === cam.options.simulcast) return;
+    this.#guard(this.#o.streams.republish(cam.id, {
+      simulcast: want,
+      maxBitrate: cam.options.maxBitrate
+    }).then((up) => {
+      if (up) this.#camera = up;
+    }));
+  }
+  /** Applies a changed setting to what we publish. */
+  applySetting(key, s) {
+    const cam = this.#camera;
+    if (key === "throughput" && cam) {
+      this.#guard(this.#o.streams.setMaxBitrate(cam.id, maxBitrate(s.throughput)));
+    } else if (key === "simulcast") {
+      this.checkSimulcast();
+    } else if ((key === "camera" || key === "microphone" || key === "blackboard" || key === "publish") && cam) {
+      const mode = key === "publish" ? s.publish === "audio" ? "audio" : "both" : this.mode;
+      if (mode === "none") return;
+      this.disableCamera();
+      this.#guard(this.enableCamera(mode));
+    }
+  }
+  /** Stops the local file player (the streams close with the manager). */
+  dispose() {
+    this.#disposed = true;
+    this.#file?.source.stop();
+  }
+  #guard(p) {
+    p.catch((e) => this.#o.onError(e instanceof Error ? e.message : String(e)));
+  }
+};
+
 // client/src/speaker.ts
 var SpeakerDetector = class {
   #threshold;
@@ -1450,6 +2073,322 @@ var SpeakerDetector = class {
       this.#speaker = null;
     }
     return this.#speaker;
+  }
+};
+
+// client/src/grid_layout.ts
+function tileIn(cellW, cellH, minAspect, maxAspect) {
+  const w = Math.min(cellW, cellH * maxAspect);
+  const h = Math.min(cellH, w / minAspect);
+  return [
+    Math.floor(w),
+    Math.floor(h)
+  ];
+}
+function gridShape(count, area) {
+  const gap = area.gap ?? 8;
+  const minAspect = area.minAspect ?? 4 / 3;
+  const maxAspect = area.maxAspect ?? 16 / 9;
+  const minWidth = area.minTileWidth ?? 160;
+  const n = Math.max(1, count);
+  let best = null;
+  let bestArea = -1;
+  let bestFit = Infinity;
+  const areaAspect = area.width / Math.max(1, area.height);
+  for (let columns2 = 1; columns2 <= n; columns2++) {
+    const rows2 = Math.ceil(n / columns2);
+    const cellW = (area.width - gap * (columns2 - 1)) / columns2;
+    const cellH = (area.height - gap * (rows2 - 1)) / rows2;
+    if (cellW <= 0 || cellH <= 0) continue;
+    const [w, h] = tileIn(cellW, cellH, minAspect, maxAspect);
+    const fit = Math.abs(Math.log(columns2 * w / Math.max(1, rows2 * h) / areaAspect));
+    const better = w * h > bestArea * 1.05 || w * h >= bestArea * 0.95 && fit < bestFit;
+    if (better) {
+      best = {
+        columns: columns2,
+        rows: rows2,
+        tileWidth: w,
+        tileHeight: h,
+        scrolls: false
+      };
+      bestArea = Math.max(bestArea, w * h);
+      bestFit = fit;
+    }
+  }
+  if (best && best.tileWidth >= minWidth) return best;
+  const columns = Math.max(1, Math.min(n, Math.floor((area.width + gap) / (minWidth + gap))));
+  const tileWidth = Math.max(1, Math.floor(Math.min((area.width - gap * (columns - 1)) / columns, minWidth * 1.25)));
+  const tileHeight = Math.floor(tileWidth / minAspect);
+  const rows = Math.ceil(n / columns);
+  return {
+    columns,
+    rows,
+    tileWidth,
+    tileHeight,
+    scrolls: rows * tileHeight + (rows - 1) * gap > area.height
+  };
+}
+
+// client/src/ui/video_grid.ts
+var VideoGrid = class {
+  #area;
+  #grid;
+  #tiles = /* @__PURE__ */ new Map();
+  #options;
+  #sizes;
+  #areaObserver;
+  #muted = /* @__PURE__ */ new Set();
+  #speaker = null;
+  constructor(area, grid, options = {}) {
+    this.#area = area;
+    this.#grid = grid;
+    this.#options = options;
+    this.#areaObserver = new ResizeObserver(() => this.layout());
+    this.#areaObserver.observe(area);
+    this.#sizes = new ResizeObserver((entries) => {
+      for (const e of entries) {
+        const id = e.target.dataset["streamId"];
+        const box = e.contentRect;
+        if (id) {
+          this.#options.onTileSize?.(id, Math.round(box.width), Math.round(box.height));
+        }
+      }
+    });
+  }
+  /** Number of tiles. */
+  get size() {
+    return this.#tiles.size;
+  }
+  /** Adds a tile or refreshes it (new tracks, new name). */
+  upsert(info) {
+    let tile = this.#tiles.get(info.id);
+    if (!tile) {
+      tile = this.#create(info);
+      this.#tiles.set(info.id, tile);
+      if (info.local) this.#grid.prepend(tile.root);
+      else this.#grid.append(tile.root);
+      this.#sizes.observe(tile.root);
+      this.layout();
+    }
+    tile.info = info;
+    if (tile.video.srcObject !== info.stream) {
+      tile.video.srcObject = info.stream;
+    }
+    tile.name.textContent = info.label === "screenshare" ? `${info.username || "Anonymous"} (screen)` : info.username || "Anonymous";
+    this.#refresh(tile);
+  }
+  /** Removes a tile. */
+  remove(id) {
+    const tile = this.#tiles.get(id);
+    if (!tile) return;
+    this.#tiles.delete(id);
+    this.#sizes.unobserve(tile.root);
+    tile.video.srcObject = null;
+    tile.root.remove();
+    this.layout();
+  }
+  /** Removes every tile and stops observing sizes. */
+  clear() {
+    for (const id of [
+      ...this.#tiles.keys()
+    ]) this.remove(id);
+    this.#areaObserver.disconnect();
+    this.#sizes.disconnect();
+  }
+  /** Marks the users (client ids) whose microphone is off. */
+  setMutedUsers(userIds) {
+    this.#muted = new Set(userIds);
+    for (const t of this.#tiles.values()) this.#refresh(t);
+  }
+  /** Highlights one stream as the active speaker (or none). */
+  setSpeaker(streamId) {
+    if (streamId === this.#speaker) return;
+    this.#speaker = streamId;
+    for (const t of this.#tiles.values()) {
+      t.root.classList.toggle("speaking", t.info.id === streamId);
+    }
+  }
+  /** Recomputes the grid shape for the area's size. */
+  layout() {
+    const n = this.#tiles.size;
+    this.#area.classList.toggle("empty", n === 0);
+    if (n === 0) return;
+    const pad = getComputedStyle(this.#area);
+    const width = this.#area.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
+    const height = this.#area.clientHeight - parseFloat(pad.paddingTop) - parseFloat(pad.paddingBottom);
+    const portrait = height > width * 1.2;
+    const gap = 8;
+    const shape = gridShape(n, {
+      width,
+      height,
+      gap,
+      ...portrait ? {
+        minAspect: 1
+      } : {}
+    });
+    const style = this.#grid.style;
+    style.setProperty("--tile-width", `${shape.tileWidth}px`);
+    style.setProperty("--tile-height", `${shape.tileHeight}px`);
+    style.setProperty("--grid-width", `${shape.columns * shape.tileWidth + (shape.columns - 1) * gap}px`);
+    this.#grid.dataset["shape"] = `${shape.columns}x${shape.rows}`;
+    this.#area.classList.toggle("scrolls", shape.scrolls);
+  }
+  #create(info) {
+    const video = el("video", {
+      attrs: {
+        autoplay: "",
+        playsinline: ""
+      }
+    });
+    video.muted = info.local;
+    const avatar = el("div", {
+      class: "tile-avatar",
+      attrs: {
+        "aria-hidden": "true"
+      }
+    });
+    const name = el("span", {
+      class: "tile-name"
+    });
+    const mute = el("span", {
+      class: "tile-muted",
+      attrs: {
+        role: "img",
+        "aria-label": "Microphone off",
+        title: "Microphone off"
+      }
+    }, icon("micOff"));
+    const pip = el("button", {
+      class: "icon-button small",
+      attrs: {
+        type: "button",
+        "aria-label": "Picture in picture",
+        title: "Picture in picture"
+      }
+    }, icon("pip"));
+    const full = el("button", {
+      class: "icon-button small",
+      attrs: {
+        type: "button",
+        "aria-label": "Fullscreen",
+        title: "Fullscreen"
+      }
+    }, icon("fullscreen"));
+    const root = el("figure", {
+      class: "tile",
+      attrs: {
+        "data-stream-id": info.id
+      }
+    }, video, avatar, el("figcaption", {
+      class: "tile-bar"
+    }, mute, name, el("span", {
+      class: "tile-actions"
+    }, pip, full)));
+    if (info.local && info.label === "camera") root.classList.add("mirrored");
+    if (info.label === "screenshare") root.classList.add("screen");
+    pip.addEventListener("click", () => {
+      if (document.pictureInPictureElement === video) {
+        document.exitPictureInPicture().catch(() => {
+        });
+      } else {
+        video.requestPictureInPicture().catch((e) => console.warn("Picture in picture:", e));
+      }
+    });
+    full.addEventListener("click", () => {
+      if (document.fullscreenElement === root) {
+        document.exitFullscreen().catch(() => {
+        });
+      } else {
+        root.requestFullscreen().catch((e) => console.warn("Fullscreen:", e));
+      }
+    });
+    video.addEventListener("loadedmetadata", () => {
+      video.play().catch(() => {
+      });
+    });
+    if (!("pictureInPictureEnabled" in document) || !document.pictureInPictureEnabled) {
+      pip.hidden = true;
+    }
+    return {
+      info,
+      root,
+      video,
+      name,
+      mute,
+      avatar
+    };
+  }
+  #refresh(t) {
+    const hasVideo = t.info.stream.getVideoTracks().length > 0;
+    const hasAudio = t.info.stream.getAudioTracks().some((a) => a.enabled);
+    t.root.classList.toggle("no-video", !hasVideo);
+    t.avatar.textContent = (t.info.username || "?").slice(0, 1).toUpperCase();
+    const muted = this.#muted.has(t.info.userId) || !hasAudio && t.info.label !== "screenshare";
+    t.mute.hidden = !muted;
+    t.root.classList.toggle("muted", muted);
+    t.root.setAttribute("aria-label", `${t.name.textContent}${muted ? ", microphone off" : ""}`);
+  }
+};
+
+// client/src/stage.ts
+var Stage = class {
+  #d;
+  #grid;
+  #speaker = new SpeakerDetector();
+  #offs;
+  #timer;
+  constructor(deps) {
+    this.#d = deps;
+    this.#grid = new VideoGrid(byId("video-area", HTMLElement), byId("video-grid", HTMLElement), {
+      onTileSize: (id, w, h) => this.#onTileSize(id, w, h)
+    });
+    const s = deps.streams;
+    this.#offs = [
+      s.on("up", (up) => this.#tile(up, true)),
+      s.on("upClosed", (up) => {
+        this.#grid.remove(up.id);
+        deps.publisher().closed(up);
+      }),
+      s.on("down", (down) => this.#tile(down, false)),
+      s.on("downClosed", (down) => this.#grid.remove(down.id))
+    ];
+    this.#timer = setInterval(() => this.#sampleSpeakers(), 400);
+  }
+  /** Marks the members (client ids) whose microphone is off. */
+  setMutedUsers(ids) {
+    this.#grid.setMutedUsers(ids);
+  }
+  /** Removes every tile and stops listening. */
+  dispose() {
+    clearInterval(this.#timer);
+    for (const off of this.#offs) off();
+    this.#grid.clear();
+  }
+  #tile(s, local) {
+    const down = local ? null : s;
+    this.#grid.upsert({
+      id: s.id,
+      userId: down ? down.source : this.#d.conn.id,
+      username: down ? down.username : this.#d.conn.username,
+      label: s.label,
+      local,
+      stream: s.stream
+    });
+    if (local) this.#d.onLocalChange();
+  }
+  #onTileSize(id, width, height) {
+    const { streams, store } = this.#d;
+    if (!streams.downs.has(id) || store.value.receive !== "everything") return;
+    streams.requestStream(id, wantsLowVideo(width, height) ? [
+      "audio",
+      "video-low"
+    ] : null);
+  }
+  async #sampleSpeakers() {
+    const levels = await this.#d.streams.audioLevels();
+    const p = this.#d.publisher();
+    if (p.muted && p.camera) levels.delete(p.camera.id);
+    this.#grid.setSpeaker(this.#speaker.update(levels, Date.now()));
   }
 };
 
@@ -1848,227 +2787,6 @@ function sameRequest(a, b) {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-// client/src/ui/dom.ts
-function byId(id, type) {
-  const e = document.getElementById(id);
-  if (!(e instanceof type)) {
-    throw new TypeError(`The page has no ${type.name} with id "${id}"`);
-  }
-  return e;
-}
-function el(tag, props = {}, ...children) {
-  const e = document.createElement(tag);
-  if (props.class) e.className = props.class;
-  if (props.text !== void 0) e.textContent = props.text;
-  for (const [k, v] of Object.entries(props.attrs ?? {})) e.setAttribute(k, v);
-  for (const [k, f] of Object.entries(props.on ?? {})) {
-    if (f) e.addEventListener(k, f);
-  }
-  e.append(...children);
-  return e;
-}
-
-// client/src/ui/icons.ts
-var PATHS = {
-  mic: "M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z M5 11a7 7 0 0 0 14 0 M12 18v3 M8 21h8",
-  micOff: "M12 3a3 3 0 0 1 3 3v6a3 3 0 0 1-6 0V6a3 3 0 0 1 3-3z M5 11a7 7 0 0 0 14 0 M12 18v3 M8 21h8 M3 3l18 18",
-  camera: "M3 7h12v10H3z M15 10l6-3v10l-6-3",
-  cameraOff: "M3 7h12v10H3z M15 10l6-3v10l-6-3 M2 3l19 18",
-  screen: "M3 4h18v12H3z M8 20h8 M12 16v4 M12 13V7 M9 10l3-3 3 3",
-  hand: "M8 13V5.5a1.5 1.5 0 0 1 3 0V11 M11 10V4.5a1.5 1.5 0 0 1 3 0V11 M14 10.5V6a1.5 1.5 0 0 1 3 0v8a7 7 0 0 1-7 7h-.5A6.5 6.5 0 0 1 4 15.5l-1-3a1.5 1.5 0 0 1 2.6-1.4L8 14",
-  users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7z M2.5 20a6.5 6.5 0 0 1 13 0 M16 4.5a3.5 3.5 0 0 1 0 6.5 M18 14a6 6 0 0 1 3.5 6",
-  chat: "M4 4h16v12H9l-5 4z M8 9h8 M8 12h5",
-  settings: "M4 6h10 M18 6h2 M4 12h4 M12 12h8 M4 18h12 M20 18h0 M16 4v4 M10 10v4 M18 16v4",
-  leave: "M14 4h5v16h-5 M10 8l-4 4 4 4 M6 12h10",
-  fullscreen: "M4 9V4h5 M15 4h5v5 M20 15v5h-5 M9 20H4v-5",
-  pip: "M3 5h18v14H3z M12 12h7v5h-7z",
-  more: "M5 12h.01 M12 12h.01 M19 12h.01",
-  send: "M4 12l16-8-6 16-2-7z M12 13l8-9",
-  lock: "M6 11h12v9H6z M8.5 11V8a3.5 3.5 0 0 1 7 0v3",
-  record: "M12 7a5 5 0 1 0 0 10 5 5 0 0 0 0-10z",
-  close: "M6 6l12 12 M18 6L6 18",
-  file: "M6 3h8l4 4v14H6z M14 3v4h4"
-};
-function icon(name) {
-  const template = document.createElement("template");
-  template.innerHTML = `<svg class="icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="${PATHS[name]}"/></svg>`;
-  return template.content.firstElementChild;
-}
-
-// client/src/ui/chat.ts
-var URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g;
-function linkify(text) {
-  const out = [];
-  let last = 0;
-  for (const m of text.matchAll(URL_PATTERN)) {
-    out.push(text.slice(last, m.index));
-    out.push(el("a", {
-      text: m[0],
-      attrs: {
-        href: m[0],
-        target: "_blank",
-        rel: "noopener noreferrer"
-      }
-    }));
-    last = m.index + m[0].length;
-  }
-  out.push(text.slice(last));
-  return out;
-}
-function clock(t) {
-  return new Date(t).toLocaleTimeString([], {
-    hour: "2-digit",
-    minute: "2-digit"
-  });
-}
-var ChatPane = class {
-  #log;
-  #input;
-  #options;
-  #last = null;
-  constructor(log, form, input, options) {
-    this.#log = log;
-    this.#input = input;
-    this.#options = options;
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      this.#submit();
-    }, {
-      signal: options.signal
-    });
-    input.addEventListener("keydown", (e) => {
-      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        this.#submit();
-      }
-    }, {
-      signal: options.signal
-    });
-    log.replaceChildren();
-  }
-  /** Puts text in the input and focuses it (reply, edit). */
-  prefill(text) {
-    this.#input.value = text;
-    this.#input.focus();
-    this.#input.setSelectionRange(text.length, text.length);
-  }
-  /** Appends a message. */
-  add(line) {
-    const m = line.message;
-    const isPrivate = line.private !== void 0;
-    const last = this.#last;
-    const grouped = last !== null && last.source === m.source && !isPrivate && !last.private && m.kind !== "me" && m.time - last.time < 12e4;
-    this.#last = m.kind === "me" ? null : {
-      source: m.source,
-      time: m.time,
-      private: isPrivate
-    };
-    const item = el("li", {
-      class: `msg${isPrivate ? " private" : ""}${m.kind === "me" ? " me" : ""}${grouped ? " grouped" : ""}`,
-      attrs: {
-        tabindex: "0",
-        "data-id": m.id,
-        "data-source": m.source
-      }
-    });
-    const who = m.username || "Anonymous";
-    const more = el("button", {
-      class: "icon-button small msg-more",
-      attrs: {
-        type: "button",
-        "aria-label": `Actions on the message from ${who}`,
-        "aria-haspopup": "menu"
-      }
-    }, icon("more"));
-    const time2 = el("time", {
-      class: "msg-time",
-      text: clock(m.time),
-      attrs: {
-        datetime: new Date(m.time).toISOString()
-      }
-    });
-    if (m.kind === "me") {
-      item.append(el("p", {
-        class: "msg-body"
-      }, `* ${who} `, ...linkify(m.value), time2), more);
-    } else {
-      if (!grouped) {
-        const header = el("p", {
-          class: "msg-header"
-        }, el("span", {
-          class: "msg-from",
-          text: who
-        }));
-        if (line.private) {
-          header.append(el("span", {
-            class: "msg-private",
-            text: line.private.sent ? `private to ${line.private.peer}` : "private"
-          }));
-        }
-        header.append(time2);
-        item.append(header);
-      } else {
-        item.append(el("span", {
-          class: "visually-hidden",
-          text: `${who}, ${clock(m.time)}: `
-        }));
-      }
-      item.append(el("p", {
-        class: "msg-body"
-      }, ...linkify(m.value)), more);
-    }
-    more.addEventListener("click", () => this.#options.onMenu(line, more));
-    item.addEventListener("dblclick", (e) => {
-      if (e.target.closest("a, button")) return;
-      this.#options.onMenu(line, item, {
-        x: e.clientX,
-        y: e.clientY
-      });
-    });
-    item.addEventListener("keydown", (e) => {
-      if (e.target !== item) return;
-      if (e.key === "Enter" || e.key === "ContextMenu" || e.shiftKey && e.key === "F10") {
-        e.preventDefault();
-        this.#options.onMenu(line, more);
-      }
-    });
-    this.#append(item);
-  }
-  /** Appends a notice from the client itself (help, errors, system). */
-  system(text, kind = "info") {
-    this.#last = null;
-    this.#append(el("li", {
-      class: `msg system ${kind}`
-    }, el("p", {
-      class: "msg-body"
-    }, ...linkify(text))));
-  }
-  /** Removes messages: all, one user's, or one. */
-  clear(filter = {}) {
-    this.#last = null;
-    for (const item of [
-      ...this.#log.querySelectorAll("li.msg")
-    ]) {
-      if (filter.id && item.dataset["id"] !== filter.id) continue;
-      if (filter.userId && item.dataset["source"] !== filter.userId) continue;
-      item.remove();
-    }
-  }
-  #append(item) {
-    const log = this.#log;
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
-    log.append(item);
-    while (log.children.length > 500) log.firstElementChild?.remove();
-    if (atBottom) log.scrollTop = log.scrollHeight;
-  }
-  #submit() {
-    const text = this.#input.value;
-    if (!text.trim()) return;
-    this.#input.value = "";
-    this.#options.onLine(text);
-  }
-};
-
 // client/src/ui/menu.ts
 var openMenu = null;
 function showMenu(anchor, title, items, at) {
@@ -2142,6 +2860,455 @@ function showMenu(anchor, title, items, at) {
   document.addEventListener("pointerdown", onOutside, true);
   focusAt(0);
 }
+
+// client/src/ui/message_menu.ts
+function messageMenu(line, ctx) {
+  const m = line.message;
+  const items = [];
+  const sender = ctx.users.get(m.source);
+  const other = sender && sender.id !== ctx.selfId ? sender : null;
+  if (other && ctx.can("message")) {
+    items.push({
+      label: `Reply privately to ${other.username}`,
+      action: () => ctx.reply(other)
+    });
+  }
+  items.push({
+    label: "Copy text",
+    action: () => ctx.copy(m.value)
+  });
+  if (!ctx.can("op")) return items;
+  if (m.id && !line.private) {
+    items.push({
+      label: "Delete this message",
+      action: () => ctx.deleteMessage(m.id, m.source)
+    });
+  }
+  if (other) {
+    items.push({
+      label: `Kick ${other.username}`,
+      danger: true,
+      action: () => ctx.kick(other)
+    });
+  }
+  items.push({
+    label: "Clear the chat for everyone",
+    danger: true,
+    action: () => ctx.clearAll()
+  });
+  return items;
+}
+
+// client/src/ui/user_menu.ts
+function userMenu(user, ctx) {
+  const can = (p) => ctx.conn.can(p);
+  const items = [];
+  const target = user.id;
+  if (user.id === ctx.conn.id) {
+    items.push({
+      label: ctx.hand ? "Lower my hand" : "Raise my hand",
+      action: () => ctx.run(ctx.hand ? "/unraise" : "/raise")
+    });
+    if (can("op")) {
+      items.push(ctx.locked ? {
+        label: "Unlock the group",
+        action: () => ctx.run("/unlock")
+      } : {
+        label: "Lock the group",
+        action: () => ctx.run("/lock")
+      });
+    }
+    if (can("record")) {
+      items.push(ctx.recording ? {
+        label: "Stop recording",
+        action: () => ctx.run("/unrecord")
+      } : {
+        label: "Start recording",
+        action: () => ctx.run("/record")
+      });
+    }
+    if (can("token")) {
+      items.push({
+        label: "Make an invitation link",
+        action: () => ctx.run("/invite")
+      });
+    }
+    if (can("op")) {
+      items.push({
+        label: "List subgroups",
+        action: () => ctx.run("/subgroups")
+      });
+      items.push({
+        label: "Mute everyone else",
+        action: () => ctx.run("/muteall")
+      });
+      items.push({
+        label: "Clear the chat",
+        danger: true,
+        action: () => ctx.run("/clear")
+      });
+    }
+    return items;
+  }
+  if (can("message")) {
+    items.push({
+      label: "Send a private message",
+      action: () => ctx.message(user)
+    });
+  }
+  if (!user.permissions.includes("system")) {
+    items.push({
+      label: "Send a file\u2026",
+      action: () => ctx.sendFile(user)
+    });
+  }
+  if (can("op")) {
+    const op = user.permissions.includes("op");
+    const presents = user.permissions.includes("present");
+    items.push({
+      label: op ? "Remove operator rights" : "Make operator",
+      action: () => ctx.run(`/${op ? "unop" : "op"} ${target}`)
+    }, {
+      label: presents ? "Stop them presenting" : "Allow them to present",
+      action: () => ctx.run(`/${presents ? "unpresent" : "present"} ${target}`)
+    }, {
+      label: "Mute their microphone",
+      action: () => ctx.run(`/mute ${target}`)
+    }, {
+      label: "Show their address",
+      action: () => ctx.run(`/identify ${target}`)
+    }, {
+      label: "Kick",
+      danger: true,
+      action: () => ctx.run(`/kick ${target}`)
+    });
+  }
+  return items;
+}
+
+// client/src/session_menus.ts
+function openUserMenu(user, button, d) {
+  const items = userMenu(user, {
+    conn: d.conn,
+    hand: d.handRaised(),
+    locked: d.conn.status.locked === true,
+    recording: d.recording(),
+    run: d.run,
+    message: (u) => d.chat.prefill(`/msg ${u.username} `),
+    sendFile: (u) => d.sendFile(u.id)
+  });
+  showMenu(button, user.username || "Anonymous", items);
+}
+function openMessageMenu(line, anchor, d) {
+  const conn = d.conn;
+  const items = messageMenu(line, {
+    selfId: conn.id,
+    users: conn.users,
+    can: (p) => conn.can(p),
+    reply: (u) => d.chat.prefill(`/msg ${u.username} `),
+    copy: (text2) => copyText(text2),
+    deleteMessage: (id, userId) => conn.groupAction("clearchat", {
+      id,
+      userId
+    }),
+    kick: (u) => conn.userAction("kick", u.id),
+    clearAll: () => conn.groupAction("clearchat")
+  });
+  const from = line.message.username || "Anonymous";
+  showMenu(anchor, `Message from ${from}`, items, d.at);
+}
+
+// client/src/user_messages.ts
+function text(m) {
+  return typeof m.value === "string" ? m.value : "";
+}
+function notice(m, ctx) {
+  if (!m.privileged) return;
+  const t = text(m);
+  if (/^unknown stream/.test(t)) {
+    console.info(`Server: ${t}`);
+    return;
+  }
+  const line = m.source ? `${m.username || "Someone"}: ${t}` : t;
+  ctx.toast(line, m.kind === "info" ? "info" : m.kind);
+  ctx.system(line, m.kind === "error" ? "error" : "info");
+}
+function guarded(f) {
+  return (m, ctx) => {
+    try {
+      f(m, ctx);
+    } catch (e) {
+      ctx.system(e instanceof Error ? e.message : String(e), "error");
+    }
+  };
+}
+var USER_MESSAGE_HANDLERS = {
+  error: notice,
+  warning: notice,
+  info: notice,
+  kicked(m, ctx) {
+    const why = text(m);
+    ctx.kicked(`${m.username ? `${m.username} made you leave` : "You were made to leave"}${why ? `: ${why}` : ""}`);
+  },
+  mute(m, ctx) {
+    if (!m.privileged) return;
+    ctx.mute();
+    ctx.toast(`${m.username || "An operator"} muted your microphone`, "warning");
+  },
+  clearchat(m, ctx) {
+    if (!m.privileged) return;
+    const v = m.value;
+    if (v && typeof v === "object") {
+      const o = v;
+      ctx.clearChat({
+        ...typeof o["id"] === "string" ? {
+          id: o["id"]
+        } : {},
+        ...typeof o["userId"] === "string" ? {
+          userId: o["userId"]
+        } : {}
+      });
+    } else {
+      ctx.clearChat();
+    }
+  },
+  token: guarded((m, ctx) => {
+    if (!m.privileged) return;
+    if (m.error) {
+      ctx.system(`Cannot make the invitation: ${String(m.value)}`, "error");
+      return;
+    }
+    ctx.invitation(parseInvitation(m.value));
+  }),
+  tokenlist: guarded((m, ctx) => {
+    if (!m.privileged) return;
+    ctx.invitationList(parseInvitationList(m.value));
+  }),
+  userinfo(m, ctx) {
+    if (!m.privileged) return;
+    const v = m.value ?? {};
+    ctx.system(`${String(v["username"] ?? "?")} connects from ${String(v["address"] ?? "an unknown address")}`);
+  }
+};
+function handleUserMessage(m, ctx) {
+  if (Object.hasOwn(USER_MESSAGE_HANDLERS, m.kind)) {
+    USER_MESSAGE_HANDLERS[m.kind]?.(m, ctx);
+  }
+}
+
+// client/src/ui/chat.ts
+var URL_PATTERN = /\bhttps?:\/\/[^\s<>"]+[^\s<>".,;:!?)\]]/g;
+function linkify(text2) {
+  const out = [];
+  let last = 0;
+  for (const m of text2.matchAll(URL_PATTERN)) {
+    out.push(text2.slice(last, m.index));
+    out.push(el("a", {
+      text: m[0],
+      attrs: {
+        href: m[0],
+        target: "_blank",
+        rel: "noopener noreferrer"
+      }
+    }));
+    last = m.index + m[0].length;
+  }
+  out.push(text2.slice(last));
+  return out;
+}
+function clock(t) {
+  return new Date(t).toLocaleTimeString([], {
+    hour: "2-digit",
+    minute: "2-digit"
+  });
+}
+var ChatPane = class {
+  #log;
+  #input;
+  #options;
+  #last = null;
+  constructor(log, form, input, options) {
+    this.#log = log;
+    this.#input = input;
+    this.#options = options;
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.#submit();
+    }, {
+      signal: options.signal
+    });
+    input.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
+        e.preventDefault();
+        this.#submit();
+      }
+    }, {
+      signal: options.signal
+    });
+    log.replaceChildren();
+    log.addEventListener("keydown", (e) => this.#onLogKey(e), {
+      signal: options.signal
+    });
+  }
+  /** Appends an element made elsewhere (transfers, invitations). */
+  card(item) {
+    this.#last = null;
+    this.#append(item);
+  }
+  /** Puts text in the input and focuses it (reply, edit). */
+  prefill(text2) {
+    this.#input.value = text2;
+    this.#input.focus();
+    this.#input.setSelectionRange(text2.length, text2.length);
+  }
+  /** Appends a message. */
+  add(line) {
+    const m = line.message;
+    const isPrivate = line.private !== void 0;
+    const last = this.#last;
+    const grouped = last !== null && last.source === m.source && !isPrivate && !last.private && m.kind !== "me" && m.time - last.time < 12e4;
+    this.#last = m.kind === "me" ? null : {
+      source: m.source,
+      time: m.time,
+      private: isPrivate
+    };
+    const item = el("li", {
+      class: `msg${isPrivate ? " private" : ""}${m.kind === "me" ? " me" : ""}${grouped ? " grouped" : ""}`,
+      attrs: {
+        tabindex: "-1",
+        "data-id": m.id,
+        "data-source": m.source
+      }
+    });
+    const who = m.username || "Anonymous";
+    const more = el("button", {
+      class: "icon-button small msg-more",
+      attrs: {
+        type: "button",
+        "aria-label": `Actions on the message from ${who}`,
+        "aria-haspopup": "menu",
+        // Reached through the message (Enter), not as a tab stop of its own.
+        tabindex: "-1"
+      }
+    }, icon("more"));
+    const time3 = el("time", {
+      class: "msg-time",
+      text: clock(m.time),
+      attrs: {
+        datetime: new Date(m.time).toISOString()
+      }
+    });
+    if (m.kind === "me") {
+      item.append(el("p", {
+        class: "msg-body"
+      }, `* ${who} `, ...linkify(m.value), time3), more);
+    } else {
+      if (!grouped) {
+        const header = el("p", {
+          class: "msg-header"
+        }, el("span", {
+          class: "msg-from",
+          text: who
+        }));
+        if (line.private) {
+          header.append(el("span", {
+            class: "msg-private",
+            text: line.private.sent ? `private to ${line.private.peer}` : "private"
+          }));
+        }
+        header.append(time3);
+        item.append(header);
+      } else {
+        item.append(el("span", {
+          class: "visually-hidden",
+          text: `${who}, ${clock(m.time)}: `
+        }));
+      }
+      item.append(el("p", {
+        class: "msg-body"
+      }, ...linkify(m.value)), more);
+    }
+    more.addEventListener("click", () => this.#options.onMenu(line, more));
+    item.addEventListener("dblclick", (e) => {
+      if (e.target.closest("a, button")) return;
+      this.#options.onMenu(line, item, {
+        x: e.clientX,
+        y: e.clientY
+      });
+    });
+    item.addEventListener("keydown", (e) => {
+      if (e.target !== item) return;
+      if (e.key === "Enter" || e.key === "ContextMenu" || e.shiftKey && e.key === "F10") {
+        e.preventDefault();
+        this.#options.onMenu(line, more);
+      }
+    });
+    item.addEventListener("focus", () => this.#rove(item));
+    this.#append(item);
+  }
+  /** Appends a notice from the client itself (help, errors, system). */
+  system(text2, kind = "info") {
+    this.#last = null;
+    this.#append(el("li", {
+      class: `msg system ${kind}`
+    }, el("p", {
+      class: "msg-body"
+    }, ...linkify(text2))));
+  }
+  /** Removes messages: all, one user's, or one. */
+  clear(filter = {}) {
+    this.#last = null;
+    for (const item of [
+      ...this.#log.querySelectorAll("li.msg")
+    ]) {
+      if (filter.id && item.dataset["id"] !== filter.id) continue;
+      if (filter.userId && item.dataset["source"] !== filter.userId) continue;
+      item.remove();
+    }
+    const rest = this.#messages();
+    if (!rest.some((m) => m.tabIndex === 0) && rest.length) {
+      this.#rove(rest[rest.length - 1]);
+    }
+  }
+  #messages() {
+    return [
+      ...this.#log.querySelectorAll("li.msg[tabindex]")
+    ];
+  }
+  #onLogKey(e) {
+    const items = this.#messages();
+    const i = items.indexOf(e.target);
+    if (i < 0) return;
+    const to = e.key === "ArrowDown" ? i + 1 : e.key === "ArrowUp" ? i - 1 : e.key === "Home" ? 0 : e.key === "End" ? items.length - 1 : null;
+    if (to === null) return;
+    e.preventDefault();
+    const next = items[Math.max(0, Math.min(items.length - 1, to))];
+    if (next) this.#rove(next).focus();
+  }
+  #rove(item) {
+    for (const other of this.#log.querySelectorAll("li.msg[tabindex='0']")) {
+      other.setAttribute("tabindex", "-1");
+    }
+    item.setAttribute("tabindex", "0");
+    return item;
+  }
+  #append(item) {
+    const log = this.#log;
+    if (item.hasAttribute("tabindex") && !log.contains(document.activeElement)) {
+      this.#rove(item);
+    }
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
+    log.append(item);
+    while (log.children.length > 500) log.firstElementChild?.remove();
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+  #submit() {
+    const text2 = this.#input.value;
+    if (!text2.trim()) return;
+    this.#input.value = "";
+    this.#options.onLine(text2);
+  }
+};
 
 // client/src/ui/side_menu.ts
 var SideMenu = class {
@@ -2264,38 +3431,11 @@ var SideMenu = class {
   }
 };
 
-// client/src/ui/toast.ts
-function toast(text, kind = "info") {
-  const box = document.getElementById("toasts");
-  if (!box) return;
-  const close = el("button", {
-    class: "icon-button small",
-    attrs: {
-      type: "button",
-      "aria-label": "Dismiss"
-    }
-  }, icon("close"));
-  const t = el("div", {
-    class: `toast ${kind}`,
-    attrs: {
-      role: kind === "error" ? "alert" : "status"
-    }
-  }, el("span", {
-    text
-  }), close);
-  close.addEventListener("click", () => t.remove());
-  box.append(t);
-  while (box.children.length > 4) box.firstElementChild?.remove();
-  if (kind !== "error") {
-    setTimeout(() => t.remove(), kind === "warning" ? 8e3 : 4e3);
-  }
-}
-
 // client/src/ui/top_bar.ts
 var NARROW = "(max-width: 760px)";
 function setButton(b, name, label) {
-  const text = b.querySelector(".control-label");
-  if (text) text.textContent = label;
+  const text2 = b.querySelector(".control-label");
+  if (text2) text2.textContent = label;
   b.querySelector("svg")?.remove();
   b.prepend(icon(name));
   b.title = label;
@@ -2342,14 +3482,18 @@ var TopBar = class {
     this.#chat.addEventListener("click", () => this.#togglePane("chat"), {
       signal
     });
-    const narrow = matchMedia(NARROW).matches;
-    this.#showPane("users", !narrow && innerWidth > 1100);
-    this.#showPane("chat", !narrow);
+    const view = byId("conference-view", HTMLElement);
+    if (!view.dataset["panes"]) {
+      view.dataset["panes"] = "set";
+      const narrow = matchMedia(NARROW).matches;
+      this.#showPane("users", !narrow && innerWidth > 1100);
+      this.#showPane("chat", !narrow);
+    }
   }
   /** Shows the group's name. */
-  title(text) {
-    byId("group-title", HTMLElement).textContent = text;
-    document.title = `${text} \xB7 Nereid`;
+  title(text2) {
+    byId("group-title", HTMLElement).textContent = text2;
+    document.title = `${text2} \xB7 Nereid`;
   }
   /** Shows the locked and recording badges. */
   badges(state) {
@@ -2394,8 +3538,8 @@ var TopBar = class {
     this.#unread.hidden = false;
   }
   /** Shows a caption (subtitles) over the videos for a few seconds. */
-  caption(text) {
-    this.#caption.textContent = text;
+  caption(text2) {
+    this.#caption.textContent = text2;
     this.#caption.hidden = false;
     clearTimeout(this.#captionTimer);
     this.#captionTimer = setTimeout(() => this.#caption.hidden = true, 6e3);
@@ -2623,382 +3767,79 @@ var UserList = class {
   }
 };
 
-// client/src/ui/user_menu.ts
-function userMenu(user, ctx) {
-  const can = (p) => ctx.conn.can(p);
-  const items = [];
-  const target = user.id;
-  if (user.id === ctx.conn.id) {
-    items.push({
-      label: ctx.hand ? "Lower my hand" : "Raise my hand",
-      action: () => ctx.run(ctx.hand ? "/unraise" : "/raise")
-    });
-    if (can("op")) {
-      items.push(ctx.locked ? {
-        label: "Unlock the group",
-        action: () => ctx.run("/unlock")
-      } : {
-        label: "Lock the group",
-        action: () => ctx.run("/lock")
-      });
-    }
-    if (can("record")) {
-      items.push(ctx.recording ? {
-        label: "Stop recording",
-        action: () => ctx.run("/unrecord")
-      } : {
-        label: "Start recording",
-        action: () => ctx.run("/record")
-      });
-    }
-    if (can("token")) {
-      items.push({
-        label: "Make an invitation link",
-        action: () => ctx.run("/invite")
-      });
-    }
-    if (can("op")) {
-      items.push({
-        label: "List subgroups",
-        action: () => ctx.run("/subgroups")
-      });
-      items.push({
-        label: "Mute everyone else",
-        action: () => ctx.run("/muteall")
-      });
-      items.push({
-        label: "Clear the chat",
-        danger: true,
-        action: () => ctx.run("/clear")
-      });
-    }
-    return items;
-  }
-  if (can("message")) {
-    items.push({
-      label: "Send a private message",
-      action: () => ctx.message(user)
-    });
-  }
-  if (!user.permissions.includes("system")) {
-    items.push({
-      label: "Send a file\u2026",
-      action: () => ctx.sendFile(user)
-    });
-  }
-  if (can("op")) {
-    const op = user.permissions.includes("op");
-    const presents = user.permissions.includes("present");
-    items.push({
-      label: op ? "Remove operator rights" : "Make operator",
-      action: () => ctx.run(`/${op ? "unop" : "op"} ${target}`)
-    }, {
-      label: presents ? "Stop them presenting" : "Allow them to present",
-      action: () => ctx.run(`/${presents ? "unpresent" : "present"} ${target}`)
-    }, {
-      label: "Mute their microphone",
-      action: () => ctx.run(`/mute ${target}`)
-    }, {
-      label: "Show their address",
-      action: () => ctx.run(`/identify ${target}`)
-    }, {
-      label: "Kick",
-      danger: true,
-      action: () => ctx.run(`/kick ${target}`)
-    });
-  }
-  return items;
-}
-
-// client/src/grid_layout.ts
-function gridShape(count, area) {
-  const gap = area.gap ?? 8;
-  const aspect = area.aspect ?? 16 / 9;
-  const n = Math.max(1, count);
-  let best = {
-    columns: 1,
-    rows: n,
-    tileWidth: 0,
-    tileHeight: 0
-  };
-  for (let columns = 1; columns <= n; columns++) {
-    const rows = Math.ceil(n / columns);
-    const w = (area.width - gap * (columns - 1)) / columns;
-    const h = (area.height - gap * (rows - 1)) / rows;
-    if (w <= 0 || h <= 0) continue;
-    const tileWidth = Math.floor(Math.min(w, h * aspect));
-    const tileHeight = Math.floor(tileWidth / aspect);
-    if (tileWidth > best.tileWidth) {
-      best = {
-        columns,
-        rows,
-        tileWidth,
-        tileHeight
-      };
-    }
-  }
-  return best;
-}
-
-// client/src/ui/video_grid.ts
-var VideoGrid = class {
-  #area;
-  #grid;
-  #tiles = /* @__PURE__ */ new Map();
-  #options;
-  #sizes;
-  #areaObserver;
-  #muted = /* @__PURE__ */ new Set();
-  #speaker = null;
-  constructor(area, grid, options = {}) {
-    this.#area = area;
-    this.#grid = grid;
-    this.#options = options;
-    this.#areaObserver = new ResizeObserver(() => this.layout());
-    this.#areaObserver.observe(area);
-    this.#sizes = new ResizeObserver((entries) => {
-      for (const e of entries) {
-        const id = e.target.dataset["streamId"];
-        const box = e.contentRect;
-        if (id) {
-          this.#options.onTileSize?.(id, Math.round(box.width), Math.round(box.height));
-        }
-      }
-    });
-  }
-  /** Number of tiles. */
-  get size() {
-    return this.#tiles.size;
-  }
-  /** Adds a tile or refreshes it (new tracks, new name). */
-  upsert(info) {
-    let tile = this.#tiles.get(info.id);
-    if (!tile) {
-      tile = this.#create(info);
-      this.#tiles.set(info.id, tile);
-      if (info.local) this.#grid.prepend(tile.root);
-      else this.#grid.append(tile.root);
-      this.#sizes.observe(tile.root);
-      this.layout();
-    }
-    tile.info = info;
-    if (tile.video.srcObject !== info.stream) {
-      tile.video.srcObject = info.stream;
-    }
-    tile.name.textContent = info.label === "screenshare" ? `${info.username || "Anonymous"} (screen)` : info.username || "Anonymous";
-    this.#refresh(tile);
-  }
-  /** Removes a tile. */
-  remove(id) {
-    const tile = this.#tiles.get(id);
-    if (!tile) return;
-    this.#tiles.delete(id);
-    this.#sizes.unobserve(tile.root);
-    tile.video.srcObject = null;
-    tile.root.remove();
-    this.layout();
-  }
-  /** Removes every tile and stops observing sizes. */
-  clear() {
-    for (const id of [
-      ...this.#tiles.keys()
-    ]) this.remove(id);
-    this.#areaObserver.disconnect();
-    this.#sizes.disconnect();
-  }
-  /** Marks the users (client ids) whose microphone is off. */
-  setMutedUsers(userIds) {
-    this.#muted = new Set(userIds);
-    for (const t of this.#tiles.values()) this.#refresh(t);
-  }
-  /** Highlights one stream as the active speaker (or none). */
-  setSpeaker(streamId) {
-    if (streamId === this.#speaker) return;
-    this.#speaker = streamId;
-    for (const t of this.#tiles.values()) {
-      t.root.classList.toggle("speaking", t.info.id === streamId);
-    }
-  }
-  /** Recomputes the grid shape for the area's size. */
-  layout() {
-    const n = this.#tiles.size;
-    this.#area.classList.toggle("empty", n === 0);
-    if (n === 0) return;
-    const style = getComputedStyle(this.#area);
-    const width = this.#area.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-    const height = this.#area.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
-    const portrait = height > width * 1.2;
-    const shape = gridShape(n, {
-      width,
-      height,
-      gap: 8,
-      aspect: portrait && n <= 2 ? 4 / 3 : 16 / 9
-    });
-    this.#grid.style.setProperty("--columns", String(shape.columns));
-    this.#grid.style.setProperty("--tile-width", `${shape.tileWidth}px`);
-    this.#grid.style.setProperty("--tile-height", `${shape.tileHeight}px`);
-  }
-  #create(info) {
-    const video = el("video", {
-      attrs: {
-        autoplay: "",
-        playsinline: ""
-      }
-    });
-    video.muted = info.local;
-    const avatar = el("div", {
-      class: "tile-avatar",
-      attrs: {
-        "aria-hidden": "true"
-      }
-    });
-    const name = el("span", {
-      class: "tile-name"
-    });
-    const mute = el("span", {
-      class: "tile-muted",
-      attrs: {
-        role: "img",
-        "aria-label": "Microphone off",
-        title: "Microphone off"
-      }
-    }, icon("micOff"));
-    const pip = el("button", {
-      class: "icon-button small",
-      attrs: {
-        type: "button",
-        "aria-label": "Picture in picture",
-        title: "Picture in picture"
-      }
-    }, icon("pip"));
-    const full = el("button", {
-      class: "icon-button small",
-      attrs: {
-        type: "button",
-        "aria-label": "Fullscreen",
-        title: "Fullscreen"
-      }
-    }, icon("fullscreen"));
-    const root = el("figure", {
-      class: "tile",
-      attrs: {
-        "data-stream-id": info.id
-      }
-    }, video, avatar, el("figcaption", {
-      class: "tile-bar"
-    }, mute, name, el("span", {
-      class: "tile-actions"
-    }, pip, full)));
-    if (info.local && info.label === "camera") root.classList.add("mirrored");
-    if (info.label === "screenshare") root.classList.add("screen");
-    pip.addEventListener("click", () => {
-      if (document.pictureInPictureElement === video) {
-        document.exitPictureInPicture().catch(() => {
-        });
-      } else {
-        video.requestPictureInPicture().catch((e) => console.warn("Picture in picture:", e));
-      }
-    });
-    full.addEventListener("click", () => {
-      if (document.fullscreenElement === root) {
-        document.exitFullscreen().catch(() => {
-        });
-      } else {
-        root.requestFullscreen().catch((e) => console.warn("Fullscreen:", e));
-      }
-    });
-    video.addEventListener("loadedmetadata", () => {
-      video.play().catch(() => {
-      });
-    });
-    if (!("pictureInPictureEnabled" in document) || !document.pictureInPictureEnabled) {
-      pip.hidden = true;
-    }
-    return {
-      info,
-      root,
-      video,
-      name,
-      mute,
-      avatar
-    };
-  }
-  #refresh(t) {
-    const hasVideo = t.info.stream.getVideoTracks().length > 0;
-    const hasAudio = t.info.stream.getAudioTracks().some((a) => a.enabled);
-    t.root.classList.toggle("no-video", !hasVideo);
-    t.avatar.textContent = (t.info.username || "?").slice(0, 1).toUpperCase();
-    const muted = this.#muted.has(t.info.userId) || !hasAudio && t.info.label !== "screenshare";
-    t.mute.hidden = !muted;
-    t.root.classList.toggle("muted", muted);
-    t.root.setAttribute("aria-label", `${t.name.textContent}${muted ? ", microphone off" : ""}`);
-  }
-};
-
 // client/src/conference.ts
 var Conference = class {
   #conn;
   #store;
   #streams;
+  #publisher;
   #transfers;
-  #grid;
+  #stage;
   #users;
   #chat;
   #bar;
   #menu;
-  #speaker = new SpeakerDetector();
   #offs = [];
   #aborts = new AbortController();
-  #camera = null;
-  #screen = null;
-  #file = null;
-  #muted;
   #kicked = "";
-  #timer;
   #disposed = false;
   constructor(options) {
     const conn = options.conn;
     this.#conn = conn;
     this.#store = options.store;
-    this.#muted = options.muted;
     this.#streams = new StreamManager(conn);
+    this.#publisher = new Publisher({
+      conn,
+      streams: this.#streams,
+      store: this.#store,
+      muted: options.muted,
+      memberCount: () => memberCount(this.#conn.users),
+      onChange: () => this.#refreshBar(),
+      onError: (text2) => toast(text2, "error")
+    });
     this.#transfers = new FileTransfers(conn);
-    this.#grid = new VideoGrid(byId("video-area", HTMLElement), byId("video-grid", HTMLElement), {
-      onTileSize: (id, w, h) => this.#onTileSize(id, w, h)
+    this.#stage = new Stage({
+      conn,
+      streams: this.#streams,
+      store: this.#store,
+      publisher: () => this.#publisher,
+      onLocalChange: () => this.#refreshBar()
     });
     this.#users = new UserList(byId("user-list", HTMLElement), byId("user-count", HTMLElement), {
       selfId: () => conn.id,
-      onActivate: (user, button) => this.#openUserMenu(user, button)
+      onActivate: (user, button) => openUserMenu(user, button, this.#menuDeps())
     });
     this.#chat = new ChatPane(byId("chat-log", HTMLElement), byId("chat-form", HTMLFormElement), byId("chat-input", HTMLTextAreaElement), {
-      onLine: (text) => this.#runLine(text),
-      onMenu: (line, anchor, at) => this.#openMessageMenu(line, anchor, at),
+      onLine: (text2) => this.#runLine(text2),
+      onMenu: (line, anchor, at) => openMessageMenu(line, anchor, {
+        ...this.#menuDeps(),
+        at
+      }),
       signal: this.#aborts.signal
     });
     new TransferCards(byId("chat-log", HTMLElement), this.#transfers);
+    const p = this.#publisher;
     this.#bar = new TopBar({
-      enable: () => this.#toggleCamera(),
-      mute: () => this.setMuted(!this.#muted),
-      share: () => this.#guard(this.shareScreen(!this.#screen)),
+      enable: () => p.camera ? p.disableCamera() : this.#guard(p.enableCamera()),
+      mute: () => p.setMuted(!p.muted),
+      share: () => this.#guard(p.shareScreen(!p.sharing)),
       hand: () => this.#setHand(!this.#handRaised()),
       leave: () => this.leave()
     });
     this.#menu = new SideMenu({
       store: this.#store,
       onChange: (key, s) => this.#onSetting(key, s),
-      onFile: (file) => this.#guard(this.#playFile(file)),
+      onFile: (file) => this.#guard(p.playFile(file)),
       signal: this.#aborts.signal
     });
     this.#listen(options.onEnd);
     conn.request(requestFor(this.#store.value.receive));
-    if (this.#muted) conn.userAction("setdata", conn.id, {
+    if (p.muted) conn.userAction("setdata", conn.id, {
       muted: true
     });
     this.#refreshGroup();
-    this.#refreshUsers();
-    this.#timer = setInterval(() => this.#sampleSpeakers(), 400);
     if (options.publish !== "none" && conn.can("present")) {
-      this.#guard(this.enableCamera(options.publish));
+      this.#guard(p.enableCamera(options.publish).then(() => this.#menu.refreshDevices()));
     }
   }
   /** True while we send any media (the page warns before unloading). */
@@ -3007,189 +3848,77 @@ var Conference = class {
   }
   /** What is published now, to restore it after a reconnection. */
   get publishMode() {
-    if (!this.#camera) return "none";
-    return this.#camera.stream.getVideoTracks().length > 0 ? "both" : "audio";
+    return this.#publisher.mode;
   }
   /** Whether our microphone is muted. */
   get muted() {
-    return this.#muted;
-  }
-  /** Opens camera and/or microphone and publishes them. */
-  async enableCamera(mode = this.#store.value.publish === "audio" ? "audio" : "both") {
-    if (this.#camera) return;
-    const s = this.#store.value;
-    const stream = await openCamera(s, mode);
-    if (this.#disposed) {
-      for (const t of stream.getTracks()) t.stop();
-      return;
-    }
-    for (const t of stream.getAudioTracks()) t.enabled = !this.#muted;
-    this.#camera = await this.#streams.publish(stream, {
-      label: "camera",
-      simulcast: useSimulcast(s.simulcast, this.#memberCount()) && mode === "both",
-      maxBitrate: maxBitrate(s.throughput)
-    });
-    this.#menu.refreshDevices();
-    this.#refreshBar();
-  }
-  /** Stops the camera and microphone. */
-  disableCamera() {
-    if (this.#camera) this.#streams.unpublish(this.#camera.id);
-  }
-  /** Starts or stops sharing the screen (a second stream, never simulcast). */
-  async shareScreen(on) {
-    if (!on) {
-      if (this.#screen) this.#streams.unpublish(this.#screen.id);
-      return;
-    }
-    if (this.#screen) return;
-    const stream = await openScreen();
-    this.#screen = await this.#streams.publish(stream, {
-      label: "screenshare",
-      simulcast: false,
-      maxBitrate: null
-    });
-    this.#refreshBar();
-  }
-  /** Mutes or unmutes the microphone and tells the others (user data). */
-  setMuted(muted) {
-    this.#muted = muted;
-    for (const t of this.#camera?.stream.getAudioTracks() ?? []) {
-      t.enabled = !muted;
-    }
-    if (this.#conn.connected) {
-      this.#conn.userAction("setdata", this.#conn.id, {
-        muted: muted ? true : null
-      });
-    }
-    this.#refreshBar();
-    this.#refreshMuted();
+    return this.#publisher.muted;
   }
   /** Leaves on purpose: closes the socket. */
   leave() {
     this.#conn.close();
   }
-  /** Releases everything (after the socket closed). */
+  /** Releases everything (after the socket closed); idempotent. */
   dispose() {
     if (this.#disposed) return;
     this.#disposed = true;
-    clearInterval(this.#timer);
     this.#aborts.abort();
     for (const off of this.#offs) off();
-    this.#file?.source.stop();
+    this.#publisher.dispose();
     this.#streams.dispose();
     this.#transfers.dispose();
-    this.#grid.clear();
+    this.#stage.dispose();
     this.#bar.dispose();
   }
   #listen(onEnd) {
     const conn = this.#conn;
     const s = this.#streams;
-    this.#offs.push(s.on("up", (up) => {
-      this.#tile(up, true);
-      this.#refreshBar();
-    }), s.on("upClosed", (up) => this.#onUpClosed(up)), s.on("down", (down) => this.#tile(down, false)), s.on("downClosed", (down) => this.#grid.remove(down.id)), s.on("error", (e) => toast(`Media: ${e}`, "warning")), conn.on("user", (e) => {
+    const messages = messageContext({
+      conn,
+      chat: this.#chat,
+      run: (line) => this.#runLine(line),
+      mute: () => this.#publisher.setMuted(true),
+      kicked: (why) => this.#kicked = why,
+      unread: () => this.#bar.unread()
+    });
+    this.#offs.push(s.on("error", (e) => toast(`Media: ${e}`, "warning")), conn.on("user", (e) => {
       this.#refreshUsers();
-      if (e.kind !== "change") this.#checkSimulcast();
+      if (e.kind !== "change") this.#publisher.checkSimulcast();
     }), conn.on("joined", (m) => {
       if (m.kind === "change") this.#refreshGroup();
       if (m.kind === "leave") {
         this.#kicked ||= "You are no longer in this group";
         conn.close();
       }
-    }), conn.on("chat", (m) => this.#onChat(m)), conn.on("usermessage", (m) => this.#onUserMessage(m)), conn.on("disconnect", (d) => {
+    }), conn.on("chat", (m) => {
+      if (m.kind === "caption") {
+        this.#bar.caption(`${m.username}: ${m.value}`);
+        return;
+      }
+      const peer = conn.users.get(m.source)?.username ?? m.username;
+      this.#chat.add({
+        message: m,
+        ...m.dest ? {
+          private: {
+            peer,
+            sent: false
+          }
+        } : {}
+      });
+      this.#bar.unread();
+    }), conn.on("usermessage", (m) => handleUserMessage(m, messages)), conn.on("disconnect", (d) => {
       this.dispose();
       if (this.#kicked) onEnd("kicked", this.#kicked);
       else if (d.byUs) onEnd("left", "You left the group");
       else onEnd("lost", d.reason || "The connection to the server was lost");
     }));
   }
-  #tile(s, local) {
-    const userId = local ? this.#conn.id : s.source;
-    this.#grid.upsert({
-      id: s.id,
-      userId,
-      username: local ? this.#conn.username : s.username,
-      label: s.label,
-      local,
-      stream: s.stream
-    });
-  }
-  #onUpClosed(up) {
-    this.#grid.remove(up.id);
-    if (this.#camera === up) this.#camera = null;
-    if (this.#screen === up) this.#screen = null;
-    if (this.#file?.up === up) {
-      this.#file.source.stop();
-      this.#file = null;
-    }
-    this.#refreshBar();
-  }
-  #onTileSize(id, width, height) {
-    if (!this.#streams.downs.has(id) || this.#store.value.receive !== "everything") return;
-    this.#streams.requestStream(id, wantsLowVideo(width, height) ? [
-      "audio",
-      "video-low"
-    ] : null);
-  }
-  async #sampleSpeakers() {
-    const levels = await this.#streams.audioLevels();
-    if (this.#muted && this.#camera) levels.delete(this.#camera.id);
-    this.#grid.setSpeaker(this.#speaker.update(levels, Date.now()));
-  }
-  #memberCount() {
-    return [
-      ...this.#conn.users.values()
-    ].filter((u) => !u.permissions.includes("system")).length;
-  }
-  #checkSimulcast() {
-    const cam = this.#camera;
-    if (!cam || cam.stream.getVideoTracks().length === 0) return;
-    const want = useSimulcast(this.#store.value.simulcast, this.#memberCount());
-    if (want === cam.options.simulcast) return;
-    this.#guard(this.#streams.republish(cam.id, {
-      simulcast: want,
-      maxBitrate: cam.options.maxBitrate
-    }).then((up) => {
-      if (up) this.#camera = up;
-    }));
-  }
   #onSetting(key, s) {
-    if (key === "receive") {
-      this.#conn.request(requestFor(s.receive));
-    } else if (key === "throughput" && this.#camera) {
-      this.#guard(this.#streams.setMaxBitrate(this.#camera.id, maxBitrate(s.throughput)));
-    } else if (key === "simulcast") {
-      this.#checkSimulcast();
-    } else if ((key === "camera" || key === "microphone" || key === "blackboard" || key === "publish") && this.#camera) {
-      const mode = key === "publish" ? s.publish === "audio" ? "audio" : "both" : this.publishMode;
-      if (mode === "none") return;
-      this.disableCamera();
-      this.#guard(this.enableCamera(mode));
-    }
-  }
-  async #playFile(file) {
-    if (!this.#conn.can("present")) {
-      throw new Error("You are not allowed to present");
-    }
-    if (this.#file) this.#streams.unpublish(this.#file.up.id);
-    const source = await openFile(file);
-    const up = await this.#streams.publish(source.stream, {
-      label: "video",
-      simulcast: false,
-      maxBitrate: null
-    });
-    this.#file = {
-      up,
-      source
-    };
-  }
-  #toggleCamera() {
-    if (this.#camera) this.disableCamera();
-    else this.#guard(this.enableCamera());
+    if (key === "receive") this.#conn.request(requestFor(s.receive));
+    else this.#publisher.applySetting(key, s);
   }
   #handRaised() {
-    return this.#conn.users.get(this.#conn.id)?.data["raisehand"] === true;
+    return handRaised(this.#conn.users, this.#conn.id);
   }
   #setHand(raised) {
     this.#conn.userAction("setdata", this.#conn.id, {
@@ -3197,181 +3926,56 @@ var Conference = class {
     });
   }
   #refreshBar() {
+    const p = this.#publisher;
     this.#bar.update({
       canPresent: this.#conn.can("present"),
-      publishing: this.#camera !== null,
-      muted: this.#muted,
-      sharing: this.#screen !== null,
+      publishing: p.camera !== null,
+      muted: p.muted,
+      sharing: p.sharing,
       hand: this.#handRaised()
     });
+    this.#stage.setMutedUsers(mutedUserIds(this.#conn.users, {
+      id: this.#conn.id,
+      muted: p.muted
+    }));
   }
   #refreshUsers() {
     this.#users.render(this.#conn.users);
-    this.#refreshMuted();
     this.#refreshBar();
-    const recording = [
-      ...this.#conn.users.values()
-    ].some((u) => u.permissions.includes("system") && u.username === "RECORDING");
     this.#bar.badges({
       locked: this.#conn.status.locked === true,
-      recording
+      recording: isRecording(this.#conn.users)
     });
-  }
-  #refreshMuted() {
-    const muted = [
-      ...this.#conn.users.values()
-    ].filter((u) => u.data["muted"] === true).map((u) => u.id);
-    if (this.#muted) muted.push(this.#conn.id);
-    this.#grid.setMutedUsers(muted);
   }
   #refreshGroup() {
     const st = this.#conn.status;
     this.#bar.title(st.displayName || st.name || this.#conn.group);
     this.#menu.setCanPresent(this.#conn.can("present"));
-    if (!this.#conn.can("present")) {
-      for (const up of [
-        ...this.#streams.ups.values()
-      ]) {
-        this.#streams.unpublish(up.id);
-      }
-    }
+    if (!this.#conn.can("present")) this.#publisher.stopAll();
     this.#refreshUsers();
   }
-  #onChat(m) {
-    if (m.kind === "caption") {
-      this.#bar.caption(`${m.username}: ${m.value}`);
-      return;
-    }
-    const peer = this.#conn.users.get(m.source)?.username ?? m.username;
-    this.#chat.add({
-      message: m,
-      ...m.dest ? {
-        private: {
-          peer,
-          sent: false
-        }
-      } : {}
-    });
-    this.#bar.unread();
-  }
-  #onUserMessage(m) {
-    const text = typeof m.value === "string" ? m.value : "";
-    const from = m.username || "The server";
-    switch (m.kind) {
-      case "error":
-      case "warning":
-      case "info":
-        if (!m.privileged) return;
-        if (/^unknown stream/.test(text)) {
-          console.info(`Server: ${text}`);
-          return;
-        }
-        toast(m.source ? `${from}: ${text}` : text, m.kind);
-        this.#chat.system(m.source ? `${from}: ${text}` : text, m.kind === "error" ? "error" : "info");
-        return;
-      case "kicked":
-        this.#kicked = `${m.username ? `${m.username} made you leave` : "You were made to leave"}${text ? `: ${text}` : ""}`;
-        return;
-      case "mute":
-        if (!m.privileged) return;
-        this.setMuted(true);
-        toast(`${from} muted your microphone`, "warning");
-        return;
-      case "clearchat":
-        if (!m.privileged) return;
-        this.#clearChat(m.value);
-        return;
-      case "token":
-        this.#showToken(m);
-        return;
-      case "tokenlist":
-        this.#chat.system(`Invitations: ${JSON.stringify(m.value)}`);
-        return;
-      case "userinfo": {
-        const v = m.value ?? {};
-        this.#chat.system(`${String(v["username"] ?? "?")} connects from ${String(v["address"] ?? "an unknown address")}`);
-        return;
+  #runLine(line) {
+    runCommandLine(this.#conn, this.#chat, {
+      line,
+      actions: {
+        leave: () => this.leave(),
+        renegotiate: () => this.#streams.renegotiateAll(),
+        shareScreen: (on) => this.#guard(this.#publisher.shareScreen(on)),
+        presentFile: () => byId("file-input", HTMLInputElement).click(),
+        sendFile: (id) => this.#pickAndSend(id),
+        setHand: (r) => this.#setHand(r)
       }
-    }
-  }
-  #clearChat(value) {
-    if (value && typeof value === "object") {
-      const v = value;
-      this.#chat.clear({
-        ...typeof v["id"] === "string" ? {
-          id: v["id"]
-        } : {},
-        ...typeof v["userId"] === "string" ? {
-          userId: v["userId"]
-        } : {}
-      });
-    } else {
-      this.#chat.clear();
-    }
-  }
-  #showToken(m) {
-    if (m.error) {
-      this.#chat.system(`Cannot make an invitation: ${String(m.value)}`, "error");
-      return;
-    }
-    const t = m.value ?? {};
-    const link = `${location.origin}/group/${encodeURIComponent(this.#conn.group).replaceAll("%2F", "/")}/?token=${encodeURIComponent(String(t["token"] ?? ""))}`;
-    this.#chat.system(`Invitation link: ${link}`);
-    navigator.clipboard?.writeText(link).then(() => toast("Invitation link copied"), () => {
     });
   }
-  #commandContext() {
-    const conn = this.#conn;
+  #menuDeps() {
     return {
-      conn: {
-        id: conn.id,
-        users: conn.users,
-        can: (p) => conn.can(p),
-        // Private messages are not echoed by the server: show ours here.
-        chat: (m) => {
-          conn.chat(m);
-          if (m.dest) {
-            this.#chat.add({
-              message: {
-                type: "chat",
-                id: "",
-                source: conn.id,
-                username: conn.username,
-                dest: m.dest,
-                kind: m.kind ?? "",
-                value: m.value,
-                privileged: false,
-                time: Date.now()
-              },
-              private: {
-                peer: conn.users.get(m.dest)?.username ?? "?",
-                sent: true
-              }
-            });
-          }
-        },
-        userMessage: (k, m) => conn.userMessage(k, m),
-        groupAction: (k, v) => conn.groupAction(k, v),
-        userAction: (k, d, v) => conn.userAction(k, d, v)
-      },
-      print: (t) => this.#chat.system(t),
-      leave: () => this.leave(),
-      renegotiate: () => this.#streams.renegotiateAll(),
-      shareScreen: (on) => this.#guard(this.shareScreen(on)),
-      presentFile: () => byId("file-input", HTMLInputElement).click(),
+      conn: this.#conn,
+      chat: this.#chat,
+      run: (line) => this.#runLine(line),
       sendFile: (id) => this.#pickAndSend(id),
-      setHand: (r) => this.#setHand(r)
+      handRaised: () => this.#handRaised(),
+      recording: () => isRecording(this.#conn.users)
     };
-  }
-  #runLine(text) {
-    try {
-      runLine(this.#commandContext(), text);
-    } catch (e) {
-      if (e instanceof CommandError) this.#chat.system(e.message, "error");
-      else {
-        this.#chat.system(`Cannot send: ${e instanceof Error ? e.message : e}`, "error");
-      }
-    }
   }
   #pickAndSend(userId) {
     const input = document.createElement("input");
@@ -3382,66 +3986,9 @@ var Conference = class {
     });
     input.click();
   }
-  #openUserMenu(user, button) {
-    const items = userMenu(user, {
-      conn: this.#conn,
-      hand: this.#handRaised(),
-      locked: this.#conn.status.locked === true,
-      recording: [
-        ...this.#conn.users.values()
-      ].some((u) => u.username === "RECORDING" && u.permissions.includes("system")),
-      run: (line) => this.#runLine(line),
-      message: (u) => this.#chat.prefill(`/msg ${u.username} `),
-      sendFile: (u) => this.#pickAndSend(u.id)
-    });
-    showMenu(button, user.username || "Anonymous", items);
-  }
-  #openMessageMenu(line, anchor, at) {
-    const m = line.message;
-    const conn = this.#conn;
-    const items = [];
-    const sender = conn.users.get(m.source);
-    if (sender && sender.id !== conn.id && conn.can("message")) {
-      items.push({
-        label: `Reply privately to ${sender.username}`,
-        action: () => this.#chat.prefill(`/msg ${sender.username} `)
-      });
-    }
-    items.push({
-      label: "Copy text",
-      action: () => {
-        navigator.clipboard?.writeText(m.value).then(() => toast("Copied"), () => toast("Cannot copy", "warning"));
-      }
-    });
-    if (conn.can("op")) {
-      if (m.id && !line.private) {
-        items.push({
-          label: "Delete this message",
-          action: () => conn.groupAction("clearchat", {
-            id: m.id,
-            userId: m.source
-          })
-        });
-      }
-      if (sender && sender.id !== conn.id) {
-        items.push({
-          label: `Kick ${sender.username}`,
-          danger: true,
-          action: () => conn.userAction("kick", sender.id)
-        });
-      }
-      items.push({
-        label: "Clear the chat for everyone",
-        danger: true,
-        action: () => conn.groupAction("clearchat")
-      });
-    }
-    showMenu(anchor, `Message from ${m.username || "Anonymous"}`, items, at);
-  }
   #guard(p) {
     p.catch((e) => {
-      const text = e instanceof Error ? e.message : String(e);
-      toast(text, "error");
+      toast(e instanceof Error ? e.message : String(e), "error");
       this.#refreshBar();
     });
   }
@@ -3454,14 +4001,16 @@ var LoginView = class {
   #username = byId("username", HTMLInputElement);
   #password = byId("password", HTMLInputElement);
   #passwordField = byId("password-field", HTMLElement);
+  #usernameField = byId("username-field", HTMLElement);
+  #note = byId("login-note", HTMLElement);
   #error = byId("login-error", HTMLElement);
   #button = byId("connect-button", HTMLButtonElement);
   /** Calls `onSubmit` with the credentials when the form is sent. */
   constructor(onSubmit) {
     this.#form.addEventListener("submit", (e) => {
       e.preventDefault();
-      const username = this.#username.value.trim();
-      if (!username) {
+      const username = this.#usernameField.hidden ? "" : this.#username.value.trim();
+      if (!username && !this.#usernameField.hidden) {
         this.error("Please enter your name");
         this.#username.setAttribute("aria-invalid", "true");
         this.#username.focus();
@@ -3480,7 +4029,10 @@ var LoginView = class {
   show(options) {
     byId("login-title", HTMLElement).textContent = options.title;
     byId("login-description", HTMLElement).textContent = options.description;
-    this.#passwordField.hidden = options.mode === "username-only";
+    this.#passwordField.hidden = options.mode !== "password";
+    this.#usernameField.hidden = options.mode === "invited";
+    this.#note.textContent = options.note ?? "";
+    this.#note.hidden = !options.note;
     if (options.username !== void 0) this.#username.value = options.username;
     if (options.publish) {
       const radio = this.#form.querySelector(`input[name=publish][value=${options.publish}]`);
@@ -3488,7 +4040,13 @@ var LoginView = class {
     }
     this.#root.hidden = false;
     this.busy(false);
-    (this.#username.value ? this.#passwordField.hidden ? this.#button : this.#password : this.#username).focus();
+    (this.#usernameField.hidden || this.#username.value ? this.#passwordField.hidden ? this.#button : this.#password : this.#username).focus();
+  }
+  /** Marks the username as refused (taken) and puts the cursor in it. */
+  rejectUsername() {
+    this.#username.setAttribute("aria-invalid", "true");
+    this.#username.focus();
+    this.#username.select();
   }
   /** Hides the view. */
   hide() {
@@ -3500,9 +4058,10 @@ var LoginView = class {
     this.#button.textContent = on ? "Joining\u2026" : "Join";
   }
   /** Shows an error under the form (empty clears it). */
-  error(text) {
-    this.#error.textContent = text;
-    if (text) this.busy(false);
+  error(text2) {
+    this.#error.textContent = text2;
+    if (!text2) this.#username.removeAttribute("aria-invalid");
+    if (text2) this.busy(false);
   }
 };
 
@@ -3535,6 +4094,10 @@ var App = class {
   #publish = "both";
   #muted = false;
   #retry = 0;
+  /** The username an invitation imposes, learnt by the probe. */
+  #invitedAs = "";
+  /** The `error` of the last refused join (`duplicate-username`…). */
+  #lastFailure = "";
   constructor() {
     this.#group = groupFromPath(location.pathname);
     this.#token = new URLSearchParams(location.search).get("token");
@@ -3568,19 +4131,32 @@ var App = class {
   }
   #showLogin(options) {
     byId("conference-view", HTMLElement).hidden = true;
+    const mode = options.mode ?? this.#loginMode;
     this.#login.show({
       title: this.#title,
       description: this.#status.description ?? "",
-      mode: options.mode ?? (this.#token ? "username-only" : "password"),
+      mode,
       publish: this.#store.value.publish,
-      ...this.#credentials && "username" in this.#credentials && this.#credentials.username ? {
+      ...options.note ? {
+        note: options.note
+      } : {},
+      ...this.#credentials && "username" in this.#credentials && this.#credentials.username && mode !== "invited" ? {
         username: this.#credentials.username
       } : {}
     });
     this.#login.error(options.error ?? "");
   }
-  /** Joins with the token but no username, only to learn what the form must ask. */
-  async #probeToken(token) {
+  /** What the form asks once we know what the invitation needs. */
+  get #loginMode() {
+    if (!this.#token) return "password";
+    return this.#invitedAs ? "invited" : "username-only";
+  }
+  /**
+   * Joins with the token but no username, only to learn what the form must
+   * ask (reference §1.5 step 3): nothing when the token names its guest,
+   * a username on `need-username`.
+   */
+  async #probeToken(token2) {
     const conn = new ServerConnection({
       url: this.#endpoint
     });
@@ -3588,24 +4164,19 @@ var App = class {
       await conn.connect();
       const joined = await conn.join({
         group: this.#group,
-        token
+        token: token2
       });
       if (joined.kind === "join") {
-        this.#credentials = {
-          kind: "token",
-          token,
-          username: joined.username
-        };
+        this.#invitedAs = joined.username;
         this.#showLogin({
-          mode: "username-only"
+          note: `You are invited as ${joined.username}.`
         });
       } else if (joined.error === "need-username") {
         this.#showLogin({
-          mode: "username-only"
+          note: "You are invited. Choose the name the others will see."
         });
       } else {
         this.#showLogin({
-          mode: "username-only",
           error: joinFailureText(joined, {
             withToken: true,
             locked: false
@@ -3630,7 +4201,9 @@ var App = class {
     this.#credentials = this.#token ? {
       kind: "token",
       token: this.#token,
-      username: c.username
+      ...c.username ? {
+        username: c.username
+      } : {}
     } : this.#status.authServer ? {
       kind: "authServer",
       username: c.username,
@@ -3641,7 +4214,11 @@ var App = class {
       password: c.password
     };
     const error = await this.#join();
-    if (error !== null) this.#login.error(error);
+    if (error === null) return;
+    this.#login.error(error);
+    if (this.#lastFailure === "duplicate-username") {
+      this.#login.rejectUsername();
+    }
   }
   async #request(login) {
     const group = this.#group;
@@ -3685,6 +4262,7 @@ var App = class {
   /** Connects and joins; returns an error text, or null once joined. */
   async #join() {
     const login = this.#credentials;
+    this.#lastFailure = "";
     if (!login) return "Nothing to join with";
     const conn = new ServerConnection({
       url: this.#endpoint
@@ -3703,6 +4281,7 @@ var App = class {
       }
       if (joined.kind !== "join") {
         conn.close();
+        this.#lastFailure = joined.error;
         let locked = false;
         try {
           locked = (await fetchStatus(".status")).locked === true;

@@ -20,6 +20,8 @@ import {
 } from "./ice/ice_servers.ts";
 import { LocalMediaNode } from "./media/local/local_media_node.ts";
 import type { MediaNode } from "./media/media_node.ts";
+import { RecordingWasm } from "../media-wasm/recording.ts";
+import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
 import { CloseCode } from "./signalling/client_session.ts";
 import {
@@ -92,6 +94,13 @@ export async function startServer(
     log,
   });
 
+  const recorders = new GroupRecorders({
+    wasm: () => RecordingWasm.load(),
+    media,
+    recordingsDir: options.recordingsDir,
+    log,
+    now: () => Date.now(),
+  });
   const tokenStore = new TokenStore({ dataDir: options.dataDir, log });
   const tokens = options.tokens ?? new Tokens({
     store: tokenStore,
@@ -108,6 +117,7 @@ export async function startServer(
     tokens,
     tokenStore,
     media,
+    recorders,
     rtcConfiguration: () => ({
       iceServers: iceServers(),
       ...(relayOnly ? { iceTransportPolicy: "relay" } : {}),
@@ -120,6 +130,7 @@ export async function startServer(
     groups,
     config,
     staticRoot: options.staticDir,
+    recordingsDir: options.recordingsDir,
     secure: !options.insecure,
     sessionDeps,
     sessions,
@@ -188,6 +199,7 @@ export async function startServer(
         }
         for (const s of [...sessions]) s.close(CloseCode.goingAway, reason);
         await server.shutdown();
+        await recorders.stopAll();
         await media.close();
       })();
       return stopped;

@@ -15,7 +15,7 @@ import {
 } from "./protocol.ts";
 import { type PublishMode, SettingsStore } from "./settings.ts";
 import { byId } from "./ui/dom.ts";
-import { type Credentials, LoginView } from "./ui/login.ts";
+import { type Credentials, type LoginMode, LoginView } from "./ui/login.ts";
 import { toast } from "./ui/toast.ts";
 
 /** How we authenticate, remembered for reconnections. */
@@ -49,6 +49,10 @@ class App {
   #publish: PublishMode = "both";
   #muted = false;
   #retry = 0;
+  /** The username an invitation imposes, learnt by the probe. */
+  #invitedAs = "";
+  /** The `error` of the last refused join (`duplicate-username`…). */
+  #lastFailure = "";
 
   constructor() {
     this.#group = groupFromPath(location.pathname);
@@ -88,36 +92,51 @@ class App {
   }
 
   #showLogin(
-    options: { error?: string; mode?: "password" | "username-only" },
+    options: { error?: string; mode?: LoginMode; note?: string },
   ): void {
     byId("conference-view", HTMLElement).hidden = true;
+    const mode = options.mode ?? this.#loginMode;
     this.#login.show({
       title: this.#title,
       description: this.#status.description ?? "",
-      mode: options.mode ?? (this.#token ? "username-only" : "password"),
+      mode,
       publish: this.#store.value.publish,
+      ...(options.note ? { note: options.note } : {}),
       ...(this.#credentials && "username" in this.#credentials &&
-          this.#credentials.username
+          this.#credentials.username && mode !== "invited"
         ? { username: this.#credentials.username }
         : {}),
     });
     this.#login.error(options.error ?? "");
   }
 
-  /** Joins with the token but no username, only to learn what the form must ask. */
+  /** What the form asks once we know what the invitation needs. */
+  get #loginMode(): LoginMode {
+    if (!this.#token) return "password";
+    return this.#invitedAs ? "invited" : "username-only";
+  }
+
+  /**
+   * Joins with the token but no username, only to learn what the form must
+   * ask (reference §1.5 step 3): nothing when the token names its guest,
+   * a username on `need-username`.
+   */
   async #probeToken(token: string): Promise<void> {
     const conn = new ServerConnection({ url: this.#endpoint });
     try {
       await conn.connect();
       const joined = await conn.join({ group: this.#group, token });
       if (joined.kind === "join") {
-        this.#credentials = { kind: "token", token, username: joined.username };
-        this.#showLogin({ mode: "username-only" });
+        this.#invitedAs = joined.username;
+        this.#showLogin({
+          note: `You are invited as ${joined.username}.`,
+        });
       } else if (joined.error === "need-username") {
-        this.#showLogin({ mode: "username-only" });
+        this.#showLogin({
+          note: "You are invited. Choose the name the others will see.",
+        });
       } else {
         this.#showLogin({
-          mode: "username-only",
           error: joinFailureText(joined, { withToken: true, locked: false }),
         });
       }
@@ -136,12 +155,20 @@ class App {
       publish: c.publish === "none" ? this.#store.value.publish : c.publish,
     });
     this.#credentials = this.#token
-      ? { kind: "token", token: this.#token, username: c.username }
+      ? {
+        kind: "token",
+        token: this.#token,
+        ...(c.username ? { username: c.username } : {}),
+      }
       : this.#status.authServer
       ? { kind: "authServer", username: c.username, password: c.password }
       : { kind: "password", username: c.username, password: c.password };
     const error = await this.#join();
-    if (error !== null) this.#login.error(error);
+    if (error === null) return;
+    this.#login.error(error);
+    if (this.#lastFailure === "duplicate-username") {
+      this.#login.rejectUsername();
+    }
   }
 
   async #request(login: Login): Promise<JoinRequest | string> {
@@ -174,6 +201,7 @@ class App {
   /** Connects and joins; returns an error text, or null once joined. */
   async #join(): Promise<string | null> {
     const login = this.#credentials;
+    this.#lastFailure = "";
     if (!login) return "Nothing to join with";
     const conn = new ServerConnection({ url: this.#endpoint });
     try {
@@ -187,6 +215,7 @@ class App {
       }
       if (joined.kind !== "join") {
         conn.close();
+        this.#lastFailure = joined.error;
         let locked = false;
         try {
           locked = (await fetchStatus(".status")).locked === true;

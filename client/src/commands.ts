@@ -6,87 +6,15 @@
  * @module
  */
 
-import type { User } from "./protocol.ts";
-
-/** The connection as commands see it (a subset of ServerConnection). */
-export interface CommandConnection {
-  readonly id: string;
-  readonly users: ReadonlyMap<string, User>;
-  can(permission: string): boolean;
-  chat(m: { value: string; kind?: string; dest?: string }): void;
-  userMessage(
-    kind: string,
-    m: { dest?: string; value?: unknown; noecho?: boolean },
-  ): void;
-  groupAction(kind: string, value?: unknown): void;
-  userAction(kind: string, dest: string, value?: unknown): void;
-}
-
-/** What commands need from the interface. */
-export interface CommandContext {
-  conn: CommandConnection;
-  /** Shows a local, system-style line in the chat. */
-  print(text: string): void;
-  leave(): void;
-  renegotiate(): void;
-  shareScreen(on: boolean): void;
-  presentFile(): void;
-  sendFile(userId: string): void;
-  setHand(raised: boolean): void;
-}
-
-/** One command. */
-export interface Command {
-  /** Arguments for `/help`, e.g. `user [message]`. */
-  params?: string;
-  description: string;
-  /** Permissions needed (all of them). */
-  needs?: readonly string[];
-  run(ctx: CommandContext, args: string): void;
-}
-
-/** Thrown for a command the user typed wrongly; the message is for them. */
-export class CommandError extends Error {
-  override name = "CommandError";
-}
-
-/** Splits `args` into its first word and the rest. */
-export function firstWord(args: string): [string, string] {
-  const m = /^\s*(\S*)\s*([\s\S]*)$/.exec(args);
-  return [m?.[1] ?? "", m?.[2]?.trim() ?? ""];
-}
-
-/** Finds a member by id or username (ids win). */
-export function findUser(conn: CommandConnection, who: string): User {
-  if (!who) throw new CommandError("Which user? Give a username");
-  const byId = conn.users.get(who);
-  if (byId) return byId;
-  for (const u of conn.users.values()) if (u.username === who) return u;
-  throw new CommandError(`No user called "${who}" here`);
-}
-
-/**
- * Parses Galène's durations: `30min`, `2h`, `1d`, `2w`, `1mon`, `1yr`, `45s`.
- *
- * @returns milliseconds.
- * @throws {CommandError} When `text` is not a duration.
- */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|min|h|d|w|mon|yr)$/.exec(text.trim());
-  if (!m) {
-    throw new CommandError(`"${text}" is not a duration like 30min, 2h or 1d`);
-  }
-  const unit: Record<string, number> = {
-    s: 1000,
-    min: 60_000,
-    h: 3_600_000,
-    d: 86_400_000,
-    w: 7 * 86_400_000,
-    mon: 31 * 86_400_000,
-    yr: 365 * 86_400_000,
-  };
-  return Number(m[1]) * (unit[m[2] ?? "s"] ?? 1000);
-}
+import {
+  type Command,
+  type CommandConnection,
+  type CommandContext,
+  CommandError,
+  findUser,
+  firstWord,
+} from "./command.ts";
+import { INVITATION_COMMANDS } from "./invitation_commands.ts";
 
 function userAction(kind: string, description: string): Command {
   return {
@@ -179,31 +107,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   record: groupAction("record", "Start recording", ["record"]),
   unrecord: groupAction("unrecord", "Stop recording", ["record"]),
   subgroups: groupAction("subgroups", "List the subgroups in use", ["op"]),
-  invite: {
-    params: "[user] [duration]",
-    description: "Make an invitation link (duration like 2h, default 1d)",
-    needs: ["token"],
-    run(ctx, args) {
-      const words = args.split(/\s+/).filter((w) => w);
-      let expires = 86_400_000;
-      const last = words[words.length - 1];
-      if (last !== undefined && /^\d/.test(last)) {
-        expires = parseDuration(last);
-        words.pop();
-      }
-      const username = words[0];
-      ctx.conn.groupAction("maketoken", {
-        expires,
-        ...(username ? { username } : {}),
-        permissions: ["present", "message"].filter((p) => ctx.conn.can(p)),
-      });
-    },
-  },
-  listtokens: {
-    description: "List this group's invitations",
-    needs: ["op", "token"],
-    run: (ctx) => ctx.conn.groupAction("listtokens"),
-  },
+  ...INVITATION_COMMANDS,
   kick: {
     params: "user [message]",
     description: "Make a user leave",

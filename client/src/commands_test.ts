@@ -1,11 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  type CommandContext,
-  CommandError,
-  helpText,
-  parseDuration,
-  runLine,
-} from "./commands.ts";
+import { type CommandContext, CommandError } from "./command.ts";
+import { helpText, runLine } from "./commands.ts";
 import type { User } from "./protocol.ts";
 
 function fakeContext(permissions: string[]) {
@@ -33,6 +28,7 @@ function fakeContext(permissions: string[]) {
     presentFile: () => sent.push("presentfile"),
     sendFile: (id) => sent.push({ sendfile: id }),
     setHand: (r) => sent.push({ hand: r }),
+    now: () => Date.parse("2030-01-01T00:00:00Z"),
   };
   return { ctx, sent, printed };
 }
@@ -79,13 +75,6 @@ Deno.test("helpText() lists only the commands the permissions allow", () => {
   assert.doesNotMatch(op, /\/record/);
 });
 
-Deno.test("parseDuration() reads Galène's units", () => {
-  assert.equal(parseDuration("30min"), 1_800_000);
-  assert.equal(parseDuration("2h"), 7_200_000);
-  assert.equal(parseDuration("1d"), 86_400_000);
-  assert.throws(() => parseDuration("soon"), CommandError);
-});
-
 Deno.test("/invite sends maketoken with a relative expiry and a username", () => {
   const { ctx, sent } = fakeContext(["message", "present", "token"]);
   runLine(ctx, "/invite carol 2h");
@@ -97,4 +86,47 @@ Deno.test("/invite sends maketoken with a relative expiry and a username", () =>
       permissions: ["present", "message"],
     },
   }]);
+});
+
+Deno.test("/invite takes a lone word as an expiry when it reads as one", () => {
+  const { ctx, sent } = fakeContext(["message", "token"]);
+  runLine(ctx, "/invite 1mon");
+  runLine(ctx, "/invite dora");
+  runLine(ctx, "/invite");
+  runLine(ctx, "/invite eve 2030-02-01");
+  assert.deepEqual(sent.map((s) => (s as { value: unknown }).value), [
+    { expires: 31 * 86_400_000, permissions: ["message"] },
+    { expires: 86_400_000, username: "dora", permissions: ["message"] },
+    { expires: 86_400_000, permissions: ["message"] },
+    {
+      expires: "2030-02-01T00:00:00.000Z",
+      username: "eve",
+      permissions: ["message"],
+    },
+  ]);
+  assert.throws(() => runLine(ctx, "/invite eve soon"), /not an expiry/);
+});
+
+Deno.test("/reinvite and /revoke edit the token named by a link or a name", () => {
+  const { ctx, sent } = fakeContext(["message", "op", "token"]);
+  runLine(ctx, "/reinvite https://h.example/group/g/?token=abc 2h");
+  runLine(ctx, "/reinvite abc");
+  runLine(ctx, "/revoke https://h.example/group/g/?token=abc");
+  runLine(ctx, "/listtokens");
+  assert.deepEqual(sent, [
+    { groupaction: "edittoken", value: { token: "abc", expires: 7_200_000 } },
+    { groupaction: "edittoken", value: { token: "abc", expires: 86_400_000 } },
+    { groupaction: "edittoken", value: { token: "abc", expires: -1000 } },
+    { groupaction: "listtokens", value: undefined },
+  ]);
+  assert.throws(() => runLine(ctx, "/revoke"), /Usage: \/revoke link/);
+  assert.throws(
+    () => runLine(ctx, "/revoke https://h.example/group/g/"),
+    /holds no invitation/,
+  );
+});
+
+Deno.test("/reinvite and /revoke need op as well as token", () => {
+  const { ctx } = fakeContext(["message", "token"]);
+  assert.throws(() => runLine(ctx, "/revoke abc"), /not allowed/);
 });

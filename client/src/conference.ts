@@ -1,46 +1,44 @@
 /**
- * One joined session: wires the connection to streams, file transfers and
- * the interface pieces (top bar, grid, members, chat), and owns our local
- * media. The app creates one per successful join and disposes of it when
- * the socket goes.
+ * One joined session: wires the connection to streams, our publisher, file
+ * transfers and the interface pieces (top bar, grid, members, chat). The
+ * app creates one per successful join and disposes of it when the socket
+ * goes.
  *
  * @module
  */
 
-import { type CommandContext, CommandError, runLine } from "./commands.ts";
+import { runCommandLine } from "./command_context.ts";
 import { FileTransfers } from "./file_transfer.ts";
 import {
-  type FileSource,
-  openCamera,
-  openFile,
-  openScreen,
-} from "./local_media.ts";
-import type {
-  ChatMessage,
-  ServerConnection,
-  User,
-  UserMessageMessage,
-} from "./protocol.ts";
+  handRaised,
+  isRecording,
+  memberCount,
+  mutedUserIds,
+} from "./members.ts";
+import { messageContext } from "./message_context.ts";
+import type { ServerConnection } from "./protocol.ts";
+import { Publisher } from "./publisher.ts";
 import {
-  maxBitrate,
+  type PublishMode,
   requestFor,
   type Settings,
   type SettingsStore,
-  useSimulcast,
-  wantsLowVideo,
 } from "./settings.ts";
-import { SpeakerDetector } from "./speaker.ts";
-import { type DownStream, StreamManager, type UpStream } from "./streams.ts";
-import { type ChatLine, ChatPane } from "./ui/chat.ts";
+import { Stage } from "./stage.ts";
+import { StreamManager } from "./streams.ts";
+import {
+  openMessageMenu,
+  openUserMenu,
+  type SessionMenuDeps,
+} from "./session_menus.ts";
+import { handleUserMessage } from "./user_messages.ts";
+import { ChatPane } from "./ui/chat.ts";
 import { byId } from "./ui/dom.ts";
-import { showMenu } from "./ui/menu.ts";
 import { SideMenu } from "./ui/side_menu.ts";
 import { toast } from "./ui/toast.ts";
 import { TopBar } from "./ui/top_bar.ts";
 import { TransferCards } from "./ui/transfers.ts";
 import { UserList } from "./ui/user_list.ts";
-import { userMenu } from "./ui/user_menu.ts";
-import { VideoGrid } from "./ui/video_grid.ts";
 
 /** Why a conference ended. */
 export type EndReason = "left" | "kicked" | "lost";
@@ -50,7 +48,7 @@ export interface ConferenceOptions {
   conn: ServerConnection;
   store: SettingsStore;
   /** Turn the camera/microphone on at once (login choice or reconnect). */
-  publish: "both" | "audio" | "none";
+  publish: PublishMode;
   /** Start muted (kept across reconnects). */
   muted: boolean;
   /** The socket closed; `message` is for the user. */
@@ -62,43 +60,47 @@ export class Conference {
   readonly #conn: ServerConnection;
   readonly #store: SettingsStore;
   readonly #streams: StreamManager;
+  readonly #publisher: Publisher;
   readonly #transfers: FileTransfers;
-  readonly #grid: VideoGrid;
+  readonly #stage: Stage;
   readonly #users: UserList;
   readonly #chat: ChatPane;
   readonly #bar: TopBar;
   readonly #menu: SideMenu;
-  readonly #speaker = new SpeakerDetector();
   readonly #offs: (() => void)[] = [];
   readonly #aborts = new AbortController();
-  #camera: UpStream | null = null;
-  #screen: UpStream | null = null;
-  #file: { up: UpStream; source: FileSource } | null = null;
-  #muted: boolean;
   #kicked = "";
-  #timer: ReturnType<typeof setInterval> | undefined;
   #disposed = false;
 
   constructor(options: ConferenceOptions) {
     const conn = options.conn;
     this.#conn = conn;
     this.#store = options.store;
-    this.#muted = options.muted;
     this.#streams = new StreamManager(conn);
+    this.#publisher = new Publisher({
+      conn,
+      streams: this.#streams,
+      store: this.#store,
+      muted: options.muted,
+      memberCount: () => memberCount(this.#conn.users),
+      onChange: () => this.#refreshBar(),
+      onError: (text) => toast(text, "error"),
+    });
     this.#transfers = new FileTransfers(conn);
-    this.#grid = new VideoGrid(
-      byId("video-area", HTMLElement),
-      byId("video-grid", HTMLElement),
-      {
-        onTileSize: (id, w, h) => this.#onTileSize(id, w, h),
-      },
-    );
+    this.#stage = new Stage({
+      conn,
+      streams: this.#streams,
+      store: this.#store,
+      publisher: () => this.#publisher,
+      onLocalChange: () => this.#refreshBar(),
+    });
     this.#users = new UserList(
       byId("user-list", HTMLElement),
       byId("user-count", HTMLElement),
       {
         selfId: () => conn.id,
-        onActivate: (user, button) => this.#openUserMenu(user, button),
+        onActivate: (user, button) =>
+          openUserMenu(user, button, this.#menuDeps()),
       },
     );
     this.#chat = new ChatPane(
@@ -107,33 +109,36 @@ export class Conference {
       byId("chat-input", HTMLTextAreaElement),
       {
         onLine: (text) => this.#runLine(text),
-        onMenu: (line, anchor, at) => this.#openMessageMenu(line, anchor, at),
+        onMenu: (line, anchor, at) =>
+          openMessageMenu(line, anchor, { ...this.#menuDeps(), at }),
         signal: this.#aborts.signal,
       },
     );
     new TransferCards(byId("chat-log", HTMLElement), this.#transfers);
+    const p = this.#publisher;
     this.#bar = new TopBar({
-      enable: () => this.#toggleCamera(),
-      mute: () => this.setMuted(!this.#muted),
-      share: () => this.#guard(this.shareScreen(!this.#screen)),
+      enable: () =>
+        p.camera ? p.disableCamera() : this.#guard(p.enableCamera()),
+      mute: () => p.setMuted(!p.muted),
+      share: () => this.#guard(p.shareScreen(!p.sharing)),
       hand: () => this.#setHand(!this.#handRaised()),
       leave: () => this.leave(),
     });
     this.#menu = new SideMenu({
       store: this.#store,
       onChange: (key, s) => this.#onSetting(key, s),
-      onFile: (file) => this.#guard(this.#playFile(file)),
+      onFile: (file) => this.#guard(p.playFile(file)),
       signal: this.#aborts.signal,
     });
     this.#listen(options.onEnd);
     conn.request(requestFor(this.#store.value.receive));
     // Muted before a reconnection: tell the others again.
-    if (this.#muted) conn.userAction("setdata", conn.id, { muted: true });
+    if (p.muted) conn.userAction("setdata", conn.id, { muted: true });
     this.#refreshGroup();
-    this.#refreshUsers();
-    this.#timer = setInterval(() => this.#sampleSpeakers(), 400);
     if (options.publish !== "none" && conn.can("present")) {
-      this.#guard(this.enableCamera(options.publish));
+      this.#guard(
+        p.enableCamera(options.publish).then(() => this.#menu.refreshDevices()),
+      );
     }
   }
 
@@ -142,73 +147,12 @@ export class Conference {
     return this.#streams.ups.size > 0;
   }
   /** What is published now, to restore it after a reconnection. */
-  get publishMode(): "both" | "audio" | "none" {
-    if (!this.#camera) return "none";
-    return this.#camera.stream.getVideoTracks().length > 0 ? "both" : "audio";
+  get publishMode(): PublishMode {
+    return this.#publisher.mode;
   }
   /** Whether our microphone is muted. */
   get muted(): boolean {
-    return this.#muted;
-  }
-
-  /** Opens camera and/or microphone and publishes them. */
-  async enableCamera(
-    mode: "both" | "audio" = this.#store.value.publish === "audio"
-      ? "audio"
-      : "both",
-  ): Promise<void> {
-    if (this.#camera) return;
-    const s = this.#store.value;
-    const stream = await openCamera(s, mode);
-    if (this.#disposed) {
-      for (const t of stream.getTracks()) t.stop();
-      return;
-    }
-    for (const t of stream.getAudioTracks()) t.enabled = !this.#muted;
-    this.#camera = await this.#streams.publish(stream, {
-      label: "camera",
-      simulcast: useSimulcast(s.simulcast, this.#memberCount()) &&
-        mode === "both",
-      maxBitrate: maxBitrate(s.throughput),
-    });
-    this.#menu.refreshDevices();
-    this.#refreshBar();
-  }
-
-  /** Stops the camera and microphone. */
-  disableCamera(): void {
-    if (this.#camera) this.#streams.unpublish(this.#camera.id);
-  }
-
-  /** Starts or stops sharing the screen (a second stream, never simulcast). */
-  async shareScreen(on: boolean): Promise<void> {
-    if (!on) {
-      if (this.#screen) this.#streams.unpublish(this.#screen.id);
-      return;
-    }
-    if (this.#screen) return;
-    const stream = await openScreen();
-    this.#screen = await this.#streams.publish(stream, {
-      label: "screenshare",
-      simulcast: false,
-      maxBitrate: null,
-    });
-    this.#refreshBar();
-  }
-
-  /** Mutes or unmutes the microphone and tells the others (user data). */
-  setMuted(muted: boolean): void {
-    this.#muted = muted;
-    for (const t of this.#camera?.stream.getAudioTracks() ?? []) {
-      t.enabled = !muted;
-    }
-    if (this.#conn.connected) {
-      this.#conn.userAction("setdata", this.#conn.id, {
-        muted: muted ? true : null,
-      });
-    }
-    this.#refreshBar();
-    this.#refreshMuted();
+    return this.#publisher.muted;
   }
 
   /** Leaves on purpose: closes the socket. */
@@ -216,35 +160,35 @@ export class Conference {
     this.#conn.close();
   }
 
-  /** Releases everything (after the socket closed). */
+  /** Releases everything (after the socket closed); idempotent. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    clearInterval(this.#timer);
     this.#aborts.abort();
     for (const off of this.#offs) off();
-    this.#file?.source.stop();
+    this.#publisher.dispose();
     this.#streams.dispose();
     this.#transfers.dispose();
-    this.#grid.clear();
+    this.#stage.dispose();
     this.#bar.dispose();
   }
 
   #listen(onEnd: ConferenceOptions["onEnd"]): void {
     const conn = this.#conn;
     const s = this.#streams;
+    const messages = messageContext({
+      conn,
+      chat: this.#chat,
+      run: (line) => this.#runLine(line),
+      mute: () => this.#publisher.setMuted(true),
+      kicked: (why) => (this.#kicked = why),
+      unread: () => this.#bar.unread(),
+    });
     this.#offs.push(
-      s.on("up", (up) => {
-        this.#tile(up, true);
-        this.#refreshBar();
-      }),
-      s.on("upClosed", (up) => this.#onUpClosed(up)),
-      s.on("down", (down) => this.#tile(down, false)),
-      s.on("downClosed", (down) => this.#grid.remove(down.id)),
       s.on("error", (e) => toast(`Media: ${e}`, "warning")),
       conn.on("user", (e) => {
         this.#refreshUsers();
-        if (e.kind !== "change") this.#checkSimulcast();
+        if (e.kind !== "change") this.#publisher.checkSimulcast();
       }),
       conn.on("joined", (m) => {
         if (m.kind === "change") this.#refreshGroup();
@@ -254,8 +198,19 @@ export class Conference {
           conn.close();
         }
       }),
-      conn.on("chat", (m) => this.#onChat(m)),
-      conn.on("usermessage", (m) => this.#onUserMessage(m)),
+      conn.on("chat", (m) => {
+        if (m.kind === "caption") {
+          this.#bar.caption(`${m.username}: ${m.value}`);
+          return;
+        }
+        const peer = conn.users.get(m.source)?.username ?? m.username;
+        this.#chat.add({
+          message: m,
+          ...(m.dest ? { private: { peer, sent: false } } : {}),
+        });
+        this.#bar.unread();
+      }),
+      conn.on("usermessage", (m) => handleUserMessage(m, messages)),
       conn.on("disconnect", (d) => {
         this.dispose();
         if (this.#kicked) onEnd("kicked", this.#kicked);
@@ -265,110 +220,13 @@ export class Conference {
     );
   }
 
-  #tile(s: UpStream | DownStream, local: boolean): void {
-    const userId = local ? this.#conn.id : (s as DownStream).source;
-    this.#grid.upsert({
-      id: s.id,
-      userId,
-      username: local ? this.#conn.username : (s as DownStream).username,
-      label: s.label,
-      local,
-      stream: s.stream,
-    });
-  }
-
-  #onUpClosed(up: UpStream): void {
-    this.#grid.remove(up.id);
-    if (this.#camera === up) this.#camera = null;
-    if (this.#screen === up) this.#screen = null;
-    if (this.#file?.up === up) {
-      this.#file.source.stop();
-      this.#file = null;
-    }
-    this.#refreshBar();
-  }
-
-  #onTileSize(id: string, width: number, height: number): void {
-    if (
-      !this.#streams.downs.has(id) || this.#store.value.receive !== "everything"
-    ) return;
-    this.#streams.requestStream(
-      id,
-      wantsLowVideo(width, height) ? ["audio", "video-low"] : null,
-    );
-  }
-
-  async #sampleSpeakers(): Promise<void> {
-    const levels = await this.#streams.audioLevels();
-    if (this.#muted && this.#camera) levels.delete(this.#camera.id);
-    this.#grid.setSpeaker(this.#speaker.update(levels, Date.now()));
-  }
-
-  #memberCount(): number {
-    return [...this.#conn.users.values()].filter((u) =>
-      !u.permissions.includes("system")
-    ).length;
-  }
-
-  #checkSimulcast(): void {
-    const cam = this.#camera;
-    if (!cam || cam.stream.getVideoTracks().length === 0) return;
-    const want = useSimulcast(this.#store.value.simulcast, this.#memberCount());
-    if (want === cam.options.simulcast) return;
-    this.#guard(
-      this.#streams.republish(cam.id, {
-        simulcast: want,
-        maxBitrate: cam.options.maxBitrate,
-      }).then((up) => {
-        if (up) this.#camera = up;
-      }),
-    );
-  }
-
   #onSetting(key: keyof Settings, s: Settings): void {
-    if (key === "receive") {
-      this.#conn.request(requestFor(s.receive));
-    } else if (key === "throughput" && this.#camera) {
-      this.#guard(
-        this.#streams.setMaxBitrate(this.#camera.id, maxBitrate(s.throughput)),
-      );
-    } else if (key === "simulcast") {
-      this.#checkSimulcast();
-    } else if (
-      (key === "camera" || key === "microphone" || key === "blackboard" ||
-        key === "publish") && this.#camera
-    ) {
-      // New devices or constraints: reopen, then publish in place of the old.
-      const mode = key === "publish"
-        ? (s.publish === "audio" ? "audio" : "both")
-        : this.publishMode;
-      if (mode === "none") return;
-      this.disableCamera();
-      this.#guard(this.enableCamera(mode));
-    }
-  }
-
-  async #playFile(file: File): Promise<void> {
-    if (!this.#conn.can("present")) {
-      throw new Error("You are not allowed to present");
-    }
-    if (this.#file) this.#streams.unpublish(this.#file.up.id);
-    const source = await openFile(file);
-    const up = await this.#streams.publish(source.stream, {
-      label: "video",
-      simulcast: false,
-      maxBitrate: null,
-    });
-    this.#file = { up, source };
-  }
-
-  #toggleCamera(): void {
-    if (this.#camera) this.disableCamera();
-    else this.#guard(this.enableCamera());
+    if (key === "receive") this.#conn.request(requestFor(s.receive));
+    else this.#publisher.applySetting(key, s);
   }
 
   #handRaised(): boolean {
-    return this.#conn.users.get(this.#conn.id)?.data["raisehand"] === true;
+    return handRaised(this.#conn.users, this.#conn.id);
   }
 
   #setHand(raised: boolean): void {
@@ -378,195 +236,59 @@ export class Conference {
   }
 
   #refreshBar(): void {
+    const p = this.#publisher;
     this.#bar.update({
       canPresent: this.#conn.can("present"),
-      publishing: this.#camera !== null,
-      muted: this.#muted,
-      sharing: this.#screen !== null,
+      publishing: p.camera !== null,
+      muted: p.muted,
+      sharing: p.sharing,
       hand: this.#handRaised(),
     });
+    this.#stage.setMutedUsers(
+      mutedUserIds(this.#conn.users, { id: this.#conn.id, muted: p.muted }),
+    );
   }
 
   #refreshUsers(): void {
     this.#users.render(this.#conn.users);
-    this.#refreshMuted();
     this.#refreshBar();
-    const recording = [...this.#conn.users.values()].some((u) =>
-      u.permissions.includes("system") && u.username === "RECORDING"
-    );
-    this.#bar.badges({ locked: this.#conn.status.locked === true, recording });
-  }
-
-  #refreshMuted(): void {
-    const muted = [...this.#conn.users.values()].filter((u) =>
-      u.data["muted"] === true
-    ).map((u) => u.id);
-    if (this.#muted) muted.push(this.#conn.id);
-    this.#grid.setMutedUsers(muted);
+    this.#bar.badges({
+      locked: this.#conn.status.locked === true,
+      recording: isRecording(this.#conn.users),
+    });
   }
 
   #refreshGroup(): void {
     const st = this.#conn.status;
     this.#bar.title(st.displayName || st.name || this.#conn.group);
     this.#menu.setCanPresent(this.#conn.can("present"));
-    if (!this.#conn.can("present")) {
-      for (const up of [...this.#streams.ups.values()]) {
-        this.#streams.unpublish(up.id);
-      }
-    }
+    if (!this.#conn.can("present")) this.#publisher.stopAll();
     this.#refreshUsers();
   }
 
-  #onChat(m: ChatMessage): void {
-    if (m.kind === "caption") {
-      this.#bar.caption(`${m.username}: ${m.value}`);
-      return;
-    }
-    const peer = this.#conn.users.get(m.source)?.username ?? m.username;
-    this.#chat.add({
-      message: m,
-      ...(m.dest ? { private: { peer, sent: false } } : {}),
-    });
-    this.#bar.unread();
-  }
-
-  #onUserMessage(m: UserMessageMessage): void {
-    const text = typeof m.value === "string" ? m.value : "";
-    const from = m.username || "The server";
-    switch (m.kind) {
-      case "error":
-      case "warning":
-      case "info":
-        if (!m.privileged) return;
-        // Trickled candidates may reach the server after it replaced or
-        // closed their stream: a harmless race, not worth a notice.
-        if (/^unknown stream/.test(text)) {
-          console.info(`Server: ${text}`);
-          return;
-        }
-        toast(m.source ? `${from}: ${text}` : text, m.kind);
-        this.#chat.system(
-          m.source ? `${from}: ${text}` : text,
-          m.kind === "error" ? "error" : "info",
-        );
-        return;
-      case "kicked":
-        this.#kicked = `${
-          m.username ? `${m.username} made you leave` : "You were made to leave"
-        }${text ? `: ${text}` : ""}`;
-        return;
-      case "mute":
-        if (!m.privileged) return;
-        this.setMuted(true);
-        toast(`${from} muted your microphone`, "warning");
-        return;
-      case "clearchat":
-        if (!m.privileged) return;
-        this.#clearChat(m.value);
-        return;
-      case "token":
-        this.#showToken(m);
-        return;
-      case "tokenlist":
-        this.#chat.system(`Invitations: ${JSON.stringify(m.value)}`);
-        return;
-      case "userinfo": {
-        const v = (m.value ?? {}) as Record<string, unknown>;
-        this.#chat.system(
-          `${String(v["username"] ?? "?")} connects from ${
-            String(v["address"] ?? "an unknown address")
-          }`,
-        );
-        return;
-      }
-    }
-  }
-
-  #clearChat(value: unknown): void {
-    if (value && typeof value === "object") {
-      const v = value as Record<string, unknown>;
-      this.#chat.clear({
-        ...(typeof v["id"] === "string" ? { id: v["id"] } : {}),
-        ...(typeof v["userId"] === "string" ? { userId: v["userId"] } : {}),
-      });
-    } else {
-      this.#chat.clear();
-    }
-  }
-
-  #showToken(m: UserMessageMessage): void {
-    if (m.error) {
-      this.#chat.system(
-        `Cannot make an invitation: ${String(m.value)}`,
-        "error",
-      );
-      return;
-    }
-    const t = (m.value ?? {}) as Record<string, unknown>;
-    const link = `${location.origin}/group/${
-      encodeURIComponent(this.#conn.group).replaceAll("%2F", "/")
-    }/?token=${encodeURIComponent(String(t["token"] ?? ""))}`;
-    this.#chat.system(`Invitation link: ${link}`);
-    navigator.clipboard?.writeText(link).then(
-      () => toast("Invitation link copied"),
-      () => {},
-    );
-  }
-
-  #commandContext(): CommandContext {
-    const conn = this.#conn;
-    return {
-      conn: {
-        id: conn.id,
-        users: conn.users,
-        can: (p) => conn.can(p),
-        // Private messages are not echoed by the server: show ours here.
-        chat: (m) => {
-          conn.chat(m);
-          if (m.dest) {
-            this.#chat.add({
-              message: {
-                type: "chat",
-                id: "",
-                source: conn.id,
-                username: conn.username,
-                dest: m.dest,
-                kind: m.kind ?? "",
-                value: m.value,
-                privileged: false,
-                time: Date.now(),
-              },
-              private: {
-                peer: conn.users.get(m.dest)?.username ?? "?",
-                sent: true,
-              },
-            });
-          }
-        },
-        userMessage: (k, m) => conn.userMessage(k, m),
-        groupAction: (k, v) => conn.groupAction(k, v),
-        userAction: (k, d, v) => conn.userAction(k, d, v),
+  #runLine(line: string): void {
+    runCommandLine(this.#conn, this.#chat, {
+      line,
+      actions: {
+        leave: () => this.leave(),
+        renegotiate: () => this.#streams.renegotiateAll(),
+        shareScreen: (on) => this.#guard(this.#publisher.shareScreen(on)),
+        presentFile: () => byId("file-input", HTMLInputElement).click(),
+        sendFile: (id) => this.#pickAndSend(id),
+        setHand: (r) => this.#setHand(r),
       },
-      print: (t) => this.#chat.system(t),
-      leave: () => this.leave(),
-      renegotiate: () => this.#streams.renegotiateAll(),
-      shareScreen: (on) => this.#guard(this.shareScreen(on)),
-      presentFile: () => byId("file-input", HTMLInputElement).click(),
-      sendFile: (id) => this.#pickAndSend(id),
-      setHand: (r) => this.#setHand(r),
-    };
+    });
   }
 
-  #runLine(text: string): void {
-    try {
-      runLine(this.#commandContext(), text);
-    } catch (e) {
-      if (e instanceof CommandError) this.#chat.system(e.message, "error");
-      else {this.#chat.system(
-          `Cannot send: ${e instanceof Error ? e.message : e}`,
-          "error",
-        );}
-    }
+  #menuDeps(): SessionMenuDeps {
+    return {
+      conn: this.#conn,
+      chat: this.#chat,
+      run: (line) => this.#runLine(line),
+      sendFile: (id) => this.#pickAndSend(id),
+      handRaised: () => this.#handRaised(),
+      recording: () => isRecording(this.#conn.users),
+    };
   }
 
   #pickAndSend(userId: string): void {
@@ -579,73 +301,9 @@ export class Conference {
     input.click();
   }
 
-  #openUserMenu(user: User, button: HTMLElement): void {
-    const items = userMenu(user, {
-      conn: this.#conn,
-      hand: this.#handRaised(),
-      locked: this.#conn.status.locked === true,
-      recording: [...this.#conn.users.values()].some((u) =>
-        u.username === "RECORDING" && u.permissions.includes("system")
-      ),
-      run: (line) => this.#runLine(line),
-      message: (u) => this.#chat.prefill(`/msg ${u.username} `),
-      sendFile: (u) => this.#pickAndSend(u.id),
-    });
-    showMenu(button, user.username || "Anonymous", items);
-  }
-
-  #openMessageMenu(
-    line: ChatLine,
-    anchor: HTMLElement,
-    at?: { x: number; y: number },
-  ): void {
-    const m = line.message;
-    const conn = this.#conn;
-    const items = [];
-    const sender = conn.users.get(m.source);
-    if (sender && sender.id !== conn.id && conn.can("message")) {
-      items.push({
-        label: `Reply privately to ${sender.username}`,
-        action: () => this.#chat.prefill(`/msg ${sender.username} `),
-      });
-    }
-    items.push({
-      label: "Copy text",
-      action: () => {
-        navigator.clipboard?.writeText(m.value).then(
-          () => toast("Copied"),
-          () => toast("Cannot copy", "warning"),
-        );
-      },
-    });
-    if (conn.can("op")) {
-      if (m.id && !line.private) {
-        items.push({
-          label: "Delete this message",
-          action: () =>
-            conn.groupAction("clearchat", { id: m.id, userId: m.source }),
-        });
-      }
-      if (sender && sender.id !== conn.id) {
-        items.push({
-          label: `Kick ${sender.username}`,
-          danger: true,
-          action: () => conn.userAction("kick", sender.id),
-        });
-      }
-      items.push({
-        label: "Clear the chat for everyone",
-        danger: true,
-        action: () => conn.groupAction("clearchat"),
-      });
-    }
-    showMenu(anchor, `Message from ${m.username || "Anonymous"}`, items, at);
-  }
-
   #guard(p: Promise<unknown>): void {
     p.catch((e) => {
-      const text = e instanceof Error ? e.message : String(e);
-      toast(text, "error");
+      toast(e instanceof Error ? e.message : String(e), "error");
       this.#refreshBar();
     });
   }

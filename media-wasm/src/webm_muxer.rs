@@ -58,12 +58,11 @@ const DURATION_ROOM: usize = 11;
 pub const MAX_CLUSTER_MS: i64 = 5_000;
 /// A new Cluster past this many bytes, to bound memory whatever the rate.
 pub const MAX_CLUSTER_BYTES: usize = 8 << 20;
-/// The shortest frame interval a WebRTC video track has: 60 fps, in ns.
-/// Browsers send variable frame rates; block timestamps carry the real
-/// times. Without a DefaultDuration ffmpeg guesses a frame rate from the
+/// One frame at 60 fps, in ns: the most browsers send. Frame rates vary and
+/// block timestamps carry the real times, which the recorder keeps at least
+/// this far apart. Without a DefaultDuration ffmpeg guesses a rate from the
 /// first frames and, on jittery timestamps, decodes to a grid too coarse for
-/// them ("non monotonically increasing dts"); the 60 fps cap gives it one
-/// fine enough, and players time frames by their blocks anyway.
+/// them ("non monotonically increasing dts").
 pub const VIDEO_DEFAULT_DURATION_NS: u64 = 16_666_667;
 /// Nominal Opus frame length (ms), for the Duration.
 const AUDIO_FRAME_MS: i64 = 20;

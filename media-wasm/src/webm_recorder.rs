@@ -22,6 +22,9 @@ pub const HOLD_MS: i64 = 500;
 /// keyframes (and cue points) are at most ~4 s apart once the request is
 /// answered.
 pub const KEYFRAME_EVERY_MS: i64 = 3_500;
+/// Least gap between two video frames in a file (ms): one frame at 60 fps,
+/// rounded up (see `webm_muxer::VIDEO_DEFAULT_DURATION_NS`).
+pub const MIN_VIDEO_STEP_MS: i64 = 17;
 const VIDEO_SLOTS: usize = 512;
 const VIDEO_WAIT_MS: u32 = 200;
 const AUDIO_SLOTS: usize = 64;
@@ -306,11 +309,17 @@ impl Recorder {
             return; // before the file began
         }
         // Timestamps strictly increase within a track, whatever the clocks
-        // did: players take equal ones for a broken file.
+        // did: players take equal ones for a broken file. Video frames are
+        // kept at least a 60 fps frame apart, as the track's DefaultDuration
+        // announces; capture jitter can bunch two frames closer than that.
+        let step = match track {
+            Track::Video => MIN_VIDEO_STEP_MS,
+            Track::Audio => 1,
+        };
         let rel = if *last < 0 {
             rel.max(0)
         } else {
-            rel.max(*last + 1)
+            rel.max(*last + step)
         };
         *last = rel;
         file.muxer
@@ -541,11 +550,11 @@ mod tests {
     }
 
     #[test]
-    fn timestamps_strictly_increase_within_a_track() {
+    fn video_timestamps_stay_a_60_fps_frame_apart() {
         let mut r = Recorder::new(Some(RecCodec::Vp8), false, 0);
         r.packet(Track::Video, 1, 0, 0, true, &vp8_key(320, 240), 0);
         r.packet(Track::Video, 1, 1, 0, true, &[0x10, 0x01], 0);
-        r.packet(Track::Video, 1, 2, 90, true, &[0x10, 0x01], 1);
+        r.packet(Track::Video, 1, 2, 90 * 20, true, &[0x10, 0x01], 20);
         r.close(10);
         let cluster = ops(&mut r)
             .into_iter()
@@ -560,7 +569,8 @@ mod tests {
             .filter(|w| w[0] == 0xA3 && w[2] == 0x81)
             .map(|w| u16::from_be_bytes([w[3], w[4]]))
             .collect();
-        assert_eq!(times, [0, 1, 2]);
+        // 0, then 0 bumped to 17, then 20 bumped to 34.
+        assert_eq!(times, [0, 17, 34]);
         assert_eq!(r.frames_written, 3);
     }
 

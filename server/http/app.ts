@@ -15,6 +15,7 @@ import type { SessionDeps } from "../signalling/session_deps.ts";
 import { groupRoutes } from "./group_routes.ts";
 import { handleError } from "./http_error.ts";
 import { securityHeaders } from "./security_headers.ts";
+import { recordingsRoutes } from "./recordings_routes.ts";
 import { notFoundPage, serveStatic } from "./static_files.ts";
 import { websocketRoute } from "./websocket_route.ts";
 
@@ -23,6 +24,7 @@ export interface AppDeps {
   groups: GroupRegistry;
   config: () => Promise<ServerConfig>;
   staticRoot: string;
+  recordingsDir: string;
   /** True when served over TLS (for the `wss:` endpoint). */
   secure: boolean;
   sessionDeps: SessionDeps;
@@ -84,6 +86,14 @@ export function createApp(deps: AppDeps): Hono {
   );
 
   app.route("/", adminApi(deps.admin));
+  app.route(
+    "/recordings",
+    recordingsRoutes({
+      recordingsDir: deps.recordingsDir,
+      groups: deps.groups,
+      now: deps.now,
+    }),
+  );
   app.use("/*", serveStatic({ root: deps.staticRoot }));
   app.notFound(notFoundPage(deps.staticRoot));
   return app;

@@ -7,6 +7,10 @@
 
 import type { Permission } from "../config/permissions.ts";
 import type { ClearSelector } from "../group/chat_history.ts";
+import {
+  type GroupRecorders,
+  RecordingRefused,
+} from "../recording/group_recorder.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
@@ -27,6 +31,24 @@ interface ActionHandler {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function recorders(session: ClientSession): GroupRecorders {
+  const r = session.deps.recorders;
+  if (r === undefined) {
+    throw new UserError("recording is not available on this server");
+  }
+  return r;
+}
+
+/** "already recording" and the like are the client's to read. */
+async function refusalsToUser(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (e) {
+    if (e instanceof RecordingRefused) throw new UserError(e.message);
+    throw e;
+  }
 }
 
 function clearSelector(value: unknown): ClearSelector {
@@ -73,14 +95,22 @@ const actions: Record<string, ActionHandler> = {
   },
   record: {
     needs: ["record"],
-    run() {
-      throw new UserError("recording is not available on this server yet");
+    async run(session) {
+      const group = session.requireGroup();
+      await refusalsToUser(() => recorders(session).start(group));
+      session.deps.log(
+        `group ${group.name}: ${session.username} started recording`,
+      );
     },
   },
   unrecord: {
     needs: ["record"],
-    run() {
-      throw new UserError("recording is not available on this server yet");
+    async run(session) {
+      const group = session.requireGroup();
+      await refusalsToUser(() => recorders(session).stop(group));
+      session.deps.log(
+        `group ${group.name}: ${session.username} stopped recording`,
+      );
     },
   },
   subgroups: {

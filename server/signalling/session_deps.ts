@@ -9,6 +9,7 @@ import type { Permission } from "../config/permissions.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import type { TokenStore } from "../auth/token_store.ts";
 import type { GroupRegistry } from "../group/group_registry.ts";
+import type { GroupRecorders } from "../recording/group_recorder.ts";
 import type { MediaNode } from "../media/media_node.ts";
 
 /** A verified token's grant, or the reason it was refused. */
@@ -55,6 +56,8 @@ export interface SessionDeps {
   /** Where invitations are kept; absent when the server has none. */
   tokenStore?: TokenStore;
   media: MediaNode;
+  /** The group recorders; absent when the server does not record. */
+  recorders?: GroupRecorders;
   /** The `rtcConfiguration` handed to clients in `joined`. */
   rtcConfiguration: () => Record<string, unknown>;
   log: (message: string) => void;

@@ -44,20 +44,68 @@ export interface Person {
   errors: string[];
 }
 
+/** Options of {@link open}. */
+export interface OpenOptions {
+  viewport?: { width: number; height: number };
+  mobile?: boolean;
+  /** Lets the page use the clipboard (copy buttons). */
+  clipboard?: boolean;
+}
+
+// Runs in the page before its scripts: keeps the messages the client sends
+// that the tests check (requestStream), and starts from settings that spare
+// the two shared cores (one low-bitrate layer per camera).
+function pageHooks(): void {
+  const g = globalThis as unknown as { __sent: unknown[] };
+  g.__sent = [];
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    if (typeof data === "string" && data.includes('"requestStream"')) {
+      g.__sent.push(JSON.parse(data));
+    }
+    return send.call(this, data);
+  };
+  try {
+    if (!localStorage.getItem("nereid-settings")) {
+      localStorage.setItem(
+        "nereid-settings",
+        JSON.stringify({ simulcast: "off", throughput: "lowest" }),
+      );
+    }
+  } catch {
+    // about:blank has no storage.
+  }
+}
+
+/** The `requestStream` messages the page sent so far. */
+export async function sentRequests(
+  p: Person,
+): Promise<{ id: string; request: string[] | null }[]> {
+  return await p.page.evaluate(() =>
+    (globalThis as unknown as {
+      __sent: { id: string; request: string[] | null }[];
+    }).__sent
+  );
+}
+
 /** Opens the group page in a fresh context. */
 export async function open(
   browser: Browser,
   url: string,
-  options: { viewport?: { width: number; height: number }; mobile?: boolean } =
-    {},
+  options: OpenOptions = {},
 ): Promise<Person> {
   const context = await browser.newContext({
     viewport: options.viewport ?? { width: 1280, height: 760 },
     ...(options.mobile
       ? { isMobile: true, hasTouch: true, deviceScaleFactor: 2 }
       : {}),
-    permissions: ["camera", "microphone"],
+    permissions: [
+      "camera",
+      "microphone",
+      ...(options.clipboard ? ["clipboard-read", "clipboard-write"] : []),
+    ],
   });
+  await context.addInitScript(pageHooks);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));

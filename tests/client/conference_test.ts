@@ -1,5 +1,5 @@
-// The web client end to end: real Chromium with fake camera and microphone,
-// a real Nereid server in-process, several people in one group.
+// The web client end to end: real Chromium with fake camera, microphone and
+// screen, a real Nereid server in-process, several people in one group.
 
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
@@ -7,9 +7,11 @@ import {
   launch,
   login,
   open,
+  type OpenOptions,
   type Person,
   say,
   SCREENSHOTS,
+  sentRequests,
   userAction,
 } from "./browser.ts";
 import { startClientTestServer } from "./server.ts";
@@ -17,7 +19,7 @@ import { startClientTestServer } from "./server.ts";
 const shot = (name: string) => new URL(name, SCREENSHOTS).pathname;
 
 Deno.test({
-  name: "people meet, talk, moderate and use a phone in the web client",
+  name: "people meet, talk, moderate, invite and use a phone in the web client",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn(t) {
@@ -26,10 +28,14 @@ Deno.test({
     const browser = await launch();
     const url = `${srv.url}/group/demo/`;
     const people: Person[] = [];
-    const person = async (options?: Parameters<typeof open>[2]) => {
-      const p = await open(browser, url, options);
+    const person = async (options?: OpenOptions, at = url) => {
+      const p = await open(browser, at, options);
       people.push(p);
       return p;
+    };
+    const leave = async (p: Person) => {
+      await p.context.close();
+      people.splice(people.indexOf(p), 1);
     };
     try {
       const ann = await person();
@@ -64,9 +70,6 @@ Deno.test({
       await t.step("two people join and see each other's video", async () => {
         await login(ann, "ann", "x");
         await login(bob, "bob", "y");
-        for (const p of [ann, bob]) {
-          await p.page.locator(".tile").nth(1).waitFor({ timeout: 20_000 });
-        }
         // The remote tile plays real frames.
         await ann.page.waitForFunction(
           () => {
@@ -76,7 +79,7 @@ Deno.test({
             return v.length === 2 && v.every((x) => x.videoWidth > 0);
           },
           undefined,
-          { timeout: 15_000 },
+          { timeout: 20_000 },
         );
         await ann.page.screenshot({ path: shot("call-2.png") });
       });
@@ -98,19 +101,71 @@ Deno.test({
         },
       );
 
-      const admin = await person();
+      const admin = await person({ clipboard: true });
       await t.step(
-        "a third person, an operator, joins with the chat history",
+        "an operator joins with the history; three tiles make a 2×2 grid",
         async () => {
           await login(admin, "admin", "nereid");
           await admin.page.locator(".msg", { hasText: "Hello everyone" })
             .waitFor();
-          await admin.page.locator(".tile").nth(2).waitFor({ timeout: 20_000 });
-          await ann.page.locator(".tile").nth(2).waitFor({ timeout: 20_000 });
+          for (const p of [admin, ann]) {
+            await p.page.locator(".tile").nth(2).waitFor({ timeout: 20_000 });
+            // People and chat panes open: a wide centre pane.
+            await p.page.locator("#video-grid[data-shape='2x2']").waitFor();
+          }
           await say(admin, "Welcome, both of you");
           await ann.page.locator(".msg", { hasText: "Welcome, both" })
             .waitFor();
           await admin.page.screenshot({ path: shot("call-3-chat.png") });
+        },
+      );
+
+      await t.step(
+        "small tiles ask for the low video layer and large ones revert",
+        async () => {
+          const low = async (want: string[] | null) => {
+            await ann.page.waitForFunction(
+              (w) =>
+                (globalThis as unknown as {
+                  __sent: { request: string[] | null }[];
+                }).__sent.some((m) =>
+                  JSON.stringify(m.request) === JSON.stringify(w)
+                ),
+              want,
+              { timeout: 5000 },
+            );
+          };
+          await ann.page.setViewportSize({ width: 800, height: 400 });
+          await low(["audio", "video-low"]);
+          const small = await ann.page.locator(".tile").nth(1).boundingBox();
+          assert.ok(small && small.width <= 320 && small.height <= 240);
+          await ann.page.setViewportSize({ width: 1280, height: 760 });
+          await low(null);
+          const sent = await sentRequests(ann);
+          const ids = new Set(sent.map((m) => m.id));
+          assert.equal(ids.size, 2, "one override per remote camera");
+        },
+      );
+
+      await t.step(
+        "a screen share is a second tile at the others and goes when stopped",
+        async () => {
+          await bob.page.locator("#share-button").click();
+          const screen = ann.page.locator(".tile.screen", {
+            hasText: "bob (screen)",
+          });
+          await screen.waitFor({ timeout: 20_000 });
+          await ann.page.waitForFunction(() =>
+            (document.querySelector<HTMLVideoElement>(".tile.screen video")
+              ?.videoWidth ?? 0) > 0
+          );
+          assert.equal(
+            await ann.page.locator(".tile", { hasText: "bob" }).count(),
+            2,
+          );
+          await bob.page.locator("#share-button", { hasText: "Stop sharing" })
+            .click();
+          await screen.waitFor({ state: "detached" });
         },
       );
 
@@ -144,64 +199,226 @@ Deno.test({
         },
       );
 
-      await t.step("/help lists operator commands to the op only", async () => {
-        await say(admin, "/help");
-        await admin.page.locator(".msg.system", { hasText: "/kick user" })
-          .waitFor();
-        await say(ann, "/help");
-        const text = await ann.page.locator(".msg.system").last().innerText();
-        assert.doesNotMatch(text, /\/kick/);
-      });
-
       await t.step(
-        "the settings pane opens and closes from the keyboard",
+        "every control is labelled, reachable by Tab and shows its focus",
         async () => {
-          await admin.page.locator("#menu-button").click();
-
-          await admin.page.locator("#throughput-select").waitFor();
-
-          await admin.page.screenshot({ path: shot("settings.png") });
-
-          await admin.page.keyboard.press("Escape");
-
-          await admin.page.locator("#side-menu").waitFor({ state: "hidden" });
+          const unlabelled = await admin.page.evaluate(() => {
+            const name = (e: Element) =>
+              e.getAttribute("aria-label") ||
+              (e.getAttribute("aria-labelledby") ?? "").split(" ").map((id) =>
+                document.getElementById(id)?.textContent ?? ""
+              ).join("").trim() ||
+              (e.id &&
+                document.querySelector(`label[for="${e.id}"]`)?.textContent
+                  ?.trim()) ||
+              e.closest("label")?.textContent?.trim() ||
+              (e instanceof HTMLButtonElement || e instanceof HTMLAnchorElement
+                ? e.textContent?.trim()
+                : "");
+            return [
+              ...document.querySelectorAll(
+                "button, input:not([type=file]), select, textarea, a[href]",
+              ),
+            ].filter((e) => !name(e)).map((e) => e.outerHTML.slice(0, 80));
+          });
+          assert.deepEqual(unlabelled, []);
+          // Keyboard focus from the top of the page, as a person tabbing.
+          await admin.page.evaluate(() =>
+            (document.activeElement as HTMLElement | null)?.blur()
+          );
+          const seen = new Map<string, string>();
+          for (let i = 0; i < 30; i++) {
+            await admin.page.keyboard.press("Tab");
+            const f = await admin.page.evaluate(() => {
+              const e = document.activeElement as HTMLElement;
+              // Past the last control, focus leaves the page for a moment.
+              if (e === document.body) return { key: "", ring: true };
+              const s = getComputedStyle(e);
+              return {
+                key: e.id || e.getAttribute("aria-label") || e.className,
+                ring: s.outlineStyle !== "none" &&
+                  parseFloat(s.outlineWidth) >= 2,
+              };
+            });
+            if (!f.key) continue;
+            if (!f.ring) seen.set(f.key, "no visible focus");
+            else if (!seen.has(f.key)) seen.set(f.key, "ok");
+          }
+          for (
+            const id of [
+              "menu-button",
+              "enable-button",
+              "hand-button",
+              "users-button",
+              "chat-button",
+              "disconnect-button",
+              "chat-input",
+              "chat-send",
+            ]
+          ) {
+            assert.equal(seen.get(id), "ok", `${id}: ${seen.get(id)}`);
+          }
+          assert.ok(
+            [...seen.keys()].some((k) => /^admin \(you\)/.test(k)),
+            "the user list is reachable",
+          );
+          assert.deepEqual(
+            [...seen].filter(([, v]) => v !== "ok"),
+            [],
+            "every focused control shows a ring",
+          );
         },
       );
 
       await t.step(
-        "the op locks the group and a newcomer is refused",
+        "the settings open from the keyboard and show whole option texts",
         async () => {
-          await userAction(admin, "admin", "Lock the group");
+          await admin.page.locator("#menu-button").focus();
+          await admin.page.keyboard.press("Enter");
+          await admin.page.locator("#throughput-select").waitFor();
+          const clipped = await admin.page.evaluate(() => {
+            const c = document.createElement("canvas").getContext("2d")!;
+            return [...document.querySelectorAll("#side-menu select")].flatMap(
+              (sel) => {
+                const s = getComputedStyle(sel);
+                c.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+                // Room for the text: the box less padding and the arrow.
+                const room = (sel as HTMLElement).clientWidth -
+                  parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) - 20;
+                return [...(sel as HTMLSelectElement).options]
+                  .filter((o) => c.measureText(o.text).width > room)
+                  .map((o) => o.text);
+              },
+            );
+          });
+          assert.deepEqual(clipped, []);
+          await admin.page.screenshot({ path: shot("settings.png") });
+          await admin.page.keyboard.press("Escape");
+          await admin.page.locator("#side-menu").waitFor({ state: "hidden" });
+          assert.equal(
+            await admin.page.evaluate(() => document.activeElement?.id),
+            "menu-button",
+          );
+        },
+      );
+
+      await t.step(
+        "/help lists operator commands to the op only",
+        async () => {
+          await say(admin, "/help");
+          await admin.page.locator(".msg.system", { hasText: "/revoke link" })
+            .waitFor();
+          await say(ann, "/help");
+          const text = await ann.page.locator(".msg.system").last().innerText();
+          assert.doesNotMatch(text, /\/kick|\/revoke/);
+        },
+      );
+
+      await t.step(
+        "an invitation made in the chat lets a guest in under a name they choose",
+        async () => {
+          await say(admin, "/invite 2h");
+          const card = admin.page.locator(".msg.invitation").last();
+          await card.getByText(/expires in 2 hours/).waitFor();
+          const link = await card.locator(".invitation-link").inputValue();
+          assert.match(link, /\/group\/demo\/\?token=[\w-]+$/);
+          await card.getByRole("button", { name: /^Copy/ }).click();
+          await admin.page.locator(".toast", { hasText: "copied" }).waitFor();
+          assert.equal(
+            await admin.page.evaluate(() => navigator.clipboard.readText()),
+            link,
+          );
+
+          const guest = await person({}, link);
+          await guest.page.locator("#login-note", { hasText: "invited" })
+            .waitFor();
+          assert.equal(
+            await guest.page.locator("#password").isVisible(),
+            false,
+          );
+          await guest.page.locator("#username").fill("admin");
+          await guest.page.locator("input[name=publish][value=none]").check();
+          await guest.page.locator("#connect-button").click();
+          await guest.page.locator("#login-error", { hasText: "taken" })
+            .waitFor();
+          assert.equal(
+            await guest.page.locator("#username").getAttribute("aria-invalid"),
+            "true",
+          );
+          await guest.page.locator("#username").fill("gwen");
+          await guest.page.locator("#connect-button").click();
+          await guest.page.locator("#conference-view").waitFor();
+          await admin.page.locator(".user", { hasText: "gwen" }).waitFor();
+          await leave(guest);
+
+          await say(admin, "/listtokens");
+          const list = admin.page.locator(".msg.invitation-list").last();
+          await list.getByText("Invitations of this group (1)").waitFor();
+          await list.getByText(/for anyone .* made by admin/).waitFor();
+          await list.getByRole("button", { name: /^Copy invitation link/ })
+            .waitFor();
+          await list.getByRole("button", { name: /^Revoke/ }).click();
+          await admin.page.locator(".msg.invitation.expired", {
+            hasText: "Invitation revoked",
+          }).waitFor();
+
+          const late = await person({}, link);
+          await late.page.locator("#login-error", { hasText: "not valid" })
+            .waitFor();
+          await leave(late);
+        },
+      );
+
+      await t.step(
+        "the op locks the group and a newcomer is told the lock message",
+        async () => {
+          await say(admin, "/lock Private meeting");
           await ann.page.locator(".badge", { hasText: "Locked" }).waitFor();
           const dan = await person();
           await dan.page.locator("#username").fill("dan");
           await dan.page.locator("#password").fill("z");
           await dan.page.locator("#connect-button").click();
-          await dan.page.locator("#login-error", { hasText: "locked" })
-            .waitFor();
+          await dan.page.locator("#login-error", {
+            hasText: "This group is locked: Private meeting",
+          }).waitFor();
+          await leave(dan);
           await userAction(admin, "admin", "Unlock the group");
+          await ann.page.locator(".badge", { hasText: "Locked" }).waitFor({
+            state: "detached",
+          });
         },
       );
 
-      await t.step(
-        "a file goes from one person to another with progress",
-        async () => {
-          const chooser = ann.page.waitForEvent("filechooser");
-          await userAction(ann, "bob", "Send a file…");
-          await (await chooser).setFiles({
-            name: "notes.txt",
-            mimeType: "text/plain",
-            buffer: Buffer.from("x".repeat(40_000)),
-          });
-          const card = bob.page.locator(".msg.transfer", {
-            hasText: "ann sends you notes.txt",
-          });
-          await card.getByRole("button", { name: "Accept" }).click();
-          await card.getByRole("link", { name: "Save notes.txt" }).waitFor();
-          await ann.page.locator(".msg.transfer", { hasText: "Sent." })
-            .waitFor();
-        },
-      );
+      await t.step("a 1 MB file arrives intact", async () => {
+        const bytes = Buffer.alloc(1 << 20);
+        // getRandomValues gives at most 64 KiB at a time.
+        for (let i = 0; i < bytes.length; i += 65536) {
+          crypto.getRandomValues(bytes.subarray(i, i + 65536));
+        }
+        const chooser = ann.page.waitForEvent("filechooser");
+        await userAction(ann, "bob", "Send a file…");
+        await (await chooser).setFiles({
+          name: "data.bin",
+          mimeType: "application/octet-stream",
+          buffer: bytes,
+        });
+        const card = bob.page.locator(".msg.transfer", {
+          hasText: "ann sends you data.bin (1.0 MiB)",
+        });
+        await card.getByRole("button", { name: "Accept" }).click();
+        const save = card.getByRole("link", { name: "Save data.bin" });
+        await save.waitFor({ timeout: 20_000 });
+        // Saved as a person would: the page's CSP keeps fetch() off blob:.
+        const download = bob.page.waitForEvent("download");
+        await save.click();
+        const path = await (await download).path();
+        assert.ok(
+          Buffer.from(await Deno.readFile(path)).equals(bytes),
+          "the bytes received are the bytes sent",
+        );
+        await ann.page.locator(".msg.transfer", { hasText: "Sent." })
+          .waitFor();
+      });
 
       await t.step(
         "a dropped connection comes back by itself and says so",
@@ -221,10 +438,10 @@ Deno.test({
         },
       );
 
-      await t.step("the op kicks a user, who is told so", async () => {
-        await userAction(admin, "bob", "Kick");
+      await t.step("the op kicks a user, who is told why", async () => {
+        await say(admin, "/kick bob Too noisy");
         await bob.page.locator("#login-error", {
-          hasText: "admin made you leave",
+          hasText: "admin made you leave: Too noisy",
         }).waitFor();
         await ann.page.locator(".user", { hasText: "bob" }).waitFor({
           state: "detached",
@@ -252,13 +469,24 @@ Deno.test({
             const box = await phone.page.locator(`#${id}`).boundingBox();
             assert.ok(
               box && box.y + box.height <= 844 && box.x >= 0 &&
-                box.x + box.width <= 390,
-              `${id} is on screen`,
+                box.x + box.width <= 390 && box.height >= 40,
+              `${id} is on screen and big enough to touch`,
             );
           }
+          assert.equal(
+            await phone.page.evaluate(() =>
+              document.documentElement.scrollWidth
+            ),
+            390,
+            "nothing sticks out sideways",
+          );
+          await phone.page.locator("#video-grid[data-shape='1x2']").waitFor();
           await phone.page.screenshot({ path: shot("phone.png") });
           await phone.page.locator("#chat-button").click();
           await phone.page.locator(".msg", { hasText: "Welcome, both" })
+            .waitFor();
+          await say(phone, "Hello from my phone");
+          await ann.page.locator(".msg", { hasText: "Hello from my phone" })
             .waitFor();
           await phone.page.screenshot({ path: shot("phone-chat.png") });
         },

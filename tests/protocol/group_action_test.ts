@@ -157,11 +157,21 @@ Deno.test("record and unrecord need the record permission", async () => {
     const carrot = await t.member("rec", "carrot", "p");
     carrot.send({ type: "groupaction", kind: "record" });
     await expectError(carrot, "not authorised");
-    // With the permission the action is accepted as far as permissions go.
+    // With the permission, the hidden recorder joins and everyone sees it.
     const recorder = await t.member("rec", "vimes", "p");
     recorder.send({ type: "groupaction", kind: "record" });
-    const answer = await recorder.nextOf("usermessage");
-    ok(answer["value"] !== "not authorised", JSON.stringify(answer));
+    const added = await carrot.next({
+      type: "user",
+      kind: "add",
+      username: "RECORDING",
+    });
+    deepStrictEqual(added["permissions"], ["system"]);
+    recorder.send({ type: "groupaction", kind: "record" });
+    await expectError(recorder, "already recording");
+    recorder.send({ type: "groupaction", kind: "unrecord" });
+    await carrot.next({ type: "user", kind: "delete", id: added["id"] });
+    recorder.send({ type: "groupaction", kind: "unrecord" });
+    await expectError(recorder, "not recording");
   } finally {
     await t.close();
   }

@@ -85,6 +85,18 @@ export class ChatPane {
       }
     }, { signal: options.signal });
     log.replaceChildren();
+    // One tab stop for the whole log (the newest message unless the user
+    // moved), arrows move between messages: 500 tab stops would trap the
+    // keyboard.
+    log.addEventListener("keydown", (e) => this.#onLogKey(e), {
+      signal: options.signal,
+    });
+  }
+
+  /** Appends an element made elsewhere (transfers, invitations). */
+  card(item: HTMLElement): void {
+    this.#last = null;
+    this.#append(item);
   }
 
   /** Puts text in the input and focuses it (reply, edit). */
@@ -110,7 +122,7 @@ export class ChatPane {
       class: `msg${isPrivate ? " private" : ""}${m.kind === "me" ? " me" : ""}${
         grouped ? " grouped" : ""
       }`,
-      attrs: { tabindex: "0", "data-id": m.id, "data-source": m.source },
+      attrs: { tabindex: "-1", "data-id": m.id, "data-source": m.source },
     });
     const who = m.username || "Anonymous";
     const more = el("button", {
@@ -119,6 +131,8 @@ export class ChatPane {
         type: "button",
         "aria-label": `Actions on the message from ${who}`,
         "aria-haspopup": "menu",
+        // Reached through the message (Enter), not as a tab stop of its own.
+        tabindex: "-1",
       },
     }, icon("more"));
     const time = el("time", {
@@ -173,6 +187,7 @@ export class ChatPane {
         this.#options.onMenu(line, more);
       }
     });
+    item.addEventListener("focus", () => this.#rove(item));
     this.#append(item);
   }
 
@@ -196,10 +211,50 @@ export class ChatPane {
       if (filter.userId && item.dataset["source"] !== filter.userId) continue;
       item.remove();
     }
+    const rest = this.#messages();
+    if (!rest.some((m) => m.tabIndex === 0) && rest.length) {
+      this.#rove(rest[rest.length - 1]!);
+    }
+  }
+
+  #messages(): HTMLElement[] {
+    return [...this.#log.querySelectorAll<HTMLElement>("li.msg[tabindex]")];
+  }
+
+  #onLogKey(e: KeyboardEvent): void {
+    const items = this.#messages();
+    const i = items.indexOf(e.target as HTMLElement);
+    if (i < 0) return;
+    const to = e.key === "ArrowDown"
+      ? i + 1
+      : e.key === "ArrowUp"
+      ? i - 1
+      : e.key === "Home"
+      ? 0
+      : e.key === "End"
+      ? items.length - 1
+      : null;
+    if (to === null) return;
+    e.preventDefault();
+    const next = items[Math.max(0, Math.min(items.length - 1, to))];
+    if (next) this.#rove(next).focus();
+  }
+
+  #rove(item: HTMLElement): HTMLElement {
+    for (const other of this.#log.querySelectorAll("li.msg[tabindex='0']")) {
+      other.setAttribute("tabindex", "-1");
+    }
+    item.setAttribute("tabindex", "0");
+    return item;
   }
 
   #append(item: HTMLElement): void {
     const log = this.#log;
+    if (
+      item.hasAttribute("tabindex") && !log.contains(document.activeElement)
+    ) {
+      this.#rove(item);
+    }
     const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 40;
     log.append(item);
     while (log.children.length > 500) log.firstElementChild?.remove();

@@ -15,8 +15,11 @@ export interface Credentials {
   publish: PublishMode;
 }
 
-/** Which fields the form asks for. */
-export type LoginMode = "password" | "username-only";
+/**
+ * Which fields the form asks for: both, only a username (an invitation
+ * without one), or neither (an invitation that names its guest).
+ */
+export type LoginMode = "password" | "username-only" | "invited";
 
 /** The login view. */
 export class LoginView {
@@ -25,6 +28,8 @@ export class LoginView {
   readonly #username = byId("username", HTMLInputElement);
   readonly #password = byId("password", HTMLInputElement);
   readonly #passwordField = byId("password-field", HTMLElement);
+  readonly #usernameField = byId("username-field", HTMLElement);
+  readonly #note = byId("login-note", HTMLElement);
   readonly #error = byId("login-error", HTMLElement);
   readonly #button = byId("connect-button", HTMLButtonElement);
 
@@ -32,8 +37,10 @@ export class LoginView {
   constructor(onSubmit: (c: Credentials) => void) {
     this.#form.addEventListener("submit", (e) => {
       e.preventDefault();
-      const username = this.#username.value.trim();
-      if (!username) {
+      const username = this.#usernameField.hidden
+        ? ""
+        : this.#username.value.trim();
+      if (!username && !this.#usernameField.hidden) {
         this.error("Please enter your name");
         this.#username.setAttribute("aria-invalid", "true");
         this.#username.focus();
@@ -57,11 +64,16 @@ export class LoginView {
       mode: LoginMode;
       username?: string;
       publish?: PublishMode;
+      /** A sentence above the fields (who the invitation is for). */
+      note?: string;
     },
   ): void {
     byId("login-title", HTMLElement).textContent = options.title;
     byId("login-description", HTMLElement).textContent = options.description;
-    this.#passwordField.hidden = options.mode === "username-only";
+    this.#passwordField.hidden = options.mode !== "password";
+    this.#usernameField.hidden = options.mode === "invited";
+    this.#note.textContent = options.note ?? "";
+    this.#note.hidden = !options.note;
     if (options.username !== undefined) this.#username.value = options.username;
     if (options.publish) {
       const radio = this.#form.querySelector<HTMLInputElement>(
@@ -71,9 +83,16 @@ export class LoginView {
     }
     this.#root.hidden = false;
     this.busy(false);
-    (this.#username.value
+    (this.#usernameField.hidden || this.#username.value
       ? (this.#passwordField.hidden ? this.#button : this.#password)
       : this.#username).focus();
+  }
+
+  /** Marks the username as refused (taken) and puts the cursor in it. */
+  rejectUsername(): void {
+    this.#username.setAttribute("aria-invalid", "true");
+    this.#username.focus();
+    this.#username.select();
   }
 
   /** Hides the view. */
@@ -90,6 +109,7 @@ export class LoginView {
   /** Shows an error under the form (empty clears it). */
   error(text: string): void {
     this.#error.textContent = text;
+    if (!text) this.#username.removeAttribute("aria-invalid");
     if (text) this.busy(false);
   }
 }

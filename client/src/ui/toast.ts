@@ -1,5 +1,6 @@
 /**
- * Short notices in a live region; errors stay until dismissed.
+ * Short notices in a live region (`#toasts`, polite; errors are alerts);
+ * errors stay until dismissed.
  *
  * @module
  */
@@ -22,7 +23,8 @@ export function toast(text: string, kind: ToastKind = "info"): void {
     "div",
     {
       class: `toast ${kind}`,
-      attrs: { role: kind === "error" ? "alert" : "status" },
+      // The container is a polite live region; errors interrupt.
+      attrs: kind === "error" ? { role: "alert" } : {},
     },
     el("span", { text }),
     close,

@@ -71,10 +71,15 @@ export class TopBar {
     this.#chat.addEventListener("click", () => this.#togglePane("chat"), {
       signal,
     });
-    // Phones start with the videos only; panes open over them.
-    const narrow = matchMedia(NARROW).matches;
-    this.#showPane("users", !narrow && innerWidth > 1100);
-    this.#showPane("chat", !narrow);
+    // Phones start with the videos only; panes open over them. After a
+    // reconnection the panes stay as the user left them.
+    const view = byId("conference-view", HTMLElement);
+    if (!view.dataset["panes"]) {
+      view.dataset["panes"] = "set";
+      const narrow = matchMedia(NARROW).matches;
+      this.#showPane("users", !narrow && innerWidth > 1100);
+      this.#showPane("chat", !narrow);
+    }
   }
 
   /** Shows the group's name. */

@@ -138,21 +138,29 @@ export class VideoGrid {
     const n = this.#tiles.size;
     this.#area.classList.toggle("empty", n === 0);
     if (n === 0) return;
-    const style = getComputedStyle(this.#area);
-    const width = this.#area.clientWidth - parseFloat(style.paddingLeft) -
-      parseFloat(style.paddingRight);
-    const height = this.#area.clientHeight - parseFloat(style.paddingTop) -
-      parseFloat(style.paddingBottom);
+    const pad = getComputedStyle(this.#area);
+    const width = this.#area.clientWidth - parseFloat(pad.paddingLeft) -
+      parseFloat(pad.paddingRight);
+    const height = this.#area.clientHeight - parseFloat(pad.paddingTop) -
+      parseFloat(pad.paddingBottom);
+    // A phone held upright: squarer tiles use its height.
     const portrait = height > width * 1.2;
+    const gap = 8;
     const shape = gridShape(n, {
       width,
       height,
-      gap: 8,
-      aspect: portrait && n <= 2 ? 4 / 3 : 16 / 9,
+      gap,
+      ...(portrait ? { minAspect: 1 } : {}),
     });
-    this.#grid.style.setProperty("--columns", String(shape.columns));
-    this.#grid.style.setProperty("--tile-width", `${shape.tileWidth}px`);
-    this.#grid.style.setProperty("--tile-height", `${shape.tileHeight}px`);
+    const style = this.#grid.style;
+    style.setProperty("--tile-width", `${shape.tileWidth}px`);
+    style.setProperty("--tile-height", `${shape.tileHeight}px`);
+    style.setProperty(
+      "--grid-width",
+      `${shape.columns * shape.tileWidth + (shape.columns - 1) * gap}px`,
+    );
+    this.#grid.dataset["shape"] = `${shape.columns}x${shape.rows}`;
+    this.#area.classList.toggle("scrolls", shape.scrolls);
   }
 
   #create(info: TileInfo): Tile {

@@ -1,0 +1,223 @@
+/**
+ * What we publish: the camera and microphone, a screen share and a local
+ * file, each one up stream; the microphone's mute state (told to the
+ * others through user data); simulcast switched as the group grows; and
+ * the settings that reopen or retune the camera.
+ *
+ * @module
+ */
+
+import {
+  type FileSource,
+  openCamera,
+  openFile,
+  openScreen,
+} from "./local_media.ts";
+import type { ServerConnection } from "./protocol.ts";
+import {
+  maxBitrate,
+  type PublishMode,
+  type Settings,
+  type SettingsStore,
+  useSimulcast,
+} from "./settings.ts";
+import type { StreamManager, UpStream } from "./streams.ts";
+
+/** Options of {@link Publisher}. */
+export interface PublisherOptions {
+  conn: ServerConnection;
+  streams: StreamManager;
+  store: SettingsStore;
+  /** Start muted (kept across reconnections). */
+  muted: boolean;
+  /** Members that count for simulcast (not the recorder). */
+  memberCount: () => number;
+  /** Something the controls show changed. */
+  onChange: () => void;
+  /** A background operation failed; the message is for the user. */
+  onError: (message: string) => void;
+}
+
+/** Our published streams and microphone state. */
+export class Publisher {
+  readonly #o: PublisherOptions;
+  #camera: UpStream | null = null;
+  #screen: UpStream | null = null;
+  #file: { up: UpStream; source: FileSource } | null = null;
+  #muted: boolean;
+  #disposed = false;
+
+  constructor(options: PublisherOptions) {
+    this.#o = options;
+    this.#muted = options.muted;
+  }
+
+  /** The camera/microphone stream, if on. */
+  get camera(): UpStream | null {
+    return this.#camera;
+  }
+  /** True while we share a screen. */
+  get sharing(): boolean {
+    return this.#screen !== null;
+  }
+  /** Whether our microphone is muted. */
+  get muted(): boolean {
+    return this.#muted;
+  }
+  /** What is published now, to restore it after a reconnection. */
+  get mode(): PublishMode {
+    if (!this.#camera) return "none";
+    return this.#camera.stream.getVideoTracks().length > 0 ? "both" : "audio";
+  }
+
+  /**
+   * Opens camera and/or microphone and publishes them.
+   *
+   * @throws {Error} When the devices cannot be opened or the offer fails.
+   */
+  async enableCamera(mode?: "both" | "audio"): Promise<void> {
+    if (this.#camera) return;
+    const s = this.#o.store.value;
+    const m = mode ?? (s.publish === "audio" ? "audio" : "both");
+    const stream = await openCamera(s, m);
+    if (this.#disposed) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    for (const t of stream.getAudioTracks()) t.enabled = !this.#muted;
+    this.#camera = await this.#o.streams.publish(stream, {
+      label: "camera",
+      simulcast: useSimulcast(s.simulcast, this.#o.memberCount()) &&
+        m === "both",
+      maxBitrate: maxBitrate(s.throughput),
+    });
+    this.#o.onChange();
+  }
+
+  /** Stops the camera and the microphone. */
+  disableCamera(): void {
+    if (this.#camera) this.#o.streams.unpublish(this.#camera.id);
+  }
+
+  /**
+   * Starts or stops sharing the screen (a second stream, never simulcast).
+   *
+   * @throws {Error} When the user refuses or the offer fails.
+   */
+  async shareScreen(on: boolean): Promise<void> {
+    if (!on) {
+      if (this.#screen) this.#o.streams.unpublish(this.#screen.id);
+      return;
+    }
+    if (this.#screen) return;
+    const stream = await openScreen();
+    this.#screen = await this.#o.streams.publish(stream, {
+      label: "screenshare",
+      simulcast: false,
+      maxBitrate: null,
+    });
+    this.#o.onChange();
+  }
+
+  /**
+   * Plays a local file to everyone, in place of any file playing.
+   *
+   * @throws {Error} When we may not present or the file cannot play.
+   */
+  async playFile(file: File): Promise<void> {
+    if (!this.#o.conn.can("present")) {
+      throw new Error("You are not allowed to present");
+    }
+    if (this.#file) this.#o.streams.unpublish(this.#file.up.id);
+    const source = await openFile(file);
+    const up = await this.#o.streams.publish(source.stream, {
+      label: "video",
+      simulcast: false,
+      maxBitrate: null,
+    });
+    this.#file = { up, source };
+  }
+
+  /** Mutes or unmutes the microphone and tells the others (user data). */
+  setMuted(muted: boolean): void {
+    this.#muted = muted;
+    for (const t of this.#camera?.stream.getAudioTracks() ?? []) {
+      t.enabled = !muted;
+    }
+    const conn = this.#o.conn;
+    if (conn.connected) {
+      conn.userAction("setdata", conn.id, { muted: muted ? true : null });
+    }
+    this.#o.onChange();
+  }
+
+  /** Forgets an up stream that closed (by us, the server or the browser). */
+  closed(up: UpStream): void {
+    if (this.#camera === up) this.#camera = null;
+    if (this.#screen === up) this.#screen = null;
+    if (this.#file?.up === up) {
+      this.#file.source.stop();
+      this.#file = null;
+    }
+    this.#o.onChange();
+  }
+
+  /** Closes every up stream (permission `present` was taken away). */
+  stopAll(): void {
+    for (const up of [...this.#o.streams.ups.values()]) {
+      this.#o.streams.unpublish(up.id);
+    }
+  }
+
+  /** Republishes the camera when simulcast should be switched. */
+  checkSimulcast(): void {
+    const cam = this.#camera;
+    if (!cam || cam.stream.getVideoTracks().length === 0) return;
+    const want = useSimulcast(
+      this.#o.store.value.simulcast,
+      this.#o.memberCount(),
+    );
+    if (want === cam.options.simulcast) return;
+    this.#guard(
+      this.#o.streams.republish(cam.id, {
+        simulcast: want,
+        maxBitrate: cam.options.maxBitrate,
+      }).then((up) => {
+        if (up) this.#camera = up;
+      }),
+    );
+  }
+
+  /** Applies a changed setting to what we publish. */
+  applySetting(key: keyof Settings, s: Settings): void {
+    const cam = this.#camera;
+    if (key === "throughput" && cam) {
+      this.#guard(
+        this.#o.streams.setMaxBitrate(cam.id, maxBitrate(s.throughput)),
+      );
+    } else if (key === "simulcast") {
+      this.checkSimulcast();
+    } else if (
+      (key === "camera" || key === "microphone" || key === "blackboard" ||
+        key === "publish") && cam
+    ) {
+      // New devices or constraints: reopen, then publish in place of the old.
+      const mode = key === "publish"
+        ? (s.publish === "audio" ? "audio" : "both")
+        : this.mode;
+      if (mode === "none") return;
+      this.disableCamera();
+      this.#guard(this.enableCamera(mode));
+    }
+  }
+
+  /** Stops the local file player (the streams close with the manager). */
+  dispose(): void {
+    this.#disposed = true;
+    this.#file?.source.stop();
+  }
+
+  #guard(p: Promise<unknown>): void {
+    p.catch((e) => this.#o.onError(e instanceof Error ? e.message : String(e)));
+  }
+}

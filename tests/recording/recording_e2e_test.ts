@@ -1,0 +1,202 @@
+/**
+ * Recording a real Chromium publisher: 10 s of VP8 and of VP9 with Opus,
+ * then recordings cut short by closing the publisher's tab and by killing
+ * the server with SIGKILL.
+ */
+
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
+import { startRecordingServer } from "./support/recording_server.ts";
+import { decodeErrors, hasCues, probe } from "./support/synthetic.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+function evalPeer<T>(page: Page, code: string): Promise<T> {
+  return page.evaluate(
+    `(async () => { const peer = window.peer; ${code} })()`,
+  );
+}
+
+async function joinAndPublish(page: Page): Promise<void> {
+  await evalPeer(page, `await peer.connect("e2e", "alice", "x");`);
+  await evalPeer(page, `return await peer.publish();`);
+}
+
+async function files(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      if (e.isFile) out.push(`${dir}/${e.name}`);
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return out.sort();
+}
+
+function firstFile(dir: string): Promise<string> {
+  return waitFor("a recording file", async () => {
+    const [f] = await files(dir);
+    return f !== undefined && (await Deno.stat(f)).size > 0 ? f : undefined;
+  }, { timeout: 20_000 });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The file opens when its first keyframe leaves the 500 ms interleaving
+// hold and a tick: it holds ~0.85 s more than we wait (measured).
+const FILE_LAG_MS = 800;
+
+for (const codec of ["vp8", "vp9"]) {
+  Deno.test({
+    name:
+      `a Chromium publisher recorded for 10 s gives one ${codec} and one Opus stream, 10 s long, with cues, that decodes and seeks`,
+    ...opts,
+    async fn() {
+      const s = await startRecordingServer({ codecs: [codec, "opus"] });
+      const browser = await launchBrowser();
+      try {
+        const group = await s.group();
+        const page = await openPeer(browser, s.url);
+        await joinAndPublish(page);
+        // Record a call in progress, as a user would: once the encoder has
+        // warmed up, the file's first keyframe is a fresh one.
+        await waitFor("the stream", () =>
+          Promise.resolve(
+            [...group.streams()].length > 0 ? true : undefined,
+          ), { timeout: 10_000 });
+        await sleep(2000);
+        await s.recorders.start(group);
+        ok(
+          [...group.members()].some((m) =>
+            m.username === "RECORDING" && m.system &&
+            m.permissions.join() === "system"
+          ),
+        );
+        const path = await firstFile(`${s.recordings}/e2e`);
+        match(path, /\/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}-alice\.webm$/);
+        await sleep(10_000 - FILE_LAG_MS);
+        await s.recorders.stop(group);
+        const keep = Deno.env.get("NEREID_KEEP_RECORDINGS");
+        if (keep) {
+          for (const f of await files(`${s.recordings}/e2e`)) {
+            await Deno.copyFile(f, `${keep}/${codec}-${f.split("/").pop()}`);
+          }
+        }
+        strictEqual((await files(`${s.recordings}/e2e`)).length, 1);
+        const p = await probe(path);
+        deepStrictEqual(
+          p.streams.map((x) => x.codec_name).sort(),
+          [codec, "opus"].sort(),
+        );
+        const duration = Number(p.format.duration);
+        console.log(
+          `${codec}: ${duration.toFixed(3)} s, ${
+            (await Deno.stat(path)).size
+          } bytes`,
+        );
+        ok(Math.abs(duration - 10) <= 0.5, `duration ${duration}`);
+        ok(await hasCues(path), "Cues");
+        strictEqual(await decodeErrors(path), "");
+        strictEqual(await decodeErrors(path, 5), "");
+      } finally {
+        await browser.close();
+        await s.close();
+      }
+    },
+  });
+}
+
+Deno.test({
+  name:
+    "a recording ended by closing the publisher's tab is complete and decodes",
+  ...opts,
+  async fn() {
+    const s = await startRecordingServer({ codecs: ["vp8", "opus"] });
+    const browser = await launchBrowser();
+    try {
+      const group = await s.group();
+      const recorder = await s.recorders.start(group);
+      const page = await openPeer(browser, s.url);
+      await joinAndPublish(page);
+      const path = await firstFile(`${s.recordings}/e2e`);
+      await sleep(4000);
+      await page.close();
+      await waitFor(
+        "the stream's recorder to end",
+        () => Promise.resolve(recorder.recorders.size === 0 ? true : undefined),
+        {
+          timeout: 10_000,
+        },
+      );
+      await waitFor(
+        "the file's cues",
+        async () => await hasCues(path) ? true : undefined,
+        { timeout: 5000 },
+      );
+      const p = await probe(path);
+      strictEqual(p.streams.length, 2);
+      console.log(`tab closed: ${Number(p.format.duration).toFixed(3)} s`);
+      ok(Number(p.format.duration) >= 3.5);
+      strictEqual(await decodeErrors(path), "");
+    } finally {
+      await browser.close();
+      await s.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "a recording cut by SIGKILL of the server decodes up to where it stops",
+  ...opts,
+  async fn() {
+    const root = await Deno.makeTempDir({ prefix: "nereid-rec-kill-" });
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./support/recording_server.ts", import.meta.url).pathname,
+        root,
+        "vp8,opus",
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const browser = await launchBrowser();
+    try {
+      const reader = child.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      let line = "";
+      while (!line.includes("\n")) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("The server exited before listening");
+        line += value;
+      }
+      const { url, recordings } = JSON.parse(line) as {
+        url: string;
+        recordings: string;
+      };
+      const page = await openPeer(browser, url);
+      await joinAndPublish(page);
+      const path = await firstFile(`${recordings}/e2e`);
+      await sleep(7000);
+      child.kill("SIGKILL");
+      await child.status;
+      reader.releaseLock();
+      await child.stdout.cancel().catch(() => {});
+      ok(!(await hasCues(path)), "a killed recorder wrote no cues");
+      const p = await probe(path);
+      strictEqual(p.streams.length, 2);
+      console.log(
+        `killed: ${(await Deno.stat(path)).size} bytes, ffprobe duration ${
+          p.format.duration ?? "none"
+        }`,
+      );
+      strictEqual(await decodeErrors(path), "");
+    } finally {
+      await browser.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
