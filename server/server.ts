@@ -60,6 +60,7 @@ export interface RunningServer {
   readonly media: MediaNode;
   readonly sessions: ReadonlySet<ClientSession>;
   readonly groups: GroupRegistry;
+  readonly recorders: GroupRecorders;
   /** Tells every client, stops listening and releases everything. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -186,6 +187,7 @@ export async function startServer(
     media,
     sessions,
     groups,
+    recorders,
     shutdown(reason = "server is shutting down") {
       stopped ??= (async () => {
         clearInterval(refresh);

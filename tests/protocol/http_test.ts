@@ -368,3 +368,32 @@ Deno.test("proxyURL sets the location and endpoint in .status", async () => {
     await t.close();
   }
 });
+
+Deno.test("the recordings browser is mounted and asks for group credentials", async () => {
+  const t = await startTestServer({
+    groups: {
+      g: {
+        "allow-recording": true,
+        users: { vimes: { password: "p", permissions: "op" } },
+      },
+    },
+  });
+  try {
+    const bare = await fetch(`${t.url}/recordings`, { redirect: "manual" });
+    await bare.body?.cancel();
+    strictEqual(bare.status, 308);
+    const root = await fetch(`${t.url}/recordings/`);
+    await root.body?.cancel();
+    strictEqual(root.status, 400);
+    const anonymous = await fetch(`${t.url}/recordings/g/`);
+    await anonymous.body?.cancel();
+    strictEqual(anonymous.status, 401);
+    const op = await fetch(`${t.url}/recordings/g/`, {
+      headers: { Authorization: `Basic ${btoa("vimes:p")}` },
+    });
+    await op.body?.cancel();
+    strictEqual(op.status, 200);
+  } finally {
+    await t.close();
+  }
+});

@@ -8,9 +8,8 @@
  */
 
 import { fileURLToPath } from "node:url";
-import { RecordingWasm } from "../../../media-wasm/recording.ts";
 import { Group } from "../../../server/group/group.ts";
-import { GroupRecorders } from "../../../server/recording/group_recorder.ts";
+import type { GroupRecorders } from "../../../server/recording/group_recorder.ts";
 import { type RunningServer, startServer } from "../../../server/server.ts";
 
 /** A server, its recorder and its folders. */
@@ -57,13 +56,7 @@ export async function startRecordingServer(
     loopbackOnly: true,
     log,
   });
-  const recorders = new GroupRecorders({
-    wasm: () => RecordingWasm.load(),
-    media: server.media,
-    recordingsDir: recordings,
-    log,
-    now: () => Date.now(),
-  });
+  const recorders = server.recorders;
   return {
     server,
     url: server.url.replace("localhost", "127.0.0.1"),
