@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ok, strictEqual } from "node:assert/strict";
+import { strictEqual } from "node:assert/strict";
 import { startTestServer } from "../support/test_server.ts";
 
 const user = (permissions: unknown) => ({ password: "p", permissions });

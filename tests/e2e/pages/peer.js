@@ -235,4 +235,4 @@ class Peer {
   }
 }
 
-window.peer = new Peer();
+globalThis.peer = new Peer();
