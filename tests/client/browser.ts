@@ -5,36 +5,15 @@
  * @module
  */
 
-import {
-  type Browser,
-  type BrowserContext,
-  chromium,
-  type Page,
-} from "playwright-core";
-
-const FLAGS = [
-  "--headless=new",
-  "--no-sandbox",
-  "--use-fake-device-for-media-stream",
-  "--use-fake-ui-for-media-stream",
-  "--allow-loopback-in-peer-connection",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--autoplay-policy=no-user-gesture-required",
-];
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { launchBrowser } from "../e2e/support/browser.ts";
 
 /** Where screenshots go (git-ignored). */
 export const SCREENSHOTS = new URL("../screenshots/", import.meta.url);
 
-/** Launches Debian's Chromium. */
-export async function launch(): Promise<Browser> {
-  return await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: FLAGS,
-    timeout: 30_000,
-  });
+/** Launches Debian's Chromium with fake devices. */
+export function launch(): Promise<Browser> {
+  return launchBrowser();
 }
 
 /** A person: their own browser context (storage, devices) and page. */
