@@ -162,10 +162,11 @@ function groupSection(group, history) {
     if (rows.length === 0) rows.push(null);
     rows.forEach((row, i) => {
       const tr = element("tr", { className: i === 0 ? "client-start" : "" });
+      const name = client.username || client.id.slice(0, 8);
       tr.append(element("th", {
-        text: i === 0 ? client.id : "",
+        text: i === 0 ? name : "",
         className: "text",
-        attributes: { scope: "row" },
+        attributes: { scope: "row", title: client.id },
       }));
       if (row === null) {
         const td = element("td", { text: "no streams", className: "text" });
@@ -189,7 +190,11 @@ function groupSection(group, history) {
           text: direction === "up" ? "sending" : "receiving",
           className: "text",
         }),
-        element("td", { text: conn.id, className: "text" }),
+        element("td", {
+          text: conn.id.slice(0, 8),
+          className: "text",
+          attributes: { title: conn.id },
+        }),
         element("td", { text: String(index + 1) }),
         element("td", {
           text: track.layer ?? layerOf(track),

@@ -28,6 +28,8 @@ export interface ConnectionReport {
 /** One client as `.stats` shows it. */
 export interface ClientReport {
   id: string;
+  /** Our addition to Galène's format, for people reading the page. */
+  username?: string;
   up: ConnectionReport[];
   down: ConnectionReport[];
 }
@@ -41,7 +43,7 @@ export interface GroupReport {
 /** What {@link buildStats} needs of a group in memory. */
 export interface StatsGroup {
   readonly name: string;
-  members(): Iterable<{ readonly id: string }>;
+  members(): Iterable<{ readonly id: string; readonly username?: string }>;
   streams(): Iterable<
     {
       readonly owner: { readonly id: string };
@@ -94,6 +96,7 @@ export function buildStats(
     }
     const clients = [...group.members()].map((member) => ({
       id: member.id,
+      ...(member.username !== undefined ? { username: member.username } : {}),
       up: sortById(upsOf.get(member.id) ?? []),
       down: sortById((downs.get(member.id) ?? []).map(connectionReport)),
     }));

@@ -1,59 +1,78 @@
-/** The statistics page: its pure helpers, and that it asks nothing external. */
+/**
+ * `/stats.html` in a real browser: an administrator sees a group, its
+ * clients and a live stream with figures and a chart.
+ *
+ * @module
+ */
 
-import assert from "node:assert/strict";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import {
-  HISTORY,
-  kbps,
-  percent,
-  recordHistory,
-  sparklinePoints,
-} from "../../client/stats.js";
+import { ok, strictEqual } from "node:assert/strict";
+import { launchBrowser, waitFor } from "../e2e/support/browser.ts";
+import { Publisher } from "../support/publisher.ts";
+import { startTestServer } from "../support/test_server.ts";
 
-const CLIENT = join(
-  dirname(fileURLToPath(import.meta.url)),
-  "..",
-  "..",
-  "client",
-);
-
-Deno.test("stats.js formats figures for people", () => {
-  assert.equal(kbps(1_234_567), "1235");
-  assert.equal(kbps(undefined), "");
-  assert.equal(percent(0.0123), "1.2%");
-});
-
-Deno.test("stats.js keeps two minutes of bitrate per track and forgets gone tracks", () => {
-  const history = new Map<string, number[]>();
-  const report = (bitrate: number, conn = "s1") => [{
-    name: "g",
-    clients: [{ id: "c", up: [{ id: conn, tracks: [{ bitrate }] }], down: [] }],
-  }];
-  for (let i = 0; i < HISTORY + 5; i++) recordHistory(history, report(i));
-  const [values] = [...history.values()];
-  assert.equal(values!.length, HISTORY);
-  assert.equal(values!.at(-1), HISTORY + 4);
-  recordHistory(history, report(1, "s2"));
-  assert.equal(history.size, 1);
-});
-
-Deno.test("stats.js draws a sparkline right-aligned in its box", () => {
-  assert.equal(sparklinePoints([], 120, 24), "");
-  const points = sparklinePoints([0, 10], 120, 24).split(" ");
-  assert.equal(points.length, 2);
-  assert.equal(points[1], "120.0,1.0");
-  assert.ok(points[0]!.endsWith(",24.0"));
-});
-
-Deno.test("stats.html loads only same-origin resources", async () => {
-  const html = await Deno.readTextFile(join(CLIENT, "stats.html"));
-  const js = await Deno.readTextFile(join(CLIENT, "stats.js"));
-  for (const match of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
-    assert.ok(match[1]!.startsWith("/"), match[1]);
-  }
-  assert.doesNotMatch(js, /https?:\/\//);
-  assert.doesNotMatch(js, /innerHTML/);
-  assert.match(html, /role="status"/);
-  assert.match(html, /<html lang="en">/);
+Deno.test({
+  name:
+    "the stats page shows an administrator each group's clients and streams, live",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const t = await startTestServer({
+      groups: {
+        lecture: {
+          users: {
+            vimes: { password: "p", permissions: "op" },
+            carrot: { password: "p", permissions: "present" },
+          },
+        },
+      },
+      config: { users: { root: { password: "pw", permissions: "admin" } } },
+    });
+    const carrot = await t.member("lecture", "carrot", "p");
+    const vimes = await t.member("lecture", "vimes", "p");
+    vimes.send({ type: "request", request: { "": ["audio", "video"] } });
+    const publisher = new Publisher(carrot);
+    const browser = await launchBrowser();
+    try {
+      await publisher.offer();
+      await vimes.next({ type: "offer", id: publisher.id }, 10_000);
+      const context = await browser.newContext({
+        httpCredentials: { username: "root", password: "pw" },
+      });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${t.url}/stats.html`);
+      const text = await waitFor(
+        "the group and a stream with its bitrate",
+        async () => {
+          const body = await page.locator("#stats-groups").innerText();
+          return body.includes("lecture") &&
+              body.includes("carrot") &&
+              /\d+/.test(body)
+            ? body
+            : undefined;
+        },
+        { timeout: 10_000 },
+      );
+      ok(text.includes("lecture"), text);
+      // The page keeps polling: a chart appears once two samples are in.
+      await waitFor(
+        "a sparkline",
+        async () =>
+          (await page.locator("svg polyline").count()) > 0 ? true : undefined,
+        {
+          timeout: 10_000,
+        },
+      );
+      strictEqual(errors.length, 0, errors.join("\n"));
+      await page.screenshot({
+        path: new URL("../screenshots/stats.png", import.meta.url).pathname,
+      });
+      await context.close();
+    } finally {
+      await browser.close();
+      await publisher.close();
+      await t.close();
+    }
+  },
 });
