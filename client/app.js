@@ -198,8 +198,8 @@ function parseInvitation(value) {
       "issuedAt"
     ]
   ];
-  for (const [key, field] of fields) {
-    const t = time(o[key]);
+  for (const [key2, field] of fields) {
+    const t = time(o[key2]);
     if (t !== void 0) inv[field] = t;
   }
   return inv;
@@ -351,6 +351,213 @@ var INVITATION_COMMANDS = {
   }
 };
 
+// client/src/settings.ts
+var DEFAULT_SETTINGS = {
+  camera: "",
+  microphone: "",
+  throughput: "normal",
+  simulcast: "auto",
+  blackboard: false,
+  receive: "everything",
+  publish: "both"
+};
+var BITRATES = {
+  // 100 kbit/s is Galène's low simulcast layer; a talking head is fine at
+  // 700 kbit/s and a laptop camera rarely needs more than 1.5 Mbit/s.
+  lowest: 1e5,
+  low: 3e5,
+  normal: 7e5,
+  unlimited: null
+};
+function maxBitrate(throughput) {
+  return BITRATES[throughput];
+}
+function useSimulcast(mode, members) {
+  return mode === "on" || mode === "auto" && members >= 3;
+}
+function requestFor(mode) {
+  switch (mode) {
+    case "everything":
+      return {
+        "": [
+          "audio",
+          "video"
+        ]
+      };
+    case "audio":
+      return {
+        "": [
+          "audio"
+        ]
+      };
+    case "nothing":
+      return {
+        "": []
+      };
+  }
+}
+function wantsLowVideo(width, height) {
+  return width > 0 && height > 0 && width <= 320 && height <= 240;
+}
+function pick(v, allowed2, d) {
+  return allowed2.includes(v) ? v : d;
+}
+function parseSettings(json) {
+  const o = typeof json === "object" && json !== null ? json : {};
+  const d = DEFAULT_SETTINGS;
+  return {
+    camera: typeof o["camera"] === "string" ? o["camera"] : d.camera,
+    microphone: typeof o["microphone"] === "string" ? o["microphone"] : d.microphone,
+    throughput: pick(o["throughput"], [
+      "lowest",
+      "low",
+      "normal",
+      "unlimited"
+    ], d.throughput),
+    simulcast: pick(o["simulcast"], [
+      "on",
+      "off",
+      "auto"
+    ], d.simulcast),
+    blackboard: o["blackboard"] === true,
+    receive: pick(o["receive"], [
+      "everything",
+      "audio",
+      "nothing"
+    ], d.receive),
+    publish: pick(o["publish"], [
+      "both",
+      "audio",
+      "none"
+    ], d.publish)
+  };
+}
+var CHOICES = {
+  throughput: [
+    "lowest",
+    "low",
+    "normal",
+    "unlimited"
+  ],
+  simulcast: [
+    "on",
+    "off",
+    "auto"
+  ],
+  receive: [
+    "everything",
+    "audio",
+    "nothing"
+  ],
+  publish: [
+    "both",
+    "audio",
+    "none"
+  ]
+};
+var SETTING_KEYS = Object.keys(DEFAULT_SETTINGS);
+function isSettingKey(key2) {
+  return SETTING_KEYS.includes(key2);
+}
+function settingFromValue(key2, value) {
+  if (!isSettingKey(key2)) {
+    throw new RangeError(`No setting called "${key2}"; settings are ${SETTING_KEYS.join(", ")}`);
+  }
+  const choices = CHOICES[key2];
+  const ok = choices ? typeof value === "string" && choices.includes(value) : typeof value === typeof DEFAULT_SETTINGS[key2];
+  if (!ok) {
+    const want = choices ? `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}` : `a ${typeof DEFAULT_SETTINGS[key2]}`;
+    throw new RangeError(`Cannot set ${key2} to ${JSON.stringify(value)}: expected ${want}`);
+  }
+  return {
+    [key2]: value
+  };
+}
+var SettingsStore = class {
+  #storage;
+  #value;
+  constructor(storage) {
+    this.#storage = storage;
+    let json = null;
+    try {
+      json = JSON.parse(storage?.getItem("nereid-settings") ?? "null");
+    } catch {
+    }
+    this.#value = parseSettings(json);
+  }
+  get value() {
+    return this.#value;
+  }
+  /** Merges `change` and saves. */
+  update(change) {
+    this.#value = {
+      ...this.#value,
+      ...change
+    };
+    try {
+      this.#storage?.setItem("nereid-settings", JSON.stringify(this.#value));
+    } catch {
+    }
+    return this.#value;
+  }
+};
+
+// client/src/settings_commands.ts
+function key(word, usage) {
+  if (!word) throw new CommandError(usage);
+  if (!isSettingKey(word)) {
+    throw new CommandError(`No setting called "${word}"; try one of ${SETTING_KEYS.join(", ")}`);
+  }
+  return word;
+}
+function line(k, s) {
+  return `${k} = ${JSON.stringify(s[k])}`;
+}
+var SETTINGS_COMMANDS = {
+  set: {
+    params: "[key [json]]",
+    description: "Show or change a local setting",
+    run(ctx, args) {
+      const settings = ctx.settings;
+      const [word, rest] = firstWord(args);
+      if (!word) {
+        ctx.print(SETTING_KEYS.map((k2) => line(k2, settings.value)).join("\n"));
+        return;
+      }
+      const k = key(word, "Usage: /set [key [json]]");
+      if (!rest) {
+        ctx.print(line(k, settings.value));
+        return;
+      }
+      let value;
+      try {
+        value = JSON.parse(rest);
+      } catch {
+        value = rest;
+      }
+      let change;
+      try {
+        change = settingFromValue(k, value);
+      } catch (e) {
+        throw new CommandError(e instanceof Error ? e.message : String(e));
+      }
+      settings.change(change);
+      ctx.print(line(k, settings.value));
+    }
+  },
+  unset: {
+    params: "key",
+    description: "Restore a local setting to its default",
+    run(ctx, args) {
+      const k = key(firstWord(args)[0], "Usage: /unset key");
+      ctx.settings.change({
+        [k]: DEFAULT_SETTINGS[k]
+      });
+      ctx.print(line(k, ctx.settings.value));
+    }
+  }
+};
+
 // client/src/commands.ts
 function userAction(kind, description) {
   return {
@@ -415,6 +622,15 @@ var COMMANDS = {
     description: "Restart the media connections",
     run: (ctx) => ctx.renegotiate()
   },
+  replace: {
+    description: "Publish your streams again (after a device change)",
+    run: (ctx) => ctx.replace()
+  },
+  "relay-test": {
+    description: "Check that media can go through the TURN relay",
+    run: (ctx) => ctx.relayTest()
+  },
+  ...SETTINGS_COMMANDS,
   sharescreen: {
     description: "Share your screen",
     needs: [
@@ -548,8 +764,8 @@ function allowed(conn, command) {
 function helpText(conn) {
   return Object.entries(COMMANDS).filter(([, c]) => allowed(conn, c)).map(([name, c]) => `/${name}${c.params ? ` ${c.params}` : ""} \u2014 ${c.description}`).join("\n");
 }
-function runLine(ctx, line) {
-  const text2 = line.trim();
+function runLine(ctx, line2) {
+  const text2 = line2.trim();
   if (!text2) return;
   if (!text2.startsWith("/") || text2.startsWith("//")) {
     ctx.conn.chat({
@@ -645,32 +861,32 @@ var Emitter = class {
 };
 
 // client/src/messages.ts
-function str(m, key) {
-  const v = m[key];
+function str(m, key2) {
+  const v = m[key2];
   if (v === void 0 || v === null) return "";
   if (typeof v !== "string") {
-    throw new TypeError(`Field "${key}" of "${m["type"]}" is not a string`);
+    throw new TypeError(`Field "${key2}" of "${m["type"]}" is not a string`);
   }
   return v;
 }
-function need(m, key) {
-  const v = str(m, key);
-  if (v === "") throw new TypeError(`Message "${m["type"]}" lacks "${key}"`);
+function need(m, key2) {
+  const v = str(m, key2);
+  if (v === "") throw new TypeError(`Message "${m["type"]}" lacks "${key2}"`);
   return v;
 }
-function strings(m, key) {
-  const v = m[key];
+function strings(m, key2) {
+  const v = m[key2];
   if (v === void 0 || v === null) return [];
   if (!Array.isArray(v) || !v.every((x) => typeof x === "string")) {
-    throw new TypeError(`Field "${key}" of "${m["type"]}" is not a string list`);
+    throw new TypeError(`Field "${key2}" of "${m["type"]}" is not a string list`);
   }
   return v;
 }
-function object(m, key) {
-  const v = m[key];
+function object(m, key2) {
+  const v = m[key2];
   if (v === void 0 || v === null) return {};
   if (typeof v !== "object" || Array.isArray(v)) {
-    throw new TypeError(`Field "${key}" of "${m["type"]}" is not an object`);
+    throw new TypeError(`Field "${key2}" of "${m["type"]}" is not an object`);
   }
   return v;
 }
@@ -1763,116 +1979,6 @@ function mediaErrorText(e, what) {
   }
 }
 
-// client/src/settings.ts
-var DEFAULT_SETTINGS = {
-  camera: "",
-  microphone: "",
-  throughput: "normal",
-  simulcast: "auto",
-  blackboard: false,
-  receive: "everything",
-  publish: "both"
-};
-var BITRATES = {
-  // 100 kbit/s is Galène's low simulcast layer; a talking head is fine at
-  // 700 kbit/s and a laptop camera rarely needs more than 1.5 Mbit/s.
-  lowest: 1e5,
-  low: 3e5,
-  normal: 7e5,
-  unlimited: null
-};
-function maxBitrate(throughput) {
-  return BITRATES[throughput];
-}
-function useSimulcast(mode, members) {
-  return mode === "on" || mode === "auto" && members >= 3;
-}
-function requestFor(mode) {
-  switch (mode) {
-    case "everything":
-      return {
-        "": [
-          "audio",
-          "video"
-        ]
-      };
-    case "audio":
-      return {
-        "": [
-          "audio"
-        ]
-      };
-    case "nothing":
-      return {
-        "": []
-      };
-  }
-}
-function wantsLowVideo(width, height) {
-  return width > 0 && height > 0 && width <= 320 && height <= 240;
-}
-function pick(v, allowed2, d) {
-  return allowed2.includes(v) ? v : d;
-}
-function parseSettings(json) {
-  const o = typeof json === "object" && json !== null ? json : {};
-  const d = DEFAULT_SETTINGS;
-  return {
-    camera: typeof o["camera"] === "string" ? o["camera"] : d.camera,
-    microphone: typeof o["microphone"] === "string" ? o["microphone"] : d.microphone,
-    throughput: pick(o["throughput"], [
-      "lowest",
-      "low",
-      "normal",
-      "unlimited"
-    ], d.throughput),
-    simulcast: pick(o["simulcast"], [
-      "on",
-      "off",
-      "auto"
-    ], d.simulcast),
-    blackboard: o["blackboard"] === true,
-    receive: pick(o["receive"], [
-      "everything",
-      "audio",
-      "nothing"
-    ], d.receive),
-    publish: pick(o["publish"], [
-      "both",
-      "audio",
-      "none"
-    ], d.publish)
-  };
-}
-var SettingsStore = class {
-  #storage;
-  #value;
-  constructor(storage) {
-    this.#storage = storage;
-    let json = null;
-    try {
-      json = JSON.parse(storage?.getItem("nereid-settings") ?? "null");
-    } catch {
-    }
-    this.#value = parseSettings(json);
-  }
-  get value() {
-    return this.#value;
-  }
-  /** Merges `change` and saves. */
-  update(change) {
-    this.#value = {
-      ...this.#value,
-      ...change
-    };
-    try {
-      this.#storage?.setItem("nereid-settings", JSON.stringify(this.#value));
-    } catch {
-    }
-    return this.#value;
-  }
-};
-
 // client/src/publisher.ts
 var Publisher = class {
   #o;
@@ -1881,6 +1987,8 @@ var Publisher = class {
   #file = null;
   #muted;
   #disposed = false;
+  /** Streams being republished: their closing is not the end of the media. */
+  #replacing = /* @__PURE__ */ new Set();
   constructor(options) {
     this.#o = options;
     this.#muted = options.muted;
@@ -1984,6 +2092,7 @@ var Publisher = class {
   }
   /** Forgets an up stream that closed (by us, the server or the browser). */
   closed(up) {
+    if (this.#replacing.has(up)) return;
     if (this.#camera === up) this.#camera = null;
     if (this.#screen === up) this.#screen = null;
     if (this.#file?.up === up) {
@@ -2013,15 +2122,51 @@ var Publisher = class {
       if (up) this.#camera = up;
     }));
   }
+  /**
+   * Publishes every up stream again with `replace`, so that the server and
+   * the others swap to a fresh peer connection without a gap (`/replace`).
+   * Resolves to how many streams were replaced.
+   *
+   * @throws {Error} When an offer fails.
+   */
+  async replaceAll() {
+    const again = async (up) => {
+      this.#replacing.add(up);
+      try {
+        const { simulcast, maxBitrate: maxBitrate2 } = up.options;
+        return await this.#o.streams.republish(up.id, {
+          simulcast,
+          maxBitrate: maxBitrate2
+        }) ?? up;
+      } finally {
+        this.#replacing.delete(up);
+      }
+    };
+    let n = 0;
+    if (this.#camera) {
+      this.#camera = await again(this.#camera);
+      n++;
+    }
+    if (this.#screen) {
+      this.#screen = await again(this.#screen);
+      n++;
+    }
+    if (this.#file) {
+      this.#file.up = await again(this.#file.up);
+      n++;
+    }
+    this.#o.onChange();
+    return n;
+  }
   /** Applies a changed setting to what we publish. */
-  applySetting(key, s) {
+  applySetting(key2, s) {
     const cam = this.#camera;
-    if (key === "throughput" && cam) {
+    if (key2 === "throughput" && cam) {
       this.#guard(this.#o.streams.setMaxBitrate(cam.id, maxBitrate(s.throughput)));
-    } else if (key === "simulcast") {
+    } else if (key2 === "simulcast") {
       this.checkSimulcast();
-    } else if ((key === "camera" || key === "microphone" || key === "blackboard" || key === "publish") && cam) {
-      const mode = key === "publish" ? s.publish === "audio" ? "audio" : "both" : this.mode;
+    } else if ((key2 === "camera" || key2 === "microphone" || key2 === "blackboard" || key2 === "publish") && cam) {
+      const mode = key2 === "publish" ? s.publish === "audio" ? "audio" : "both" : this.mode;
       if (mode === "none") return;
       this.disableCamera();
       this.#guard(this.enableCamera(mode));
@@ -2036,6 +2181,83 @@ var Publisher = class {
     p.catch((e) => this.#o.onError(e instanceof Error ? e.message : String(e)));
   }
 };
+
+// client/src/relay_check.ts
+var DEFAULT_TIMEOUT_MS = 1e4;
+function hasTurnServer(config) {
+  return (config?.iceServers ?? []).some((s) => (Array.isArray(s.urls) ? s.urls : [
+    s.urls
+  ]).some((u) => /^turns?:/i.test(u)));
+}
+function relayTestText(r) {
+  switch (r.kind) {
+    case "ok":
+      return `Relay test passed: media can go through the TURN server (round trip ${Math.round(r.rttMs)} ms)`;
+    case "no-turn":
+      return "Relay test: this group has no TURN server configured";
+    case "failed":
+      return `Relay test failed: ${r.reason}`;
+  }
+}
+function within(p, ms, what) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} within ${ms / 1e3} s`)), ms);
+  });
+  return Promise.race([
+    p,
+    late
+  ]).finally(() => clearTimeout(timer));
+}
+async function runRelayTest(config, options = {}) {
+  if (!hasTurnServer(config)) return {
+    kind: "no-turn"
+  };
+  const relay = {
+    ...config,
+    iceTransportPolicy: "relay"
+  };
+  const a = new RTCPeerConnection(relay);
+  const b = new RTCPeerConnection(relay);
+  try {
+    const wire = (from, to) => {
+      from.onicecandidate = (e) => {
+        if (e.candidate) to.addIceCandidate(e.candidate).catch(() => {
+        });
+      };
+    };
+    wire(a, b);
+    wire(b, a);
+    b.ondatachannel = (e) => {
+      const echo = e.channel;
+      echo.onmessage = (m) => echo.send(m.data);
+    };
+    const channel = a.createDataChannel("relay-test");
+    const opened = new Promise((resolve) => channel.onopen = () => resolve());
+    await a.setLocalDescription(await a.createOffer());
+    await b.setRemoteDescription(a.localDescription);
+    await b.setLocalDescription(await b.createAnswer());
+    await a.setRemoteDescription(b.localDescription);
+    const timeout = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    await within(opened, timeout, "no relayed connection");
+    const pong = new Promise((resolve) => channel.onmessage = () => resolve());
+    const sent = performance.now();
+    channel.send("ping");
+    await within(pong, timeout, "no answer to the ping");
+    return {
+      kind: "ok",
+      rttMs: performance.now() - sent
+    };
+  } catch (e) {
+    return {
+      kind: "failed",
+      reason: e instanceof Error ? e.message : String(e)
+    };
+  } finally {
+    a.close();
+    b.close();
+  }
+}
 
 // client/src/speaker.ts
 var SpeakerDetector = class {
@@ -2862,8 +3084,8 @@ function showMenu(anchor, title, items, at) {
 }
 
 // client/src/ui/message_menu.ts
-function messageMenu(line, ctx) {
-  const m = line.message;
+function messageMenu(line2, ctx) {
+  const m = line2.message;
   const items = [];
   const sender = ctx.users.get(m.source);
   const other = sender && sender.id !== ctx.selfId ? sender : null;
@@ -2878,7 +3100,7 @@ function messageMenu(line, ctx) {
     action: () => ctx.copy(m.value)
   });
   if (!ctx.can("op")) return items;
-  if (m.id && !line.private) {
+  if (m.id && !line2.private) {
     items.push({
       label: "Delete this message",
       action: () => ctx.deleteMessage(m.id, m.source)
@@ -2999,9 +3221,9 @@ function openUserMenu(user, button, d) {
   });
   showMenu(button, user.username || "Anonymous", items);
 }
-function openMessageMenu(line, anchor, d) {
+function openMessageMenu(line2, anchor, d) {
   const conn = d.conn;
-  const items = messageMenu(line, {
+  const items = messageMenu(line2, {
     selfId: conn.id,
     users: conn.users,
     can: (p) => conn.can(p),
@@ -3014,7 +3236,7 @@ function openMessageMenu(line, anchor, d) {
     kick: (u) => conn.userAction("kick", u.id),
     clearAll: () => conn.groupAction("clearchat")
   });
-  const from = line.message.username || "Anonymous";
+  const from = line2.message.username || "Anonymous";
   showMenu(anchor, `Message from ${from}`, items, d.at);
 }
 
@@ -3029,9 +3251,9 @@ function notice(m, ctx) {
     console.info(`Server: ${t}`);
     return;
   }
-  const line = m.source ? `${m.username || "Someone"}: ${t}` : t;
-  ctx.toast(line, m.kind === "info" ? "info" : m.kind);
-  ctx.system(line, m.kind === "error" ? "error" : "info");
+  const line2 = m.source ? `${m.username || "Someone"}: ${t}` : t;
+  ctx.toast(line2, m.kind === "info" ? "info" : m.kind);
+  ctx.system(line2, m.kind === "error" ? "error" : "info");
 }
 function guarded(f) {
   return (m, ctx) => {
@@ -3162,9 +3384,9 @@ var ChatPane = class {
     this.#input.setSelectionRange(text2.length, text2.length);
   }
   /** Appends a message. */
-  add(line) {
-    const m = line.message;
-    const isPrivate = line.private !== void 0;
+  add(line2) {
+    const m = line2.message;
+    const isPrivate = line2.private !== void 0;
     const last = this.#last;
     const grouped = last !== null && last.source === m.source && !isPrivate && !last.private && m.kind !== "me" && m.time - last.time < 12e4;
     this.#last = m.kind === "me" ? null : {
@@ -3210,10 +3432,10 @@ var ChatPane = class {
           class: "msg-from",
           text: who
         }));
-        if (line.private) {
+        if (line2.private) {
           header.append(el("span", {
             class: "msg-private",
-            text: line.private.sent ? `private to ${line.private.peer}` : "private"
+            text: line2.private.sent ? `private to ${line2.private.peer}` : "private"
           }));
         }
         header.append(time3);
@@ -3228,10 +3450,10 @@ var ChatPane = class {
         class: "msg-body"
       }, ...linkify(m.value)), more);
     }
-    more.addEventListener("click", () => this.#options.onMenu(line, more));
+    more.addEventListener("click", () => this.#options.onMenu(line2, more));
     item.addEventListener("dblclick", (e) => {
       if (e.target.closest("a, button")) return;
-      this.#options.onMenu(line, item, {
+      this.#options.onMenu(line2, item, {
         x: e.clientX,
         y: e.clientY
       });
@@ -3240,7 +3462,7 @@ var ChatPane = class {
       if (e.target !== item) return;
       if (e.key === "Enter" || e.key === "ContextMenu" || e.shiftKey && e.key === "F10") {
         e.preventDefault();
-        this.#options.onMenu(line, more);
+        this.#options.onMenu(line2, more);
       }
     });
     item.addEventListener("focus", () => this.#rove(item));
@@ -3319,19 +3541,19 @@ var SideMenu = class {
   constructor(options) {
     this.#options = options;
     const signal = options.signal;
-    this.#fill(options.store.value);
+    this.refresh();
     this.#form.addEventListener("change", (e) => {
       const target = e.target;
       if (target.id === "file-input") return;
-      const key = target.name;
+      const key2 = target.name;
       const read = parseSettings({
         ...options.store.value,
-        [key]: target instanceof HTMLInputElement && target.type === "checkbox" ? target.checked : target.value
+        [key2]: target instanceof HTMLInputElement && target.type === "checkbox" ? target.checked : target.value
       });
       const next = options.store.update({
-        [key]: read[key]
+        [key2]: read[key2]
       });
-      options.onChange(key, next);
+      options.onChange(key2, next);
     }, {
       signal
     });
@@ -3417,7 +3639,9 @@ var SideMenu = class {
     select.replaceChildren(...options);
     select.value = devices.some((d) => d.deviceId === chosen) ? chosen : "";
   }
-  #fill(s) {
+  /** Shows the stored settings again (after `/set` or `/unset`). */
+  refresh() {
+    const s = this.#options.store.value;
     const set = (name, value) => {
       const field = this.#form.elements.namedItem(name);
       if (field instanceof RadioNodeList) field.value = value;
@@ -3428,6 +3652,23 @@ var SideMenu = class {
     set("simulcast", s.simulcast);
     set("receive", s.receive);
     byId("blackboard-check", HTMLInputElement).checked = s.blackboard;
+    for (const [id, value] of [
+      [
+        "camera-select",
+        s.camera
+      ],
+      [
+        "microphone-select",
+        s.microphone
+      ]
+    ]) {
+      const select = byId(id, HTMLSelectElement);
+      if ([
+        ...select.options
+      ].some((o) => o.value === value)) {
+        select.value = value;
+      }
+    }
   }
 };
 
@@ -3811,7 +4052,7 @@ var Conference = class {
     });
     this.#chat = new ChatPane(byId("chat-log", HTMLElement), byId("chat-form", HTMLFormElement), byId("chat-input", HTMLTextAreaElement), {
       onLine: (text2) => this.#runLine(text2),
-      onMenu: (line, anchor, at) => openMessageMenu(line, anchor, {
+      onMenu: (line2, anchor, at) => openMessageMenu(line2, anchor, {
         ...this.#menuDeps(),
         at
       }),
@@ -3828,7 +4069,7 @@ var Conference = class {
     });
     this.#menu = new SideMenu({
       store: this.#store,
-      onChange: (key, s) => this.#onSetting(key, s),
+      onChange: (key2, s) => this.#onSetting(key2, s),
       onFile: (file) => this.#guard(p.playFile(file)),
       signal: this.#aborts.signal
     });
@@ -3876,7 +4117,7 @@ var Conference = class {
     const messages = messageContext({
       conn,
       chat: this.#chat,
-      run: (line) => this.#runLine(line),
+      run: (line2) => this.#runLine(line2),
       mute: () => this.#publisher.setMuted(true),
       kicked: (why) => this.#kicked = why,
       unread: () => this.#bar.unread()
@@ -3913,9 +4154,28 @@ var Conference = class {
       else onEnd("lost", d.reason || "The connection to the server was lost");
     }));
   }
-  #onSetting(key, s) {
-    if (key === "receive") this.#conn.request(requestFor(s.receive));
-    else this.#publisher.applySetting(key, s);
+  /** `/set` and `/unset`: store, apply, and show in the pane. */
+  #changeSettings(change) {
+    for (const key2 of Object.keys(change)) {
+      const next = this.#store.update({
+        [key2]: change[key2]
+      });
+      this.#onSetting(key2, next);
+    }
+    this.#menu.refresh();
+  }
+  async #relayTest() {
+    this.#chat.system("Testing the TURN relay\u2026");
+    const result = await runRelayTest(this.#conn.rtcConfiguration);
+    this.#chat.system(relayTestText(result), result.kind === "ok" ? "info" : "error");
+  }
+  async #replace() {
+    const n = await this.#publisher.replaceAll();
+    this.#chat.system(n === 0 ? "Nothing to replace: you publish no stream" : `Replaced ${n} ${n === 1 ? "stream" : "streams"}`);
+  }
+  #onSetting(key2, s) {
+    if (key2 === "receive") this.#conn.request(requestFor(s.receive));
+    else this.#publisher.applySetting(key2, s);
   }
   #handRaised() {
     return handRaised(this.#conn.users, this.#conn.id);
@@ -3954,16 +4214,26 @@ var Conference = class {
     if (!this.#conn.can("present")) this.#publisher.stopAll();
     this.#refreshUsers();
   }
-  #runLine(line) {
+  #runLine(line2) {
+    const store = this.#store;
     runCommandLine(this.#conn, this.#chat, {
-      line,
+      line: line2,
       actions: {
         leave: () => this.leave(),
         renegotiate: () => this.#streams.renegotiateAll(),
         shareScreen: (on) => this.#guard(this.#publisher.shareScreen(on)),
         presentFile: () => byId("file-input", HTMLInputElement).click(),
         sendFile: (id) => this.#pickAndSend(id),
-        setHand: (r) => this.#setHand(r)
+        setHand: (r) => this.#setHand(r),
+        replace: () => this.#guard(this.#replace()),
+        relayTest: () => this.#guard(this.#relayTest()),
+        settings: {
+          // A getter: `/set` prints the value after its change.
+          get value() {
+            return store.value;
+          },
+          change: (c) => this.#changeSettings(c)
+        }
       }
     });
   }
@@ -3971,7 +4241,7 @@ var Conference = class {
     return {
       conn: this.#conn,
       chat: this.#chat,
-      run: (line) => this.#runLine(line),
+      run: (line2) => this.#runLine(line2),
       sendFile: (id) => this.#pickAndSend(id),
       handRaised: () => this.#handRaised(),
       recording: () => isRecording(this.#conn.users)

@@ -7,6 +7,7 @@
  */
 
 import type { User } from "./protocol.ts";
+import type { Settings } from "./settings.ts";
 
 /** The connection as commands see it (a subset of ServerConnection). */
 export interface CommandConnection {
@@ -22,6 +23,13 @@ export interface CommandConnection {
   userAction(kind: string, dest: string, value?: unknown): void;
 }
 
+/** The user's local settings as `/set` and `/unset` see them. */
+export interface CommandSettings {
+  readonly value: Readonly<Settings>;
+  /** Stores a change and applies it, as the settings pane would. */
+  change(change: Partial<Settings>): void;
+}
+
 /** What commands need from the interface. */
 export interface CommandContext {
   conn: CommandConnection;
@@ -33,6 +41,11 @@ export interface CommandContext {
   presentFile(): void;
   sendFile(userId: string): void;
   setHand(raised: boolean): void;
+  /** Publishes every up stream again in place of itself (`/replace`). */
+  replace(): void;
+  /** Checks that media can flow through the TURN relay (`/relay-test`). */
+  relayTest(): void;
+  settings: CommandSettings;
   /** The clock, passed in so that expiry dates are testable. */
   now?: () => number;
 }

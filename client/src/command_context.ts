@@ -6,7 +6,11 @@
  * @module
  */
 
-import { type CommandContext, CommandError } from "./command.ts";
+import {
+  type CommandContext,
+  CommandError,
+  type CommandSettings,
+} from "./command.ts";
 import { runLine } from "./commands.ts";
 import type { ServerConnection } from "./protocol.ts";
 import type { ChatPane } from "./ui/chat.ts";
@@ -19,6 +23,9 @@ export interface CommandActions {
   presentFile(): void;
   sendFile(userId: string): void;
   setHand(raised: boolean): void;
+  replace(): void;
+  relayTest(): void;
+  settings: CommandSettings;
 }
 
 /** A CommandContext over `conn` that prints into `chat`. */

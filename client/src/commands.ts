@@ -15,6 +15,7 @@ import {
   firstWord,
 } from "./command.ts";
 import { INVITATION_COMMANDS } from "./invitation_commands.ts";
+import { SETTINGS_COMMANDS } from "./settings_commands.ts";
 
 function userAction(kind: string, description: string): Command {
   return {
@@ -71,6 +72,15 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
     description: "Restart the media connections",
     run: (ctx) => ctx.renegotiate(),
   },
+  replace: {
+    description: "Publish your streams again (after a device change)",
+    run: (ctx) => ctx.replace(),
+  },
+  "relay-test": {
+    description: "Check that media can go through the TURN relay",
+    run: (ctx) => ctx.relayTest(),
+  },
+  ...SETTINGS_COMMANDS,
   sharescreen: {
     description: "Share your screen",
     needs: ["present"],

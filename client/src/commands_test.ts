@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import { type CommandContext, CommandError } from "./command.ts";
 import { helpText, runLine } from "./commands.ts";
 import type { User } from "./protocol.ts";
+import { DEFAULT_SETTINGS, type Settings } from "./settings.ts";
 
 function fakeContext(permissions: string[]) {
   const sent: unknown[] = [];
   const printed: string[] = [];
+  let settings: Settings = { ...DEFAULT_SETTINGS };
   const users = new Map<string, User>([
     ["me", { id: "me", username: "ann", permissions, data: {} }],
     ["u2", { id: "u2", username: "bob", permissions: [], data: {} }],
@@ -28,6 +30,17 @@ function fakeContext(permissions: string[]) {
     presentFile: () => sent.push("presentfile"),
     sendFile: (id) => sent.push({ sendfile: id }),
     setHand: (r) => sent.push({ hand: r }),
+    replace: () => sent.push("replace"),
+    relayTest: () => sent.push("relay-test"),
+    settings: {
+      get value() {
+        return settings;
+      },
+      change(c) {
+        settings = { ...settings, ...c };
+        sent.push({ settings: c });
+      },
+    },
     now: () => Date.parse("2030-01-01T00:00:00Z"),
   };
   return { ctx, sent, printed };
@@ -129,4 +142,50 @@ Deno.test("/reinvite and /revoke edit the token named by a link or a name", () =
 Deno.test("/reinvite and /revoke need op as well as token", () => {
   const { ctx } = fakeContext(["message", "token"]);
   assert.throws(() => runLine(ctx, "/revoke abc"), /not allowed/);
+});
+
+Deno.test("/set lists, shows and changes settings; /unset restores the default", () => {
+  const { ctx, sent, printed } = fakeContext([]);
+  runLine(ctx, "/set");
+  assert.match(printed[0] ?? "", /^camera = ""\n/);
+  assert.match(printed[0] ?? "", /\nthroughput = "normal"\n/);
+  runLine(ctx, "/set throughput");
+  runLine(ctx, '/set throughput "low"');
+  runLine(ctx, "/set blackboard true");
+  runLine(ctx, "/set receive audio");
+  runLine(ctx, "/unset throughput");
+  assert.deepEqual(printed.slice(1), [
+    'throughput = "normal"',
+    'throughput = "low"',
+    "blackboard = true",
+    'receive = "audio"',
+    'throughput = "normal"',
+  ]);
+  assert.deepEqual(sent, [
+    { settings: { throughput: "low" } },
+    { settings: { blackboard: true } },
+    { settings: { receive: "audio" } },
+    { settings: { throughput: "normal" } },
+  ]);
+});
+
+Deno.test("/set and /unset explain wrong keys and values", () => {
+  const { ctx, sent } = fakeContext([]);
+  assert.throws(() => runLine(ctx, "/set colour 1"), /No setting called/);
+  assert.throws(
+    () => runLine(ctx, "/set throughput fast"),
+    /expected one of "lowest"/,
+  );
+  assert.throws(() => runLine(ctx, "/set blackboard yes"), /a boolean/);
+  assert.throws(() => runLine(ctx, "/unset"), /Usage: \/unset key/);
+  assert.deepEqual(sent, []);
+});
+
+Deno.test("/replace and /relay-test are open to everyone and run locally", () => {
+  const { ctx, sent } = fakeContext([]);
+  runLine(ctx, "/replace");
+  runLine(ctx, "/relay-test");
+  assert.deepEqual(sent, ["replace", "relay-test"]);
+  assert.match(helpText(ctx.conn), /\/relay-test — /);
+  assert.match(helpText(ctx.conn), /\/set \[key \[json\]\] — /);
 });

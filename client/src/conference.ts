@@ -18,6 +18,7 @@ import {
 import { messageContext } from "./message_context.ts";
 import type { ServerConnection } from "./protocol.ts";
 import { Publisher } from "./publisher.ts";
+import { relayTestText, runRelayTest } from "./relay_check.ts";
 import {
   type PublishMode,
   requestFor,
@@ -220,6 +221,33 @@ export class Conference {
     );
   }
 
+  /** `/set` and `/unset`: store, apply, and show in the pane. */
+  #changeSettings(change: Partial<Settings>): void {
+    for (const key of Object.keys(change) as (keyof Settings)[]) {
+      const next = this.#store.update({ [key]: change[key] });
+      this.#onSetting(key, next);
+    }
+    this.#menu.refresh();
+  }
+
+  async #relayTest(): Promise<void> {
+    this.#chat.system("Testing the TURN relay…");
+    const result = await runRelayTest(this.#conn.rtcConfiguration);
+    this.#chat.system(
+      relayTestText(result),
+      result.kind === "ok" ? "info" : "error",
+    );
+  }
+
+  async #replace(): Promise<void> {
+    const n = await this.#publisher.replaceAll();
+    this.#chat.system(
+      n === 0
+        ? "Nothing to replace: you publish no stream"
+        : `Replaced ${n} ${n === 1 ? "stream" : "streams"}`,
+    );
+  }
+
   #onSetting(key: keyof Settings, s: Settings): void {
     if (key === "receive") this.#conn.request(requestFor(s.receive));
     else this.#publisher.applySetting(key, s);
@@ -267,6 +295,7 @@ export class Conference {
   }
 
   #runLine(line: string): void {
+    const store = this.#store;
     runCommandLine(this.#conn, this.#chat, {
       line,
       actions: {
@@ -276,6 +305,15 @@ export class Conference {
         presentFile: () => byId("file-input", HTMLInputElement).click(),
         sendFile: (id) => this.#pickAndSend(id),
         setHand: (r) => this.#setHand(r),
+        replace: () => this.#guard(this.#replace()),
+        relayTest: () => this.#guard(this.#relayTest()),
+        settings: {
+          // A getter: `/set` prints the value after its change.
+          get value() {
+            return store.value;
+          },
+          change: (c) => this.#changeSettings(c),
+        },
       },
     });
   }

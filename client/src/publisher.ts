@@ -46,6 +46,8 @@ export class Publisher {
   #file: { up: UpStream; source: FileSource } | null = null;
   #muted: boolean;
   #disposed = false;
+  /** Streams being republished: their closing is not the end of the media. */
+  readonly #replacing = new Set<UpStream>();
 
   constructor(options: PublisherOptions) {
     this.#o = options;
@@ -153,6 +155,7 @@ export class Publisher {
 
   /** Forgets an up stream that closed (by us, the server or the browser). */
   closed(up: UpStream): void {
+    if (this.#replacing.has(up)) return;
     if (this.#camera === up) this.#camera = null;
     if (this.#screen === up) this.#screen = null;
     if (this.#file?.up === up) {
@@ -186,6 +189,43 @@ export class Publisher {
         if (up) this.#camera = up;
       }),
     );
+  }
+
+  /**
+   * Publishes every up stream again with `replace`, so that the server and
+   * the others swap to a fresh peer connection without a gap (`/replace`).
+   * Resolves to how many streams were replaced.
+   *
+   * @throws {Error} When an offer fails.
+   */
+  async replaceAll(): Promise<number> {
+    const again = async (up: UpStream): Promise<UpStream> => {
+      this.#replacing.add(up);
+      try {
+        const { simulcast, maxBitrate } = up.options;
+        return await this.#o.streams.republish(up.id, {
+          simulcast,
+          maxBitrate,
+        }) ?? up;
+      } finally {
+        this.#replacing.delete(up);
+      }
+    };
+    let n = 0;
+    if (this.#camera) {
+      this.#camera = await again(this.#camera);
+      n++;
+    }
+    if (this.#screen) {
+      this.#screen = await again(this.#screen);
+      n++;
+    }
+    if (this.#file) {
+      this.#file.up = await again(this.#file.up);
+      n++;
+    }
+    this.#o.onChange();
+    return n;
   }
 
   /** Applies a changed setting to what we publish. */

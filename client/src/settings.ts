@@ -100,6 +100,54 @@ export function parseSettings(json: unknown): Settings {
   };
 }
 
+const CHOICES: Readonly<Partial<Record<keyof Settings, readonly string[]>>> = {
+  throughput: ["lowest", "low", "normal", "unlimited"],
+  simulcast: ["on", "off", "auto"],
+  receive: ["everything", "audio", "nothing"],
+  publish: ["both", "audio", "none"],
+};
+
+/** The names of the settings, in the side menu's order. */
+export const SETTING_KEYS: readonly (keyof Settings)[] = Object.keys(
+  DEFAULT_SETTINGS,
+) as (keyof Settings)[];
+
+/** True when `key` names a setting. */
+export function isSettingKey(key: string): key is keyof Settings {
+  return (SETTING_KEYS as readonly string[]).includes(key);
+}
+
+/**
+ * One setting from a value typed by the user (`/set key json`). Unlike
+ * {@link parseSettings}, a wrong value is an error rather than a default:
+ * the user asked for that value and must hear why it was not taken.
+ *
+ * @throws {RangeError} When `key` is unknown or `value` is not allowed.
+ */
+export function settingFromValue(
+  key: string,
+  value: unknown,
+): Partial<Settings> {
+  if (!isSettingKey(key)) {
+    throw new RangeError(
+      `No setting called "${key}"; settings are ${SETTING_KEYS.join(", ")}`,
+    );
+  }
+  const choices = CHOICES[key];
+  const ok = choices
+    ? typeof value === "string" && choices.includes(value)
+    : typeof value === typeof DEFAULT_SETTINGS[key];
+  if (!ok) {
+    const want = choices
+      ? `one of ${choices.map((c) => JSON.stringify(c)).join(", ")}`
+      : `a ${typeof DEFAULT_SETTINGS[key]}`;
+    throw new RangeError(
+      `Cannot set ${key} to ${JSON.stringify(value)}: expected ${want}`,
+    );
+  }
+  return { [key]: value } as Partial<Settings>;
+}
+
 /** Settings stored in `storage` under one key. */
 export class SettingsStore {
   readonly #storage: Pick<Storage, "getItem" | "setItem"> | null;

@@ -3,6 +3,7 @@ import {
   maxBitrate,
   parseSettings,
   requestFor,
+  settingFromValue,
   useSimulcast,
   wantsLowVideo,
 } from "./settings.ts";
@@ -37,4 +38,22 @@ Deno.test("parseSettings() keeps valid values and drops the rest", () => {
   assert.equal(s.throughput, "low");
   assert.equal(s.simulcast, "auto");
   assert.equal(s.blackboard, true);
+});
+
+Deno.test("settingFromValue() takes a valid value and names what is wrong", () => {
+  assert.deepEqual(settingFromValue("throughput", "low"), {
+    throughput: "low",
+  });
+  assert.deepEqual(settingFromValue("blackboard", true), { blackboard: true });
+  assert.deepEqual(settingFromValue("camera", "abc"), { camera: "abc" });
+  assert.throws(
+    () => settingFromValue("throughput", "fast"),
+    /Cannot set throughput to "fast": expected one of "lowest"/,
+  );
+  assert.throws(
+    () => settingFromValue("blackboard", "yes"),
+    /expected a boolean/,
+  );
+  assert.throws(() => settingFromValue("colour", 1), /No setting called/);
+  assert.throws(() => settingFromValue("toString", 1), RangeError);
 });

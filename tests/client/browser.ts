@@ -34,15 +34,33 @@ export interface OpenOptions {
 // Runs in the page before its scripts: keeps the messages the client sends
 // that the tests check (requestStream), and starts from settings that spare
 // the two shared cores (one low-bitrate layer per camera).
+// Also keeps the `request` and `offer` messages (without their SDP) and
+// every peer connection, so that tests can read what was negotiated.
 function pageHooks(): void {
-  const g = globalThis as unknown as { __sent: unknown[] };
+  const g = globalThis as unknown as {
+    __sent: unknown[];
+    __signals: unknown[];
+    __pcs: RTCPeerConnection[];
+  };
   g.__sent = [];
+  g.__signals = [];
+  g.__pcs = [];
   const send = WebSocket.prototype.send;
   WebSocket.prototype.send = function (data) {
     if (typeof data === "string" && data.includes('"requestStream"')) {
       g.__sent.push(JSON.parse(data));
+    } else if (/"type":"(request|offer)"/.test(String(data))) {
+      const { sdp: _, ...m } = JSON.parse(String(data));
+      g.__signals.push(m);
     }
     return send.call(this, data);
+  };
+  const Native = RTCPeerConnection;
+  globalThis.RTCPeerConnection = class extends Native {
+    constructor(config?: RTCConfiguration) {
+      super(config);
+      g.__pcs.push(this);
+    }
   };
   try {
     if (!localStorage.getItem("nereid-settings")) {
@@ -65,6 +83,66 @@ export async function sentRequests(
       __sent: { id: string; request: string[] | null }[];
     }).__sent
   );
+}
+
+/** A `request` or `offer` message the page sent (offers without SDP). */
+export interface SentSignal {
+  type: "request" | "offer";
+  id?: string;
+  label?: string;
+  replace?: string;
+  request?: Record<string, string[]>;
+}
+
+/** The `request` and `offer` messages the page sent so far. */
+export async function sentSignals(p: Person): Promise<SentSignal[]> {
+  return await p.page.evaluate(() =>
+    (globalThis as unknown as { __signals: SentSignal[] }).__signals
+  );
+}
+
+/** What one of the page's live senders sends. */
+export interface SenderInfo {
+  kind: string;
+  settings: MediaTrackSettings;
+  /** Per encoding; null when unlimited. */
+  maxBitrate: (number | null)[];
+}
+
+/** The tracks the page sends now, over its open peer connections. */
+export async function senders(p: Person): Promise<SenderInfo[]> {
+  return await p.page.evaluate(() =>
+    (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs
+      .filter((pc) => pc.signalingState !== "closed")
+      .flatMap((pc) => pc.getSenders())
+      .flatMap((s) =>
+        s.track && s.track.readyState === "live"
+          ? [{
+            kind: s.track.kind,
+            settings: s.track.getSettings(),
+            maxBitrate: s.getParameters().encodings.map((e) =>
+              e.maxBitrate ?? null
+            ),
+          }]
+          : []
+      )
+  );
+}
+
+/** Retries `check` until it stops throwing, or throws its last error. */
+export async function eventually(
+  check: () => Promise<void>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 }
 
 /** Opens the group page in a fresh context. */

@@ -34,7 +34,7 @@ export class SideMenu {
   constructor(options: SideMenuOptions) {
     this.#options = options;
     const signal = options.signal;
-    this.#fill(options.store.value);
+    this.refresh();
     this.#form.addEventListener("change", (e) => {
       const target = e.target as HTMLInputElement | HTMLSelectElement;
       if (target.id === "file-input") return;
@@ -145,7 +145,9 @@ export class SideMenu {
     select.value = devices.some((d) => d.deviceId === chosen) ? chosen : "";
   }
 
-  #fill(s: Settings): void {
+  /** Shows the stored settings again (after `/set` or `/unset`). */
+  refresh(): void {
+    const s = this.#options.store.value;
     const set = (name: string, value: string) => {
       const field = this.#form.elements.namedItem(name);
       if (field instanceof RadioNodeList) field.value = value;
@@ -156,5 +158,17 @@ export class SideMenu {
     set("simulcast", s.simulcast);
     set("receive", s.receive);
     byId("blackboard-check", HTMLInputElement).checked = s.blackboard;
+    for (
+      const [id, value] of [["camera-select", s.camera], [
+        "microphone-select",
+        s.microphone,
+      ]] as const
+    ) {
+      const select = byId(id, HTMLSelectElement);
+      // A device not listed (yet) shows as the default until it is.
+      if ([...select.options].some((o) => o.value === value)) {
+        select.value = value;
+      }
+    }
   }
 }
