@@ -1,0 +1,226 @@
+/**
+ * The load bots' process: `taskset -c 1 deno run -A bench/load_bots.ts
+ * --ws URL --subscribers N`. Connects one publisher and N subscribers, prints
+ * `{"type":"ready"}`, then runs one measurement step per stdin line
+ * `{"type":"step","rate":R,"seconds":S}` and answers each with a
+ * `{"type":"result",…}` line; `{"type":"quit"}` ends it.
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { installFastPath } from "../server/media/fast/werift_seam.ts";
+import { PublisherBot } from "./publisher_bot.ts";
+import { SubscriberBot } from "./subscriber_bot.ts";
+import { LatencyRecorder } from "./latency_recorder.ts";
+import { UdpPoller } from "./polled_udp.ts";
+import { cpuSeconds } from "./proc_stats.ts";
+
+// After the publisher stops, queued packets still come through: wait until
+// nothing arrived for QUIET_MS, at most MAX_DRAIN_MS.
+const QUIET_MS = 250;
+const MAX_DRAIN_MS = 3000;
+
+/** A step's figures, as the bots saw them. */
+export interface StepResult {
+  type: "result";
+  rate: number;
+  seconds: number;
+  /** Packets the publisher sent. */
+  sent: number;
+  /** Packets all subscribers received together. */
+  received: number;
+  /** Fewest packets one subscriber received. */
+  minReceived: number;
+  p50Ms: number;
+  p99Ms: number;
+  latencySamples: number;
+  /** The bot process's CPU use while sending, as a fraction of one core. */
+  botCpu: number;
+  /** Longest gap between the publisher's pacing ticks, ms. */
+  maxGapMs: number;
+  /** Packets the publisher sent more than 5 ms after they were due. */
+  late: number;
+}
+
+function total(subscribers: SubscriberBot[]): number {
+  let n = 0;
+  for (const s of subscribers) n += s.received;
+  return n;
+}
+
+async function drain(subscribers: SubscriberBot[]): Promise<void> {
+  const end = performance.now() + MAX_DRAIN_MS;
+  let before = -1;
+  while (performance.now() < end) {
+    const now = total(subscribers);
+    if (now === before) return;
+    before = now;
+    await new Promise((r) => setTimeout(r, QUIET_MS));
+  }
+}
+
+// Publisher rate while the subscribers connect: keyframes keep flowing.
+const WARMUP_RATE = 60;
+// Subscribers connecting at the same time, and how long they may take: a
+// first attempt (30 s) and a retry.
+const CONNECT_BATCH = 3;
+const BATCH_TIMEOUT_MS = 75_000;
+
+async function* lines(): AsyncGenerator<string> {
+  let buffered = "";
+  for await (
+    const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
+  ) {
+    buffered += chunk;
+    let at;
+    while ((at = buffered.indexOf("\n")) >= 0) {
+      yield buffered.slice(0, at);
+      buffered = buffered.slice(at + 1);
+    }
+  }
+}
+
+function emit(message: Record<string, unknown>): void {
+  console.log(JSON.stringify(message));
+}
+
+async function connectAll(
+  ws: string,
+  count: number,
+  recorder: LatencyRecorder,
+): Promise<{ publisher: PublisherBot; subscribers: SubscriberBot[] }> {
+  const publisher = await PublisherBot.start(ws, "bench");
+  const warmup = publisher.run(WARMUP_RATE, Infinity);
+  const subscribers: SubscriberBot[] = [];
+  // A few at a time, each batch receiving before the next starts: werift's
+  // ICE and DTLS handshakes are CPU-heavy on both sides, and an SFU whose
+  // event loop stalls for seconds misses the publisher's ICE consent
+  // responses (RFC 7675) and fails its connection.
+  for (let i = 0; i < count; i += CONNECT_BATCH) {
+    const batch: SubscriberBot[] = [];
+    for (let j = i; j < Math.min(count, i + CONNECT_BATCH); j++) {
+      batch.push(
+        await SubscriberBot.start(ws, { group: "bench", index: j, recorder }),
+      );
+    }
+    subscribers.push(...batch);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const states = subscribers.map((s, k) => `sub${k}: ${s.status()}`);
+        reject(
+          new Error(
+            `Subscribers got no media in time (${states.join("; ")})`,
+          ),
+        );
+      }, BATCH_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([
+        Promise.all(batch.map((s) => s.ready)),
+        timeout,
+        publisher.failed,
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  publisher.stop();
+  await warmup;
+  return { publisher, subscribers };
+}
+
+async function step(
+  bots: { publisher: PublisherBot; subscribers: SubscriberBot[] },
+  options: { rate: number; seconds: number; recorder: LatencyRecorder },
+): Promise<StepResult> {
+  const { publisher, subscribers } = bots;
+  const { rate, seconds, recorder } = options;
+  for (const s of subscribers) s.reset();
+  recorder.reset();
+  const cpu0 = cpuSeconds("self");
+  const t0 = performance.now();
+  const run = await publisher.run(rate, seconds);
+  const botCpu = (cpuSeconds("self") - cpu0) /
+    ((performance.now() - t0) / 1000);
+  await drain(subscribers);
+  let received = 0;
+  let minReceived = Infinity;
+  for (const s of subscribers) {
+    received += s.received;
+    minReceived = Math.min(minReceived, s.received);
+  }
+  return {
+    type: "result",
+    rate,
+    seconds,
+    sent: run.sent,
+    received,
+    minReceived,
+    p50Ms: recorder.quantile(0.5),
+    p99Ms: recorder.quantile(0.99),
+    latencySamples: recorder.count,
+    botCpu,
+    maxGapMs: run.maxGapMs,
+    late: run.late,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      ws: { type: "string" },
+      subscribers: { type: "string", default: "1" },
+    },
+  });
+  if (values.ws === undefined) throw new TypeError("Missing --ws URL");
+  const fast = installFastPath();
+  // After the fast path, so that werift's sockets are the polled ones.
+  const poller = new UdpPoller();
+  poller.installIntoWerift();
+  const recorder = new LatencyRecorder();
+  const started = performance.now();
+  let bots;
+  try {
+    bots = await connectAll(values.ws, Number(values.subscribers), recorder);
+  } catch (e) {
+    emit({ type: "error", message: String(e) });
+    Deno.exit(1);
+  }
+  emit({
+    type: "ready",
+    connectMs: Math.round(performance.now() - started),
+    crypto: fast.crypto,
+    udp: "polled recvmmsg/sendmmsg",
+  });
+  for await (const line of lines()) {
+    if (line.trim() === "") continue;
+    const command = JSON.parse(line) as {
+      type: string;
+      rate?: number;
+      seconds?: number;
+    };
+    if (command.type === "quit") break;
+    if (command.type === "step") {
+      emit({
+        ...await step(bots, {
+          rate: command.rate ?? 100,
+          seconds: command.seconds ?? 3,
+          recorder,
+        }),
+      });
+    }
+  }
+  await Promise.race([
+    Promise.all([
+      bots.publisher.close(),
+      ...bots.subscribers.map((s) => s.close()),
+    ]),
+    new Promise((r) => setTimeout(r, 2000)),
+  ]);
+  Deno.exit(0);
+}
+
+if (import.meta.main) await main();
