@@ -3,11 +3,10 @@
  * offer: `sendmmsg` (many datagrams per system call) and `recvmmsg`. Deno
  * hides the descriptors of its own sockets, so this module owns its socket.
  *
- * Receiving: one `recvmmsg(MSG_WAITFORONE)` at a time runs as a `nonblocking`
- * FFI call on a Deno worker thread and resolves with up to `batch` datagrams;
- * the event loop never blocks and never spins, and a burst costs one promise
- * per batch, not per packet. `SO_RCVTIMEO` (250 ms) bounds how long `close`
- * waits for that call to come back. Sending: `sendmmsg(MSG_DONTWAIT)` from the
+ * Receiving: `receive` is one `recvmmsg(MSG_DONTWAIT)` on the event-loop
+ * thread (~1 µs); the caller learns when to call it from the process's one
+ * `epoll` loop (`receive_loop.ts`, through {@link LibcUdpSocket.fd}), so no
+ * thread is parked per socket. Sending: `sendmmsg(MSG_DONTWAIT)` from the
  * event-loop thread; a full send buffer drops the rest of the batch (UDP).
  *
  * Memory: one arena per direction, allocated once (≥ 64 KiB, so V8 keeps it
@@ -33,9 +32,7 @@ const SYMBOLS = {
   recvmmsg: {
     parameters: ["i32", "buffer", "u32", "i32", "pointer"],
     result: "i32",
-    nonblocking: true,
   },
-  shutdown: { parameters: ["i32", "i32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
@@ -48,10 +45,9 @@ const LIBC_PATHS = [
 
 // Linux constants (asm-generic/socket.h, bits/socket.h, errno.h).
 const AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8, SO_RCVTIMEO = 20;
+const SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8;
 const SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
-const MSG_DONTWAIT = 0x40, MSG_WAITFORONE = 0x10000;
-const SHUT_RDWR = 2, EAGAIN = 11;
+const MSG_DONTWAIT = 0x40, EAGAIN = 11;
 
 // struct mmsghdr on LP64: msghdr (56 bytes) + msg_len, padded to 64.
 const MMSG = 64, IOV = 16, NAME = 16;
@@ -124,7 +120,6 @@ export class LibcUdpSocket {
   #queued = 0;
   #dropped = 0;
   #closed = false;
-  #receiving: Promise<number> | null = null;
   #port: number;
   #rcvbuf: number;
   #sndbuf: number;
@@ -183,14 +178,6 @@ export class LibcUdpSocket {
     if (s.setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, opt, 4) !== 0) {
       s.setsockopt(fd, SOL_SOCKET, SO_SNDBUF, opt, 4);
     }
-    const timeout = new BigInt64Array([0n, 250_000n]); // struct timeval: 250 ms
-    s.setsockopt(
-      fd,
-      SOL_SOCKET,
-      SO_RCVTIMEO,
-      new Uint8Array(timeout.buffer),
-      16,
-    );
     const addr = new Uint8Array(16);
     writeSockaddr(addr, 0, ip, options.port ?? 0);
     if (s.bind(fd, addr, 16) !== 0) {
@@ -212,6 +199,11 @@ export class LibcUdpSocket {
   /** The bound port. */
   get port(): number {
     return this.#port;
+  }
+
+  /** The descriptor, for an epoll set; -1 once closed. */
+  get fd(): number {
+    return this.#closed ? -1 : this.#fd;
   }
 
   /** Effective SO_RCVBUF and SO_SNDBUF in bytes, as the kernel reports them. */
@@ -277,33 +269,29 @@ export class LibcUdpSocket {
   }
 
   /**
-   * Waits (off the event loop) for up to `batch` datagrams; resolves with how
-   * many arrived (0 on timeout, -1 once closed). Read them with
-   * {@link received} before the next call.
-   * @throws Error when a receive is already pending
+   * Reads up to `batch` datagrams that are already queued, without waiting;
+   * returns how many (0 when none, or on an error, or once closed). Read them
+   * with {@link receivedData} before the next call.
    */
-  async receive(): Promise<number> {
-    if (this.#closed) return -1;
-    if (this.#receiving !== null) {
-      throw new Error(
-        "Cannot receive on UDP socket: a receive is already pending",
-      );
-    }
+  receive(): number {
+    if (this.#closed) return 0;
     const rx = this.#rx;
     for (let i = 0; i < this.#batch; i++) {
       rx.view.setUint32(i * MMSG + 8, NAME, true);
     }
-    this.#receiving = this.#lib.symbols.recvmmsg(
+    const n = this.#lib.symbols.recvmmsg(
       this.#fd,
       rx.bytes,
       this.#batch,
-      MSG_WAITFORONE,
+      MSG_DONTWAIT,
       null,
     );
-    const n = await this.#receiving;
-    this.#receiving = null;
-    if (this.#closed) return -1;
     return n < 0 ? 0 : n;
+  }
+
+  /** Datagrams per receive and per send call. */
+  get batch(): number {
+    return this.#batch;
   }
 
   /** The i-th datagram of the last receive, as a view into the arena valid until the next receive. */
@@ -331,14 +319,13 @@ export class LibcUdpSocket {
     );
   }
 
-  /** Wakes a pending receive, closes the descriptor and unloads libc. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Closes the descriptor and unloads libc; remove it from any epoll set
+   * first (no thread reads it: every call here is synchronous). Idempotent.
+   */
+  close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    // shutdown() makes a blocked recvmmsg return at once on Linux; the
-    // descriptor is closed only after it has, so no thread reads a reused fd.
-    this.#lib.symbols.shutdown(this.#fd, SHUT_RDWR);
-    if (this.#receiving !== null) await this.#receiving;
     this.#lib.symbols.close(this.#fd);
     this.#lib.close();
   }

@@ -11,6 +11,9 @@
  * {@link sendRawRtp} encrypts a packet given as bytes and hands it to the
  * socket of the nominated ICE pair, with no header object and no promise.
  *
+ * The tap is offered a view it must copy to keep (the fast path's socket
+ * reuses its receive memory); werift's parsers get a copy.
+ *
  * The tap needs the replaced `startSrtp` that {@link installRawPath} puts in
  * place (the fast path installs it); without it, and without the fast path's
  * SRTP contexts, both functions fall back on werift's public path.
@@ -26,7 +29,10 @@ import {
 } from "werift";
 import type { SrtpContext } from "./srtp_context.ts";
 
-/** Offered the decrypted bytes of each RTP packet; true when it took the packet. */
+/**
+ * Offered the decrypted bytes of each RTP packet, valid only during the call
+ * (copy to keep); true when it took the packet.
+ */
 export type RtpTap = (packet: Buffer) => boolean;
 
 /** The fast path's SRTP state of one transport (see werift_seam.ts). */
@@ -182,7 +188,9 @@ function receive(t: Internals, data: Buffer): void {
     if (dec === null) return;
     let packets: unknown[];
     try {
-      packets = RtcpPacketConverter.deSerialize(dec);
+      // A copy: `dec` may be a view into a reused receive arena (see
+      // werift_seam.ts), and werift's RTCP objects may keep subarrays of it.
+      packets = RtcpPacketConverter.deSerialize(Buffer.from(dec));
     } catch {
       return; // malformed RTCP: dropped, as werift does
     }
@@ -195,7 +203,8 @@ function receive(t: Internals, data: Buffer): void {
   if (tap !== undefined && tap(dec)) return;
   let packet: RtpPacket;
   try {
-    packet = RtpPacket.deSerialize(dec);
+    // A copy, for the same reason: werift's payload is a subarray it keeps.
+    packet = RtpPacket.deSerialize(Buffer.from(dec));
   } catch {
     return;
   }

@@ -6,7 +6,9 @@
  * Why own the socket rather than share werift's: Deno exposes no descriptor
  * for its sockets, and a second socket on the same port would split incoming
  * traffic. Owning it also moves receiving off Deno's `node:dgram` (~20–30k
- * packets/s, 64 KiB buffer) onto `recvmmsg` batches on a worker thread.
+ * packets/s, 64 KiB buffer) onto `recvmmsg` batches, read on the event-loop
+ * thread when the process's one `epoll` loop (`receive_loop.ts`) reports the
+ * socket ready.
  *
  * @module
  */
@@ -14,6 +16,11 @@ import { Buffer } from "node:buffer";
 import { createSocket } from "node:dgram";
 import type { Socket } from "node:dgram";
 import { formatIpv4, LibcUdpSocket, parseIpv4 } from "./libc_socket.ts";
+import { ReceiveLoop } from "./receive_loop.ts";
+
+// Receive batches read per socket per wake-up: a flooded socket yields to the
+// others after this many, and level-triggered epoll reports it again next.
+const ROUNDS_PER_WAKE = 4;
 
 /** Which send path a socket uses. */
 export type UdpBatchKind = "sendmmsg" | "dgram";
@@ -42,6 +49,8 @@ export interface UdpBatchOptions {
   batch?: number;
   /** Where a throwing handler's error goes; default console.error. */
   onError?: (error: unknown) => void;
+  /** The receive loop of the sendmmsg path; default {@link ReceiveLoop.shared}. */
+  loop?: ReceiveLoop;
 }
 
 /** A batching UDP socket; `send` copies, so callers may reuse their buffers at once. */
@@ -53,8 +62,11 @@ export class UdpBatchSocket {
   #scheduled = false;
   #flushTask = (): void => this.flush();
   #ips = new Map<string, number>();
+  #lastAddress = "";
+  #lastIp = -1;
   #names = new Map<number, string>();
-  #pumping: Promise<void> | null = null;
+  #loop: ReceiveLoop | null = null;
+  #key = 0;
   #closed = false;
   #sent = 0;
 
@@ -70,7 +82,10 @@ export class UdpBatchSocket {
     this.#onMessage = parts.options.onMessage;
     this.#onError = parts.options.onError ??
       ((e) => console.error("UDP message handler failed:", e));
-    if (this.#libc !== null) this.#pumping = this.#pump(this.#libc);
+    if (this.#libc !== null) {
+      this.#loop = parts.options.loop ?? ReceiveLoop.shared();
+      this.#key = this.#loop.add(this.#libc.fd, this.#drain);
+    }
   }
 
   /**
@@ -169,29 +184,32 @@ export class UdpBatchSocket {
     this.flush();
     this.#closed = true;
     if (this.#libc !== null) {
-      await this.#libc.close();
-      await this.#pumping;
+      const stopped = this.#loop!.remove(this.#libc.fd, this.#key);
+      this.#libc.close();
+      await stopped;
     } else {
       const d = this.#dgram!;
       await new Promise<void>((resolve) => d.close(() => resolve()));
     }
   }
 
-  async #pump(libc: LibcUdpSocket): Promise<void> {
-    for (;;) {
-      const n = await libc.receive();
-      if (n < 0) return;
-      for (let i = 0; i < n; i++) {
+  // Runs when epoll reports input: read what is queued, without waiting.
+  #drain = (): void => {
+    const libc = this.#libc!;
+    for (let round = 0; round < ROUNDS_PER_WAKE; round++) {
+      const n = libc.receive();
+      for (let i = 0; i < n && !this.#closed; i++) {
         this.#deliver(
           libc.receivedData(i),
           this.#name(libc.receivedIp(i)),
           libc.receivedPort(i),
         );
       }
-      // Datagrams queued by the handlers leave with this batch's turn.
-      this.flush();
+      if (n < libc.batch || this.#closed) break;
     }
-  }
+    // Datagrams queued by the handlers leave now, not after every socket.
+    this.flush();
+  };
 
   #deliver(data: Uint8Array, address: string, port: number): void {
     try {
@@ -204,6 +222,9 @@ export class UdpBatchSocket {
   // Address strings ↔ u32, cached: a peer sends and receives from few
   // addresses, so the per-packet cost is one Map lookup. Bounded at 4096.
   #ip(address: string): number {
+    // A peer connection sends to one address: most sends stop here, on a
+    // string comparison that is a pointer comparison for the same string.
+    if (address === this.#lastAddress) return this.#lastIp;
     let ip = this.#ips.get(address);
     if (ip === undefined) {
       ip = parseIpv4(address);
@@ -215,6 +236,8 @@ export class UdpBatchSocket {
       if (this.#ips.size > 4096) this.#ips.clear();
       this.#ips.set(address, ip);
     }
+    this.#lastAddress = address;
+    this.#lastIp = ip;
     return ip;
   }
 

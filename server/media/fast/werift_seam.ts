@@ -294,6 +294,8 @@ class FastUdpTransport {
   #socket: UdpBatchSocket | null = null;
   #host = "0.0.0.0";
   #last: Address = ["", 0];
+  #ipv4Host = "";
+  #views = false;
 
   static async open(
     o: InitOptions & { kind: "auto" | "dgram" },
@@ -314,6 +316,7 @@ class FastUdpTransport {
           kind: o.kind,
           onMessage: (data, address, p) => t.#receive(data, address, p),
         });
+        t.#views = t.#socket.kind === "sendmmsg";
         return t;
       } catch (e) {
         lastError = e; // Port taken: try the next one in the range.
@@ -344,11 +347,15 @@ class FastUdpTransport {
   send = (data: Buffer, addr?: Address): Promise<void> | undefined => {
     const to = addr ?? this.#last;
     if (this.closed || this.#socket === null) return undefined;
-    if (parseIpv4(to[0]) < 0) {
-      // A TURN server given by name: resolve it, off the media path.
-      return lookup(to[0], 4).then(({ address }) =>
-        this.#socket?.send(data, to[1], address)
-      );
+    // Parsed once per destination, not per packet: media goes to one address.
+    if (to[0] !== this.#ipv4Host) {
+      if (parseIpv4(to[0]) < 0) {
+        // A TURN server given by name: resolve it, off the media path.
+        return lookup(to[0], 4).then(({ address }) =>
+          this.#socket?.send(data, to[1], address)
+        );
+      }
+      this.#ipv4Host = to[0];
     }
     this.#socket.send(data, to[1], to[0]);
     return undefined;
@@ -364,7 +371,21 @@ class FastUdpTransport {
     if (this.#last[0] !== address || this.#last[1] !== port) {
       this.#last = [address, port];
     }
-    this.onData(Buffer.from(data), this.#last);
+    this.onData(this.#buffer(data), this.#last);
+  }
+
+  // On the sendmmsg path `data` is a view into the socket's receive arena,
+  // overwritten by the next batch. SRTP and SRTCP (RFC 7983: first byte
+  // 128–191) are passed as a view, without a copy: their only reader is
+  // raw_rtp.ts, which decrypts in place and copies before it hands a packet
+  // to werift's parsers (whose RtpPacket payloads are subarrays werift's
+  // tracks may keep). STUN, DTLS and TURN are copied: werift keeps STUN
+  // messages and DTLS handshake fragments past this call. node:dgram gives a
+  // fresh Buffer per datagram, so that path never copies.
+  #buffer(data: Uint8Array): Buffer {
+    const b0 = data[0] ?? 0;
+    if (this.#views && (b0 < 128 || b0 > 191)) return Buffer.from(data);
+    return Buffer.from(data.buffer, data.byteOffset, data.length);
   }
 }
 
