@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     log,
   });
   // Peer connections are made on offers, so installing now still counts.
-  let fastPath = fastPathInstalled() ? "node" : "off";
+  let fastPath = fastPathInstalled() ? "by the media node" : "off";
   let release = () => {};
   if (
     kind === "nereid" && fastPath === "off" && values["fast-path"] !== "off"
