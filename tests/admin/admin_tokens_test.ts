@@ -210,6 +210,7 @@ Deno.test(".stats lists groups, clients and their connections", async () => {
       clients: [
         {
           id: "c1",
+          username: "c1",
           up: [{
             id: "s1",
             tracks: [{ bitrate: 800000, loss: 0.02, jitter: 3, layer: "h" }],
@@ -218,6 +219,7 @@ Deno.test(".stats lists groups, clients and their connections", async () => {
         },
         {
           id: "c2",
+          username: "c2",
           up: [],
           down: [{ id: "s1", tracks: [{ bitrate: 700000, loss: 0, rtt: 40 }] }],
         },
