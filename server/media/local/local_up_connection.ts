@@ -59,6 +59,22 @@ export interface AttachedDown {
 
 // Debounce of onTracks: lets every track of an offer arrive first.
 const TRACKS_DEBOUNCE_MS = 200;
+// Until every offered track has sent its first packet, the report waits (at
+// most this long after the first one), so that subscribers get one offer
+// with every track rather than an offer and then a renegotiation.
+const TRACKS_MAX_WAIT_MS = 2000;
+
+/** How many tracks an offer announces: one per sending m-line or rid. */
+export function announcedTracks(sdp: string): number {
+  let n = 0;
+  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
+    if (/^\S+ 0 /.test(section)) continue; // rejected m-line
+    if (/\r?\na=(inactive|recvonly)\b/.test(section)) continue;
+    const rids = section.match(/\r?\na=rid:\S+ send\b/g)?.length ?? 0;
+    n += Math.max(1, rids);
+  }
+  return n;
+}
 const TICK_MS = 500;
 // Upstream REMB budgets (bits/s). Galène: 100 kbit/s for each lower
 // simulcast layer, 200 kbit/s floor. When no subscriber bounds the top
@@ -87,6 +103,8 @@ export class LocalUpConnection implements UpConnection, TapHost {
   #transport: RTCDtlsTransport | undefined;
   readonly #ticker: ReturnType<typeof setInterval>;
   #tracksTimer: ReturnType<typeof setTimeout> | undefined;
+  #announced = 0;
+  #firstTrackAt = -1;
   #reported: string | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #ticks = 0;
@@ -139,6 +157,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
         );
       }
       const filtered = filterOffer(sdp, this.#allowed);
+      this.#announced = announcedTracks(filtered.sdp);
       for (const section of filtered.sections) {
         if (section.mid !== undefined) {
           this.#formats.set(section.mid, section.formats);
@@ -283,6 +302,13 @@ export class LocalUpConnection implements UpConnection, TapHost {
 
   #scheduleTracks(): void {
     clearTimeout(this.#tracksTimer);
+    const now = performance.now();
+    if (this.#firstTrackAt < 0) this.#firstTrackAt = now;
+    const complete = this.tracks().length >= this.#announced;
+    const delay = complete ? TRACKS_DEBOUNCE_MS : Math.max(
+      TRACKS_DEBOUNCE_MS,
+      this.#firstTrackAt + TRACKS_MAX_WAIT_MS - now,
+    );
     this.#tracksTimer = setTimeout(() => {
       this.#tracksTimer = undefined;
       const tracks = this.tracks();
@@ -290,7 +316,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
       if (this.#closed || key === this.#reported) return;
       this.#reported = key;
       this.#options.onTracks(tracks);
-    }, TRACKS_DEBOUNCE_MS);
+    }, delay);
   }
 
   #tick(): void {

@@ -227,6 +227,11 @@ class Peer {
             frameWidth: s.frameWidth || 0,
             frameHeight: s.frameHeight || 0,
             timestamp: s.timestamp,
+            pliCount: s.pliCount,
+            nackCount: s.nackCount,
+            framesReceived: s.framesReceived,
+            keyFramesDecoded: s.keyFramesDecoded,
+            packetsLost: s.packetsLost,
           });
         }
       });
