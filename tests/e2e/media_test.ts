@@ -11,6 +11,7 @@ import {
   waitFor,
 } from "./support/browser.ts";
 import { type E2eServer, startE2eServer } from "./support/e2e_server.ts";
+import { withSecondAttempt } from "./support/retry.ts";
 
 interface DownStat {
   id: string;
@@ -70,8 +71,18 @@ interface Call {
   b: Page;
 }
 
-/** Runs `body` with a server, a browser and two joined peers; cleans up. */
-async function inCall(
+/**
+ * Runs `body` with a server, a browser and two joined peers, cleaning up
+ * after; a failed run is tried once more (support/retry.ts says why).
+ */
+function inCall(
+  options: { videoFile?: string },
+  body: (call: Call) => Promise<void>,
+): Promise<void> {
+  return withSecondAttempt("call", () => oneCall(options, body));
+}
+
+async function oneCall(
   options: { videoFile?: string },
   body: (call: Call) => Promise<void>,
 ): Promise<void> {
