@@ -7,7 +7,12 @@
  */
 
 import { isValidGroupName, isValidUsername } from "../config/group_name.ts";
-import { childOf, expectObject, rootOf } from "../config/json_fields.ts";
+import {
+  childOf,
+  expectObject,
+  readString,
+  rootOf,
+} from "../config/json_fields.ts";
 import {
   isPermission,
   type Permission,
@@ -140,7 +145,7 @@ export function parseStatefulToken(
       `${childOf(root, "token")} must be a non-empty string`,
     );
   }
-  const group = optionalString(object, "group", root) ?? "";
+  const group = readString(object, "group", root) ?? "";
   if (group !== "" && !isValidGroupName(group)) {
     throw new TypeError(
       `${childOf(root, "group")} is not a valid group name`,
@@ -163,7 +168,7 @@ export function parseStatefulToken(
       childOf(root, "permissions"),
     ),
   };
-  const username = optionalString(object, "username", root);
+  const username = readString(object, "username", root);
   if (username !== undefined) {
     if (!isValidUsername(username)) {
       throw new TypeError(
@@ -172,7 +177,7 @@ export function parseStatefulToken(
     }
     token.username = username;
   }
-  const issuedBy = optionalString(object, "issuedBy", root);
+  const issuedBy = readString(object, "issuedBy", root);
   if (issuedBy !== undefined) token.issuedBy = issuedBy;
   const times = [
     ["expires", "expires"],
@@ -180,7 +185,7 @@ export function parseStatefulToken(
     ["issuedAt", "issuedAt"],
   ] as const;
   for (const [key, field] of times) {
-    const value = optionalString(object, key, root);
+    const value = readString(object, key, root);
     if (value !== undefined) {
       token[field] = parseTime(value, childOf(root, key));
     }
@@ -260,19 +265,6 @@ export function parseTime(text: string, where: string): number {
 /** Formats a time as RFC 3339 in UTC, without a fraction when it is zero. */
 export function formatTime(time: number): string {
   return new Date(time).toISOString().replace(".000Z", "Z");
-}
-
-function optionalString(
-  object: Record<string, unknown>,
-  key: string,
-  where: string,
-): string | undefined {
-  const value = object[key];
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== "string") {
-    throw new TypeError(`${childOf(where, key)} must be a string`);
-  }
-  return value;
 }
 
 function refuse(
