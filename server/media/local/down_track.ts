@@ -40,7 +40,7 @@ const REPLAY_PACKETS = 96;
 export class DownTrack implements SlotSink {
   readonly #options: DownTrackOptions;
   readonly #pipeline: DownPipeline;
-  readonly #sources: readonly UpTrack[];
+  #sources: readonly UpTrack[];
   readonly #drop: number;
   #maxLayer: number;
   #lastSr: { compact: number; at: number } | undefined;
@@ -131,6 +131,36 @@ export class DownTrack implements SlotSink {
   setMaxLayer(layer: number, now: number): void {
     this.#maxLayer = Math.min(layer, this.#sources.length - 1);
     this.adjust(now);
+  }
+
+  /**
+   * Takes the simulcast layers that went live after this track was made,
+   * given all of them lowest first, and the highest one allowed. A late
+   * layer is added only when it ranks above every layer forwarded so far:
+   * one in between would renumber the layers the pipeline switches
+   * between. Chromium starts its layers from the lowest one up, so the late
+   * ones are the higher ones. Returns how many layers were added.
+   */
+  addLayers(
+    sources: readonly UpTrack[],
+    maxLayer: number,
+    now: number,
+  ): number {
+    if (this.#closed) return 0;
+    const highest = Math.max(...this.#sources.map((s) => sources.indexOf(s)));
+    const added = sources.slice(highest + 1).filter((s) =>
+      !this.#sources.includes(s)
+    );
+    if (added.length === 0) return 0;
+    this.#sources = [...this.#sources, ...added];
+    for (const source of added) source.attachSlots(this);
+    this.#options.log(
+      `${this.#options.name}: ${added.length} late layer(s) added, ${this.#sources.length} in all`,
+    );
+    const cap = sources[Math.min(maxLayer, sources.length - 1)];
+    const capIndex = cap === undefined ? -1 : this.#sources.indexOf(cap);
+    this.setMaxLayer(capIndex < 0 ? this.#maxLayer : capIndex, now);
+    return added.length;
   }
 
   /** Re-aims from the layers' rates and the subscriber's estimate; asks for the keyframe a switch needs. */

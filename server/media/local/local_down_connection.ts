@@ -258,6 +258,9 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
       this.#pc.removeTrack(sent.transceiver.sender);
       return undefined;
     }
+    if (sent && source && source.sources.length > 1) {
+      sent.track.addLayers(source.sources, source.maxLayer, performance.now());
+    }
     if (!source || sent) return sent;
     const top = source.sources[source.sources.length - 1]!;
     const codec = top.codec!;

@@ -248,8 +248,17 @@ Deno.test("setRequest() between video and video-low needs no renegotiation, addi
   await sub.pc.close();
 });
 
-Deno.test("a simulcast publisher's layers are switched on one outgoing track with contiguous sequence numbers", async () => {
-  const node = newNode();
+interface SimulcastPublisher {
+  pc: RTCPeerConnection;
+  tracks: UpTrackInfo[][];
+  /** Writes packet `i` of layer `rid` (werift cannot send simulcast itself). */
+  sendLayer(rid: "h" | "l", i: number): void;
+}
+
+/** A werift publisher announcing simulcast layers "h" and "l". */
+async function publishSimulcast(
+  node: LocalMediaNode,
+): Promise<SimulcastPublisher> {
   const pc = loopbackPeer();
   const transceiver = pc.addTransceiver(sendTrack("video"), {
     direction: "sendonly",
@@ -284,7 +293,6 @@ Deno.test("a simulcast publisher's layers are switched on one outgoing track wit
       e.uri.endsWith("sdes:rtp-stream-id")
     )!.id;
   const transport = transceiver.sender.transport!;
-  // werift cannot send simulcast: write both layers on the transport with their rid.
   const sendLayer = (rid: "h" | "l", i: number) => {
     const p = vp8Packet({
       seq: (rid === "h" ? 1000 : 65500) + i,
@@ -297,6 +305,35 @@ Deno.test("a simulcast publisher's layers are switched on one outgoing track wit
     p.payload[2] = rid.charCodeAt(0);
     void transport.sendRtp(p.payload, p.header);
   };
+  return { pc, tracks, sendLayer };
+}
+
+/**
+ * Asserts that sequence numbers are contiguous and that the first packet of
+ * layer `rid` starts a keyframe, with timestamps going on.
+ */
+function assertSwitch(video: RtpPacket[], rid: "h" | "l"): void {
+  const seqs = video.map((p) => p.header.sequenceNumber);
+  for (let k = 1; k < seqs.length; k++) {
+    assertEquals(seqs[k], (seqs[k - 1]! + 1) & 0xffff);
+  }
+  const first = video.findIndex((p) => p.payload[2] === rid.charCodeAt(0));
+  assertEquals(
+    video[first]!.payload[1],
+    0x00,
+    "the new layer starts at a keyframe",
+  );
+  const tsBefore = video[first - 1]!.header.timestamp;
+  const tsAfter = video[first]!.header.timestamp;
+  assert(
+    tsAfter > tsBefore && tsAfter - tsBefore < 90000,
+    `timestamps continue: ${tsBefore} → ${tsAfter}`,
+  );
+}
+
+Deno.test("a simulcast publisher's layers are switched on one outgoing track with contiguous sequence numbers", async () => {
+  const node = newNode();
+  const { pc, tracks, sendLayer } = await publishSimulcast(node);
   let i = 0;
   const pump = async (count: number) => {
     for (const end = i + count; i < end; i++) {
@@ -325,22 +362,45 @@ Deno.test("a simulcast publisher's layers are switched on one outgoing track wit
     "low layer at the subscriber",
     () => sub.received.video.some((p) => p.payload[2] === 0x6c),
   );
-  const seqs = sub.received.video.map((p) => p.header.sequenceNumber);
-  for (let k = 1; k < seqs.length; k++) {
-    assertEquals(seqs[k], (seqs[k - 1]! + 1) & 0xffff);
-  }
-  const first = sub.received.video.findIndex((p) => p.payload[2] === 0x6c);
-  assertEquals(
-    sub.received.video[first]!.payload[1],
-    0x00,
-    "the new layer starts at a keyframe",
+  assertSwitch(sub.received.video, "l");
+  await node.close();
+  await pc.close();
+  await sub.pc.close();
+});
+
+Deno.test("a simulcast layer that starts after a subscriber joined is added to its track", async () => {
+  const node = newNode();
+  const { pc, tracks, sendLayer } = await publishSimulcast(node);
+  let i = 0;
+  const pump = async (count: number, rids: ("h" | "l")[]) => {
+    for (const end = i + count; i < end; i++) {
+      for (const rid of rids) sendLayer(rid, i);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  // Only the low layer at first: reported once the wait for "h" ends (2 s).
+  await pump(5, ["l"]);
+  await waitFor("the low layer reported", () => tracks.length === 1, 4000);
+  assertEquals(tracks[0]!.map((t) => t.rid), ["l"]);
+
+  const sub = await subscribe(node, { request: ["video"], trickle: false });
+  await pump(30, ["l"]);
+  await waitFor(
+    "low layer at the subscriber",
+    () => sub.received.video.length >= 10,
   );
-  const tsBefore = sub.received.video[first - 1]!.header.timestamp;
-  const tsAfter = sub.received.video[first]!.header.timestamp;
-  assert(
-    tsAfter > tsBefore && tsAfter - tsBefore < 90000,
-    `timestamps continue: ${tsBefore} → ${tsAfter}`,
+
+  // The high layer starts: reported again, and the subscriber's track takes
+  // it at the next negotiation (signalling negotiates on every report).
+  await pump(5, ["h", "l"]);
+  await waitFor("both layers reported", () => tracks.at(-1)?.length === 2);
+  await sub.down.negotiate();
+  await pump(80, ["h", "l"]);
+  await waitFor(
+    "high layer at the subscriber",
+    () => sub.received.video.some((p) => p.payload[2] === 0x68),
   );
+  assertSwitch(sub.received.video, "h");
   await node.close();
   await pc.close();
   await sub.pc.close();
