@@ -26,6 +26,8 @@ import { codecEntries, type CodecEntry, weriftCodec } from "./codecs.ts";
 import { filterOffer } from "./offer_filter.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
+import { TrackReport } from "./track_report.ts";
+import { UpFeedback } from "./up_feedback.ts";
 import { UpTrack } from "./up_track.ts";
 import type { LocalTap, TapHost } from "./local_tap.ts";
 import {
@@ -57,35 +59,7 @@ export interface AttachedDown {
   close(): void;
 }
 
-// Debounce of onTracks: lets every track of an offer arrive first.
-const TRACKS_DEBOUNCE_MS = 200;
-// Until every offered track has sent its first packet, the report waits (at
-// most this long after the first one), so that subscribers get one offer
-// with every track rather than an offer and then a renegotiation.
-const TRACKS_MAX_WAIT_MS = 2000;
-
-/** How many tracks an offer announces: one per sending m-line or rid. */
-export function announcedTracks(sdp: string): number {
-  let n = 0;
-  for (const section of sdp.split(/\r?\nm=/).slice(1)) {
-    if (/^\S+ 0 /.test(section)) continue; // rejected m-line
-    if (/\r?\na=(inactive|recvonly)\b/.test(section)) continue;
-    const rids = section.match(/\r?\na=rid:\S+ send\b/g)?.length ?? 0;
-    n += Math.max(1, rids);
-  }
-  return n;
-}
 const TICK_MS = 500;
-// Upstream REMB budgets (bits/s). Galène: 100 kbit/s for each lower
-// simulcast layer, 200 kbit/s floor. When no subscriber bounds the top
-// layer we announce 6 Mbit/s: more than Chromium's 2.5 Mbit/s ceiling for
-// 720p, so only its own loss estimate limits it. It matters from the very
-// first REMB: Chromium adopts a REMB as its target outright only in its
-// first 2 s (start phase), and after that grows by 8 % a second.
-const LOW_LAYER_BITRATE = 100_000;
-const MIN_BITRATE = 200_000;
-const UNBOUNDED_BITRATE = 6_000_000;
-
 /** A publisher's connection: the client offers, the node answers. */
 export class LocalUpConnection implements UpConnection, TapHost {
   readonly id: string;
@@ -100,12 +74,10 @@ export class LocalUpConnection implements UpConnection, TapHost {
   readonly #taps = new Set<LocalTap>();
   // Our SSRC as the sender of RTCP to the publisher.
   readonly #rtcpSsrc = (Math.random() * 0xffffffff) >>> 1;
+  readonly #feedback: UpFeedback;
+  readonly #report: TrackReport;
   #transport: RTCDtlsTransport | undefined;
   readonly #ticker: ReturnType<typeof setInterval>;
-  #tracksTimer: ReturnType<typeof setTimeout> | undefined;
-  #announced = 0;
-  #firstTrackAt = -1;
-  #reported: string | undefined;
   #chain: Promise<unknown> = Promise.resolve();
   #ticks = 0;
   #closed = false;
@@ -115,6 +87,12 @@ export class LocalUpConnection implements UpConnection, TapHost {
     this.#options = options;
     this.#context = context;
     this.#allowed = codecEntries(options.codecs);
+    this.#feedback = new UpFeedback(
+      context.pipelines,
+      this.#rtcpSsrc,
+      this.#sendRtcp,
+    );
+    this.#report = new TrackReport(() => this.tracks(), options.onTracks);
     this.#pc = new RTCPeerConnection(peerConfig(context.settings, {
       audio: this.#allowed.filter((e) => e.kind === "audio").map(weriftCodec),
       video: this.#allowed.filter((e) => e.kind === "video").map(weriftCodec),
@@ -157,7 +135,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
         );
       }
       const filtered = filterOffer(sdp, this.#allowed);
-      this.#announced = announcedTracks(filtered.sdp);
+      this.#report.announce(filtered.sdp);
       for (const section of filtered.sections) {
         if (section.mid !== undefined) {
           this.#formats.set(section.mid, section.formats);
@@ -263,7 +241,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#ticker);
-    clearTimeout(this.#tracksTimer);
+    this.#report.close();
     for (const down of [...this.#downs]) down.close();
     this.#downs.clear();
     for (const tap of [...this.#taps]) tap.upClosed();
@@ -293,30 +271,11 @@ export class LocalUpConnection implements UpConnection, TapHost {
         this.#useTransport();
         if (t.kind === "video") this.#sendRemb(performance.now());
         for (const tap of this.#taps) tap.addTrack(t);
-        this.#scheduleTracks();
+        this.#report.trackStarted();
       },
       log: this.#context.log,
     });
     this.#tracks.push(up);
-  }
-
-  #scheduleTracks(): void {
-    clearTimeout(this.#tracksTimer);
-    const now = performance.now();
-    if (this.#firstTrackAt < 0) this.#firstTrackAt = now;
-    const complete = this.tracks().length >= this.#announced;
-    const delay = complete ? TRACKS_DEBOUNCE_MS : Math.max(
-      TRACKS_DEBOUNCE_MS,
-      this.#firstTrackAt + TRACKS_MAX_WAIT_MS - now,
-    );
-    this.#tracksTimer = setTimeout(() => {
-      this.#tracksTimer = undefined;
-      const tracks = this.tracks();
-      const key = JSON.stringify(tracks);
-      if (this.#closed || key === this.#reported) return;
-      this.#reported = key;
-      this.#options.onTracks(tracks);
-    }, delay);
   }
 
   #tick(): void {
@@ -326,7 +285,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     if (++this.#ticks % 2 !== 0) return;
     for (const down of this.#downs) down.adjust(now);
     this.#sendRemb(now);
-    this.#sendReceiverReport(now);
+    this.#feedback.receiverReport(this.#tracks, now);
   }
 
   /** Takes raw RTP from the transport once werift has told us a track's SSRC. */
@@ -362,57 +321,11 @@ export class LocalUpConnection implements UpConnection, TapHost {
     }
   };
 
-  /** One Receiver Report a second for every track (reference 5.7). */
-  #sendReceiverReport(now: number): void {
-    const tracks = this.#tracks.filter((t) => t.pipeline !== undefined)
-      .slice(0, 31);
-    if (tracks.length === 0) return;
-    const { packet, figures } = this.#context.pipelines.receiverReport(
-      tracks.map((t) => t.pipeline!),
-      {
-        senderSsrc: this.#rtcpSsrc,
-        clockRates: tracks.map((t) => t.codec!.clockRate),
-        now,
-      },
-    );
-    for (const f of figures) {
-      const track = this.#bySsrc.get(f.ssrc);
-      if (track) track.figures = f;
-    }
-    this.#sendRtcp(packet);
-  }
-
-  /**
-   * The publisher's budget (reference 5.6, changed as bandwidth.rs explains):
-   * lower simulcast layers get 100 kbit/s each; the top (or only) layer gets
-   * what the subscribers can take — with simulcast the best subscriber's
-   * bandwidth (layer selection protects the weaker ones), without it the
-   * weakest's — and 6 Mbit/s when no subscriber is congested.
-   */
   #sendRemb(now: number): void {
-    const video = this.liveTracks("video");
-    let budget = Infinity;
-    let bounded = false;
-    for (const down of this.#downs) {
-      const a = down.available(now);
-      if (a === null) continue;
-      if (video.length > 1) {
-        budget = bounded ? Math.max(budget, a) : a;
-      } else {
-        budget = Math.min(budget, a);
-      }
-      bounded = true;
-    }
-    const top = Number.isFinite(budget)
-      ? Math.max(MIN_BITRATE, budget)
-      : UNBOUNDED_BITRATE;
-    const total = top + LOW_LAYER_BITRATE * Math.max(0, video.length - 1);
-    const ssrcs = video.map((t) => t.ssrc).filter((s) => s !== 0);
-    this.#sendRtcp(
-      this.#context.pipelines.remb(this.#rtcpSsrc, {
-        bps: Math.min(total, 0xffffffff),
-        ssrcs,
-      }),
+    const downs = [...this.#downs];
+    this.#feedback.remb(
+      this.liveTracks("video"),
+      downs.map((d) => d.available(now)),
     );
   }
 }

@@ -1,0 +1,105 @@
+/**
+ * The RTCP an up connection sends its publisher about what it receives:
+ * REMB (the publisher's budget, from what the subscribers can take) and
+ * receiver reports (reference 5.6 and 5.7).
+ *
+ * @module
+ */
+
+import type { PacketPipelines } from "./packet_pipeline.ts";
+import type { UpTrack } from "./up_track.ts";
+
+// Upstream REMB budgets (bits/s). Galène: 100 kbit/s for each lower
+// simulcast layer, 200 kbit/s floor. When no subscriber bounds the top
+// layer we announce 6 Mbit/s: more than Chromium's 2.5 Mbit/s ceiling for
+// 720p, so only its own loss estimate limits it. It matters from the very
+// first REMB: Chromium adopts a REMB as its target outright only in its
+// first 2 s (start phase), and after that grows by 8 % a second.
+const LOW_LAYER_BITRATE = 100_000;
+const MIN_BITRATE = 200_000;
+const UNBOUNDED_BITRATE = 6_000_000;
+// RFC 3550 §6.4.2: a report carries at most 31 blocks.
+const MAX_REPORT_BLOCKS = 31;
+
+/**
+ * The publisher's budget in bit/s (reference 5.6, changed as bandwidth.rs
+ * explains): lower simulcast layers get 100 kbit/s each; the top (or only)
+ * layer gets what the subscribers can take — with simulcast the best
+ * subscriber's bandwidth (layer selection protects the weaker ones),
+ * without it the weakest's, as Galène does, since every subscriber gets the
+ * same encoding — and 6 Mbit/s when no subscriber bounds it.
+ *
+ * @param videoLayers live video tracks of the connection
+ * @param available each subscriber's bandwidth towards its video (Infinity
+ *   when unbounded, null when it takes no video)
+ */
+export function publisherBudget(
+  videoLayers: number,
+  available: Iterable<number | null>,
+): number {
+  let budget = Infinity;
+  let bounded = false;
+  for (const a of available) {
+    if (a === null) continue;
+    if (videoLayers > 1) budget = bounded ? Math.max(budget, a) : a;
+    else budget = Math.min(budget, a);
+    bounded = true;
+  }
+  const top = Number.isFinite(budget)
+    ? Math.max(MIN_BITRATE, budget)
+    : UNBOUNDED_BITRATE;
+  return top + LOW_LAYER_BITRATE * Math.max(0, videoLayers - 1);
+}
+
+/** Writes an up connection's REMB and receiver reports. */
+export class UpFeedback {
+  readonly #pipelines: PacketPipelines;
+  readonly #senderSsrc: number;
+  readonly #send: (packet: Uint8Array) => void;
+
+  /**
+   * @param senderSsrc our SSRC as the sender of this RTCP
+   * @param send sends RTCP bytes to the publisher
+   */
+  constructor(
+    pipelines: PacketPipelines,
+    senderSsrc: number,
+    send: (packet: Uint8Array) => void,
+  ) {
+    this.#pipelines = pipelines;
+    this.#senderSsrc = senderSsrc;
+    this.#send = send;
+  }
+
+  /** Sends a REMB for the live `video` tracks, budgeted by {@link publisherBudget}. */
+  remb(video: readonly UpTrack[], available: Iterable<number | null>): void {
+    const bps = publisherBudget(video.length, available);
+    this.#send(this.#pipelines.remb(this.#senderSsrc, {
+      bps: Math.min(bps, 0xffffffff),
+      ssrcs: video.map((t) => t.ssrc).filter((s) => s !== 0),
+    }));
+  }
+
+  /**
+   * Sends one receiver report for the tracks that have received packets
+   * (up to 31) and leaves each track's figures on it.
+   */
+  receiverReport(tracks: readonly UpTrack[], now: number): void {
+    const live = tracks.filter((t) => t.pipeline !== undefined)
+      .slice(0, MAX_REPORT_BLOCKS);
+    if (live.length === 0) return;
+    const { packet, figures } = this.#pipelines.receiverReport(
+      live.map((t) => t.pipeline!),
+      {
+        senderSsrc: this.#senderSsrc,
+        clockRates: live.map((t) => t.codec!.clockRate),
+        now,
+      },
+    );
+    for (const f of figures) {
+      const track = live.find((t) => t.ssrc === f.ssrc);
+      if (track) track.figures = f;
+    }
+    this.#send(packet);
+  }
+}

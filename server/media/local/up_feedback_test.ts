@@ -1,0 +1,21 @@
+import { assertEquals } from "./test_assert.ts";
+import { publisherBudget } from "./up_feedback.ts";
+
+Deno.test("without subscribers, or none bounded, the publisher may send 6 Mbit/s", () => {
+  assertEquals(publisherBudget(1, []), 6_000_000);
+  assertEquals(publisherBudget(1, [Infinity, null]), 6_000_000);
+});
+
+Deno.test("without simulcast the weakest subscriber sets the budget, with a 200 kbit/s floor", () => {
+  assertEquals(publisherBudget(1, [3_000_000, 800_000, Infinity]), 800_000);
+  assertEquals(publisherBudget(1, [50_000]), 200_000);
+});
+
+Deno.test("with simulcast the best subscriber sets the top layer, lower layers get 100 kbit/s each", () => {
+  assertEquals(publisherBudget(3, [500_000, 2_000_000]), 2_200_000);
+  assertEquals(publisherBudget(2, [300_000, null]), 400_000);
+});
+
+Deno.test("subscribers that take no video do not bound the budget", () => {
+  assertEquals(publisherBudget(1, [null, null]), 6_000_000);
+});
