@@ -7,7 +7,6 @@ import { strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, openPeer, waitFor } from "./support/browser.ts";
 import { startE2eServer } from "./support/e2e_server.ts";
-import { withSecondAttempt } from "./support/retry.ts";
 
 /** What this Chromium can send, asked once (MIME subtypes, lower case). */
 async function sendableCodecs(): Promise<Set<string>> {
@@ -53,14 +52,7 @@ function inbound(page: Page): Promise<Inbound[]> {
   })()`);
 }
 
-function forwards(codecs: string[]): Promise<Inbound[]> {
-  let result: Inbound[] = [];
-  return withSecondAttempt(codecs.join("+"), async () => {
-    result = await forwardsOnce(codecs);
-  }).then(() => result);
-}
-
-async function forwardsOnce(codecs: string[]): Promise<Inbound[]> {
+async function forwards(codecs: string[]): Promise<Inbound[]> {
   const e2e = await startE2eServer({ codecs });
   const browser = await launchBrowser();
   try {

@@ -11,7 +11,6 @@ import {
   waitFor,
 } from "./support/browser.ts";
 import { type E2eServer, startE2eServer } from "./support/e2e_server.ts";
-import { withSecondAttempt } from "./support/retry.ts";
 
 interface DownStat {
   id: string;
@@ -71,18 +70,8 @@ interface Call {
   b: Page;
 }
 
-/**
- * Runs `body` with a server, a browser and two joined peers, cleaning up
- * after; a failed run is tried once more (support/retry.ts says why).
- */
-function inCall(
-  options: { videoFile?: string },
-  body: (call: Call) => Promise<void>,
-): Promise<void> {
-  return withSecondAttempt("call", () => oneCall(options, body));
-}
-
-async function oneCall(
+/** Runs `body` with a server, a browser and two joined peers, cleaning up after. */
+async function inCall(
   options: { videoFile?: string },
   body: (call: Call) => Promise<void>,
 ): Promise<void> {

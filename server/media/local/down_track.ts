@@ -14,6 +14,11 @@ import type { SlotSink, UpTrack } from "./up_track.ts";
 export interface Faults {
   /** Probability (0…1) of dropping a forwarded packet before sending it; NACKs still find it. */
   dropForwarded?: number;
+  /**
+   * Every DTLS handshake datagram the node's transports receive is handled
+   * twice, as when a peer retransmits a flight that was only slow.
+   */
+  duplicateHandshakes?: boolean;
 }
 
 /** Options of {@link DownTrack}. */

@@ -32,6 +32,7 @@ import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
 import type { UpTrack } from "./up_track.ts";
 import { interceptSenderRtcp } from "./werift_internals.ts";
+import { duplicateHandshakes } from "./dtls_retransmission.ts";
 
 /** What a down connection needs from its node. */
 export interface DownContext {
@@ -113,6 +114,9 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
         options?.iceRestart ? { iceRestart: true } : {},
       );
       await this.#pc.setLocalDescription(offer);
+      if (this.#context.faults.duplicateHandshakes) {
+        duplicateHandshakes(this.#pc.dtlsTransports);
+      }
       return this.#pc.localDescription?.sdp ?? null;
     };
     const result = this.#chain.then(run, run);

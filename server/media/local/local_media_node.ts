@@ -31,6 +31,7 @@ import type { PacketPipelines } from "./packet_pipeline.ts";
 import type { TransportSettings } from "./peer_config.ts";
 import type { Faults } from "./down_track.ts";
 import { createWasmPipelines } from "./wasm_pipeline.ts";
+import { installDtlsRetransmission } from "./dtls_retransmission.ts";
 import { MediaWasm } from "../../../media-wasm/mod.ts";
 import {
   acquireFastPath,
@@ -78,6 +79,7 @@ export class LocalMediaNode implements MediaNode {
     this.#pipelines = options.pipelines ??
       createWasmPipelines(MediaWasm.loadSync());
     this.#faults = { ...options.faults };
+    installDtlsRetransmission();
     if (options.fastPath !== false) {
       this.#fastPath = acquireFastPath(options.fastPath ?? {});
       this.#log(
@@ -110,6 +112,7 @@ export class LocalMediaNode implements MediaNode {
     const up = new LocalUpConnection(options, {
       settings: this.#settings,
       pipelines: this.#pipelines,
+      faults: this.#faults,
       log: this.#log,
       onClosed: (closed, teardown) => {
         if (this.#ups.get(closed.id) === closed) this.#ups.delete(closed.id);

@@ -26,6 +26,8 @@ import { codecEntries, type CodecEntry, weriftCodec } from "./codecs.ts";
 import { filterOffer } from "./offer_filter.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
+import type { Faults } from "./down_track.ts";
+import { duplicateHandshakes } from "./dtls_retransmission.ts";
 import { TrackReport } from "./track_report.ts";
 import { UpFeedback } from "./up_feedback.ts";
 import { UpTrack } from "./up_track.ts";
@@ -40,6 +42,7 @@ import { mapState, toIceInit, toWeriftCandidate } from "./ice.ts";
 export interface UpContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
+  faults: Faults;
   log(message: string): void;
   /** Called once when the connection closes, with the promise of werift's teardown. */
   onClosed(up: LocalUpConnection, teardown: Promise<void>): void;
@@ -150,6 +153,9 @@ export class LocalUpConnection implements UpConnection, TapHost {
         throw new SyntaxError(
           `Cannot apply offer of up connection "${this.id}": ${e}`,
         );
+      }
+      if (this.#context.faults.duplicateHandshakes) {
+        duplicateHandshakes(this.#pc.dtlsTransports);
       }
       await this.#pc.setLocalDescription(await this.#pc.createAnswer());
       const local = this.#pc.localDescription;

@@ -7,6 +7,8 @@
 
 import { fileURLToPath } from "node:url";
 import { type RunningServer, startServer } from "../../../server/server.ts";
+import { LocalMediaNode } from "../../../server/media/local/local_media_node.ts";
+import type { Faults } from "../../../server/media/local/down_track.ts";
 
 /** A server and its temporary folders. */
 export interface E2eServer {
@@ -17,7 +19,12 @@ export interface E2eServer {
 
 /** Starts a server with one group, `e2e`, where anyone may publish. */
 export async function startE2eServer(
-  options: { codecs?: string[]; group?: Record<string, unknown> } = {},
+  options: {
+    codecs?: string[];
+    group?: Record<string, unknown>;
+    /** Test-only faults of the media node. */
+    faults?: Faults;
+  } = {},
 ): Promise<E2eServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-e2e-" });
   const groupsDir = `${root}/groups`;
@@ -33,6 +40,9 @@ export async function startE2eServer(
       ...options.group,
     }),
   );
+  const log = Deno.env.get("NEREID_LOG")
+    ? (m: string) => console.log(m)
+    : () => {};
   const server = await startServer({
     hostname: "127.0.0.1",
     port: 0,
@@ -42,7 +52,17 @@ export async function startE2eServer(
     staticDir: fileURLToPath(new URL("../pages/", import.meta.url)),
     insecure: true,
     loopbackOnly: true,
-    log: Deno.env.get("NEREID_LOG") ? (m) => console.log(m) : () => {},
+    log,
+    ...(options.faults
+      ? {
+        media: new LocalMediaNode({
+          ice: { iceServers: [] },
+          loopbackOnly: true,
+          faults: options.faults,
+          log,
+        }),
+      }
+      : {}),
   });
   return {
     server,

@@ -1,0 +1,147 @@
+/**
+ * Makes werift's DTLS handshake answer a retransmitted flight the way
+ * RFC 6347 §4.2.4 asks: by sending its own last flight again, unchanged.
+ *
+ * werift 0.24.4 handles a handshake message it has already seen as if it
+ * were new. A ClientHello that arrives twice (the browser retransmits after
+ * 50–100 ms when the server is slow, which happens on a loaded machine)
+ * makes its server run the ClientHello step again: new random and key pair
+ * for a repeated cookie-less hello, a second ServerHello flight with
+ * advanced message sequence numbers for a repeated cookie hello. The
+ * browser then discards the server's Finished (its sequence number is not
+ * the one expected), retransmits its own last flight for ever, and werift,
+ * which believes the handshake complete, ignores those: werift sends SRTP
+ * the browser cannot use, the browser's connection stays "connecting", and
+ * the subscriber never sees the stream. This was Nereid's intermittent
+ * missing-stream bug (issue 3).
+ *
+ * The fix sits between werift's record layer and its handshake state
+ * machine (`onHandleHandshakes`, called with each batch of reassembled
+ * messages): a message whose sequence number was already handed on is a
+ * retransmission. It is not handed on again; instead the datagrams werift
+ * sent in answer to the last new messages are sent once more. Both roles are
+ * covered: as a client, werift answers a repeated server flight with its
+ * own last flight too.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { RTCDtlsTransport } from "werift";
+
+const DUPLICATE_HANDSHAKES = Symbol.for("nereid.duplicateHandshakes");
+
+const INSTALLED = Symbol.for("nereid.dtlsRetransmission");
+const GUARDED = Symbol.for("nereid.dtlsGuarded");
+// A retransmitted flight spans several records: answer it once.
+const MIN_RESEND_INTERVAL_MS = 50;
+// RFC 6347 §4.1 content types: 20 change_cipher_spec, 22 handshake.
+const CHANGE_CIPHER_SPEC = 20;
+const HANDSHAKE = 22;
+
+interface HandshakeMessage {
+  message_seq: number;
+}
+
+/** The parts of werift's `DtlsSocket` (client or server) this module uses. */
+interface DtlsSocketInternals {
+  [GUARDED]?: true;
+  onHandleHandshakes(messages: HandshakeMessage[]): Promise<void>;
+  transport: {
+    socket: {
+      send(data: Buffer): unknown;
+      onData(data: Buffer): void;
+    };
+  };
+}
+
+interface TransportInternals {
+  dtls?: DtlsSocketInternals;
+  [DUPLICATE_HANDSHAKES]?: boolean;
+}
+
+/**
+ * Installs the retransmission handling for every DTLS transport started in
+ * this process from now on. Idempotent; it stays installed.
+ */
+export function installDtlsRetransmission(): void {
+  const proto = RTCDtlsTransport.prototype as unknown as
+    & Record<PropertyKey, unknown>
+    & { start(this: TransportInternals): Promise<void> };
+  if (proto[INSTALLED]) return;
+  proto[INSTALLED] = true;
+  const start = proto.start;
+  // werift's start() creates its DTLS socket before its first await, so the
+  // socket exists when the call returns, and no datagram has reached it yet.
+  proto.start = function (this: TransportInternals): Promise<void> {
+    const started = start.call(this);
+    const socket = this.dtls;
+    if (socket !== undefined && socket[GUARDED] === undefined) {
+      guard(socket, this[DUPLICATE_HANDSHAKES] === true);
+    }
+    return started;
+  };
+}
+
+function guard(socket: DtlsSocketInternals, duplicate: boolean): void {
+  socket[GUARDED] = true;
+  const ice = socket.transport.socket;
+  let highest = -1;
+  let lastFlight: Buffer[] = [];
+  let answering = false;
+  let lastResend = -Infinity;
+
+  const send = ice.send.bind(ice);
+  ice.send = (data: Buffer) => {
+    const type = data[0];
+    if (type === HANDSHAKE || type === CHANGE_CIPHER_SPEC) {
+      // The first datagram after new messages starts werift's answer to
+      // them; werift's own timer resends datagrams already kept.
+      if (answering) {
+        lastFlight = [];
+        answering = false;
+      }
+      if (!lastFlight.some((d) => d.equals(data))) {
+        lastFlight.push(Buffer.from(data));
+      }
+    }
+    return send(data);
+  };
+
+  const handle = socket.onHandleHandshakes.bind(socket);
+  socket.onHandleHandshakes = (messages) => {
+    const fresh = messages.filter((m) => m.message_seq > highest);
+    if (fresh.length === 0) {
+      const now = performance.now();
+      if (now - lastResend >= MIN_RESEND_INTERVAL_MS) {
+        lastResend = now;
+        for (const datagram of lastFlight) send(datagram);
+      }
+      return Promise.resolve();
+    }
+    for (const m of fresh) highest = Math.max(highest, m.message_seq);
+    answering = true;
+    return handle(fresh);
+  };
+
+  if (duplicate) {
+    const onData = ice.onData;
+    ice.onData = (data: Buffer) => {
+      onData(data);
+      if (data[0] === HANDSHAKE) onData(data);
+    };
+  }
+}
+
+/**
+ * Test only: every handshake datagram the peer connection's DTLS transports
+ * receive is handled twice, as when a browser retransmits a flight that was
+ * only slow. Call after a description is set, before the connection starts.
+ */
+export function duplicateHandshakes(
+  transports: readonly RTCDtlsTransport[],
+): void {
+  for (const t of transports) {
+    (t as unknown as TransportInternals)[DUPLICATE_HANDSHAKES] = true;
+  }
+}

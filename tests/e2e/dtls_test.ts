@@ -1,0 +1,68 @@
+/**
+ * A browser's DTLS handshake messages that reach the server twice (the
+ * browser retransmits when the server answers slowly, as on a loaded
+ * machine) must not break the call. werift alone answered a repeated hello
+ * with a new flight and never completed the handshake on the browser's side
+ * (server/media/local/dtls_retransmission.ts).
+ */
+
+import { ok } from "node:assert/strict";
+import { launchBrowser, openPeer, waitFor } from "./support/browser.ts";
+import { startE2eServer } from "./support/e2e_server.ts";
+
+Deno.test({
+  name:
+    "with every DTLS handshake datagram received twice, publisher and subscriber connect and the subscriber decodes",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const e2e = await startE2eServer({
+      faults: { duplicateHandshakes: true },
+    });
+    const browser = await launchBrowser();
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      for (const [p, u] of [[a, "alice"], [b, "bob"]] as const) {
+        await p.evaluate(`window.peer.connect("e2e", "${u}", "x")`);
+      }
+      await b.evaluate(`window.peer.request({"": ["audio", "video"]})`);
+      const t0 = performance.now();
+      await a.evaluate(`window.peer.publish()`);
+      const states = await waitFor(
+        "both peer connections connected",
+        () =>
+          Promise.all([
+            a.evaluate(
+              `[...window.peer.ups.values()].map((u) => u.pc.connectionState)`,
+            ),
+            b.evaluate(
+              `[...window.peer.downs.values()].map((d) => d.pc.connectionState)`,
+            ),
+          ]).then(([up, down]) => {
+            const all = [...up as string[], ...down as string[]];
+            return all.length === 2 && all.every((s) => s === "connected")
+              ? all
+              : undefined;
+          }),
+        { timeout: 15_000 },
+      );
+      ok(states.length === 2);
+      console.log(
+        `connected ${Math.round(performance.now() - t0)} ms after publishing`,
+      );
+      await waitFor("B to decode video", async () => {
+        const s = await b.evaluate(`window.peer.downStats()`) as {
+          kind: string;
+          framesDecoded: number;
+        }[];
+        return s.some((x) => x.kind === "video" && x.framesDecoded > 5)
+          ? true
+          : undefined;
+      }, { timeout: 10_000 });
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});
