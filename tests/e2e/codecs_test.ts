@@ -5,7 +5,7 @@
 
 import { strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openPeer, waitFor } from "./support/browser.ts";
+import { launchBrowser, openCall, waitFor } from "./support/browser.ts";
 import { startE2eServer } from "./support/e2e_server.ts";
 
 /** What this Chromium can send, asked once (MIME subtypes, lower case). */
@@ -56,12 +56,7 @@ async function forwards(codecs: string[]): Promise<Inbound[]> {
   const e2e = await startE2eServer({ codecs });
   const browser = await launchBrowser();
   try {
-    const a = await openPeer(browser, e2e.url);
-    const b = await openPeer(browser, e2e.url);
-    for (const [p, u] of [[a, "alice"], [b, "bob"]] as const) {
-      await p.evaluate(`window.peer.connect("e2e", "${u}", "x")`);
-    }
-    await b.evaluate(`window.peer.request({"": ["audio", "video"]})`);
+    const { a, b } = await openCall(browser, e2e.url);
     await a.evaluate(`window.peer.publish()`);
     return await waitFor(`B to decode ${codecs.join("+")}`, async () => {
       const s = await inbound(b);

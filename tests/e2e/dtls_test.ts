@@ -7,7 +7,7 @@
  */
 
 import { ok } from "node:assert/strict";
-import { launchBrowser, openPeer, waitFor } from "./support/browser.ts";
+import { launchBrowser, openCall, waitFor } from "./support/browser.ts";
 import { startE2eServer } from "./support/e2e_server.ts";
 
 Deno.test({
@@ -21,12 +21,7 @@ Deno.test({
     });
     const browser = await launchBrowser();
     try {
-      const a = await openPeer(browser, e2e.url);
-      const b = await openPeer(browser, e2e.url);
-      for (const [p, u] of [[a, "alice"], [b, "bob"]] as const) {
-        await p.evaluate(`window.peer.connect("e2e", "${u}", "x")`);
-      }
-      await b.evaluate(`window.peer.request({"": ["audio", "video"]})`);
+      const { a, b } = await openCall(browser, e2e.url);
       const t0 = performance.now();
       await a.evaluate(`window.peer.publish()`);
       const states = await waitFor(

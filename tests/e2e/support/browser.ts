@@ -89,6 +89,23 @@ export async function openPeer(browser: Browser, url: string): Promise<Page> {
   return page;
 }
 
+/**
+ * Opens two test peers joined to the `e2e` group: A as alice, and B as bob
+ * asking for every stream's audio and video.
+ */
+export async function openCall(
+  browser: Browser,
+  url: string,
+): Promise<{ a: Page; b: Page }> {
+  const a = await openPeer(browser, url);
+  const b = await openPeer(browser, url);
+  for (const [p, u] of [[a, "alice"], [b, "bob"]] as const) {
+    await p.evaluate(`window.peer.connect("e2e", "${u}", "x")`);
+  }
+  await b.evaluate(`window.peer.request({"": ["audio", "video"]})`);
+  return { a, b };
+}
+
 /** Polls `check` until it returns a value other than undefined. */
 export async function waitFor<T>(
   what: string,
