@@ -1,7 +1,9 @@
 /**
  * The few places where Nereid reaches past werift's public API.
  *
- * Kept in one file so that a werift upgrade has one place to check. Each
+ * Kept in few files so that a werift upgrade has few places to check: this
+ * one, `dtls_retransmission.ts` (its DTLS handshake) and `../fast/`
+ * (`werift_seam.ts` and `raw_rtp.ts`: its SRTP and UDP paths). Each
  * function names the werift 0.24.4 behaviour it works around.
  *
  * @module
