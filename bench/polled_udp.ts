@@ -3,13 +3,16 @@
  * `recvmmsg(MSG_DONTWAIT)`, and `sendmmsg` batches — installed in place of
  * werift's `UdpTransport.init` in the bot process only.
  *
- * Why not the server's fast path here: its receive runs one `nonblocking`
- * FFI call per socket and batch (a worker-thread hand-off and a promise,
- * ~12 µs measured in the bot), and with N subscriber sockets each batch holds
- * about one packet. Polling all N+1 sockets from one timer costs one plain
- * system call per socket and tick, and drains up to {@link BATCH} datagrams
- * each: the bots stay cheap per packet, at the price of up to ~1 ms of
- * polling delay in the measured latency (the same for every SFU).
+ * Why not the server's fast path here: when the bots were written, its
+ * receive ran one `nonblocking` FFI call per socket and batch (a
+ * worker-thread hand-off and a promise, ~12 µs measured in the bot), and
+ * with N subscriber sockets each batch held about one packet. Polling all
+ * N+1 sockets from one timer costs one plain system call per socket and
+ * tick, and drains up to {@link BATCH} datagrams each: the bots stay cheap
+ * per packet, at the price of up to ~1 ms of polling delay in the measured
+ * latency (the same for every SFU). The server now waits on one `epoll` for
+ * all its sockets (`receive_loop.ts`); moving the bots onto it would remove
+ * this file, and needs the benchmark measured again.
  *
  * @module
  */
