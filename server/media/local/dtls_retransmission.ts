@@ -17,11 +17,12 @@
  *
  * The fix sits between werift's record layer and its handshake state
  * machine (`onHandleHandshakes`, called with each batch of reassembled
- * messages): a message whose sequence number was already handed on is a
- * retransmission. It is not handed on again; instead the datagrams werift
- * sent in answer to the last new messages are sent once more. Both roles are
- * covered: as a client, werift answers a repeated server flight with its
- * own last flight too.
+ * messages) and hands messages on once each, in sequence order, as RFC 6347
+ * §4.2.2 orders a receiver to: one ahead of the next expected is kept until
+ * the gap is filled; one already handed on is a retransmission, answered by
+ * sending the datagrams werift sent for the last new messages once more.
+ * Both roles are covered: as a client, werift answers a repeated server
+ * flight with its own last flight too.
  *
  * @module
  */
@@ -35,11 +36,15 @@ const INSTALLED = Symbol.for("nereid.dtlsRetransmission");
 const GUARDED = Symbol.for("nereid.dtlsGuarded");
 // A retransmitted flight spans several records: answer it once.
 const MIN_RESEND_INTERVAL_MS = 50;
+// Messages this far ahead of the next expected one are not kept (a flight
+// has at most 6; the rest would be noise or an attack on memory).
+const MAX_AHEAD = 16;
 // RFC 6347 §4.1 content types: 20 change_cipher_spec, 22 handshake.
 const CHANGE_CIPHER_SPEC = 20;
 const HANDSHAKE = 22;
 
 interface HandshakeMessage {
+  msg_type: number;
   message_seq: number;
 }
 
@@ -86,7 +91,8 @@ export function installDtlsRetransmission(): void {
 function guard(socket: DtlsSocketInternals, duplicate: boolean): void {
   socket[GUARDED] = true;
   const ice = socket.transport.socket;
-  let highest = -1;
+  let next = 0;
+  const ahead = new Map<number, HandshakeMessage>();
   let lastFlight: Buffer[] = [];
   let answering = false;
   let lastResend = -Infinity;
@@ -110,18 +116,27 @@ function guard(socket: DtlsSocketInternals, duplicate: boolean): void {
 
   const handle = socket.onHandleHandshakes.bind(socket);
   socket.onHandleHandshakes = (messages) => {
-    const fresh = messages.filter((m) => m.message_seq > highest);
-    if (fresh.length === 0) {
+    let repeated = false;
+    for (const m of messages) {
+      if (m.message_seq < next) repeated = true;
+      else if (m.message_seq - next < MAX_AHEAD) ahead.set(m.message_seq, m);
+    }
+    const ready: HandshakeMessage[] = [];
+    for (let m = ahead.get(next); m !== undefined; m = ahead.get(next)) {
+      ahead.delete(next++);
+      ready.push(m);
+    }
+    if (ready.length === 0) {
       const now = performance.now();
-      if (now - lastResend >= MIN_RESEND_INTERVAL_MS) {
+      if (repeated && now - lastResend >= MIN_RESEND_INTERVAL_MS) {
         lastResend = now;
         for (const datagram of lastFlight) send(datagram);
       }
       return Promise.resolve();
     }
-    for (const m of fresh) highest = Math.max(highest, m.message_seq);
     answering = true;
-    return handle(fresh);
+    // The order werift's record layer hands messages on in.
+    return handle(ready.sort((a, b) => a.msg_type - b.msg_type));
   };
 
   if (duplicate) {
