@@ -88,11 +88,38 @@ export function installDtlsRetransmission(): void {
   };
 }
 
+/**
+ * A receiver's handshake message sequencing (RFC 6347 §4.2.2): messages are
+ * handed on once each, in `message_seq` order, starting at 0.
+ */
+export class HandshakeOrder<M extends { message_seq: number }> {
+  #next = 0;
+  #ahead = new Map<number, M>();
+
+  /**
+   * Takes newly received messages; returns those now due, in order, and
+   * whether any of the given ones had already been handed on.
+   */
+  take(messages: readonly M[]): { ready: M[]; repeated: boolean } {
+    let repeated = false;
+    for (const m of messages) {
+      const distance = m.message_seq - this.#next;
+      if (distance < 0) repeated = true;
+      else if (distance < MAX_AHEAD) this.#ahead.set(m.message_seq, m);
+    }
+    const ready: M[] = [];
+    for (let m = this.#ahead.get(this.#next); m !== undefined;) {
+      this.#ahead.delete(this.#next++);
+      ready.push(m);
+      m = this.#ahead.get(this.#next);
+    }
+    return { ready, repeated };
+  }
+}
+
 function guard(socket: DtlsSocketInternals, duplicate: boolean): void {
   socket[GUARDED] = true;
   const ice = socket.transport.socket;
-  let next = 0;
-  const ahead = new Map<number, HandshakeMessage>();
   let lastFlight: Buffer[] = [];
   let answering = false;
   let lastResend = -Infinity;
@@ -115,17 +142,9 @@ function guard(socket: DtlsSocketInternals, duplicate: boolean): void {
   };
 
   const handle = socket.onHandleHandshakes.bind(socket);
+  const order = new HandshakeOrder<HandshakeMessage>();
   socket.onHandleHandshakes = (messages) => {
-    let repeated = false;
-    for (const m of messages) {
-      if (m.message_seq < next) repeated = true;
-      else if (m.message_seq - next < MAX_AHEAD) ahead.set(m.message_seq, m);
-    }
-    const ready: HandshakeMessage[] = [];
-    for (let m = ahead.get(next); m !== undefined; m = ahead.get(next)) {
-      ahead.delete(next++);
-      ready.push(m);
-    }
+    const { ready, repeated } = order.take(messages);
     if (ready.length === 0) {
       const now = performance.now();
       if (repeated && now - lastResend >= MIN_RESEND_INTERVAL_MS) {
