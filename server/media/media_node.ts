@@ -91,7 +91,7 @@ export interface TapPacket {
   seq: number;
   timestamp: number;
   marker: boolean;
-  /** The RTP payload, header and padding excluded. */
+  /** The RTP payload, header and padding excluded; valid only during the call (copy to keep). */
   payload: Uint8Array;
   /** Arrival time, `performance.now()` milliseconds. */
   arrival: number;

@@ -23,6 +23,7 @@ import type {
 import { nodeBackend, opensslBackend } from "./srtp_crypto.ts";
 import { deriveSrtpSessionKeys } from "./srtp_keys.ts";
 import { estimateRtpIndex, ReplayWindow } from "./srtp_replay.ts";
+import { rtpHeaderLength } from "../rtp_header.ts";
 
 /** The DTLS-SRTP protection profiles implemented. */
 export type SrtpProfile =
@@ -70,17 +71,6 @@ function put32(b: Uint8Array, at: number, v: number): void {
   b[at + 1] = (v >>> 16) & 0xff;
   b[at + 2] = (v >>> 8) & 0xff;
   b[at + 3] = v & 0xff;
-}
-
-/** RTP header length (fixed part, CSRCs, extension), or -1 if it overruns `end`. */
-function rtpHeaderLength(b: Uint8Array, end: number): number {
-  if (end < 12 || (b[0]! >>> 6) !== 2) return -1;
-  let n = 12 + (b[0]! & 0x0f) * 4;
-  if (b[0]! & 0x10) {
-    if (n + 4 > end) return -1;
-    n += 4 + ((b[n + 2]! << 8) | b[n + 3]!) * 4;
-  }
-  return n <= end ? n : -1;
 }
 
 /** One direction's SRTP/SRTCP state; protect on the sending side, unprotect on the receiving one. */

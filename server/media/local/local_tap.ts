@@ -5,9 +5,9 @@
  * @module
  */
 
-import type { RtpPacket } from "werift";
 import type { MediaTap, TapOptions, TapPacket } from "../media_node.ts";
 import type { PacketSink, UpTrack } from "./up_track.ts";
+import { rtpHeaderLength, rtpPayloadEnd } from "../rtp_header.ts";
 
 /** What a tap needs of its up connection. */
 export interface TapHost {
@@ -57,20 +57,29 @@ export class LocalTap implements MediaTap, PacketSink {
     }));
   }
 
-  deliver(packet: RtpPacket, layer: number, _flags: number, now: number): void {
+  deliver(
+    packet: Uint8Array,
+    layer: number,
+    _flags: number,
+    now: number,
+  ): void {
     const track = this.#tracks.get(layer);
     if (this.#closed || track === undefined) return;
+    const start = rtpHeaderLength(packet, packet.length);
+    const end = start < 0 ? -1 : rtpPayloadEnd(packet, start);
+    if (end < 0) return; // the cache took it, so this does not happen
+    const b = packet;
     const p = this.#packet;
-    const h = packet.header;
     p.kind = track.kind;
     p.codec = track.codec?.name ?? "";
     p.track = layer;
     p.rid = track.rid;
-    p.ssrc = h.ssrc;
-    p.seq = h.sequenceNumber;
-    p.timestamp = h.timestamp;
-    p.marker = h.marker;
-    p.payload = packet.payload;
+    p.ssrc = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
+    p.seq = (b[2]! << 8) | b[3]!;
+    p.timestamp = ((b[4]! << 24) | (b[5]! << 16) | (b[6]! << 8) | b[7]!) >>>
+      0;
+    p.marker = (b[1]! & 0x80) !== 0;
+    p.payload = b.subarray(start, end);
     p.arrival = now;
     this.#options.onPacket(p);
   }

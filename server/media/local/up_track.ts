@@ -6,7 +6,6 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { type MediaStreamTrack, RtpPacket } from "werift";
 import type { CodecEntry } from "./codecs.ts";
 import type {
@@ -21,12 +20,10 @@ export interface SlotSink {
   deliver(source: UpTrack, slot: number, now: number): void;
 }
 
-/**
- * Receives every packet as a werift `RtpPacket` (the recorder's tap). Costs
- * one parse per packet while attached, which the slot path avoids.
- */
+/** Receives every packet's bytes (the recorder's tap). */
 export interface PacketSink {
-  deliver(packet: RtpPacket, layer: number, flags: number, now: number): void;
+  /** `packet` is valid only during the call: copy what you keep. */
+  deliver(packet: Uint8Array, layer: number, flags: number, now: number): void;
 }
 
 /** Flag of {@link PacketSink.deliver}: the packet starts a keyframe. */
@@ -203,22 +200,13 @@ export class UpTrack {
     if (key) this.#keyframeWanted = false;
     const sinks = this.#sinks;
     for (let i = 0; i < sinks.length; i++) sinks[i]!.deliver(this, slot, now);
-    if (this.#taps.length > 0) this.#tap(packet, key, now);
+    const taps = this.#taps;
+    for (let i = 0; i < taps.length; i++) {
+      taps[i]!.deliver(packet, this.layer, key ? KEYFRAME : 0, now);
+    }
     if (this.kind === "video") {
       const nack = pipeline.nackDue(this.#options.rtcpSsrc, now);
       if (nack !== null) this.#options.sendRtcp(nack);
-    }
-  }
-
-  #tap(packet: Uint8Array, key: boolean, now: number): void {
-    let parsed: RtpPacket;
-    try {
-      parsed = RtpPacket.deSerialize(Buffer.from(packet));
-    } catch {
-      return; // the cache took it, so this does not happen; but never throw here
-    }
-    for (const tap of this.#taps) {
-      tap.deliver(parsed, this.layer, key ? KEYFRAME : 0, now);
     }
   }
 
