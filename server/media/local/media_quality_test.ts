@@ -280,6 +280,21 @@ Deno.test("a simulcast switch h → l → h keeps the subscriber's sequence numb
   await sub.pc.close();
 });
 
+Deno.test("with every DTLS handshake datagram received twice, werift peers connect both ways and packets flow", async () => {
+  const node = newNode({ duplicateHandshakes: true });
+  const pub = await publish(node, { simulcast: false });
+  await pub.started();
+  const sub = await subscribe(node, ["video"]);
+  for (let i = 1; i <= 60; i++) {
+    pub.send(i);
+    if (i % 4 === 0) await tick(5);
+  }
+  await waitFor("packets at the subscriber", () => sub.video.length >= 30);
+  await node.close();
+  await pub.pc.close();
+  await sub.pc.close();
+});
+
 Deno.test("closing the node leaves no socket open (and the test sanitizers see no timer)", async () => {
   const before = openSockets();
   const node = newNode();
