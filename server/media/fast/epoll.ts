@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { LIBC_PATHS, openFirst } from "./dynamic_library.ts";
 
 const SYMBOLS = {
   epoll_create1: { parameters: ["i32"], result: "i32" },
@@ -25,12 +26,6 @@ const SYMBOLS = {
 } as const;
 
 type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
-
-const LIBC_PATHS = [
-  "libc.so.6",
-  "/lib/x86_64-linux-gnu/libc.so.6",
-  "/lib/aarch64-linux-gnu/libc.so.6",
-];
 
 // sys/epoll.h, sys/eventfd.h (O_CLOEXEC and O_NONBLOCK values).
 const EPOLL_CLOEXEC = 0o2000000, EFD_NONBLOCK = 0o4000;
@@ -73,15 +68,7 @@ export class Epoll {
    * @throws Error when the kernel refuses either descriptor (names errno)
    */
   static open(): Epoll | null {
-    let lib: Libc | null = null;
-    for (const path of LIBC_PATHS) {
-      try {
-        lib = Deno.dlopen(path, SYMBOLS);
-        break;
-      } catch {
-        // Try the next path; null tells the caller to fall back.
-      }
-    }
+    const lib = openFirst(LIBC_PATHS, SYMBOLS);
     if (lib === null) return null;
     const s = lib.symbols;
     const epfd = s.epoll_create1(EPOLL_CLOEXEC);

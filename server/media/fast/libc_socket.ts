@@ -15,6 +15,7 @@
  *
  * @module
  */
+import { LIBC_PATHS, openFirst } from "./dynamic_library.ts";
 
 const SYMBOLS = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -36,12 +37,6 @@ const SYMBOLS = {
   close: { parameters: ["i32"], result: "i32" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
-
-const LIBC_PATHS = [
-  "libc.so.6",
-  "/lib/x86_64-linux-gnu/libc.so.6",
-  "/lib/aarch64-linux-gnu/libc.so.6",
-];
 
 // Linux constants (asm-generic/socket.h, bits/socket.h, errno.h).
 const AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
@@ -154,15 +149,7 @@ export class LibcUdpSocket {
         `Cannot bind UDP socket to "${options.address}": not an IPv4 address`,
       );
     }
-    let lib: Deno.DynamicLibrary<typeof SYMBOLS> | null = null;
-    for (const path of LIBC_PATHS) {
-      try {
-        lib = Deno.dlopen(path, SYMBOLS);
-        break;
-      } catch {
-        // Try the next path; null below tells the caller to fall back.
-      }
-    }
+    const lib = openFirst(LIBC_PATHS, SYMBOLS);
     if (lib === null) return null;
     const s = lib.symbols;
     const fd = s.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);

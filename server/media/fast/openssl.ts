@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { openFirst } from "./dynamic_library.ts";
 
 /** Where `libcrypto.so.3` is looked for when no path is given. */
 export const LIBCRYPTO_PATHS: readonly string[] = [
@@ -108,14 +109,8 @@ export class OpenSsl {
    * none does (library absent, FFI not permitted), so callers fall back.
    */
   static open(options: { paths?: readonly string[] } = {}): OpenSsl | null {
-    for (const path of options.paths ?? LIBCRYPTO_PATHS) {
-      try {
-        return new OpenSsl(Deno.dlopen(path, SYMBOLS));
-      } catch {
-        // Absent or unloadable: try the next path; null tells the caller.
-      }
-    }
-    return null;
+    const lib = openFirst(options.paths ?? LIBCRYPTO_PATHS, SYMBOLS);
+    return lib === null ? null : new OpenSsl(lib);
   }
 
   /** The library's version string, e.g. "OpenSSL 3.0.19 27 Jan 2026". */
