@@ -31,6 +31,7 @@ import type {
   UpOptions,
   UpTrackInfo,
 } from "../server/media/media_node.ts";
+import { loopbackIce } from "../server/media/local/peer_config.ts";
 
 /** Options of {@link BaselineMediaNode}. */
 export interface BaselineMediaNodeOptions {
@@ -40,10 +41,7 @@ export interface BaselineMediaNodeOptions {
 // Loopback only, as the benchmark runs on one machine (media-notes).
 function config(video: boolean): RTCPeerConnectionConfig {
   return {
-    iceServers: [],
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
-    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+    ...loopbackIce(),
     bundlePolicy: "max-bundle",
     codecs: {
       audio: [],

@@ -8,14 +8,12 @@
 
 import { RTCPeerConnection, RTCRtpCodecParameters } from "werift";
 import type { IceCandidate } from "../server/media/media_node.ts";
+import { loopbackIce } from "../server/media/local/peer_config.ts";
 
 /** A werift peer for loopback, VP8 only (media-notes' settings). */
 export function botPeer(): RTCPeerConnection {
   return new RTCPeerConnection({
-    iceServers: [],
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
-    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+    ...loopbackIce(),
     bundlePolicy: "max-bundle",
     codecs: {
       audio: [],

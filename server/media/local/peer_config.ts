@@ -21,6 +21,25 @@ export interface TransportSettings {
 }
 
 /**
+ * The ICE part of a werift configuration that gathers IPv4 loopback
+ * candidates only, with no STUN or TURN server (tests, benchmarks).
+ */
+export function loopbackIce(): Pick<
+  RTCPeerConnectionConfig,
+  | "iceServers"
+  | "iceUseIpv6"
+  | "iceAdditionalHostAddresses"
+  | "iceInterfaceAddresses"
+> {
+  return {
+    iceServers: [],
+    iceUseIpv6: false,
+    iceAdditionalHostAddresses: ["127.0.0.1"],
+    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+  };
+}
+
+/**
  * Builds a werift configuration: the node's ICE settings, max-bundle, and
  * only the header extensions needed to receive simulcast.
  */
@@ -40,9 +59,8 @@ export function peerConfig(
   };
   if (settings.udpPortRange) config.icePortRange = settings.udpPortRange;
   if (settings.loopbackOnly) {
-    config.iceUseIpv6 = false;
-    config.iceAdditionalHostAddresses = ["127.0.0.1"];
-    config.iceInterfaceAddresses = { udp4: "127.0.0.1" };
+    const { iceServers: _none, ...loopback } = loopbackIce();
+    Object.assign(config, loopback);
   }
   return config;
 }

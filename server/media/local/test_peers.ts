@@ -15,14 +15,12 @@ import {
 } from "werift";
 import type { IceCandidate } from "../media_node.ts";
 import { toIceInit, toWeriftCandidate } from "./ice.ts";
+import { loopbackIce } from "./peer_config.ts";
 
 /** A werift peer connection configured for loopback-only tests. */
 export function loopbackPeer(): RTCPeerConnection {
   return new RTCPeerConnection({
-    iceServers: [],
-    iceUseIpv6: false,
-    iceAdditionalHostAddresses: ["127.0.0.1"],
-    iceInterfaceAddresses: { udp4: "127.0.0.1" },
+    ...loopbackIce(),
     bundlePolicy: "max-bundle",
     codecs: {
       audio: [
