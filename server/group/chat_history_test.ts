@@ -32,3 +32,43 @@ Deno.test("ChatHistory clears one message, one user's messages, or everything", 
   assertEquals(h.clear({ all: true }), 1);
   assertEquals(h.entries(3, 10).length, 0);
 });
+
+Deno.test("ChatHistory drops the oldest entries beyond its byte bound", () => {
+  const h = new ChatHistory({ maxBytes: 1000 });
+  const big = (id: string) => ({
+    ...entry(id, "a", 1),
+    value: "x".repeat(300),
+  });
+  for (const id of ["1", "2", "3", "4"]) h.add(big(id));
+  assertEquals(h.entries(1, 10).map((e) => e.id), ["3", "4"]);
+  const wire = h.entries(1, 10).map((e) => JSON.stringify(e).length + 64);
+  assertEquals(h.bytes, wire[0]! + wire[1]!);
+  // An entry heavier than the whole bound is not kept, and empties nothing
+  // it did not have to.
+  h.add({ ...entry("huge", "a", 1), value: "y".repeat(2000) });
+  assertEquals(h.entries(1, 10).length, 0);
+  assertEquals(h.bytes, 0);
+});
+
+Deno.test("ChatHistory weighs an entry as its JSON, escapes and UTF-8 included", () => {
+  const h = new ChatHistory({ maxBytes: 10_000 });
+  h.add({ ...entry("a", "a", 1), value: "\u0001".repeat(1000) });
+  const escaped = new ChatHistory({ maxBytes: 10_000 });
+  escaped.add({ ...entry("a", "a", 1), value: "€".repeat(1000) });
+  // "\u0001" is six bytes in JSON, "€" three in UTF-8.
+  assertEquals(h.bytes - escaped.bytes, 3000);
+});
+
+Deno.test("ChatHistory keeps its byte count through expiry and clearing", () => {
+  const h = new ChatHistory();
+  h.add(entry("1", "a", 1000));
+  h.add(entry("2", "b", 5000));
+  h.add(entry("3", "a", 5000));
+  const one = h.bytes / 3;
+  h.entries(6000, 2000);
+  assertEquals(h.bytes, 2 * one);
+  h.clear({ userId: "a" });
+  assertEquals(h.bytes, one);
+  h.clear({ all: true });
+  assertEquals(h.bytes, 0);
+});

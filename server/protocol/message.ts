@@ -4,10 +4,15 @@
  * Everything a client sends goes through {@link parseClientMessage}, which
  * either returns a typed value or throws a {@link ProtocolError}; nothing
  * inside the server looks at raw JSON. Unknown fields are ignored, as a Go
- * JSON decoder would; a field of the wrong type is an error.
+ * JSON decoder would; a field of the wrong type is an error, and so is an
+ * id, stream id, label, kind, destination or sender name longer than
+ * {@link MAX_NAME_BYTES} (the join's username is checked by the join, which
+ * answers it with a `joined` failure).
  *
  * @module
  */
+
+import { fitsBytes, MAX_NAME_BYTES } from "./byte_limits.ts";
 
 /** A violation of the protocol: the server answers with an error and closes. */
 export class ProtocolError extends Error {
@@ -138,6 +143,23 @@ function requiredStr(raw: Raw, name: string): string {
   return v;
 }
 
+/** A string field that names something: at most {@link MAX_NAME_BYTES}. */
+function nameStr(raw: Raw, name: string): string | undefined {
+  const v = str(raw, name);
+  if (v !== undefined && !fitsBytes(v, MAX_NAME_BYTES)) {
+    throw new ProtocolError(
+      `Field "${name}" is longer than ${MAX_NAME_BYTES} bytes`,
+    );
+  }
+  return v;
+}
+
+function requiredName(raw: Raw, name: string): string {
+  const v = nameStr(raw, name);
+  if (v === undefined) throw new ProtocolError(`Field "${name}" is missing`);
+  return v;
+}
+
 function optional<K extends string, V>(
   key: K,
   value: V | undefined,
@@ -147,8 +169,8 @@ function optional<K extends string, V>(
 
 function origin(raw: Raw): Origin {
   return {
-    ...optional("source", str(raw, "source")),
-    ...optional("username", str(raw, "username")),
+    ...optional("source", nameStr(raw, "source")),
+    ...optional("username", nameStr(raw, "username")),
   };
 }
 
@@ -194,7 +216,7 @@ const parsers: Record<ClientMessageType, Parser> = {
   handshake: (raw) => ({
     type: "handshake",
     version: field(raw, "version", isStringArray, "a list of strings") ?? [],
-    ...optional("id", str(raw, "id")),
+    ...optional("id", nameStr(raw, "id")),
   }),
   ping: () => ({ type: "ping" }),
   pong: () => ({ type: "pong" }),
@@ -216,30 +238,30 @@ const parsers: Record<ClientMessageType, Parser> = {
   request: (raw) => ({ type: "request", request: parseRequestMap(raw) }),
   requestStream: (raw) => ({
     type: "requestStream",
-    id: requiredStr(raw, "id"),
+    id: requiredName(raw, "id"),
     request: field(raw, "request", isStringArray, "a list of strings") ?? null,
   }),
   offer: (raw) => ({
     type: "offer",
-    id: requiredStr(raw, "id"),
-    label: str(raw, "label") ?? "",
-    ...optional("replace", str(raw, "replace") || undefined),
+    id: requiredName(raw, "id"),
+    label: nameStr(raw, "label") ?? "",
+    ...optional("replace", nameStr(raw, "replace") || undefined),
     sdp: requiredStr(raw, "sdp"),
     ...origin(raw),
   }),
   answer: (raw) => ({
     type: "answer",
-    id: requiredStr(raw, "id"),
+    id: requiredName(raw, "id"),
     sdp: requiredStr(raw, "sdp"),
   }),
   ice: (raw) => ({
     type: "ice",
-    id: requiredStr(raw, "id"),
+    id: requiredName(raw, "id"),
     candidate: parseCandidate(raw),
   }),
-  renegotiate: (raw) => ({ type: "renegotiate", id: requiredStr(raw, "id") }),
-  close: (raw) => ({ type: "close", id: requiredStr(raw, "id") }),
-  abort: (raw) => ({ type: "abort", id: requiredStr(raw, "id") }),
+  renegotiate: (raw) => ({ type: "renegotiate", id: requiredName(raw, "id") }),
+  close: (raw) => ({ type: "close", id: requiredName(raw, "id") }),
+  abort: (raw) => ({ type: "abort", id: requiredName(raw, "id") }),
   chat: (raw) => {
     const value = raw["value"];
     if (typeof value !== "string") {
@@ -249,9 +271,9 @@ const parsers: Record<ClientMessageType, Parser> = {
     }
     return {
       type: "chat",
-      ...optional("id", str(raw, "id") || undefined),
-      ...optional("dest", str(raw, "dest") || undefined),
-      kind: str(raw, "kind") ?? "",
+      ...optional("id", nameStr(raw, "id") || undefined),
+      ...optional("dest", nameStr(raw, "dest") || undefined),
+      kind: nameStr(raw, "kind") ?? "",
       value,
       noecho: field(raw, "noecho", isBoolean, "a boolean") ?? false,
       ...origin(raw),
@@ -259,8 +281,8 @@ const parsers: Record<ClientMessageType, Parser> = {
   },
   usermessage: (raw) => ({
     type: "usermessage",
-    kind: str(raw, "kind") ?? "",
-    ...optional("dest", str(raw, "dest") || undefined),
+    kind: nameStr(raw, "kind") ?? "",
+    ...optional("dest", nameStr(raw, "dest") || undefined),
     value: raw["value"] ?? null,
     ...optional("error", str(raw, "error")),
     noecho: field(raw, "noecho", isBoolean, "a boolean") ?? false,
@@ -268,14 +290,14 @@ const parsers: Record<ClientMessageType, Parser> = {
   }),
   groupaction: (raw) => ({
     type: "groupaction",
-    kind: requiredStr(raw, "kind"),
+    kind: requiredName(raw, "kind"),
     value: raw["value"] ?? null,
     ...origin(raw),
   }),
   useraction: (raw) => ({
     type: "useraction",
-    kind: requiredStr(raw, "kind"),
-    ...optional("dest", str(raw, "dest") || undefined),
+    kind: requiredName(raw, "kind"),
+    ...optional("dest", nameStr(raw, "dest") || undefined),
     value: raw["value"] ?? null,
     ...origin(raw),
   }),

@@ -17,6 +17,7 @@ import {
   serializeServerMessage,
   type ServerMessage,
 } from "../protocol/message.ts";
+import { fitsBytes, MAX_MESSAGE_BYTES } from "../protocol/byte_limits.ts";
 import { UserError } from "./errors.ts";
 import { handlers } from "./handlers.ts";
 import { MediaSession } from "./media_session.ts";
@@ -41,8 +42,6 @@ export const CloseCode = {
   internalError: 1011,
 } as const;
 
-/** Galène's WebSocket read limit. */
-export const MAX_MESSAGE_SIZE = 1 << 20;
 /** Beyond this many queued bytes the client is too slow and is dropped. */
 const MAX_BUFFERED = 8 << 20;
 
@@ -132,7 +131,7 @@ export class ClientSession implements Member {
     if (this.#state === "closed") return;
     const now = this.deps.now();
     this.#lastRead = now;
-    if (text.length > MAX_MESSAGE_SIZE) {
+    if (!fitsBytes(text, MAX_MESSAGE_BYTES)) {
       this.close(CloseCode.tooBig, "message too big");
       return;
     }

@@ -14,6 +14,7 @@ import { isValidUsername } from "../config/group_name.ts";
 import type { Permission } from "../config/permissions.ts";
 import { Group, JoinRefused } from "../group/group.ts";
 import { userMessage } from "../group/member.ts";
+import { fitsBytes, MAX_NAME_BYTES } from "../protocol/byte_limits.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
@@ -45,6 +46,11 @@ export async function handleJoin(
     throw new ProtocolError("cannot join multiple groups");
   }
   if (session.id === "") throw new ProtocolError("empty id");
+  if (m.username !== undefined && !fitsBytes(m.username, MAX_NAME_BYTES)) {
+    const value = `the username is longer than ${MAX_NAME_BYTES} bytes`;
+    fail(session, m.group, { ok: false, value });
+    return;
+  }
   const { deps } = session;
   const found = await deps.groups.get(m.group, deps.now());
   if (!(found instanceof Group)) {

@@ -1,0 +1,155 @@
+/**
+ * Bounds on what a client controls (issue 10, points 2 and 3): message size
+ * in bytes, the length of ids and usernames, the chat history a joiner is
+ * sent, and group names too long to exist.
+ *
+ * @module
+ */
+
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { MAX_HISTORY_BYTES } from "../../server/group/chat_history.ts";
+import { utf8Length } from "../../server/protocol/byte_limits.ts";
+import { startTestServer } from "../support/test_server.ts";
+import type { Message } from "../support/ws_client.ts";
+
+const user = (permissions: unknown) => ({ password: "p", permissions });
+const GROUP = {
+  users: { vimes: user("op"), carrot: user("present") },
+  "wildcard-user": user("present"),
+};
+
+Deno.test("after ten chats of 1,000,000 characters an operator still joins and gets the history that fits", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const carrot = await t.member("g", "carrot", "p");
+    const values: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const value = `chat ${i} `.padEnd(1_000_000, "x");
+      values.push(value);
+      carrot.chat(value, { noecho: true });
+    }
+    await carrot.sync();
+
+    const vimes = await t.connect();
+    await vimes.handshake();
+    vimes.send({
+      type: "join",
+      kind: "join",
+      group: "g",
+      username: "vimes",
+      password: "p",
+    });
+    strictEqual((await vimes.nextOf("joined", "join", 10_000))["kind"], "join");
+    const history: Message[] = [];
+    for (;;) {
+      const m = await vimes.next(() => true, 10_000);
+      if (m["type"] !== "chathistory") {
+        deepStrictEqual([m["type"], m["kind"], m["id"]], [
+          "user",
+          "add",
+          vimes.id,
+        ]);
+        break;
+      }
+      history.push(m);
+    }
+    // The newest chats that fit the budget, oldest first, and nothing else.
+    const got = history.map((m) => String(m["value"]));
+    ok(got.length >= 1, "some history is sent");
+    deepStrictEqual(got, values.slice(values.length - got.length));
+    const bytes = history.reduce(
+      (n, m) => n + utf8Length(JSON.stringify(m)),
+      0,
+    );
+    ok(bytes <= MAX_HISTORY_BYTES, `${bytes} bytes of history`);
+    // As much as fits: one more chat of the same size would not.
+    ok(bytes + bytes / got.length > MAX_HISTORY_BYTES, `${got.length} chats`);
+    // The operator is a working member: it chats and is heard.
+    vimes.username = "vimes";
+    vimes.chat("order restored");
+    await carrot.next({ type: "chat", value: "order restored" }, 10_000);
+    strictEqual(vimes.isClosed, false);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a chat of 1,000,000 euro signs (3 MB of UTF-8) closes the connection with 1009", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const vimes = await t.member("g", "vimes", "p");
+    const c = await t.member("g", "carrot", "p");
+    c.chat("€".repeat(1_000_000));
+    const echoed = await c.nextOf("chat", undefined, 10_000).then(
+      () => true,
+      () => false,
+    );
+    strictEqual(echoed, false, "the chat is not relayed");
+    strictEqual((await c.closed).code, 1009);
+    // Just under 1 MiB of UTF-8 is relayed.
+    const d = await t.member("g", "carrot", "p");
+    const fits = "€".repeat(349_000);
+    d.chat(fits);
+    strictEqual((await vimes.nextOf("chat", undefined, 10_000))["value"], fits);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a client id over 256 bytes is refused with a clear error and 1002", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const c = await t.connect();
+    c.send({ type: "handshake", version: ["2"], id: "i".repeat(257) });
+    const error = await c.nextOf("usermessage", "error");
+    strictEqual(error["value"], 'Field "id" is longer than 256 bytes');
+    strictEqual((await c.closed).code, 1002);
+    // 256 bytes is fine.
+    const d = await t.connect();
+    await d.handshake({ id: "é".repeat(128) });
+    strictEqual((await d.join("g", "carrot", "p"))["kind"], "join");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a username over 256 bytes cannot join, and is told why", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const c = await t.connect();
+    await c.handshake();
+    const joined = await c.join("g", "u".repeat(257), "p");
+    strictEqual(joined["kind"], "fail");
+    strictEqual(joined["value"], "the username is longer than 256 bytes");
+    strictEqual(c.isClosed, false);
+    strictEqual((await c.join("g", "u".repeat(256), "p"))["kind"], "join");
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("stream ids, destinations and kinds over 256 bytes close the connection with 1002", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const long = "x".repeat(257);
+    const frames: Message[] = [
+      { type: "requestStream", id: long, request: [] },
+      { type: "chat", dest: long, value: "hi" },
+      { type: "chat", kind: long, value: "hi" },
+      { type: "groupaction", kind: long },
+      { type: "abort", id: long },
+    ];
+    for (const frame of frames) {
+      const c = await t.member("g", "carrot", "p");
+      c.send(frame);
+      const error = await c.nextOf("usermessage", "error");
+      ok(
+        /^Field "\w+" is longer than 256 bytes$/.test(String(error["value"])),
+        String(error["value"]),
+      );
+      strictEqual((await c.closed).code, 1002, JSON.stringify(frame));
+    }
+  } finally {
+    await t.close();
+  }
+});
