@@ -13,6 +13,7 @@ import { Tokens } from "../auth/token_verifier.ts";
 import type { DescriptionStore } from "../config/description_store.ts";
 import type { ServerConfig } from "../config/server_config.ts";
 import { handleError, HttpError } from "../http/http_error.ts";
+import { logText } from "../log_text.ts";
 import {
   ADMIN_REALM,
   AdminAuth,
@@ -117,7 +118,7 @@ export function adminApi(deps: AdminDeps): Hono {
       config,
     });
     if (cors === null) {
-      log(`admin: refused Origin ${request.headers.get("origin")}`);
+      log(`admin: refused Origin ${logText(request.headers.get("origin"))}`);
       throw new HttpError(403, "Origin not allowed");
     }
     const response = await answer({ request, config });

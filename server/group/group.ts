@@ -6,6 +6,7 @@
  */
 
 import type { GroupDescription } from "../config/group_description.ts";
+import { logText } from "../log_text.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import { ChatHistory } from "./chat_history.ts";
 import {
@@ -150,7 +151,7 @@ export class Group {
     }
     this.#members.set(member.id, member);
     this.#log(
-      `group ${this.name}: ${member.id} joined as "${member.username}"`,
+      `group ${this.name}: ${member.id} joined as ${logText(member.username)}`,
     );
     this.broadcast(userMessage("add", member), member.id);
   }

@@ -7,6 +7,7 @@
 
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { logText } from "../log_text.ts";
 
 /** Options for {@linkcode HttpError}. */
 export interface HttpErrorOptions {
@@ -78,7 +79,14 @@ export class HttpError extends Error {
 export function handleError(err: Error, c: Context): Response {
   if (err instanceof HttpError) return err.toResponse();
   if (err instanceof HTTPException) return err.getResponse();
-  console.error(`Error handling ${c.req.method} ${c.req.path}:`, err);
+  // The message and the path may quote a client's input: both are cut
+  // short; the stack's frames are the server's own.
+  const frames = err.stack?.split("\n").filter((l) => /^\s+at /.test(l));
+  console.error(
+    `Error handling ${c.req.method} ${logText(c.req.path)}: ${
+      logText(err, 300)
+    }${frames?.length ? "\n" + frames.join("\n") : ""}`,
+  );
   return new Response("Internal server error", {
     status: 500,
     headers: { "Content-Type": "text/plain; charset=utf-8" },

@@ -27,6 +27,9 @@ function makeApp(): Hono {
   app.get("/bug", () => {
     throw new TypeError("secret internal detail");
   });
+  app.get("/bug/*", (c) => {
+    throw new TypeError(`no such file ${c.req.path}`);
+  });
   return app;
 }
 
@@ -69,12 +72,29 @@ Deno.test("any other error is logged and answered with a 500 that hides its mess
     console.error = original;
   }
   assertEquals(logged.length, 1, "console.error calls");
+  const line = String(logged[0]?.[0]);
+  assertEquals(line.includes('GET "/bug"'), true, "log names it");
   assertEquals(
-    String(logged[0]?.[0]).includes("GET /bug"),
+    line.includes('"TypeError: secret internal detail"'),
     true,
-    "log names it",
+    "log has the error",
   );
-  assertEquals(logged[0]?.[1] instanceof TypeError, true, "log has the error");
+  assertEquals(/\n\s+at /.test(line), true, "log has the stack's frames");
+});
+
+Deno.test("the log of a 500 carries only the start of a long path or message", async () => {
+  const logged: unknown[][] = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => logged.push(args);
+  try {
+    const res = await makeApp().request(`/bug/${"x".repeat(100_000)}`);
+    assertEquals(res.status, 500, "status");
+    await res.body?.cancel();
+  } finally {
+    console.error = original;
+  }
+  const first = String(logged[0]?.[0]).split("\n")[0] ?? "";
+  assertEquals(first.length < 600, true, `a line of ${first.length}`);
 });
 
 Deno.test("an HttpError refuses a status that is not an error status", () => {

@@ -7,6 +7,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { getConnInfo, upgradeWebSocket } from "hono/deno";
 import type { ServerConfig } from "../config/server_config.ts";
+import { logText } from "../log_text.ts";
 import { ClientSession } from "../signalling/client_session.ts";
 import type { SessionDeps } from "../signalling/session_deps.ts";
 import { HttpError } from "./http_error.ts";
@@ -91,7 +92,7 @@ export function websocketRoute(
         config,
       )
     ) {
-      sessionDeps.log(`/ws: refused Origin ${c.req.header("origin")}`);
+      sessionDeps.log(`/ws: refused Origin ${logText(c.req.header("origin"))}`);
       throw new HttpError(403, "Origin not allowed");
     }
     return upgrade(c, next);

@@ -58,6 +58,31 @@ export function fitsBytes(text: string, max: number): boolean {
   return utf8Length(text) <= max;
 }
 
+/**
+ * The longest start of `text` that is at most `max` bytes of UTF-8, never
+ * splitting a surrogate pair: for fields with a byte limit of their own,
+ * such as a WebSocket close reason (123 bytes, RFC 6455 §5.5).
+ *
+ * @example
+ * ```ts
+ * cutToBytes("a€b", 3); // "a"
+ * ```
+ */
+export function cutToBytes(text: string, max: number): string {
+  if (fitsBytes(text, max)) return text;
+  let bytes = 0;
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    const pair = c >= 0xd800 && c < 0xdc00 && isLowSurrogate(text, i + 1);
+    const size = c < 0x80 ? 1 : c < 0x800 ? 2 : pair ? 4 : 3;
+    if (bytes + size > max) break;
+    bytes += size;
+    i += pair ? 2 : 1;
+  }
+  return text.slice(0, i);
+}
+
 function isLowSurrogate(text: string, i: number): boolean {
   const c = text.charCodeAt(i);
   return c >= 0xdc00 && c < 0xe000;

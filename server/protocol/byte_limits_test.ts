@@ -1,5 +1,5 @@
 import { strictEqual } from "node:assert/strict";
-import { fitsBytes, utf8Length } from "./byte_limits.ts";
+import { cutToBytes, fitsBytes, utf8Length } from "./byte_limits.ts";
 
 Deno.test("utf8Length() counts UTF-8 bytes as TextEncoder writes them", () => {
   const encoder = new TextEncoder();
@@ -27,4 +27,12 @@ Deno.test("fitsBytes() decides by bytes, not characters", () => {
   strictEqual(fitsBytes("x".repeat(9), 9), true);
   strictEqual(fitsBytes("😀😀", 8), true);
   strictEqual(fitsBytes("😀😀", 7), false);
+});
+
+Deno.test("cutToBytes() keeps whole characters within the byte limit", () => {
+  strictEqual(cutToBytes("abc", 3), "abc");
+  strictEqual(cutToBytes("a€b", 3), "a");
+  strictEqual(cutToBytes("a€b", 4), "a€");
+  strictEqual(cutToBytes("😀x", 3), "");
+  strictEqual(cutToBytes("€".repeat(100), 123), "€".repeat(41));
 });

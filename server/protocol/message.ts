@@ -12,6 +12,7 @@
  * @module
  */
 
+import { logText } from "../log_text.ts";
 import { fitsBytes, MAX_NAME_BYTES } from "./byte_limits.ts";
 
 /** A violation of the protocol: the server answers with an error and closes. */
@@ -202,7 +203,7 @@ function parseRequestMap(raw: Raw): Record<string, string[]> {
   for (const [label, list] of Object.entries(r)) {
     if (!isStringArray(list)) {
       throw new ProtocolError(
-        `Field "request" must map "${label}" to a list of strings`,
+        `Field "request" must map ${logText(label)} to a list of strings`,
       );
     }
     out[label] = list;
@@ -223,7 +224,7 @@ const parsers: Record<ClientMessageType, Parser> = {
   join: (raw) => {
     const kind = requiredStr(raw, "kind");
     if (kind !== "join" && kind !== "leave") {
-      throw new ProtocolError(`Unknown join kind "${kind}"`);
+      throw new ProtocolError(`Unknown join kind ${logText(kind)}`);
     }
     return {
       type: "join",
@@ -331,7 +332,7 @@ export function parseClientMessage(text: string): ClientMessage {
     ? parsers[type as ClientMessageType]
     : undefined;
   if (parse === undefined) {
-    throw new ProtocolError(`Unexpected message type "${type}"`);
+    throw new ProtocolError(`Unexpected message type ${logText(type)}`);
   }
   return parse(raw);
 }

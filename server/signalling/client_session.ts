@@ -10,6 +10,7 @@
 import type { Permission } from "../config/permissions.ts";
 import type { Group } from "../group/group.ts";
 import type { Actor, Member, PublishedStream } from "../group/member.ts";
+import { logText } from "../log_text.ts";
 import {
   type ClientMessage,
   parseClientMessage,
@@ -17,7 +18,11 @@ import {
   serializeServerMessage,
   type ServerMessage,
 } from "../protocol/message.ts";
-import { fitsBytes, MAX_MESSAGE_BYTES } from "../protocol/byte_limits.ts";
+import {
+  cutToBytes,
+  fitsBytes,
+  MAX_MESSAGE_BYTES,
+} from "../protocol/byte_limits.ts";
 import { UserError } from "./errors.ts";
 import { handlers } from "./handlers.ts";
 import { MediaSession } from "./media_session.ts";
@@ -42,6 +47,8 @@ export const CloseCode = {
   internalError: 1011,
 } as const;
 
+/** A close frame's reason is at most 123 bytes (RFC 6455 §5.5). */
+const MAX_CLOSE_REASON_BYTES = 123;
 /** Beyond this many queued bytes the client is too slow and is dropped. */
 const MAX_BUFFERED = 8 << 20;
 
@@ -220,7 +227,7 @@ export class ClientSession implements Member {
     try {
       this.#transport.send(serializeServerMessage(message));
     } catch (e) {
-      this.deps.log(`client ${this.#id}: send failed: ${e}`);
+      this.deps.log(`client ${this.#id}: send failed: ${logText(e)}`);
       this.close(CloseCode.internalError, "");
     }
   }
@@ -239,11 +246,13 @@ export class ClientSession implements Member {
     if (e instanceof UserError) {
       this.#sendError(e.message);
     } else if (e instanceof ProtocolError) {
-      this.deps.log(`client ${this.#id || "?"}: protocol error: ${e.message}`);
+      this.deps.log(
+        `client ${this.#id || "?"}: protocol error: ${logText(e.message)}`,
+      );
       this.#sendError(e.message);
       this.close(CloseCode.protocolError, e.message);
     } else {
-      this.deps.log(`client ${this.#id || "?"}: internal error: ${e}`);
+      this.deps.log(`client ${this.#id || "?"}: internal error: ${logText(e)}`);
       this.close(CloseCode.internalError, "");
     }
   }
@@ -302,7 +311,7 @@ export class ClientSession implements Member {
     clearInterval(this.#timer);
     this.leaveGroup();
     try {
-      this.#transport.close(code, reason.slice(0, 120));
+      this.#transport.close(code, cutToBytes(reason, MAX_CLOSE_REASON_BYTES));
     } catch {
       // The socket is already gone; nothing is left to tell the client.
     }

@@ -7,6 +7,7 @@
 
 import type { Permission } from "../config/permissions.ts";
 import type { ClearSelector } from "../group/chat_history.ts";
+import { logText } from "../log_text.ts";
 import {
   type GroupRecorders,
   RecordingRefused,
@@ -99,7 +100,7 @@ const actions: Record<string, ActionHandler> = {
       const group = session.requireGroup();
       await refusalsToUser(() => recorders(session).start(group));
       session.deps.log(
-        `group ${group.name}: ${session.username} started recording`,
+        `group ${group.name}: ${logText(session.username)} started recording`,
       );
     },
   },
@@ -109,7 +110,7 @@ const actions: Record<string, ActionHandler> = {
       const group = session.requireGroup();
       await refusalsToUser(() => recorders(session).stop(group));
       session.deps.log(
-        `group ${group.name}: ${session.username} stopped recording`,
+        `group ${group.name}: ${logText(session.username)} stopped recording`,
       );
     },
   },

@@ -14,6 +14,7 @@ import { isValidUsername } from "../config/group_name.ts";
 import type { Permission } from "../config/permissions.ts";
 import { Group, JoinRefused } from "../group/group.ts";
 import { userMessage } from "../group/member.ts";
+import { logText } from "../log_text.ts";
 import { fitsBytes, MAX_NAME_BYTES } from "../protocol/byte_limits.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
@@ -76,9 +77,9 @@ export async function handleJoin(
   if (!grant.ok) {
     if (grant.value === "not authorised") {
       deps.log(
-        `group ${group.name}: login refused for "${
-          m.username ?? ""
-        }" from ${session.address}`,
+        `group ${group.name}: login refused for ${
+          logText(m.username ?? "")
+        } from ${session.address}`,
       );
       await delay(deps.timings.failureDelay);
     }

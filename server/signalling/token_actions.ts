@@ -16,6 +16,7 @@ import {
   tokenNameOf,
 } from "../auth/token_actions.ts";
 import { TokenStoreError } from "../auth/token_store.ts";
+import { logText } from "../log_text.ts";
 import type { ClientSession } from "./client_session.ts";
 import { UserError } from "./errors.ts";
 
@@ -67,7 +68,7 @@ export async function handleMakeToken(
     return t;
   });
   session.deps.log(
-    `group ${group.name}: ${session.username} created an invitation`,
+    `group ${group.name}: ${logText(session.username)} created an invitation`,
   );
   reply(session, "token", serializeToken(token));
 }

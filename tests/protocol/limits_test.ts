@@ -153,3 +153,49 @@ Deno.test("stream ids, destinations and kinds over 256 bytes close the connectio
     await t.close();
   }
 });
+
+Deno.test("no log line carries more than a short piece of what a client sent", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const long = "e".repeat(50_000);
+    const since = t.logs.length;
+    const refused = await t.connect({ origin: `http://${long}.example` }).then(
+      () => false,
+      () => true,
+    );
+    ok(refused, "a foreign Origin is refused");
+    const admin = await fetch(`${t.url}/galene-api/v0/.stats`, {
+      headers: { Origin: `http://${long}.example` },
+    });
+    strictEqual(admin.status, 403);
+    await admin.body?.cancel();
+    const c = await t.member("g", "carrot", "p");
+    c.send({ type: long });
+    strictEqual((await c.closed).code, 1002);
+    await t.waitForLog("admin: refused Origin", { since });
+    await t.waitForLog("/ws: refused Origin", { since });
+    await t.waitForLog("Unexpected message type", { since });
+    const longest = Math.max(...t.logs.slice(since).map((l) => l.length));
+    ok(longest < 400, `a log line of ${longest} characters`);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("an error that quotes many multi-byte characters still closes the connection", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const c = await t.member("g", "carrot", "p");
+    c.send({ type: "€".repeat(100) });
+    await c.nextOf("usermessage", "error");
+    // The close reason is cut to 123 bytes, not 120 characters (360 bytes,
+    // which the socket refuses, leaving the connection open).
+    const closed = await Promise.race([
+      c.closed,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), 3000)),
+    ]);
+    strictEqual(closed?.code, 1002);
+  } finally {
+    await t.close();
+  }
+});

@@ -8,6 +8,7 @@
 
 import { type MediaStreamTrack, RtpPacket } from "werift";
 import type { CodecEntry } from "./codecs.ts";
+import { logText } from "../../log_text.ts";
 import type {
   PacketPipelines,
   ReportFigures,
@@ -175,7 +176,7 @@ export class UpTrack {
     if (now - this.#lastKeyframeRequest < KEYFRAME_INTERVAL_MS) return;
     this.#lastKeyframeRequest = now;
     this.#plis++;
-    this.#options.log(`PLI for track "${this.id}" ssrc ${this.#ssrc}`);
+    this.#options.log(`PLI for track ${logText(this.id)} ssrc ${this.#ssrc}`);
     this.#options.sendRtcp(
       this.#options.pipelines.pli(this.#options.rtcpSsrc, this.#ssrc),
     );
