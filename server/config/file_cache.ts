@@ -2,6 +2,10 @@
  * A cache of parsed JSON files that re-reads a file only when it changed on
  * disk, so configuration edits take effect without a restart.
  *
+ * Paths come from clients (a group name is a path), so the cache keeps only
+ * files that exist, never a failed lookup, and holds a bounded number of
+ * them.
+ *
  * @module
  */
 
@@ -15,11 +19,24 @@ type Entry<T> =
   | { state: "ok"; value: T; stamp: string }
   | { state: "error"; error: Error; stamp: string };
 
+/** Files a {@link FileCache} holds by default: far more than any groups folder. */
+export const MAX_CACHED_FILES = 10_000;
+
+/** Options of the {@link FileCache} constructor. */
+export interface FileCacheOptions<T> {
+  parse: (json: unknown, file: string) => T;
+  /** Most files held; the least recently read goes first. */
+  maxEntries?: number;
+}
+
 /**
  * Parses JSON files through `parse` and remembers the result per path, keyed
  * by a stamp of (size, mtime, ctime, inode). Each call costs one `stat`.
- * `fresh` is `true` for exactly one caller per change, so callers can log a
- * problem once rather than on every lookup.
+ * `fresh` is `true` for exactly one caller per change of a file, so callers
+ * can log a problem once rather than on every lookup. A path that cannot be
+ * stat'ed is not remembered: a missing file, or a name too long for the file
+ * system, is `missing`; any other failure is an `error` that is `fresh`
+ * every time.
  *
  * @example
  * ```ts
@@ -29,11 +46,14 @@ type Entry<T> =
  */
 export class FileCache<T> {
   #parse: (json: unknown, file: string) => T;
+  #maxEntries: number;
+  /** In order of last use, least recent first. */
   #entries = new Map<string, Entry<T>>();
 
   /** Creates a cache whose values come from `options.parse`. */
-  constructor(options: { parse: (json: unknown, file: string) => T }) {
+  constructor(options: FileCacheOptions<T>) {
     this.#parse = options.parse;
+    this.#maxEntries = options.maxEntries ?? MAX_CACHED_FILES;
   }
 
   /** Number of files currently cached. */
@@ -50,19 +70,14 @@ export class FileCache<T> {
     try {
       info = await Deno.stat(path);
     } catch (error) {
-      if (
-        error instanceof Deno.errors.NotFound ||
-        error instanceof Deno.errors.NotADirectory
-      ) {
-        this.#entries.delete(path);
-        return { state: "missing" };
-      }
-      const failure = asError(error, path);
-      return this.#store(path, {
+      this.#entries.delete(path);
+      if (isMissing(error)) return { state: "missing" };
+      return {
         state: "error",
-        error: failure,
-        stamp: `!${failure.message}`,
-      });
+        error: asError(error, path),
+        stamp: "",
+        fresh: true,
+      };
     }
     if (!info.isFile) {
       this.#entries.delete(path);
@@ -70,7 +85,10 @@ export class FileCache<T> {
     }
     const stamp = stampOf(info);
     const cached = this.#entries.get(path);
-    if (cached?.stamp === stamp) return { ...cached, fresh: false };
+    if (cached?.stamp === stamp) {
+      this.#touch(path, cached);
+      return { ...cached, fresh: false };
+    }
     let text: string;
     try {
       text = await Deno.readTextFile(path);
@@ -122,9 +140,30 @@ export class FileCache<T> {
     if (existing && existing.stamp === entry.stamp) {
       return { ...existing, fresh: false };
     }
-    this.#entries.set(path, entry);
+    this.#touch(path, entry);
+    for (const oldest of this.#entries.keys()) {
+      if (this.#entries.size <= this.#maxEntries) break;
+      this.#entries.delete(oldest);
+    }
     return { ...entry, fresh: true };
   }
+
+  /** Stores `entry` as the most recently used. */
+  #touch(path: string, entry: Entry<T>): void {
+    this.#entries.delete(path);
+    this.#entries.set(path, entry);
+  }
+}
+
+/**
+ * Whether a failed `stat` means there is no such file: it is absent, a
+ * directory on the way is a file, or the name is too long to be one.
+ */
+function isMissing(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound ||
+    error instanceof Deno.errors.NotADirectory ||
+    (error instanceof Error &&
+      (error as { code?: unknown }).code === "ENAMETOOLONG");
 }
 
 function stampOf(info: Deno.FileInfo): string {

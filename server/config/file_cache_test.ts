@@ -82,3 +82,45 @@ Deno.test("FileCache.read() reports missing files and directories as missing", a
     assert.equal(cache.size, 0);
   });
 });
+
+Deno.test("FileCache.read() reports a name too long for the file system as missing, and keeps nothing", async () => {
+  await withTempDir(async (dir) => {
+    const cache = new FileCache({ parse: (json) => json });
+    for (let i = 0; i < 20; i++) {
+      const result = await cache.read(join(dir, `${i}`.padEnd(300, "a")));
+      assert.equal(result.state, "missing");
+    }
+    assert.equal(cache.size, 0);
+  });
+});
+
+Deno.test("FileCache.read() never keeps a path it could not stat", async () => {
+  await withTempDir(async (dir) => {
+    // Every path under a symbolic link to itself fails with ELOOP.
+    await Deno.symlink(join(dir, "loop"), join(dir, "loop"));
+    const cache = new FileCache({ parse: (json) => json });
+    for (let i = 0; i < 20; i++) {
+      const result = await cache.read(join(dir, "loop", `${i}.json`));
+      assert.ok(result.state === "error" && result.fresh);
+    }
+    assert.equal(cache.size, 0);
+  });
+});
+
+Deno.test("FileCache holds at most maxEntries files, dropping the least recently read", async () => {
+  await withTempDir(async (dir) => {
+    const cache = new FileCache({ parse: (json) => json, maxEntries: 3 });
+    for (const name of ["a", "b", "c", "d"]) {
+      await Deno.writeTextFile(join(dir, `${name}.json`), `"${name}"`);
+    }
+    for (const name of ["a", "b", "c", "a", "d"]) {
+      await cache.read(join(dir, `${name}.json`));
+    }
+    assert.equal(cache.size, 3);
+    // "b" went; "a", read again, stayed.
+    const a = await cache.read(join(dir, "a.json"));
+    assert.ok(a.state === "ok" && !a.fresh);
+    const b = await cache.read(join(dir, "b.json"));
+    assert.ok(b.state === "ok" && b.fresh);
+  });
+});

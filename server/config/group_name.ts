@@ -2,14 +2,24 @@
  * Validation of group names and usernames, checked before either is used to
  * build a path on disk.
  *
+ * Both are at most {@link MAX_NAME_BYTES} (256) bytes of UTF-8, and each
+ * component of a group name at most 250, so that `COMPONENT.json` fits in
+ * a file name (255 bytes on common file systems). A longer name names
+ * nothing: no group can have it, so it is never looked up.
+ *
  * @module
  */
+
+import { fitsBytes, MAX_NAME_BYTES } from "../protocol/byte_limits.ts";
+
+/** Longest component of a group name: 255 bytes less `.json`. */
+export const MAX_GROUP_SEGMENT_BYTES = 255 - ".json".length;
 
 /**
  * Returns `true` when `name` may name a group: slash-separated non-empty
  * segments, none starting with `.` (which also rules out `.` and `..`, and
  * matches the hidden files the groups directory ignores), no backslash, no
- * NUL, no leading or trailing `/`.
+ * NUL, no leading or trailing `/`, and within the length limits above.
  *
  * @example
  * ```ts
@@ -19,15 +29,17 @@
  */
 export function isValidGroupName(name: string): boolean {
   if (name === "" || name.includes("\\") || name.includes("\0")) return false;
+  if (!fitsBytes(name, MAX_NAME_BYTES)) return false;
   return name.split("/").every((segment) =>
-    segment !== "" && !segment.startsWith(".")
+    segment !== "" && !segment.startsWith(".") &&
+    fitsBytes(segment, MAX_GROUP_SEGMENT_BYTES)
   );
 }
 
 /**
  * Returns `true` when `name` may be a username (reference §3.4): empty, or a
  * clean relative path (no backslash, no NUL, no leading, trailing or doubled
- * `/`, no `.` or `..` segment).
+ * `/`, no `.` or `..` segment) of at most 256 bytes.
  *
  * @example
  * ```ts
@@ -38,6 +50,7 @@ export function isValidGroupName(name: string): boolean {
 export function isValidUsername(name: string): boolean {
   if (name === "") return true;
   if (name.includes("\\") || name.includes("\0")) return false;
+  if (!fitsBytes(name, MAX_NAME_BYTES)) return false;
   return name.split("/").every((segment) =>
     segment !== "" && segment !== "." && segment !== ".."
   );

@@ -44,3 +44,17 @@ Deno.test("isValidUsername() refuses unclean paths", () => {
     assert.ok(!isValidUsername(name), JSON.stringify(name));
   }
 });
+
+Deno.test("isValidGroupName() refuses names over 256 bytes or with a component too long for a file name", () => {
+  assert.ok(isValidGroupName("a".repeat(250)));
+  assert.ok(isValidGroupName("a/".repeat(127) + "bc"));
+  assert.ok(!isValidGroupName("a".repeat(251)), "251 + .json > 255");
+  assert.ok(!isValidGroupName("é".repeat(126)), "252 bytes");
+  assert.ok(!isValidGroupName("a/".repeat(128) + "b"), "257 bytes");
+});
+
+Deno.test("isValidUsername() refuses names over 256 bytes", () => {
+  assert.ok(isValidUsername("u".repeat(256)));
+  assert.ok(!isValidUsername("u".repeat(257)));
+  assert.ok(!isValidUsername("€".repeat(86)));
+});

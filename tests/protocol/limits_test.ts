@@ -199,3 +199,39 @@ Deno.test("an error that quotes many multi-byte characters still closes the conn
     await t.close();
   }
 });
+
+Deno.test("a group name with a component over 255 characters does not exist, and leaves no trace in the logs", async () => {
+  const t = await startTestServer({
+    groups: { g: GROUP, open: { ...GROUP, "auto-subgroups": true } },
+  });
+  try {
+    const since = t.logs.length;
+    const c = await t.connect();
+    await c.handshake();
+    const names: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      names.push(`${i}-`.padEnd(300, "a"), `g/${i}-`.padEnd(302, "b"));
+    }
+    // Over 256 bytes in all, even in short components.
+    names.push("open/" + "x/".repeat(130) + "y");
+    for (const name of names) {
+      const joined = await c.join(name, "carrot", "p");
+      deepStrictEqual([joined["kind"], joined["value"]], [
+        "fail",
+        "group does not exist",
+      ]);
+      const status = await fetch(`${t.url}/group/${name}/.status`);
+      strictEqual(status.status, 404, name.slice(0, 20));
+      await status.body?.cancel();
+    }
+    const traces = t.logs.slice(since).filter((l) =>
+      l.includes("aaaaaaaaaa") || l.includes("bbbbbbbbbb") ||
+      l.includes("x/x/x/x/x/")
+    );
+    deepStrictEqual(traces, []);
+    // The server still serves real groups.
+    strictEqual((await c.join("g", "carrot", "p"))["kind"], "join");
+  } finally {
+    await t.close();
+  }
+});
