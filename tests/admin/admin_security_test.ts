@@ -155,6 +155,35 @@ Deno.test("group names with .., / tricks and backslashes are refused and touch n
   }
 });
 
+Deno.test("over-long group and user names are refused with 400, never 500", async () => {
+  const t = await startAdminServer({ groups: GROUPS });
+  try {
+    const long = "a".repeat(300);
+    for (
+      const [method, path] of [
+        ["PUT", `.groups/${long}`],
+        ["GET", `.groups/${long}`],
+        ["DELETE", `.groups/${long}`],
+        ["PUT", `.groups/${"b/".repeat(150)}c`],
+        ["PUT", `.groups/demo/.users/${long}`],
+        ["PUT", `.groups/${long}/.keys`],
+        ["POST", `.groups/${long}/.tokens/`],
+      ]
+    ) {
+      const res = await t.api(path!, {
+        method: method!,
+        headers: adminJson(),
+        ...(method === "GET" || method === "DELETE" ? {} : { body: "{}" }),
+      });
+      assert.equal(res.status, 400, `${method} ${path!.slice(0, 40)}`);
+    }
+    const groups = [...Deno.readDirSync(t.groupsDir)].map((e) => e.name);
+    assert.deepEqual(groups, ["demo.json"]);
+  } finally {
+    await t.close();
+  }
+});
+
 Deno.test("an oversized body is refused with 413", async () => {
   const t = await startAdminServer({ groups: GROUPS });
   try {
