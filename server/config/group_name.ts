@@ -12,6 +12,9 @@
 
 import { fitsBytes, MAX_NAME_BYTES } from "../protocol/byte_limits.ts";
 
+// deno-lint-ignore no-control-regex -- control characters are what it finds
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** Longest component of a group name: 255 bytes less `.json`. */
 export const MAX_GROUP_SEGMENT_BYTES = 255 - ".json".length;
 
@@ -19,7 +22,8 @@ export const MAX_GROUP_SEGMENT_BYTES = 255 - ".json".length;
  * Returns `true` when `name` may name a group: slash-separated non-empty
  * segments, none starting with `.` (which also rules out `.` and `..`, and
  * matches the hidden files the groups directory ignores), no backslash, no
- * NUL, no leading or trailing `/`, and within the length limits above.
+ * control character (NUL, line breaks: a name goes into headers and logs),
+ * no leading or trailing `/`, and within the length limits above.
  *
  * @example
  * ```ts
@@ -28,7 +32,7 @@ export const MAX_GROUP_SEGMENT_BYTES = 255 - ".json".length;
  * ```
  */
 export function isValidGroupName(name: string): boolean {
-  if (name === "" || name.includes("\\") || name.includes("\0")) return false;
+  if (name === "" || name.includes("\\") || CONTROL.test(name)) return false;
   if (!fitsBytes(name, MAX_NAME_BYTES)) return false;
   return name.split("/").every((segment) =>
     segment !== "" && !segment.startsWith(".") &&

@@ -25,6 +25,9 @@ Deno.test("isValidGroupName() refuses names that could escape or hide", () => {
       "a//b",
       "a\\b",
       "a\0b",
+      "a\nb",
+      "a\rb",
+      "a\u007fb",
     ]
   ) {
     assert.ok(!isValidGroupName(name), JSON.stringify(name));
