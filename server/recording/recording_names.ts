@@ -6,8 +6,18 @@
  * @module
  */
 
+import { cutToBytes, fitsBytes } from "../protocol/byte_limits.ts";
+
 /** Most collision suffixes tried, `-01` to `-99`. */
 export const MAX_COLLISIONS = 99;
+
+/** Longest file name on common file systems (NAME_MAX), in bytes. */
+export const MAX_FILE_NAME_BYTES = 255;
+
+/** Room for the username: less the time stamp, `-`, `-99` and `.webm`. */
+const MAX_USERNAME_PART = MAX_FILE_NAME_BYTES -
+  "2024-01-02T03:04:05.006-".length -
+  "-99".length - ".webm".length;
 
 function pad(n: number, width: number): string {
   return String(n).padStart(width, "0");
@@ -34,7 +44,9 @@ export function recordingBaseName(time: Date, username?: string): string {
     "\\",
     "-backslash-",
   );
-  return `${stamp}-${safe}`;
+  // A long username is cut so that the name, its collision suffix and its
+  // extension still make a valid file name.
+  return `${stamp}-${cutToBytes(safe, MAX_USERNAME_PART)}`;
 }
 
 /** The file names to try in order: `base.ext`, then `base-01.ext`… `base-99.ext`. */
@@ -50,9 +62,10 @@ export function* recordingCandidates(
 
 /**
  * Whether `name` may be served or deleted from a recordings folder: a plain
- * file name, no path, not hidden.
+ * file name, no path, not hidden, short enough to be a file's name.
  */
 export function isSafeRecordingName(name: string): boolean {
-  return name !== "" && !name.startsWith(".") && !name.includes("/") &&
-    !name.includes("\\") && !name.includes("..") && !name.includes("\0");
+  return name !== "" && fitsBytes(name, MAX_FILE_NAME_BYTES) &&
+    !name.startsWith(".") && !name.includes("/") && !name.includes("\\") &&
+    !name.includes("..") && !name.includes("\0");
 }

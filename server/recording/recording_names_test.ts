@@ -32,3 +32,17 @@ Deno.test("isSafeRecordingName() refuses paths, parents and hidden files", () =>
     strictEqual(isSafeRecordingName(bad), false, bad);
   }
 });
+
+Deno.test("recordingBaseName() cuts a long username so that every candidate is a valid file name", () => {
+  const base = recordingBaseName(new Date(2024, 0, 2), "€/".repeat(128));
+  const last = [...recordingCandidates(base, "webm")].at(-1)!;
+  strictEqual(new TextEncoder().encode(last).length <= 255, true);
+  strictEqual(isSafeRecordingName(last), true);
+  strictEqual(base.startsWith("2024-01-02T00:00:00.000-€-slash-€"), true);
+});
+
+Deno.test("isSafeRecordingName() refuses names longer than a file name can be", () => {
+  strictEqual(isSafeRecordingName("a".repeat(255)), true);
+  strictEqual(isSafeRecordingName("a".repeat(256)), false);
+  strictEqual(isSafeRecordingName("é".repeat(128)), false);
+});
