@@ -91,7 +91,9 @@ export function createApp(deps: AppDeps): Hono {
     recordingsRoutes({
       recordingsDir: deps.recordingsDir,
       groups: deps.groups,
+      config: deps.config,
       now: deps.now,
+      log: deps.sessionDeps.log,
     }),
   );
   app.use("/*", serveStatic({ root: deps.staticRoot }));

@@ -1,29 +1,51 @@
 /**
  * `/recordings/GROUP/`: the recordings of a group, for users whose group
  * credentials carry `record` (HTTP Basic): a listing, downloads with Range
- * requests, and deletion by form (Galène §2).
+ * requests, and deletion by form (Galène §2). `/recordings/` itself is a
+ * page that says where a group's recordings are.
+ *
+ * A delete is refused (403) when a browser sends it from another site: its
+ * Origin must be this host or one listed in `allowOrigin`, the rule `/ws`
+ * uses, so a page elsewhere cannot use the credentials the browser keeps.
  *
  * @module
  */
 
 import { Hono } from "hono";
 import { join } from "node:path";
+import { readBody } from "../admin/request_body.ts";
 import { authenticateUser } from "../config/group_description.ts";
 import { isValidGroupName } from "../config/group_name.ts";
+import type { ServerConfig } from "../config/server_config.ts";
 import { Group } from "../group/group.ts";
 import type { GroupRegistry } from "../group/group_registry.ts";
+import { logText } from "../log_text.ts";
 import { isSafeRecordingName } from "../recording/recording_names.ts";
 import { HttpError } from "./http_error.ts";
+import {
+  encodeGroupPath,
+  indexPage,
+  listingPage,
+  type RecordingRow,
+} from "./recordings_page.ts";
+import { originAllowed } from "./websocket_route.ts";
 
 /** What the recordings routes need. */
 export interface RecordingsRoutesDeps {
   /** The root recordings folder; a group's files are in `<root>/<group>/`. */
   recordingsDir: string;
   groups: Pick<GroupRegistry, "get">;
+  /** For `allowOrigin`, checked on deletes. */
+  config: () => Promise<Pick<ServerConfig, "allowOrigin">>;
   now: () => number;
   /** Delay before answering a failed login (Galène: 200 ms). */
   failureDelay?: number;
+  log?: (message: string) => void;
 }
+
+/** A delete form is a few hundred bytes; anything much larger is not one. */
+const MAX_FORM_BYTES = 64 * 1024;
+const FORM_TYPES = ["application/x-www-form-urlencoded", "multipart/form-data"];
 
 /** Files modified this recently may still be written (ms): not cached. */
 const FRESH_MS = 60_000;
@@ -31,10 +53,6 @@ const TYPES: Record<string, string> = {
   webm: "video/webm",
   mkv: "video/x-matroska",
 };
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}
 
 /** Splits `/recordings/a/b/file` into the group and the file (null for the folder). */
 export function parseRecordingsPath(
@@ -117,7 +135,7 @@ async function fileBody(
 }
 
 async function listing(dir: string, group: string): Promise<string> {
-  const rows: { name: string; size: number; mtime: Date | null }[] = [];
+  const rows: RecordingRow[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
       if (!e.isFile || !isSafeRecordingName(e.name)) continue;
@@ -128,20 +146,7 @@ async function listing(dir: string, group: string): Promise<string> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   rows.sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
-  const title = escapeHtml(`Recordings of group ${group}`);
-  const body = rows.map((r) => {
-    const n = escapeHtml(r.name);
-    const href = escapeHtml(encodeURIComponent(r.name));
-    return `<tr><td><a href="./${href}">${n}</a></td><td>${r.size}</td>` +
-      `<td>${r.mtime?.toISOString() ?? ""}</td><td>` +
-      `<form action="./" method="post"><input type="hidden" name="q" value="delete">` +
-      `<input type="hidden" name="filename" value="${n}">` +
-      `<button type="submit">Delete</button></form></td></tr>`;
-  }).join("\n");
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${title}</title></head>` +
-    `<body><h1>${title}</h1><table>\n` +
-    `<tr><th>File</th><th>Size</th><th>Date</th><th></th></tr>\n${body}\n` +
-    `</table></body></html>\n`;
+  return listingPage(group, rows);
 }
 
 /**
@@ -160,9 +165,22 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): Hono {
       : null;
     if (permissions?.includes("record")) return;
     if (credentials) await new Promise((r) => setTimeout(r, failureDelay));
+    const realm = `recordings/${group}`.replace(/["\\]/g, "\\$&");
     throw new HttpError(401, "Authentication required", {
-      headers: { "WWW-Authenticate": `basic realm="recordings/${group}"` },
+      headers: { "WWW-Authenticate": `basic realm="${realm}"` },
     });
+  }
+
+  /** Refuses a state-changing request sent by a page of another site. */
+  async function checkOrigin(req: Request): Promise<void> {
+    const origin = req.headers.get("origin");
+    const host = req.headers.get("host") ?? new URL(req.url).host;
+    const { allowOrigin } = await deps.config();
+    if (originAllowed(origin, host, { allowOrigin, publicServer: false })) {
+      return;
+    }
+    deps.log?.(`recordings: refused Origin ${logText(origin)}`);
+    throw new HttpError(403, "Origin not allowed");
   }
 
   app.all("/*", async (c) => {
@@ -173,18 +191,18 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): Hono {
       throw new HttpError(400, "Bad path");
     }
     if (path === "/recordings") return c.redirect("/recordings/", 308);
+    const method = c.req.method;
+    if (method !== "GET" && method !== "HEAD") await checkOrigin(c.req.raw);
     const parsed = parseRecordingsPath(path);
-    if (parsed === null || parsed === "root") {
-      throw new HttpError(400, "Bad group name");
-    }
+    if (parsed === "root") return root(c.req.raw);
+    if (parsed === null) throw new HttpError(400, "Bad group name");
     const { group, file } = parsed;
     if (!isValidGroupName(group)) throw new HttpError(400, "Bad group name");
     if (file === null && !path.endsWith("/")) {
-      return c.redirect(`/recordings/${encodeURI(group)}/`, 308);
+      return c.redirect(`/recordings/${encodeGroupPath(group)}/`, 308);
     }
     await authorise(group, c.req.header("authorization"));
     const dir = join(deps.recordingsDir, group);
-    const method = c.req.method;
     if (file === null) {
       if (method === "POST") return await remove(c.req.raw, dir, group);
       if (method !== "GET" && method !== "HEAD") {
@@ -207,12 +225,44 @@ export function recordingsRoutes(deps: RecordingsRoutesDeps): Hono {
   return app;
 }
 
+/**
+ * `/recordings/`: the page that says where recordings are; with
+ * `?group=NAME` (its form), a redirect to that group's listing.
+ */
+function root(req: Request): Response {
+  const html = (body: string, status: number) =>
+    new Response(body, {
+      status,
+      headers: { "Content-Type": "text/html; charset=utf-8" },
+    });
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    throw new HttpError(405, "Method not allowed", {
+      headers: { Allow: "GET, HEAD" },
+    });
+  }
+  const group = new URL(req.url).searchParams.get("group")?.trim();
+  if (group === undefined) return html(indexPage(), 200);
+  if (!isValidGroupName(group)) {
+    return html(indexPage("There is no group of that name."), 400);
+  }
+  return new Response(null, {
+    status: 303,
+    headers: { Location: `/recordings/${encodeGroupPath(group)}/` },
+  });
+}
+
 async function remove(
   req: Request,
   dir: string,
   group: string,
 ): Promise<Response> {
-  const form = await req.formData().catch(() => {
+  const text = await readBody(req, {
+    types: FORM_TYPES,
+    limit: MAX_FORM_BYTES,
+  });
+  const form = await new Response(text, {
+    headers: { "Content-Type": req.headers.get("content-type") ?? "" },
+  }).formData().catch(() => {
     throw new HttpError(400, "Bad form");
   });
   if (form.get("q") !== "delete") throw new HttpError(400, "Unknown query");
@@ -233,7 +283,7 @@ async function remove(
   }
   return new Response(null, {
     status: 303,
-    headers: { Location: `/recordings/${encodeURI(group)}/` },
+    headers: { Location: `/recordings/${encodeGroupPath(group)}/` },
   });
 }
 

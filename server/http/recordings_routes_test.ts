@@ -36,6 +36,7 @@ async function setup() {
     recordingsRoutes({
       recordingsDir: `${root}/recordings`,
       groups,
+      config: () => Promise.resolve({ allowOrigin: [] }),
       now: () => Date.now(),
       failureDelay: 1,
     }),
@@ -45,13 +46,19 @@ async function setup() {
 
 const good = { Authorization: `Basic ${btoa("rec:secret")}` };
 
-Deno.test("recordings: /recordings redirects to /recordings/, which is a bad group name", async () => {
+Deno.test("recordings: /recordings redirects to /recordings/, a page that asks for a group", async () => {
   const { root, app } = await setup();
   try {
     const r = await app.request("/recordings");
     strictEqual(r.status, 308);
     strictEqual(r.headers.get("location"), "/recordings/");
-    strictEqual((await app.request("/recordings/")).status, 400);
+    const page = await app.request("/recordings/");
+    strictEqual(page.status, 200);
+    ok((await page.text()).includes('name="group"'));
+    strictEqual(
+      (await app.request("/recordings/", { method: "POST" })).status,
+      405,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -88,7 +95,7 @@ Deno.test("recordings: the listing shows each file with its size and a delete fo
     strictEqual(r.status, 200);
     const html = await r.text();
     ok(html.includes('href="./a.webm"'));
-    ok(html.includes("<td>10</td>"));
+    ok(html.includes('<td class="size">10 B</td>'));
     ok(html.includes('name="filename" value="a.webm"'));
     ok(!html.includes(".hidden"));
   } finally {

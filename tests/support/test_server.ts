@@ -32,6 +32,8 @@ export interface TestServer {
   readonly wsUrl: string;
   readonly groupsDir: string;
   readonly dataDir: string;
+  /** The server's `-recordings` folder. */
+  readonly recordingsDir: string;
   /** Every line the server logged, in order. */
   readonly logs: readonly string[];
   /** Writes `groups/NAME.json` (creating subdirectories for `a/b`). */
@@ -136,6 +138,7 @@ export async function startTestServer(
     wsUrl,
     groupsDir,
     dataDir,
+    recordingsDir,
     logs,
     writeGroup,
     writeGroupText,
