@@ -90,7 +90,7 @@ Deno.test("a delete from an origin listed in allowOrigin is accepted", async () 
   );
 });
 
-Deno.test("over-long recording and group names are answered 400, 404 or 413, never 500", async () => {
+Deno.test("over-long or malformed recording and group names are answered 400, 404 or 413, never 500", async () => {
   await withRecordings({}, async (t) => {
     const long = "a".repeat(300);
     const statuses: Record<string, number> = {};
@@ -110,12 +110,19 @@ Deno.test("over-long recording and group names are answered 400, 404 or 413, nev
     });
     statuses["listing of a 300-character group"] = group.status;
     await group.body?.cancel();
+    const lineBreak = await fetch(`${t.url}/recordings/a%0Ab/`, {
+      headers: { Authorization: AUTH },
+    });
+    statuses["listing of a group with a line break"] = lineBreak.status;
+    await lineBreak.body?.cancel();
     deepStrictEqual(statuses, {
       "GET 300-character file": 404,
       "delete 300-character file": 400,
       // Refused before it is read: no delete form is anywhere near 64 kB.
       "delete 5 MB file name": 413,
       "listing of a 300-character group": 400,
+      // Its name went into the WWW-Authenticate header, which refused it.
+      "listing of a group with a line break": 400,
     });
   });
 });
