@@ -7,6 +7,7 @@
 
 import type { GroupDescription } from "../config/group_description.ts";
 import { logText } from "../log_text.ts";
+import { fitsBytes, MAX_DATA_BYTES } from "../protocol/byte_limits.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import { ChatHistory } from "./chat_history.ts";
 import {
@@ -196,10 +197,17 @@ export class Group {
     this.#lock = message;
   }
 
-  /** Merges `value` into the group data (null deletes a key) and tells everyone. */
-  mergeData(value: Record<string, unknown>): void {
-    this.#data = mergeData(this.#data, value);
+  /**
+   * Merges `value` into the group data (null deletes a key) and tells
+   * everyone; returns `false`, changing nothing, when the data would be
+   * over {@link MAX_DATA_BYTES}.
+   */
+  mergeData(value: Record<string, unknown>): boolean {
+    const merged = mergeData(this.#data, value);
+    if (!dataFits(merged)) return false;
+    this.#data = merged;
     this.announceChange();
+    return true;
   }
 
   /** Changes a member's permissions and tells it and everyone else. */
@@ -215,10 +223,17 @@ export class Group {
     }
   }
 
-  /** Merges `value` into a member's data and tells everyone. */
-  setMemberData(member: Member, value: Record<string, unknown>): void {
-    member.data = mergeData(member.data, value);
+  /**
+   * Merges `value` into a member's data and tells everyone; returns
+   * `false`, changing nothing, when the data would be over
+   * {@link MAX_DATA_BYTES}.
+   */
+  setMemberData(member: Member, value: Record<string, unknown>): boolean {
+    const merged = mergeData(member.data, value);
+    if (!dataFits(merged)) return false;
+    member.data = merged;
     this.broadcast(userMessage("change", member));
+    return true;
   }
 
   /** Replaces the description after its file changed on disk. */
@@ -327,6 +342,11 @@ export class Group {
 }
 
 /** Merges a JSON object into another; a null value deletes the key. */
+/** Whether user or group data is within {@link MAX_DATA_BYTES} as JSON. */
+export function dataFits(data: Readonly<Record<string, unknown>>): boolean {
+  return fitsBytes(JSON.stringify(data), MAX_DATA_BYTES);
+}
+
 export function mergeData(
   base: Readonly<Record<string, unknown>>,
   change: Readonly<Record<string, unknown>>,

@@ -17,6 +17,13 @@ export const MAX_MESSAGE_BYTES = 1 << 20;
 export const MAX_NAME_BYTES = 256;
 
 /**
+ * Most bytes of a member's user data, or of a group's data, as JSON. Both
+ * are merged key by key and sent whole to every member (and to each joiner
+ * for every member), so small messages must not add up without bound.
+ */
+export const MAX_DATA_BYTES = 64 * 1024;
+
+/**
  * The number of bytes of `text` in UTF-8. A lone surrogate counts 3, as the
  * U+FFFD it is encoded as.
  *

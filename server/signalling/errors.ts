@@ -4,6 +4,8 @@
  * @module
  */
 
+import { MAX_DATA_BYTES } from "../protocol/byte_limits.ts";
+
 export { ProtocolError } from "../protocol/message.ts";
 
 /**
@@ -13,3 +15,8 @@ export { ProtocolError } from "../protocol/message.ts";
 export class UserError extends Error {
   override name = "UserError";
 }
+
+/** Why a `setdata` (user or group) is refused when the data would be too big. */
+export const TOO_MUCH_DATA = `setdata: the data would be over ${
+  MAX_DATA_BYTES / 1024
+} kB`;

@@ -15,7 +15,7 @@ import {
 import type { ClientMessage } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
-import { UserError } from "./errors.ts";
+import { TOO_MUCH_DATA, UserError } from "./errors.ts";
 import {
   handleEditToken,
   handleListTokens,
@@ -137,7 +137,9 @@ const actions: Record<string, ActionHandler> = {
       if (!isObject(value)) {
         throw new UserError("setdata: the value must be an object");
       }
-      session.requireGroup().mergeData(value);
+      if (!session.requireGroup().mergeData(value)) {
+        throw new UserError(TOO_MUCH_DATA);
+      }
     },
   },
   maketoken: { needs: ["token"], run: handleMakeToken },

@@ -12,10 +12,14 @@ import {
 } from "../config/group_description.ts";
 import { isValidUsername } from "../config/group_name.ts";
 import type { Permission } from "../config/permissions.ts";
-import { Group, JoinRefused } from "../group/group.ts";
+import { dataFits, Group, JoinRefused } from "../group/group.ts";
 import { userMessage } from "../group/member.ts";
 import { logText } from "../log_text.ts";
-import { fitsBytes, MAX_NAME_BYTES } from "../protocol/byte_limits.ts";
+import {
+  fitsBytes,
+  MAX_DATA_BYTES,
+  MAX_NAME_BYTES,
+} from "../protocol/byte_limits.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
@@ -49,6 +53,11 @@ export async function handleJoin(
   if (session.id === "") throw new ProtocolError("empty id");
   if (m.username !== undefined && !fitsBytes(m.username, MAX_NAME_BYTES)) {
     const value = `the username is longer than ${MAX_NAME_BYTES} bytes`;
+    fail(session, m.group, { ok: false, value });
+    return;
+  }
+  if (m.data !== undefined && !dataFits(m.data)) {
+    const value = `user data is over ${MAX_DATA_BYTES / 1024} kB`;
     fail(session, m.group, { ok: false, value });
     return;
   }

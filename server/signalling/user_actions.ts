@@ -9,7 +9,7 @@ import { type Permission, PERMISSIONS } from "../config/permissions.ts";
 import type { Member } from "../group/member.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import type { ClientSession } from "./client_session.ts";
-import { UserError } from "./errors.ts";
+import { TOO_MUCH_DATA, UserError } from "./errors.ts";
 
 type UserAction = Extract<ClientMessage, { type: "useraction" }>;
 
@@ -93,7 +93,9 @@ export function handleUserAction(session: ClientSession, m: UserAction): void {
     ) {
       throw new UserError("setdata: the value must be an object");
     }
-    group.setMemberData(session, m.value as Record<string, unknown>);
+    if (!group.setMemberData(session, m.value as Record<string, unknown>)) {
+      throw new UserError(TOO_MUCH_DATA);
+    }
     return;
   }
   const run = Object.hasOwn(opActions, m.kind) ? opActions[m.kind] : undefined;

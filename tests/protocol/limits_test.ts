@@ -235,3 +235,50 @@ Deno.test("a group name with a component over 255 characters does not exist, and
     await t.close();
   }
 });
+
+Deno.test("a member's data is at most 64 kB: a larger join or setdata is refused and nothing grows", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const vimes = await t.member("g", "vimes", "p");
+    const c = await t.connect();
+    await c.handshake();
+    const joined = await c.join("g", "carrot", "p", {
+      data: { avatar: "x".repeat(70_000) },
+    });
+    deepStrictEqual([joined["kind"], joined["value"]], [
+      "fail",
+      "user data is over 64 kB",
+    ]);
+    const carrot = await t.member("g", "carrot", "p");
+    const setdata = (value: Message) =>
+      carrot.send({ type: "useraction", kind: "setdata", value });
+    setdata({ a: "a".repeat(40_000) });
+    await vimes.next({ type: "user", kind: "change", id: carrot.id });
+    // Each message is small, but together they would be too much.
+    setdata({ b: "b".repeat(40_000) });
+    strictEqual(
+      (await carrot.nextOf("usermessage", "error"))["value"],
+      "setdata: the data would be over 64 kB",
+    );
+    setdata({ a: null, b: "b".repeat(40_000) });
+    const change = await vimes.next({
+      type: "user",
+      kind: "change",
+      id: carrot.id,
+    });
+    deepStrictEqual(Object.keys(change["data"] as Message), ["b"]);
+    // The group's data (an operator's setdata) has the same bound.
+    vimes.send({
+      type: "groupaction",
+      kind: "setdata",
+      source: vimes.id,
+      value: { notes: "n".repeat(70_000) },
+    });
+    strictEqual(
+      (await vimes.nextOf("usermessage", "error"))["value"],
+      "setdata: the data would be over 64 kB",
+    );
+  } finally {
+    await t.close();
+  }
+});
