@@ -1,7 +1,8 @@
 /**
  * Brings a fresh machine up to what the test suite needs: Debian packages
- * for the browser tests (chromium), the recording checks (ffmpeg) and the
- * WebAssembly build (rustc, cargo and the wasm32 standard library). Installs
+ * for the browser tests (chromium), the recording checks (ffmpeg), the
+ * WebAssembly build (rustc, cargo and the wasm32 standard library) and the
+ * cluster tests (redis-server, which each test starts on its own port). Installs
  * what is missing with apt when it can, else names it and fails.
  *
  * Then checks that the checked-in media-wasm binary is what its sources
@@ -26,6 +27,7 @@ const REQUIREMENTS: readonly Requirement[] = [
     pkg: "libstd-rust-dev-wasm32",
     file: "/usr/lib/rustlib/wasm32-unknown-unknown",
   },
+  { pkg: "redis-server", file: "/usr/bin/redis-server" },
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -38,16 +38,36 @@ export type JwtResult =
 /** Seconds of clock skew forgiven on `exp`, `nbf` and `iat`, as Galène. */
 export const JWT_LEEWAY = 5;
 
-// A JWT is a few hundred bytes; refusing huge ones bounds the work an
-// unauthenticated client can cause.
-const MAX_JWT_LENGTH = 16 * 1024;
+/**
+ * A JWT is a few hundred bytes; refusing huge ones bounds the work an
+ * unauthenticated client can cause.
+ */
+export const MAX_JWT_LENGTH = 16 * 1024;
 
 // RFC 7518 section 3.2: an HMAC key at least as long as the hash output.
-const HMAC_KEY_BYTES: Record<string, number> = {
+const HMAC_KEY_BYTES: Record<"HS256" | "HS384" | "HS512", number> = {
   HS256: 32,
   HS384: 48,
   HS512: 64,
 };
+
+/**
+ * Checks an HMAC key's length for `alg` (RFC 7518 section 3.2: at least
+ * as long as the hash output).
+ *
+ * @throws {TypeError} `WHERE is too short for ALG: at least N bytes needed`.
+ */
+export function checkHmacKeyLength(
+  alg: "HS256" | "HS384" | "HS512",
+  options: { bytes: number; where: string },
+): void {
+  const needed = HMAC_KEY_BYTES[alg];
+  if (options.bytes < needed) {
+    throw new TypeError(
+      `${options.where} is too short for ${alg}: at least ${needed} bytes needed`,
+    );
+  }
+}
 
 /**
  * Checks a JWK from `authKeys`: `alg` is required and must agree with the
@@ -285,16 +305,11 @@ function publicPart(
     return v;
   };
   const bytes = (name: string) => jose.base64url.decode(member(name)).length;
-  const hmac = HMAC_KEY_BYTES[alg];
-  if (hmac !== undefined) {
+  if (alg === "HS256" || alg === "HS384" || alg === "HS512") {
     if (value["kty"] !== "oct") {
       throw new TypeError(`${where} must have "kty" "oct" for ${alg}`);
     }
-    if (bytes("k") < hmac) {
-      throw new TypeError(
-        `${where} is too short for ${alg}: at least ${hmac} bytes needed`,
-      );
-    }
+    checkHmacKeyLength(alg, { bytes: bytes("k"), where });
     return { kty: "oct", k: member("k") };
   }
   if (alg === "ES256") {
