@@ -2438,13 +2438,16 @@ var VideoGrid = class {
     const pad = getComputedStyle(this.#area);
     const width = this.#area.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
     const height = this.#area.clientHeight - parseFloat(pad.paddingTop) - parseFloat(pad.paddingBottom);
-    const portrait = height > width * 1.2;
     const gap = 8;
+    const aspect = this.#videoAspect();
     const shape = gridShape(n, {
       width,
       height,
       gap,
-      ...portrait ? {
+      ...aspect !== null ? {
+        minAspect: aspect,
+        maxAspect: aspect
+      } : height > width * 1.2 ? {
         minAspect: 1
       } : {}
     });
@@ -2454,6 +2457,19 @@ var VideoGrid = class {
     style.setProperty("--grid-width", `${shape.columns * shape.tileWidth + (shape.columns - 1) * gap}px`);
     this.#grid.dataset["shape"] = `${shape.columns}x${shape.rows}`;
     this.#area.classList.toggle("scrolls", shape.scrolls);
+  }
+  /** The shape shared by every picture shown, or null. */
+  #videoAspect() {
+    let aspect = null;
+    for (const t of this.#tiles.values()) {
+      const { videoWidth: w, videoHeight: h } = t.video;
+      if (w === 0 || h === 0 || t.root.classList.contains("no-video")) {
+        continue;
+      }
+      if (aspect !== null && Math.abs(w / h / aspect - 1) > 0.02) return null;
+      aspect ??= w / h;
+    }
+    return aspect;
   }
   #create(info) {
     const video = el("video", {
@@ -2528,6 +2544,7 @@ var VideoGrid = class {
       video.play().catch(() => {
       });
     });
+    video.addEventListener("resize", () => this.layout());
     if (!("pictureInPictureEnabled" in document) || !document.pictureInPictureEnabled) {
       pip.hidden = true;
     }
@@ -3674,6 +3691,7 @@ var SideMenu = class {
 
 // client/src/ui/top_bar.ts
 var NARROW = "(max-width: 760px)";
+var ONE_PANE = "(max-width: 1100px)";
 function setButton(b, name, label) {
   const text2 = b.querySelector(".control-label");
   if (text2) text2.textContent = label;
@@ -3726,10 +3744,16 @@ var TopBar = class {
     const view = byId("conference-view", HTMLElement);
     if (!view.dataset["panes"]) {
       view.dataset["panes"] = "set";
-      const narrow = matchMedia(NARROW).matches;
-      this.#showPane("users", !narrow && innerWidth > 1100);
-      this.#showPane("chat", !narrow);
+      this.#showPane("users", !matchMedia(ONE_PANE).matches);
+      this.#showPane("chat", !matchMedia(NARROW).matches);
     }
+    matchMedia(ONE_PANE).addEventListener("change", (e) => {
+      if (e.matches && !byId("chat-pane", HTMLElement).hidden) {
+        this.#showPane("users", false);
+      }
+    }, {
+      signal
+    });
   }
   /** Shows the group's name. */
   title(text2) {
@@ -3793,7 +3817,7 @@ var TopBar = class {
   #togglePane(which) {
     const pane = byId(`${which}-pane`, HTMLElement);
     const open = pane.hidden === true;
-    if (open && matchMedia(NARROW).matches) {
+    if (open && matchMedia(ONE_PANE).matches) {
       this.#showPane(which === "users" ? "chat" : "users", false);
     }
     this.#showPane(which, open);
@@ -3949,23 +3973,6 @@ var UserList = class {
     const badges = el("span", {
       class: "user-badges"
     });
-    if (u.permissions.includes("op")) {
-      badges.append(el("span", {
-        class: "role",
-        text: "op"
-      }));
-    } else if (u.permissions.includes("present")) {
-      badges.append(el("span", {
-        class: "role",
-        text: "presenter"
-      }));
-    }
-    if (u.permissions.includes("system")) {
-      badges.append(el("span", {
-        class: "role",
-        text: "system"
-      }));
-    }
     if (u.data["muted"] === true) {
       badges.append(el("span", {
         class: "user-muted",
@@ -3984,6 +3991,7 @@ var UserList = class {
       }, icon("hand")));
     }
     const name = u.username || "(anonymous)";
+    const role = roleOf(u.permissions);
     const label = `${name}${isSelf ? " (you)" : ""}${hand ? ", hand raised" : ""}${u.data["muted"] === true ? ", microphone off" : ""}: actions`;
     const button = el("button", {
       class: hand ? "user raised" : "user",
@@ -4000,13 +4008,29 @@ var UserList = class {
         "aria-hidden": "true"
       }
     }), el("span", {
+      class: "user-text"
+    }, el("span", {
       class: "user-name",
-      text: isSelf ? `${name} (you)` : name
-    }), badges);
+      text: isSelf ? `${name} (you)` : name,
+      attrs: {
+        title: name
+      }
+    }), ...role ? [
+      el("span", {
+        class: "role",
+        text: role
+      })
+    ] : []), badges);
     button.addEventListener("click", () => this.#options.onActivate(u, button));
     return el("li", {}, button);
   }
 };
+function roleOf(permissions) {
+  if (permissions.includes("system")) return "system";
+  if (permissions.includes("op")) return "operator";
+  if (permissions.includes("present")) return "presenter";
+  return "";
+}
 
 // client/src/conference.ts
 var Conference = class {
