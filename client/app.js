@@ -3908,7 +3908,9 @@ var TopBar = class {
   }
   /** Shows the group's name. */
   title(text2) {
-    byId("group-title", HTMLElement).textContent = text2;
+    const title = byId("group-title", HTMLElement);
+    title.textContent = text2;
+    title.title = text2;
     document.title = `${text2} \xB7 Nereid`;
   }
   /** Shows the locked and recording badges. */

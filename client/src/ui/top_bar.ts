@@ -29,7 +29,7 @@ export interface TopBarState {
 
 /** Phones: panes open over the videos, one at a time. */
 const NARROW = "(max-width: 760px)";
-/** Small laptops: People or Chat beside the videos, not both (galene.css). */
+/** Small laptops: People or Chat beside the videos, not both. */
 const ONE_PANE = "(max-width: 1100px)";
 
 function setButton(b: HTMLButtonElement, name: IconName, label: string): void {
@@ -92,7 +92,10 @@ export class TopBar {
 
   /** Shows the group's name. */
   title(text: string): void {
-    byId("group-title", HTMLElement).textContent = text;
+    const title = byId("group-title", HTMLElement);
+    title.textContent = text;
+    // A long name is cut with an ellipsis: the whole of it on hover.
+    title.title = text;
     document.title = `${text} · Nereid`;
   }
 
