@@ -33,19 +33,9 @@ export interface ClientTestServer {
   close(): Promise<void>;
 }
 
-/** Options of {@link startClientTestServer}. */
-export interface ClientTestServerOptions {
-  /**
-   * Media through TURN relays only (`-relay-only`); with no TURN server
-   * configured, the browsers' ICE has no candidate and fails at once.
-   */
-  relayOnly?: boolean;
-}
-
 /** Starts a server whose groups directory holds `groups` (name → JSON). */
 export async function startClientTestServer(
   groups: Record<string, unknown> = { demo: DEMO_GROUP },
-  options: ClientTestServerOptions = {},
 ): Promise<ClientTestServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-client-" });
   const dirs = {
@@ -68,7 +58,6 @@ export async function startClientTestServer(
     loopbackOnly: true,
     staticDir: CLIENT_DIR,
     timings: { failureDelay: 5 },
-    ...(options.relayOnly ? { relayOnly: true } : {}),
     ...dirs,
     log: (line) => logs.push(line),
   });
