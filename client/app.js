@@ -2438,13 +2438,16 @@ var VideoGrid = class {
     const pad = getComputedStyle(this.#area);
     const width = this.#area.clientWidth - parseFloat(pad.paddingLeft) - parseFloat(pad.paddingRight);
     const height = this.#area.clientHeight - parseFloat(pad.paddingTop) - parseFloat(pad.paddingBottom);
-    const portrait = height > width * 1.2;
     const gap = 8;
+    const aspect = this.#videoAspect();
     const shape = gridShape(n, {
       width,
       height,
       gap,
-      ...portrait ? {
+      ...aspect !== null ? {
+        minAspect: aspect,
+        maxAspect: aspect
+      } : height > width * 1.2 ? {
         minAspect: 1
       } : {}
     });
@@ -2454,6 +2457,19 @@ var VideoGrid = class {
     style.setProperty("--grid-width", `${shape.columns * shape.tileWidth + (shape.columns - 1) * gap}px`);
     this.#grid.dataset["shape"] = `${shape.columns}x${shape.rows}`;
     this.#area.classList.toggle("scrolls", shape.scrolls);
+  }
+  /** The shape shared by every picture shown, or null. */
+  #videoAspect() {
+    let aspect = null;
+    for (const t of this.#tiles.values()) {
+      const { videoWidth: w, videoHeight: h } = t.video;
+      if (w === 0 || h === 0 || t.root.classList.contains("no-video")) {
+        continue;
+      }
+      if (aspect !== null && Math.abs(w / h / aspect - 1) > 0.02) return null;
+      aspect ??= w / h;
+    }
+    return aspect;
   }
   #create(info) {
     const video = el("video", {
@@ -2528,6 +2544,7 @@ var VideoGrid = class {
       video.play().catch(() => {
       });
     });
+    video.addEventListener("resize", () => this.layout());
     if (!("pictureInPictureEnabled" in document) || !document.pictureInPictureEnabled) {
       pip.hidden = true;
     }
@@ -2614,6 +2631,126 @@ var Stage = class {
   }
 };
 
+// client/src/renegotiator.ts
+var RESTART_DELAYS_MS = [
+  500,
+  1e3,
+  2e3,
+  4e3,
+  8e3,
+  15e3,
+  3e4
+];
+var NEGOTIATION_TIMEOUT_MS = 1e4;
+var GLOBAL_TIMERS = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h)
+};
+var Renegotiator = class {
+  #start;
+  #onError;
+  #delays;
+  #timeoutMs;
+  #timers;
+  #busy = false;
+  /** Another negotiation is wanted once the current one is over. */
+  #queued = false;
+  /** A restart waiting out its delay. */
+  #backoff = null;
+  #watchdog = null;
+  #failures = 0;
+  #closed = false;
+  constructor(options) {
+    this.#start = options.start;
+    this.#onError = options.onError;
+    this.#delays = options.delays ?? RESTART_DELAYS_MS;
+    this.#timeoutMs = options.timeoutMs ?? NEGOTIATION_TIMEOUT_MS;
+    this.#timers = options.timers ?? GLOBAL_TIMERS;
+  }
+  /** True while a negotiation waits for the other side. */
+  get busy() {
+    return this.#busy;
+  }
+  /** True while a restart is scheduled or queued. */
+  get pending() {
+    return this.#backoff !== null || this.#queued;
+  }
+  /**
+   * Negotiates now, or right after the negotiation under way: the first
+   * offer, or a restart the user asked for (no delay). Rejects as `start`
+   * does; resolves at once when queued.
+   */
+  negotiate() {
+    if (this.#closed) return Promise.resolve();
+    if (this.#backoff !== null) {
+      this.#timers.clear(this.#backoff);
+      this.#backoff = null;
+    }
+    return this.#run();
+  }
+  /** The negotiation under way is over (its answer is applied). */
+  done() {
+    if (!this.#busy) return;
+    this.#busy = false;
+    this.#clearWatchdog();
+    if (this.#queued) {
+      this.#queued = false;
+      this.#run().catch(this.#onError);
+    }
+  }
+  /**
+   * ICE failed (or the server says it did): restart after the next delay.
+   * Failures while a restart is pending add nothing.
+   */
+  failed() {
+    if (this.#closed || this.pending) return;
+    const delay = this.#delays[Math.min(this.#failures, this.#delays.length - 1)] ?? 0;
+    this.#failures++;
+    this.#backoff = this.#timers.set(() => {
+      this.#backoff = null;
+      this.#run().catch(this.#onError);
+    }, delay);
+  }
+  /** ICE connected: the next failure starts from the shortest delay. */
+  connected() {
+    this.#failures = 0;
+  }
+  /** Cancels everything; idempotent. */
+  close() {
+    this.#closed = true;
+    this.#queued = false;
+    if (this.#backoff !== null) this.#timers.clear(this.#backoff);
+    this.#backoff = null;
+    this.#clearWatchdog();
+  }
+  #run() {
+    if (this.#closed) return Promise.resolve();
+    if (this.#busy) {
+      this.#queued = true;
+      return Promise.resolve();
+    }
+    this.#busy = true;
+    this.#watchdog = this.#timers.set(() => {
+      this.#watchdog = null;
+      this.#busy = false;
+      this.#queued = false;
+      this.failed();
+    }, this.#timeoutMs);
+    let started;
+    try {
+      started = this.#start();
+    } catch (e) {
+      started = Promise.reject(e);
+    }
+    started.catch(() => this.done());
+    return started;
+  }
+  #clearWatchdog() {
+    if (this.#watchdog !== null) this.#timers.clear(this.#watchdog);
+    this.#watchdog = null;
+  }
+};
+
 // client/src/streams.ts
 var LOW_LAYER = {
   rid: "l",
@@ -2641,13 +2778,16 @@ var Stream = class {
   label;
   pc;
   stream;
+  /** Its offers and answers, one at a time. */
+  negotiation;
   #ice = [];
   #closed = false;
-  constructor(id, label, pc, stream) {
+  constructor(id, label, media) {
     this.id = id;
     this.label = label;
-    this.pc = pc;
-    this.stream = stream;
+    this.pc = media.pc;
+    this.stream = media.stream;
+    this.negotiation = media.negotiation;
   }
   /** True once closed. */
   get closed() {
@@ -2674,14 +2814,15 @@ var Stream = class {
   close() {
     if (this.#closed) return false;
     this.#closed = true;
+    this.negotiation.close();
     this.pc.close();
     return true;
   }
 };
 var UpStream = class extends Stream {
   options;
-  constructor(id, pc, stream, options) {
-    super(id, options.label, pc, stream);
+  constructor(id, media, options) {
+    super(id, options.label, media);
     this.options = options;
   }
   /** Stops our local tracks too. */
@@ -2694,8 +2835,11 @@ var DownStream = class extends Stream {
   username;
   /** Our `requestStream` override, or null for the default request. */
   request = null;
-  constructor(m, pc) {
-    super(m.id, m.label, pc, new MediaStream());
+  constructor(m, media) {
+    super(m.id, m.label, {
+      ...media,
+      stream: new MediaStream()
+    });
     this.source = m.source;
     this.username = m.username;
   }
@@ -2739,12 +2883,8 @@ var StreamManager = class extends Emitter {
         const s = this.#ups.get(m.id) ?? this.#downs.get(m.id);
         if (s) this.#guard(s.addIce(m.candidate));
       }),
-      conn.on("renegotiate", (m) => {
-        const up = this.#ups.get(m.id);
-        if (up) this.#guard(this.#offer(up, {
-          iceRestart: true
-        }));
-      }),
+      // The server's ICE failed: as if ours had.
+      conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
       conn.on("abort", (m) => this.unpublish(m.id))
     ];
@@ -2764,7 +2904,14 @@ var StreamManager = class extends Emitter {
    */
   async publish(stream, options) {
     const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
-    const up = new UpStream(randomId(), pc, stream, options);
+    let self = null;
+    const negotiation = this.#renegotiator(() => self ? this.#offer(self) : Promise.resolve());
+    const up = new UpStream(randomId(), {
+      pc,
+      stream,
+      negotiation
+    }, options);
+    self = up;
     for (const track of stream.getTracks()) {
       pc.addTransceiver(track, {
         direction: "sendonly",
@@ -2776,9 +2923,7 @@ var StreamManager = class extends Emitter {
         } : {}
       });
     }
-    this.#watch(up, () => this.#guard(this.#offer(up, {
-      iceRestart: true
-    })));
+    this.#watch(up);
     this.#ups.set(up.id, up);
     for (const track of stream.getTracks()) {
       track.addEventListener("ended", () => {
@@ -2787,7 +2932,7 @@ var StreamManager = class extends Emitter {
         }
       });
     }
-    await this.#offer(up, {});
+    await negotiation.negotiate();
     this.emit("up", up);
     return up;
   }
@@ -2850,16 +2995,11 @@ var StreamManager = class extends Emitter {
   }
   /** Restarts ICE everywhere (`/renegotiate`). */
   renegotiateAll() {
-    for (const up of this.#ups.values()) {
-      this.#guard(this.#offer(up, {
-        iceRestart: true
-      }));
-    }
-    for (const id of this.#downs.keys()) {
-      this.#conn.signal({
-        type: "renegotiate",
-        id
-      });
+    for (const s of [
+      ...this.#ups.values(),
+      ...this.#downs.values()
+    ]) {
+      this.#guard(s.negotiation.negotiate());
     }
   }
   /** Audio level (0…1) per stream id, ours included, from getStats(). */
@@ -2903,9 +3043,17 @@ var StreamManager = class extends Emitter {
     this.closeAll();
     this.clear();
   }
-  async #offer(up, options) {
+  /** A stream's negotiations; `start` begins one (done() ends it). */
+  #renegotiator(start) {
+    return new Renegotiator({
+      start,
+      onError: (e) => this.emit("error", e instanceof Error ? e.message : String(e))
+    });
+  }
+  /** Offers, with an ICE restart once an answer was applied. */
+  async #offer(up) {
     if (up.closed) return;
-    const offer = await up.pc.createOffer(options.iceRestart ? {
+    const offer = await up.pc.createOffer(up.pc.remoteDescription ? {
       iceRestart: true
     } : {});
     await up.pc.setLocalDescription(offer);
@@ -2924,30 +3072,43 @@ var StreamManager = class extends Emitter {
   async #onAnswer(id, sdp) {
     const up = this.#ups.get(id);
     if (!up || up.closed) return;
-    await up.pc.setRemoteDescription({
-      type: "answer",
-      sdp
-    });
-    await up.flushIce();
+    if (up.pc.signalingState !== "have-local-offer") {
+      console.warn(`Stream ${id}: ignored an answer to no offer`);
+      return;
+    }
+    try {
+      await up.pc.setRemoteDescription({
+        type: "answer",
+        sdp
+      });
+      await up.flushIce();
+    } finally {
+      up.negotiation.done();
+    }
   }
   async #onOffer(m) {
     let down = this.#downs.get(m.id);
     if (!down) {
       const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
-      const d = new DownStream(m, pc);
+      const negotiation = this.#renegotiator(() => {
+        if (this.#conn.connected) {
+          this.#conn.signal({
+            type: "renegotiate",
+            id: m.id
+          });
+        }
+        return Promise.resolve();
+      });
+      const d = new DownStream(m, {
+        pc,
+        negotiation
+      });
       down = d;
       this.#downs.set(m.id, d);
       pc.ontrack = () => {
         if (d.syncTracks()) this.emit("down", d);
       };
-      this.#watch(d, () => {
-        if (this.#conn.connected) {
-          this.#conn.signal({
-            type: "renegotiate",
-            id: d.id
-          });
-        }
-      });
+      this.#watch(d);
     }
     try {
       await down.pc.setRemoteDescription({
@@ -2970,6 +3131,7 @@ var StreamManager = class extends Emitter {
       this.#closeDown(m.id);
       throw e;
     }
+    down.negotiation.done();
     down.syncTracks();
     this.emit("down", down);
     if (m.replace) this.#closeDown(m.replace);
@@ -2980,7 +3142,7 @@ var StreamManager = class extends Emitter {
     this.#downs.delete(id);
     if (down.close()) this.emit("downClosed", down);
   }
-  #watch(s, onFailed) {
+  #watch(s) {
     s.pc.onicecandidate = (e) => {
       if (e.candidate && this.#conn.connected) {
         this.#conn.signal({
@@ -2990,15 +3152,21 @@ var StreamManager = class extends Emitter {
         });
       }
     };
+    const check = (state) => {
+      if (state === "connected" || state === "completed") {
+        s.negotiation.connected();
+      } else if (state === "failed" && !s.closed) {
+        s.negotiation.failed();
+      }
+    };
     s.pc.onconnectionstatechange = () => {
       this.emit("state", {
         stream: s,
         state: s.pc.connectionState
       });
+      check(s.pc.connectionState);
     };
-    s.pc.oniceconnectionstatechange = () => {
-      if (s.pc.iceConnectionState === "failed" && !s.closed) onFailed();
-    };
+    s.pc.oniceconnectionstatechange = () => check(s.pc.iceConnectionState);
   }
   #guard(p) {
     p.catch((e) => this.emit("error", e instanceof Error ? e.message : String(e)));
@@ -3674,6 +3842,7 @@ var SideMenu = class {
 
 // client/src/ui/top_bar.ts
 var NARROW = "(max-width: 760px)";
+var ONE_PANE = "(max-width: 1100px)";
 function setButton(b, name, label) {
   const text2 = b.querySelector(".control-label");
   if (text2) text2.textContent = label;
@@ -3726,14 +3895,22 @@ var TopBar = class {
     const view = byId("conference-view", HTMLElement);
     if (!view.dataset["panes"]) {
       view.dataset["panes"] = "set";
-      const narrow = matchMedia(NARROW).matches;
-      this.#showPane("users", !narrow && innerWidth > 1100);
-      this.#showPane("chat", !narrow);
+      this.#showPane("users", !matchMedia(ONE_PANE).matches);
+      this.#showPane("chat", !matchMedia(NARROW).matches);
     }
+    matchMedia(ONE_PANE).addEventListener("change", (e) => {
+      if (e.matches && !byId("chat-pane", HTMLElement).hidden) {
+        this.#showPane("users", false);
+      }
+    }, {
+      signal
+    });
   }
   /** Shows the group's name. */
   title(text2) {
-    byId("group-title", HTMLElement).textContent = text2;
+    const title = byId("group-title", HTMLElement);
+    title.textContent = text2;
+    title.title = text2;
     document.title = `${text2} \xB7 Nereid`;
   }
   /** Shows the locked and recording badges. */
@@ -3793,7 +3970,7 @@ var TopBar = class {
   #togglePane(which) {
     const pane = byId(`${which}-pane`, HTMLElement);
     const open = pane.hidden === true;
-    if (open && matchMedia(NARROW).matches) {
+    if (open && matchMedia(ONE_PANE).matches) {
       this.#showPane(which === "users" ? "chat" : "users", false);
     }
     this.#showPane(which, open);
@@ -3949,23 +4126,6 @@ var UserList = class {
     const badges = el("span", {
       class: "user-badges"
     });
-    if (u.permissions.includes("op")) {
-      badges.append(el("span", {
-        class: "role",
-        text: "op"
-      }));
-    } else if (u.permissions.includes("present")) {
-      badges.append(el("span", {
-        class: "role",
-        text: "presenter"
-      }));
-    }
-    if (u.permissions.includes("system")) {
-      badges.append(el("span", {
-        class: "role",
-        text: "system"
-      }));
-    }
     if (u.data["muted"] === true) {
       badges.append(el("span", {
         class: "user-muted",
@@ -3984,6 +4144,7 @@ var UserList = class {
       }, icon("hand")));
     }
     const name = u.username || "(anonymous)";
+    const role = roleOf(u.permissions);
     const label = `${name}${isSelf ? " (you)" : ""}${hand ? ", hand raised" : ""}${u.data["muted"] === true ? ", microphone off" : ""}: actions`;
     const button = el("button", {
       class: hand ? "user raised" : "user",
@@ -4000,13 +4161,29 @@ var UserList = class {
         "aria-hidden": "true"
       }
     }), el("span", {
+      class: "user-text"
+    }, el("span", {
       class: "user-name",
-      text: isSelf ? `${name} (you)` : name
-    }), badges);
+      text: isSelf ? `${name} (you)` : name,
+      attrs: {
+        title: name
+      }
+    }), ...role ? [
+      el("span", {
+        class: "role",
+        text: role
+      })
+    ] : []), badges);
     button.addEventListener("click", () => this.#options.onActivate(u, button));
     return el("li", {}, button);
   }
 };
+function roleOf(permissions) {
+  if (permissions.includes("system")) return "system";
+  if (permissions.includes("op")) return "operator";
+  if (permissions.includes("present")) return "presenter";
+  return "";
+}
 
 // client/src/conference.ts
 var Conference = class {

@@ -231,6 +231,7 @@ function start() {
   const container = document.getElementById("stats-groups");
   const status = document.getElementById("stats-status");
   const pause = document.getElementById("stats-pause");
+  const refused = document.getElementById("stats-refused");
   const history = new Map();
   let paused = false;
   let timer = 0;
@@ -248,12 +249,13 @@ function start() {
         cache: "no-store",
       });
       if (response.status === 401) {
-        show(
-          "Not authorised: reload the page and log in as a server administrator.",
-          true,
-        );
+        // The page says what is needed (stats.html), not just "no".
+        show("Not authorised.", true);
+        refused.hidden = false;
+        container.replaceChildren();
         return;
       }
+      refused.hidden = true;
       if (!response.ok) {
         throw new Error(`the server answered ${response.status}`);
       }

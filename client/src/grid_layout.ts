@@ -2,9 +2,10 @@
  * The video grid's shape: how many columns make the tiles largest for a
  * given count and area. Pure, so tested without a browser.
  *
- * Tiles may take any aspect between `minAspect` and `maxAspect` (videos are
- * cropped a little to fill them): a fixed 16:9 would stack three tiles in a
- * column on a wide pane when a 2×2 grid shows them larger.
+ * Tiles may take any aspect between `minAspect` and `maxAspect`: a fixed
+ * 16:9 would stack three tiles in a column on a wide pane when a 2×2 grid
+ * shows them larger. The video grid narrows the range to the videos' own
+ * shape once it is known, since pictures are shown whole (never cropped).
  *
  * @module
  */

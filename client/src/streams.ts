@@ -2,7 +2,9 @@
  * Media streams over one RTCPeerConnection each, as the protocol wants:
  * up streams we publish (we offer), down streams the server pushes (it
  * offers). Trickle ICE both ways with buffering until the remote
- * description is set; ICE restarts when a connection fails.
+ * description is set. When ICE fails, an up stream offers again with an ICE
+ * restart and a down stream asks the server to (`renegotiate`): one
+ * negotiation at a time per stream, spaced out by renegotiator.ts.
  *
  * @module
  */
@@ -13,6 +15,7 @@ import {
   randomId,
   type ServerConnection,
 } from "./protocol.ts";
+import { Renegotiator } from "./renegotiator.ts";
 
 /** How a stream is published. */
 export interface PublishOptions {
@@ -45,25 +48,34 @@ export function videoEncodings(
   return options.simulcast ? [{ ...high, rid: "h" }, { ...LOW_LAYER }] : [high];
 }
 
+/** What carries a stream. */
+interface StreamMedia {
+  pc: RTCPeerConnection;
+  stream: MediaStream;
+  negotiation: Renegotiator;
+}
+
 /** Common state of an up or down stream. */
 abstract class Stream {
   readonly id: string;
   readonly label: string;
   readonly pc: RTCPeerConnection;
   readonly stream: MediaStream;
+  /** Its offers and answers, one at a time. */
+  readonly negotiation: Renegotiator;
   #ice: RTCIceCandidateInit[] = [];
   #closed = false;
 
   constructor(
     id: string,
     label: string,
-    pc: RTCPeerConnection,
-    stream: MediaStream,
+    media: StreamMedia,
   ) {
     this.id = id;
     this.label = label;
-    this.pc = pc;
-    this.stream = stream;
+    this.pc = media.pc;
+    this.stream = media.stream;
+    this.negotiation = media.negotiation;
   }
 
   /** True once closed. */
@@ -94,6 +106,7 @@ abstract class Stream {
   close(): boolean {
     if (this.#closed) return false;
     this.#closed = true;
+    this.negotiation.close();
     this.pc.close();
     return true;
   }
@@ -105,11 +118,10 @@ export class UpStream extends Stream {
 
   constructor(
     id: string,
-    pc: RTCPeerConnection,
-    stream: MediaStream,
+    media: StreamMedia,
     options: PublishOptions,
   ) {
-    super(id, options.label, pc, stream);
+    super(id, options.label, media);
     this.options = options;
   }
 
@@ -126,8 +138,11 @@ export class DownStream extends Stream {
   /** Our `requestStream` override, or null for the default request. */
   request: string[] | null = null;
 
-  constructor(m: OfferMessage, pc: RTCPeerConnection) {
-    super(m.id, m.label, pc, new MediaStream());
+  constructor(
+    m: OfferMessage,
+    media: Omit<StreamMedia, "stream">,
+  ) {
+    super(m.id, m.label, { ...media, stream: new MediaStream() });
     this.source = m.source;
     this.username = m.username;
   }
@@ -187,10 +202,8 @@ export class StreamManager extends Emitter<StreamEvents> {
         const s = this.#ups.get(m.id) ?? this.#downs.get(m.id);
         if (s) this.#guard(s.addIce(m.candidate));
       }),
-      conn.on("renegotiate", (m) => {
-        const up = this.#ups.get(m.id);
-        if (up) this.#guard(this.#offer(up, { iceRestart: true }));
-      }),
+      // The server's ICE failed: as if ours had.
+      conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
       conn.on("abort", (m) => this.unpublish(m.id)),
     ];
@@ -215,7 +228,12 @@ export class StreamManager extends Emitter<StreamEvents> {
     options: PublishOptions,
   ): Promise<UpStream> {
     const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
-    const up = new UpStream(randomId(), pc, stream, options);
+    let self: UpStream | null = null;
+    const negotiation = this.#renegotiator(() =>
+      self ? this.#offer(self) : Promise.resolve()
+    );
+    const up = new UpStream(randomId(), { pc, stream, negotiation }, options);
+    self = up;
     for (const track of stream.getTracks()) {
       pc.addTransceiver(track, {
         direction: "sendonly",
@@ -225,7 +243,7 @@ export class StreamManager extends Emitter<StreamEvents> {
           : {}),
       });
     }
-    this.#watch(up, () => this.#guard(this.#offer(up, { iceRestart: true })));
+    this.#watch(up);
     this.#ups.set(up.id, up);
     for (const track of stream.getTracks()) {
       // A screen share stopped from the browser's own bar ends the track.
@@ -235,7 +253,7 @@ export class StreamManager extends Emitter<StreamEvents> {
         }
       });
     }
-    await this.#offer(up, {});
+    await negotiation.negotiate();
     this.emit("up", up);
     return up;
   }
@@ -300,11 +318,8 @@ export class StreamManager extends Emitter<StreamEvents> {
 
   /** Restarts ICE everywhere (`/renegotiate`). */
   renegotiateAll(): void {
-    for (const up of this.#ups.values()) {
-      this.#guard(this.#offer(up, { iceRestart: true }));
-    }
-    for (const id of this.#downs.keys()) {
-      this.#conn.signal({ type: "renegotiate", id });
+    for (const s of [...this.#ups.values(), ...this.#downs.values()]) {
+      this.#guard(s.negotiation.negotiate());
     }
   }
 
@@ -349,10 +364,20 @@ export class StreamManager extends Emitter<StreamEvents> {
     this.clear();
   }
 
-  async #offer(up: UpStream, options: { iceRestart?: boolean }): Promise<void> {
+  /** A stream's negotiations; `start` begins one (done() ends it). */
+  #renegotiator(start: () => Promise<void>): Renegotiator {
+    return new Renegotiator({
+      start,
+      onError: (e) =>
+        this.emit("error", e instanceof Error ? e.message : String(e)),
+    });
+  }
+
+  /** Offers, with an ICE restart once an answer was applied. */
+  async #offer(up: UpStream): Promise<void> {
     if (up.closed) return;
     const offer = await up.pc.createOffer(
-      options.iceRestart ? { iceRestart: true } : {},
+      up.pc.remoteDescription ? { iceRestart: true } : {},
     );
     await up.pc.setLocalDescription(offer);
     const replace = up.options.replace;
@@ -370,25 +395,38 @@ export class StreamManager extends Emitter<StreamEvents> {
   async #onAnswer(id: string, sdp: string): Promise<void> {
     const up = this.#ups.get(id);
     if (!up || up.closed) return;
-    await up.pc.setRemoteDescription({ type: "answer", sdp });
-    await up.flushIce();
+    // Only one offer is out at a time: an answer in another state is late
+    // (its offer given up), and applying it would fail.
+    if (up.pc.signalingState !== "have-local-offer") {
+      console.warn(`Stream ${id}: ignored an answer to no offer`);
+      return;
+    }
+    try {
+      await up.pc.setRemoteDescription({ type: "answer", sdp });
+      await up.flushIce();
+    } finally {
+      up.negotiation.done();
+    }
   }
 
   async #onOffer(m: OfferMessage): Promise<void> {
     let down = this.#downs.get(m.id);
     if (!down) {
       const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
-      const d = new DownStream(m, pc);
+      // Asking is all we do: the server's next offer ends the negotiation.
+      const negotiation = this.#renegotiator(() => {
+        if (this.#conn.connected) {
+          this.#conn.signal({ type: "renegotiate", id: m.id });
+        }
+        return Promise.resolve();
+      });
+      const d = new DownStream(m, { pc, negotiation });
       down = d;
       this.#downs.set(m.id, d);
       pc.ontrack = () => {
         if (d.syncTracks()) this.emit("down", d);
       };
-      this.#watch(d, () => {
-        if (this.#conn.connected) {
-          this.#conn.signal({ type: "renegotiate", id: d.id });
-        }
-      });
+      this.#watch(d);
     }
     try {
       await down.pc.setRemoteDescription({ type: "offer", sdp: m.sdp });
@@ -405,6 +443,7 @@ export class StreamManager extends Emitter<StreamEvents> {
       this.#closeDown(m.id);
       throw e;
     }
+    down.negotiation.done();
     down.syncTracks();
     this.emit("down", down);
     if (m.replace) this.#closeDown(m.replace);
@@ -417,7 +456,7 @@ export class StreamManager extends Emitter<StreamEvents> {
     if (down.close()) this.emit("downClosed", down);
   }
 
-  #watch(s: UpStream | DownStream, onFailed: () => void): void {
+  #watch(s: UpStream | DownStream): void {
     s.pc.onicecandidate = (e) => {
       if (e.candidate && this.#conn.connected) {
         this.#conn.signal({
@@ -427,12 +466,22 @@ export class StreamManager extends Emitter<StreamEvents> {
         });
       }
     };
+    // Chromium reports a transport whose every pair was refused as
+    // connectionState "failed" while iceConnectionState says
+    // "disconnected"; Firefox says "failed" in both. Either is a failure
+    // (the renegotiator counts one restart for the two).
+    const check = (state: string) => {
+      if (state === "connected" || state === "completed") {
+        s.negotiation.connected();
+      } else if (state === "failed" && !s.closed) {
+        s.negotiation.failed();
+      }
+    };
     s.pc.onconnectionstatechange = () => {
       this.emit("state", { stream: s, state: s.pc.connectionState });
+      check(s.pc.connectionState);
     };
-    s.pc.oniceconnectionstatechange = () => {
-      if (s.pc.iceConnectionState === "failed" && !s.closed) onFailed();
-    };
+    s.pc.oniceconnectionstatechange = () => check(s.pc.iceConnectionState);
   }
 
   #guard(p: Promise<unknown>): void {

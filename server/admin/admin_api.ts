@@ -148,12 +148,18 @@ export function adminApi(deps: AdminDeps): Hono {
     const file = "group" in route && route.group !== ""
       ? await files.read(route.group)
       : undefined;
+    const scope = scopeOf(route, file);
     const principal = await auth.authorize(
       request.headers.get("authorization"),
-      scopeOf(route, file),
+      scope,
     );
     if (principal === null) {
-      throw new HttpError(401, "Not authorised", {
+      // Server-wide data is for server administrators only; a group's
+      // operator who tries (the demo's `admin`) learns what is needed.
+      const message = scope.kind === "server"
+        ? 'Not authorised: this needs a server administrator, a user with "permissions": "admin" in the "users" of the server\'s config.json'
+        : "Not authorised";
+      throw new HttpError(401, message, {
         headers: { "WWW-Authenticate": `basic realm="${ADMIN_REALM}"` },
       });
     }

@@ -217,7 +217,9 @@ Deno.test("initial-setup writes both files, and nereidctl then works from its co
     const ctlFile = join(home, ".config", "nereid", "nereidctl.json");
     const ctlConfig = JSON.parse(await Deno.readTextFile(ctlFile));
     assert.equal(ctlConfig.server, t.url);
+    // Both hold a password (hashed in config.json): their owner's only.
     assert.equal((await Deno.stat(ctlFile)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(serverConfig)).mode! & 0o777, 0o600);
     // Refuses to overwrite.
     assert.equal(
       await ctlMain([

@@ -1,11 +1,12 @@
 /**
  * `/stats.html` in a real browser: an administrator sees a group, its
- * clients and a live stream with figures and a chart.
+ * clients and a live stream with figures and a chart; anyone else is told
+ * what a server administrator is and how to become one.
  *
  * @module
  */
 
-import { ok, strictEqual } from "node:assert/strict";
+import { match, ok, strictEqual } from "node:assert/strict";
 import { launchBrowser, waitFor } from "../e2e/support/browser.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer } from "../support/test_server.ts";
@@ -72,6 +73,57 @@ Deno.test({
     } finally {
       await browser.close();
       await publisher.close();
+      await t.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the stats page tells a group operator what a server administrator is and how to become one",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const t = await startTestServer({
+      groups: {
+        demo: { users: { admin: { password: "nereid", permissions: "op" } } },
+      },
+      config: { users: { root: { password: "pw", permissions: "admin" } } },
+    });
+    const browser = await launchBrowser();
+    try {
+      // The API's own refusal says it too, for whoever asks it directly.
+      const api = await fetch(`${t.url}/galene-api/v0/.stats`, {
+        headers: { Authorization: `Basic ${btoa("admin:nereid")}` },
+      });
+      strictEqual(api.status, 401);
+      match(await api.text(), /server administrator.*"permissions": "admin"/);
+
+      const context = await browser.newContext({
+        httpCredentials: { username: "admin", password: "nereid" },
+      });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${t.url}/stats.html`);
+      const refusal = page.locator("#stats-refused");
+      await refusal.waitFor({ state: "visible", timeout: 10_000 });
+      const text = await refusal.innerText();
+      match(text, /"permissions": "admin"/);
+      match(text, /data\/config\.json/);
+      match(text, /deno task ctl .*initial-setup/);
+      strictEqual(
+        await page.locator("#stats-status").innerText(),
+        "Not authorised.",
+      );
+      strictEqual(errors.length, 0, errors.join("\n"));
+      await page.screenshot({
+        path: new URL("../screenshots/stats-refused.png", import.meta.url)
+          .pathname,
+      });
+      await context.close();
+    } finally {
+      await browser.close();
       await t.close();
     }
   },

@@ -103,15 +103,17 @@ Deno.test({
 
       const admin = await person({ clipboard: true });
       await t.step(
-        "an operator joins with the history; three tiles make a 2×2 grid",
+        "an operator joins with the history; three 16:9 tiles fill the square centre pane in a column",
         async () => {
           await login(admin, "admin", "nereid");
           await admin.page.locator(".msg", { hasText: "Hello everyone" })
             .waitFor();
           for (const p of [admin, ann]) {
             await p.page.locator(".tile").nth(2).waitFor({ timeout: 20_000 });
-            // People and chat panes open: a wide centre pane.
-            await p.page.locator("#video-grid[data-shape='2x2']").waitFor();
+            // People and chat panes open: a centre pane about as high as
+            // it is wide, where whole 16:9 pictures are largest one above
+            // the other (a 2×2 grid would show them smaller).
+            await p.page.locator("#video-grid[data-shape='1x3']").waitFor();
           }
           await say(admin, "Welcome, both of you");
           await ann.page.locator(".msg", { hasText: "Welcome, both" })

@@ -27,7 +27,10 @@ export interface TopBarState {
   hand: boolean;
 }
 
+/** Phones: panes open over the videos, one at a time. */
 const NARROW = "(max-width: 760px)";
+/** Small laptops: People or Chat beside the videos, not both. */
+const ONE_PANE = "(max-width: 1100px)";
 
 function setButton(b: HTMLButtonElement, name: IconName, label: string): void {
   const text = b.querySelector(".control-label");
@@ -76,15 +79,23 @@ export class TopBar {
     const view = byId("conference-view", HTMLElement);
     if (!view.dataset["panes"]) {
       view.dataset["panes"] = "set";
-      const narrow = matchMedia(NARROW).matches;
-      this.#showPane("users", !narrow && innerWidth > 1100);
-      this.#showPane("chat", !narrow);
+      this.#showPane("users", !matchMedia(ONE_PANE).matches);
+      this.#showPane("chat", !matchMedia(NARROW).matches);
     }
+    // A window narrowed with both panes open keeps the chat.
+    matchMedia(ONE_PANE).addEventListener("change", (e) => {
+      if (e.matches && !byId("chat-pane", HTMLElement).hidden) {
+        this.#showPane("users", false);
+      }
+    }, { signal });
   }
 
   /** Shows the group's name. */
   title(text: string): void {
-    byId("group-title", HTMLElement).textContent = text;
+    const title = byId("group-title", HTMLElement);
+    title.textContent = text;
+    // A long name is cut with an ellipsis: the whole of it on hover.
+    title.title = text;
     document.title = `${text} · Nereid`;
   }
 
@@ -159,7 +170,7 @@ export class TopBar {
   #togglePane(which: "users" | "chat"): void {
     const pane = byId(`${which}-pane`, HTMLElement);
     const open = pane.hidden === true;
-    if (open && matchMedia(NARROW).matches) {
+    if (open && matchMedia(ONE_PANE).matches) {
       this.#showPane(which === "users" ? "chat" : "users", false);
     }
     this.#showPane(which, open);

@@ -58,14 +58,6 @@ export class UserList {
 
   #item(u: User, isSelf: boolean): HTMLElement {
     const badges = el("span", { class: "user-badges" });
-    if (u.permissions.includes("op")) {
-      badges.append(el("span", { class: "role", text: "op" }));
-    } else if (u.permissions.includes("present")) {
-      badges.append(el("span", { class: "role", text: "presenter" }));
-    }
-    if (u.permissions.includes("system")) {
-      badges.append(el("span", { class: "role", text: "system" }));
-    }
     if (u.data["muted"] === true) {
       badges.append(
         el(
@@ -86,6 +78,7 @@ export class UserList {
       );
     }
     const name = u.username || "(anonymous)";
+    const role = roleOf(u.permissions);
     const label =
       `${name}${isSelf ? " (you)" : ""}${hand ? ", hand raised" : ""}` +
       `${u.data["muted"] === true ? ", microphone off" : ""}: actions`;
@@ -105,10 +98,28 @@ export class UserList {
         text: name.slice(0, 1).toUpperCase(),
         attrs: { "aria-hidden": "true" },
       }),
-      el("span", { class: "user-name", text: isSelf ? `${name} (you)` : name }),
+      // The role goes under the name, which keeps the pane's width.
+      el(
+        "span",
+        { class: "user-text" },
+        el("span", {
+          class: "user-name",
+          text: isSelf ? `${name} (you)` : name,
+          attrs: { title: name },
+        }),
+        ...role ? [el("span", { class: "role", text: role })] : [],
+      ),
       badges,
     );
     button.addEventListener("click", () => this.#options.onActivate(u, button));
     return el("li", {}, button);
   }
+}
+
+/** The role shown under a member's name, or "" for none. */
+function roleOf(permissions: readonly string[]): string {
+  if (permissions.includes("system")) return "system";
+  if (permissions.includes("op")) return "operator";
+  if (permissions.includes("present")) return "presenter";
+  return "";
 }

@@ -143,14 +143,20 @@ export class VideoGrid {
       parseFloat(pad.paddingRight);
     const height = this.#area.clientHeight - parseFloat(pad.paddingTop) -
       parseFloat(pad.paddingBottom);
-    // A phone held upright: squarer tiles use its height.
-    const portrait = height > width * 1.2;
     const gap = 8;
+    const aspect = this.#videoAspect();
+    // Tiles take the videos' shape, so that the whole picture fills them.
+    // Before the first frame, or with pictures of several shapes, any shape
+    // from 4:3 to 16:9; on a phone held upright, squarer tiles use its height.
     const shape = gridShape(n, {
       width,
       height,
       gap,
-      ...(portrait ? { minAspect: 1 } : {}),
+      ...(aspect !== null
+        ? { minAspect: aspect, maxAspect: aspect }
+        : height > width * 1.2
+        ? { minAspect: 1 }
+        : {}),
     });
     const style = this.#grid.style;
     style.setProperty("--tile-width", `${shape.tileWidth}px`);
@@ -161,6 +167,21 @@ export class VideoGrid {
     );
     this.#grid.dataset["shape"] = `${shape.columns}x${shape.rows}`;
     this.#area.classList.toggle("scrolls", shape.scrolls);
+  }
+
+  /** The shape shared by every picture shown, or null. */
+  #videoAspect(): number | null {
+    let aspect: number | null = null;
+    for (const t of this.#tiles.values()) {
+      const { videoWidth: w, videoHeight: h } = t.video;
+      if (w === 0 || h === 0 || t.root.classList.contains("no-video")) {
+        continue;
+      }
+      // Encoders round sizes to even pixels: 2 % apart is the same shape.
+      if (aspect !== null && Math.abs(w / h / aspect - 1) > 0.02) return null;
+      aspect ??= w / h;
+    }
+    return aspect;
   }
 
   #create(info: TileInfo): Tile {
@@ -232,6 +253,8 @@ export class VideoGrid {
     video.addEventListener("loadedmetadata", () => {
       video.play().catch(() => {});
     });
+    // A first frame, or a camera that changed its size: new tile shapes.
+    video.addEventListener("resize", () => this.layout());
     if (
       !("pictureInPictureEnabled" in document) ||
       !document.pictureInPictureEnabled
