@@ -166,7 +166,11 @@ export class LocalMediaNode implements MediaNode {
         `Cannot open tap: no up connection "${options.upId}"`,
       );
     }
-    const tap = new LocalTap(options, up);
+    const tap = new LocalTap(options, {
+      host: up,
+      faults: this.#faults,
+      log: this.#log,
+    });
     up.attachTap(tap);
     return tap;
   }
