@@ -142,6 +142,10 @@ export class MediaSession {
         const open = this.#downs.get(stream.id);
         if (state === "closed" && open?.conn === conn) {
           this.#closeDown(open, { tell: true });
+          this.#session.notify(
+            "error",
+            `stream ${stream.id} was closed by a media error on the server`,
+          );
         }
       },
     });
