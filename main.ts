@@ -9,22 +9,18 @@ import {
   defaultFlags,
   listenAddress,
   parseFlags,
+  udpPortRange,
   usage,
   UsageError,
 } from "./server/flags.ts";
 import { ctlMain } from "./server/ctl/ctl_main.ts";
 import { startServer } from "./server/server.ts";
 
-function udpRange(value: string): [number, number] | undefined {
-  if (value === "") return undefined;
-  const [low, high] = value.split("-").map(Number);
-  return [low ?? 0, high ?? low ?? 0];
-}
-
 async function main(args: string[]): Promise<number> {
   const staticDir = fileURLToPath(new URL("./client/", import.meta.url));
   let flags;
   let address;
+  let range;
   try {
     flags = parseFlags(args, defaultFlags(staticDir));
     if (flags.help) {
@@ -32,6 +28,7 @@ async function main(args: string[]): Promise<number> {
       return 0;
     }
     address = listenAddress(flags.http);
+    range = udpPortRange(flags.udpRange);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     console.error(`nereid: ${e.message}\n\n${usage()}`);
@@ -42,7 +39,6 @@ async function main(args: string[]): Promise<number> {
       "nereid: -turn: there is no built-in TURN server; list TURN servers in data/ice-servers.json",
     );
   }
-  const range = udpRange(flags.udpRange);
   const server = await startServer({
     ...address,
     dataDir: flags.data,

@@ -149,12 +149,29 @@ export function parseFlags(args: readonly string[], defaults: Flags): Flags {
     }
     record[spec.key] = value;
   }
-  if (flags.udpRange && !/^\d+(-\d+)?$/.test(flags.udpRange)) {
+  udpPortRange(flags.udpRange);
+  return flags;
+}
+
+/**
+ * Parses `-udp-range LOW-HIGH` (1 ≤ LOW < HIGH ≤ 65535); undefined for "".
+ * A single port is refused: in Galène it multiplexes every connection on
+ * one port, and Nereid gives each connection a port of its own.
+ * @throws {UsageError} when the value is not such a range
+ */
+export function udpPortRange(value: string): [number, number] | undefined {
+  if (value === "") return undefined;
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  const low = Number(m?.[1]), high = Number(m?.[2]);
+  if (m && low >= 1 && low < high && high <= 65535) return [low, high];
+  if (/^\d+$/.test(value)) {
     throw new UsageError(
-      `Flag "-udp-range" takes PORT or LOW-HIGH, not "${flags.udpRange}"`,
+      `Flag "-udp-range" takes LOW-HIGH, not a single port ("${value}"): Nereid has no UDP multiplexing, each connection takes a port of the range`,
     );
   }
-  return flags;
+  throw new UsageError(
+    `Flag "-udp-range" takes LOW-HIGH with 1 ≤ LOW < HIGH ≤ 65535, not "${value}"`,
+  );
 }
 
 /** Splits `-http` into a hostname and a port. */

@@ -3,6 +3,7 @@ import {
   defaultFlags,
   listenAddress,
   parseFlags,
+  udpPortRange,
   usage,
   UsageError,
 } from "./flags.ts";
@@ -30,6 +31,16 @@ Deno.test("parseFlags refuses unknown flags, missing values and bad booleans", (
   throws(() => parseFlags(["-insecure=maybe"], d), UsageError);
   throws(() => parseFlags(["stray"], d), UsageError);
   throws(() => parseFlags(["-udp-range", "a-b"], d), UsageError);
+});
+
+Deno.test("udpPortRange takes LOW-HIGH and refuses a single port, an empty or reversed range and ports past 65535", () => {
+  deepStrictEqual(udpPortRange("43000-43999"), [43000, 43999]);
+  strictEqual(udpPortRange(""), undefined);
+  for (const bad of ["43000", "5-5", "9-8", "0-10", "1-65536", "1-2-3"]) {
+    throws(() => udpPortRange(bad), UsageError, bad);
+    throws(() => parseFlags(["-udp-range", bad], d), UsageError, bad);
+  }
+  throws(() => udpPortRange("43000"), /single port/);
 });
 
 Deno.test("listenAddress splits host and port, with any host by default", () => {

@@ -3,6 +3,11 @@
  * it receives (down), and the `request` that decides what it receives. The
  * media itself is the media node's business; this only speaks the protocol.
  *
+ * A stream the media node cannot open (no free UDP port, no candidate) or
+ * closes on its own (a fault of that connection) ends for this client alone:
+ * an up stream with `abort` and an error, a down stream with `close` and an
+ * error; the client's other streams and its session carry on.
+ *
  * @module
  */
 
@@ -20,6 +25,11 @@ import { ProtocolError, UserError } from "./errors.ts";
 type Msg<T extends ClientMessage["type"]> = Extract<ClientMessage, { type: T }>;
 
 const TRACK_REQUESTS: readonly string[] = ["audio", "video", "video-low"];
+
+/** An error's message, for a `usermessage` to the client. */
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
 
 /** Keeps the known request values; Galène ignores the others. */
 function trackRequests(list: readonly string[]): TrackRequest[] {
@@ -127,6 +137,16 @@ export class MediaSession {
             `client ${this.#session.id}: down stream ${stream.id} failed`,
           );
         }
+        // Closed by the media node itself (else it is already forgotten;
+        // "closed" never comes before openDown has returned).
+        const open = this.#downs.get(stream.id);
+        if (state === "closed" && open?.conn === conn) {
+          this.#closeDown(open, { tell: true });
+          this.#session.notify(
+            "error",
+            `stream ${stream.id} was closed by a media error on the server`,
+          );
+        }
       },
     });
     const created = new DownStream(stream, conn);
@@ -165,17 +185,23 @@ export class MediaSession {
         sdp,
       });
     }).catch((e) => {
-      this.#session.deps.log(`stream ${down.stream.id}: offer failed: ${e}`);
-      this.#closeDown(down, { tell: true });
+      this.#session.deps.log(
+        `client ${this.#session.id}: stream ${down.stream.id}: offer failed: ${e}`,
+      );
+      if (this.#closeDown(down, { tell: true })) {
+        this.#session.notify("error", errorText(e));
+      }
     });
   }
 
-  #closeDown(down: DownStream, options: { tell: boolean }): void {
-    if (this.#downs.get(down.stream.id) !== down) return;
+  /** Closes a down stream; false when it was closed already. */
+  #closeDown(down: DownStream, options: { tell: boolean }): boolean {
+    if (this.#downs.get(down.stream.id) !== down) return false;
     this.#downs.delete(down.stream.id);
     this.#overrides.delete(down.stream.id);
     down.conn.close();
     if (options.tell) this.#session.send({ type: "close", id: down.stream.id });
+    return true;
   }
 
   #sendIce(id: string, candidate: IceCandidate): void {
@@ -220,6 +246,15 @@ export class MediaSession {
         if (state === "failed" && this.#ups.has(m.id)) {
           this.#session.send({ type: "renegotiate", id: m.id });
         }
+        // Closed by the media node itself (else it is already forgotten).
+        if (state === "closed" && stream && this.#ups.get(m.id) === stream) {
+          this.#closeUp(m.id);
+          this.#session.send({ type: "abort", id: m.id });
+          this.#session.notify(
+            "error",
+            `stream ${m.id} was closed by a media error on the server`,
+          );
+        }
       },
     });
     stream = {
@@ -234,9 +269,12 @@ export class MediaSession {
     try {
       sdp = await up.offer(m.sdp);
     } catch (e) {
-      this.#closeUp(m.id);
-      this.#session.send({ type: "abort", id: m.id });
-      throw new UserError(`cannot use the offer for stream ${m.id}: ${e}`);
+      if (this.#closeUp(m.id)) this.#session.send({ type: "abort", id: m.id });
+      throw new UserError(
+        e instanceof SyntaxError
+          ? `cannot use the offer for stream ${m.id}: ${e}`
+          : errorText(e),
+      );
     }
     this.#session.send({ type: "answer", id: m.id, sdp });
   }
@@ -278,12 +316,14 @@ export class MediaSession {
     if (down) this.#closeDown(down, { tell: true });
   }
 
-  #closeUp(id: string): void {
+  /** Closes an up stream; false when there was none by that id. */
+  #closeUp(id: string): boolean {
     const stream = this.#ups.get(id);
-    if (stream === undefined) return;
+    if (stream === undefined) return false;
     this.#ups.delete(id);
     this.#session.group?.unpublish(stream);
     stream.up.close();
+    return true;
   }
 
   /** Asks the client to stop publishing (e.g. `present` was taken away). */

@@ -8,6 +8,8 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningServer, startServer } from "../../server/server.ts";
+import { LocalMediaNode } from "../../server/media/local/local_media_node.ts";
+import type { Faults } from "../../server/media/local/down_track.ts";
 import type { SessionTimings } from "../../server/signalling/session_deps.ts";
 import { connect, type ConnectOptions, type WsClient } from "./ws_client.ts";
 
@@ -21,6 +23,8 @@ export interface TestServerOptions {
   config?: unknown;
   /** Session timings; the defaults below keep failed logins quick. */
   timings?: Partial<SessionTimings>;
+  /** Test-only faults of the media node. */
+  faults?: Faults;
 }
 
 /** A server under test and the directories it reads. */
@@ -122,6 +126,16 @@ export async function startTestServer(
     timings: { ...TEST_TIMINGS, ...options.timings },
     refreshInterval: 100,
     log,
+    ...(options.faults
+      ? {
+        media: new LocalMediaNode({
+          ice: { iceServers: [] },
+          loopbackOnly: true,
+          faults: options.faults,
+          log,
+        }),
+      }
+      : {}),
   });
 
   const clients = new Set<WsClient>();

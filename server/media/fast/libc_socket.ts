@@ -42,7 +42,7 @@ const SYMBOLS = {
 const AF_INET = 2, SOCK_DGRAM = 2, SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1, SO_SNDBUF = 7, SO_RCVBUF = 8;
 const SO_SNDBUFFORCE = 32, SO_RCVBUFFORCE = 33;
-const MSG_DONTWAIT = 0x40, EAGAIN = 11;
+const MSG_DONTWAIT = 0x40, EAGAIN = 11, EADDRINUSE = 98;
 
 // struct mmsghdr on LP64: msghdr (56 bytes) + msg_len, padded to 64.
 const MMSG = 64, IOV = 16, NAME = 16;
@@ -140,6 +140,7 @@ export class LibcUdpSocket {
   /**
    * Opens and binds a socket, or returns null when libc cannot be loaded (no
    * FFI permission, not Linux) so the caller falls back to `node:dgram`.
+   * @throws Deno.errors.AddrInUse when the port is taken on that address
    * @throws Error when the socket cannot be created or bound (names errno)
    */
   static open(options: LibcUdpSocketOptions): LibcUdpSocket | null {
@@ -171,11 +172,13 @@ export class LibcUdpSocket {
       const e = errno(lib);
       s.close(fd);
       lib.close();
-      throw new Error(
-        `Cannot bind UDP socket to ${options.address}:${
-          options.port ?? 0
-        }: errno ${e}`,
-      );
+      const where = `${options.address}:${options.port ?? 0}`;
+      if (e === EADDRINUSE) {
+        throw new Deno.errors.AddrInUse(
+          `Cannot bind UDP socket to ${where}: the address is in use`,
+        );
+      }
+      throw new Error(`Cannot bind UDP socket to ${where}: errno ${e}`);
     }
     return new LibcUdpSocket(lib, fd, {
       batch: options.batch ?? 32,

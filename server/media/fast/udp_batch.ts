@@ -10,10 +10,17 @@
  * thread when the process's one `epoll` loop (`receive_loop.ts`) reports the
  * socket ready.
  *
+ * IPv6 sockets take the `node:dgram` path (the libc socket is IPv4 only),
+ * bound IPV6_V6ONLY so that they share no port with the IPv4 sockets. Errors
+ * a `node:dgram` socket reports after binding are failed sends (an ICMP
+ * "unreachable" for one destination): they count as dropped datagrams, as a
+ * full send buffer does on the sendmmsg path, and never end the process.
+ *
  * @module
  */
 import { Buffer } from "node:buffer";
 import { createSocket } from "node:dgram";
+import { isIPv6 } from "node:net";
 import type { Socket } from "node:dgram";
 import { formatIpv4, LibcUdpSocket, parseIpv4 } from "./libc_socket.ts";
 import { ReceiveLoop } from "./receive_loop.ts";
@@ -37,7 +44,7 @@ export type UdpMessageHandler = (
 
 /** Options of {@link UdpBatchSocket.open}. */
 export interface UdpBatchOptions {
-  /** IPv4 address to bind. */
+  /** IPv4 or IPv6 address to bind ("::" binds every IPv6 address, and no IPv4 one). */
   address: string;
   port?: number;
   onMessage: UdpMessageHandler;
@@ -69,6 +76,7 @@ export class UdpBatchSocket {
   #key = 0;
   #closed = false;
   #sent = 0;
+  #failedSends = 0;
 
   private constructor(
     parts: {
@@ -89,11 +97,13 @@ export class UdpBatchSocket {
   }
 
   /**
-   * Binds a socket, on libc when it loads, else on `node:dgram`.
-   * @throws Error when the address cannot be bound
+   * Binds a socket, on libc when it loads (IPv4), else on `node:dgram`.
+   * @throws Deno.errors.AddrInUse when the port is taken on that address
+   * @throws Error when the address cannot be bound for another reason
    */
   static async open(options: UdpBatchOptions): Promise<UdpBatchSocket> {
-    if (options.kind !== "dgram") {
+    const ipv6 = isIPv6(options.address);
+    if (options.kind !== "dgram" && !ipv6) {
       const libc = LibcUdpSocket.open({
         address: options.address,
         ...(options.port === undefined ? {} : { port: options.port }),
@@ -106,14 +116,29 @@ export class UdpBatchSocket {
         return new UdpBatchSocket({ libc, dgram: null, options });
       }
     }
-    const dgram = createSocket("udp4");
-    await new Promise<void>((resolve, reject) => {
-      dgram.once("error", reject);
-      dgram.bind(
-        { address: options.address, port: options.port ?? 0 },
-        () => resolve(),
+    const dgram = createSocket(
+      ipv6 ? { type: "udp6", ipv6Only: true } : { type: "udp4" },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        dgram.once("error", reject);
+        dgram.bind(
+          { address: options.address, port: options.port ?? 0 },
+          () => {
+            dgram.off("error", reject);
+            resolve();
+          },
+        );
+      });
+    } catch (e) {
+      dgram.close();
+      if ((e as { code?: unknown }).code !== "EADDRINUSE") throw e;
+      throw new Deno.errors.AddrInUse(
+        `Cannot bind UDP socket to ${options.address}:${
+          options.port ?? 0
+        }: the address is in use`,
       );
-    });
+    }
     const bytes = options.bufferBytes ?? 4 * 1024 * 1024;
     try {
       dgram.setRecvBufferSize(bytes);
@@ -122,6 +147,7 @@ export class UdpBatchSocket {
       // Not supported by this runtime's node:dgram: keep its default.
     }
     const socket = new UdpBatchSocket({ libc: null, dgram, options });
+    dgram.on("error", () => socket.#failedSends++);
     dgram.on(
       "message",
       (msg: Buffer, rinfo: { address: string; port: number }) => {
@@ -141,14 +167,18 @@ export class UdpBatchSocket {
     return this.#libc?.port ?? this.#dgram!.address().port;
   }
 
-  /** Datagrams handed to the kernel and datagrams dropped. */
+  /** Datagrams handed to the kernel and datagrams dropped (or failed). */
   get stats(): { sent: number; dropped: number } {
-    return { sent: this.#sent, dropped: this.#libc?.dropped ?? 0 };
+    return {
+      sent: this.#sent,
+      dropped: (this.#libc?.dropped ?? 0) + this.#failedSends,
+    };
   }
 
   /**
-   * Queues a copy of `data` for `address:port` (IPv4); it leaves at the end of
-   * this event-loop turn, or at once when the batch is full.
+   * Queues a copy of `data` for `address:port` (an address of the socket's
+   * family); it leaves at the end of this event-loop turn, or at once when
+   * the batch is full.
    * @throws TypeError when `address` is not IPv4 on the sendmmsg path
    */
   send(data: Uint8Array, port: number, address: string): void {

@@ -15,7 +15,14 @@
  *    with the same members its callers use (`onData`, `send`, `address`,
  *    `host`, `port`, `closed`, `close`, `rinfo`, `socketType`, `type`) over a
  *    {@link UdpBatchSocket}: sends leave in one `sendmmsg` per event-loop turn
- *    and arrive through `recvmmsg` batches. IPv6 keeps werift's transport.
+ *    and arrive through `recvmmsg` batches. IPv6 sockets are ours too, on
+ *    `node:dgram` (IPV6_V6ONLY, so they take no IPv4 port). Under a port
+ *    range every socket, IPv4 and IPv6, is bound by {@link PortRange}: the
+ *    next port that binds, never werift's probe-then-bind (`findPort`), whose
+ *    lost races threw EADDRINUSE from a socket with no error handler and
+ *    ended the process. A socket that cannot be bound fails only its
+ *    candidate (werift skips it); {@link reportBindFailures} tells the
+ *    connection that was gathering.
  *
  * 3. `RTCDtlsTransport.prototype.startSrtp` — the same receive path with a
  *    tap for raw RTP in front of werift's parsing (`raw_rtp.ts`), and
@@ -28,8 +35,10 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { Buffer } from "node:buffer";
 import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import {
   RTCDtlsTransport,
   SrtpAuthenticationError,
@@ -40,7 +49,7 @@ import { OpenSsl } from "./openssl.ts";
 import { SrtpContext, SrtpError } from "./srtp_context.ts";
 import type { SrtpProfile } from "./srtp_context.ts";
 import { UdpBatchSocket } from "./udp_batch.ts";
-import { parseIpv4 } from "./libc_socket.ts";
+import { PortRange } from "./port_range.ts";
 import {
   COPYING_SEND,
   installRawPath,
@@ -68,10 +77,11 @@ export interface FastPathHandle {
 const INSTALLED = Symbol.for("nereid.fastPath");
 
 type Address = [string, number];
+type SocketType = "udp4" | "udp6";
 type InitOptions = {
   portRange?: [number, number];
   port?: number;
-  interfaceAddresses?: { udp4?: string };
+  interfaceAddresses?: { udp4?: string; udp6?: string };
 };
 type DtlsLike = {
   srtp: { srtpProfile?: number };
@@ -115,6 +125,17 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
     init: (type: string, o?: InitOptions) => Promise<unknown>;
   };
   const originalInit = udpStatics.init;
+  // One cursor per family and range: see port_range.ts.
+  const ranges = new Map<string, PortRange>();
+  const rangeOf = (type: SocketType, [low, high]: [number, number]) => {
+    const key = `${type} ${low}-${high}`;
+    let range = ranges.get(key);
+    if (range === undefined) {
+      range = new PortRange(low, high);
+      ranges.set(key, range);
+    }
+    return range;
+  };
 
   RTCDtlsTransport.prototype.updateSrtpSession = function (
     this: RTCDtlsTransport,
@@ -155,13 +176,27 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
   const uninstallRaw = installRawPath();
   dtlsProto[INSTALLED] = true;
 
-  // Both udp choices replace init so that the socket buffers grow either way.
+  // Both udp choices replace init so that the socket buffers grow either
+  // way, and so that no socket is bound by werift's findPort.
   udpStatics.init = async (type, o = {}) => {
-    if (type !== "udp4") return originalInit.call(UdpTransport, type, o);
-    return await FastUdpTransport.open({
-      ...o,
-      kind: udpKind === "dgram" ? "dgram" : "auto",
-    });
+    if (type !== "udp4" && type !== "udp6") {
+      return originalInit.call(UdpTransport, type, o);
+    }
+    try {
+      return await FastUdpTransport.open(type, {
+        ...(o.port ? { port: o.port } : {}),
+        ...(o.portRange && !o.port
+          ? { range: rangeOf(type, o.portRange) }
+          : {}),
+        host: o.interfaceAddresses?.[type] ??
+          (type === "udp6" ? "::" : "0.0.0.0"),
+        kind: udpKind === "dgram" || type === "udp6" ? "dgram" : "auto",
+      });
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      currentBindFailures().getStore()?.(error);
+      throw error;
+    }
   };
 
   return {
@@ -176,6 +211,31 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
       ssl?.close();
     },
   };
+}
+
+const BIND_FAILURES = Symbol.for("nereid.bindFailures");
+
+// Shared on globalThis, like the fast path itself: two copies of this module
+// must report to the same listeners.
+function currentBindFailures(): AsyncLocalStorage<(error: Error) => void> {
+  const g = globalThis as unknown as Record<
+    symbol,
+    AsyncLocalStorage<(error: Error) => void> | undefined
+  >;
+  return (g[BIND_FAILURES] ??= new AsyncLocalStorage());
+}
+
+/**
+ * Runs `fn`, and reports to `onFailure` every UDP socket the fast path fails
+ * to bind for werift meanwhile, from within `fn`'s asynchronous calls only
+ * (werift binds while it gathers, inside `setLocalDescription`, and skips
+ * the candidate of a socket that fails without a word).
+ */
+export function reportBindFailures<T>(
+  onFailure: (error: Error) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return currentBindFailures().run(onFailure, fn);
 }
 
 /** A hold on the process-wide fast path, from {@link acquireFastPath}. */
@@ -286,45 +346,48 @@ function rtcpAdapter(state: SrtpState) {
 /** werift's `UdpTransport` surface over a {@link UdpBatchSocket}. */
 class FastUdpTransport {
   readonly type = "udp";
-  readonly socketType = "udp4";
+  readonly socketType: SocketType;
   /** `send` copies the datagram before returning (raw_rtp.ts relies on it). */
   readonly [COPYING_SEND] = true;
   closed = false;
   onData: (data: Buffer, addr: Address) => void = () => {};
   #socket: UdpBatchSocket | null = null;
-  #host = "0.0.0.0";
+  #host: string;
   #last: Address = ["", 0];
-  #ipv4Host = "";
+  #literal = "";
   #views = false;
 
+  private constructor(type: SocketType, host: string) {
+    this.socketType = type;
+    this.#host = host;
+  }
+
+  /**
+   * Binds on `host`: on `port`, on the next free port of `range`, or on any.
+   * @throws Deno.errors.AddrInUse when the port, or every port of the range, is taken
+   */
   static async open(
-    o: InitOptions & { kind: "auto" | "dgram" },
+    type: SocketType,
+    o: {
+      host: string;
+      port?: number;
+      range?: PortRange;
+      kind: "auto" | "dgram";
+    },
   ): Promise<FastUdpTransport> {
-    const t = new FastUdpTransport();
-    t.#host = o.interfaceAddresses?.udp4 ?? "0.0.0.0";
-    const ports = o.port !== undefined
-      ? [o.port]
-      : o.portRange
-      ? range(o.portRange)
-      : [0];
-    let lastError: unknown = null;
-    for (const port of ports) {
-      try {
-        t.#socket = await UdpBatchSocket.open({
-          address: t.#host,
-          port,
-          kind: o.kind,
-          onMessage: (data, address, p) => t.#receive(data, address, p),
-        });
-        t.#views = t.#socket.kind === "sendmmsg";
-        return t;
-      } catch (e) {
-        lastError = e; // Port taken: try the next one in the range.
-      }
-    }
-    throw new Error(
-      `Cannot bind werift UDP transport on ${t.#host}: ${String(lastError)}`,
-    );
+    const t = new FastUdpTransport(type, o.host);
+    const open = (port: number) =>
+      UdpBatchSocket.open({
+        address: o.host,
+        port,
+        kind: o.kind,
+        onMessage: (data, address, p) => t.#receive(data, address, p),
+      });
+    t.#socket = o.range
+      ? await o.range.bind(type === "udp6" ? "IPv6" : "IPv4", open)
+      : await open(o.port ?? 0);
+    t.#views = t.#socket.kind === "sendmmsg";
+    return t;
   }
 
   /** The last sender, as werift's transport exposes it. */
@@ -333,7 +396,8 @@ class FastUdpTransport {
   }
 
   get address(): { address: string; port: number; family: string } {
-    return { address: this.#host, port: this.port, family: "IPv4" };
+    const family = this.socketType === "udp6" ? "IPv6" : "IPv4";
+    return { address: this.#host, port: this.port, family };
   }
 
   get host(): string {
@@ -347,15 +411,18 @@ class FastUdpTransport {
   send = (data: Buffer, addr?: Address): Promise<void> | undefined => {
     const to = addr ?? this.#last;
     if (this.closed || this.#socket === null) return undefined;
-    // Parsed once per destination, not per packet: media goes to one address.
-    if (to[0] !== this.#ipv4Host) {
-      if (parseIpv4(to[0]) < 0) {
+    // Checked once per destination, not per packet: media goes to one address.
+    if (to[0] !== this.#literal) {
+      const family = this.socketType === "udp6" ? 6 : 4;
+      const literal = isIP(to[0]);
+      if (literal === 0) {
         // A TURN server given by name: resolve it, off the media path.
-        return lookup(to[0], 4).then(({ address }) =>
+        return lookup(to[0], family).then(({ address }) =>
           this.#socket?.send(data, to[1], address)
         );
       }
-      this.#ipv4Host = to[0];
+      if (literal !== family) return undefined; // unreachable from here
+      this.#literal = to[0];
     }
     this.#socket.send(data, to[1], to[0]);
     return undefined;
@@ -387,10 +454,4 @@ class FastUdpTransport {
     if (this.#views && (b0 < 128 || b0 > 191)) return Buffer.from(data);
     return Buffer.from(data.buffer, data.byteOffset, data.length);
   }
-}
-
-function range([from, to]: [number, number]): number[] {
-  const ports: number[] = [];
-  for (let p = from; p <= to; p++) ports.push(p);
-  return ports;
 }

@@ -4,8 +4,9 @@ import {
   RTCPeerConnection,
   RtpHeader,
   RtpPacket,
+  UdpTransport,
 } from "werift";
-import { installFastPath } from "./werift_seam.ts";
+import { installFastPath, reportBindFailures } from "./werift_seam.ts";
 
 function assertEquals(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(actual), e = JSON.stringify(expected);
@@ -17,6 +18,16 @@ const CONFIG = {
   iceUseIpv6: false,
   iceAdditionalHostAddresses: ["127.0.0.1"],
   iceInterfaceAddresses: { udp4: "127.0.0.1" },
+  bundlePolicy: "max-bundle" as const,
+};
+
+// IPv6 loopback only: no IPv4 socket, no address of the machine's.
+const CONFIG_IPV6 = {
+  iceServers: [],
+  iceUseIpv4: false,
+  iceUseIpv6: false,
+  iceAdditionalHostAddresses: ["::1"],
+  iceInterfaceAddresses: { udp6: "::1" },
   bundlePolicy: "max-bundle" as const,
 };
 
@@ -35,13 +46,17 @@ function profileList(pc: RTCPeerConnection): number[] {
   return t.srtpProfiles;
 }
 
-async function sendAndReceive(profile: number | null, count: number): Promise<{
+async function sendAndReceive(
+  profile: number | null,
+  count: number,
+  config: typeof CONFIG | typeof CONFIG_IPV6 = CONFIG,
+): Promise<{
   got: Map<number, string>;
   sent: Map<number, string>;
   negotiated: number | undefined;
   paths: string[];
 }> {
-  const a = new RTCPeerConnection(CONFIG), b = new RTCPeerConnection(CONFIG);
+  const a = new RTCPeerConnection(config), b = new RTCPeerConnection(config);
   const track = new MediaStreamTrack({ kind: "video" });
   a.addTransceiver(track, { direction: "sendonly" });
   const got = new Map<number, string>(), sent = new Map<number, string>();
@@ -151,6 +166,56 @@ Deno.test("the portable fast path (node:crypto, node:dgram) also carries RTP int
       "werift uses our SRTP session and UDP transport",
     );
   } finally {
+    fast.uninstall();
+  }
+});
+
+Deno.test("werift peers connect over IPv6 on the fast path's IPv6 sockets, RTP intact", async () => {
+  const fast = installFastPath();
+  try {
+    const { got, paths } = await sendAndReceive(null, 30, CONFIG_IPV6);
+    assertEquals(got.size, 30, "packets received");
+    assertEquals(paths, ["Object", "FastUdpTransport"], "paths");
+  } finally {
+    fast.uninstall();
+  }
+});
+
+type Init = (
+  type: string,
+  o: { portRange?: [number, number] },
+) => Promise<{ port: number; socketType: string; close(): Promise<void> }>;
+
+Deno.test("under a port range, werift's IPv4 and IPv6 sockets bind the next free ports, and a full range is reported to the connection that was binding", async () => {
+  const fast = installFastPath();
+  const init = (UdpTransport as unknown as { init: Init }).init;
+  // Below the ephemeral range: nothing else binds there meanwhile.
+  const portRange: [number, number] = [24330, 24331];
+  const open: Awaited<ReturnType<Init>>[] = [];
+  try {
+    for (const type of ["udp4", "udp6", "udp4", "udp6"]) {
+      open.push(await init(type, { portRange }));
+    }
+    assertEquals(
+      open.map((t) => `${t.socketType}:${t.port}`),
+      ["udp4:24330", "udp6:24330", "udp4:24331", "udp6:24331"],
+      "sockets",
+    );
+    const failures: string[] = [];
+    const result = await reportBindFailures(
+      (e) => failures.push(e.message),
+      () => init("udp6", { portRange }).then(() => "bound", () => "refused"),
+    );
+    assertEquals(result, "refused", "a socket on a full range");
+    assertEquals(
+      failures,
+      ["No free UDP port in 24330-24331 for IPv6"],
+      "reported",
+    );
+    await init("udp4", { portRange }).catch(() => {}); // reported to no one
+    assertEquals(failures.length, 1, "reports outside reportBindFailures");
+  } finally {
+    for (const t of open) await t.close();
     fast.uninstall();
   }
 });

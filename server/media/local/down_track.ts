@@ -9,6 +9,10 @@ import type { RTCDtlsTransport } from "werift";
 import { sendRawRtcp, sendRawRtp } from "../fast/raw_rtp.ts";
 import type { DownPipeline } from "./packet_pipeline.ts";
 import type { SlotSink, UpTrack } from "./up_track.ts";
+import type { ConnectionGuard } from "./connection_guard.ts";
+
+/** A connection callback that {@link Faults.throwIn} can make throw. */
+export type FaultSite = "rtp" | "rtcp" | "tick" | "state" | "track" | "ice";
 
 /** Test-only faults a media node can inject. */
 export interface Faults {
@@ -19,6 +23,13 @@ export interface Faults {
    * twice, as when a peer retransmits a flight that was only slow.
    */
   duplicateHandshakes?: boolean;
+  /**
+   * Connections whose callback at a site throws, by the name they log under
+   * (`up ID`, `down ID to CLIENT`). Read at every call, so that a test can
+   * add one during a call. At "rtp" the throw is a real WebAssembly trap,
+   * as a fault of the per-packet pipeline would raise.
+   */
+  throwIn?: Map<string, FaultSite>;
 }
 
 /** Options of {@link DownTrack}. */
@@ -32,6 +43,8 @@ export interface DownTrackOptions {
   maxLayer: number;
   clockRate: number;
   faults: Faults;
+  /** The down connection's guard: a packet that throws fails that connection only. */
+  guard: ConnectionGuard;
   /** Names this track in log lines. */
   name: string;
   log(message: string): void;
@@ -103,7 +116,20 @@ export class DownTrack implements SlotSink {
     return a >= 1e9 ? undefined : a;
   }
 
+  /**
+   * Forwards one cached packet. Runs in the up connection's receive loop, so
+   * it catches what it throws: its own connection fails, the loop goes on.
+   */
   deliver(source: UpTrack, slot: number, now: number): void {
+    try {
+      this.#options.guard.inject("rtp");
+      this.#forward(source, slot, now);
+    } catch (error) {
+      this.#options.guard.fail("rtp", error);
+    }
+  }
+
+  #forward(source: UpTrack, slot: number, now: number): void {
     const transport = this.#options.transport();
     if (transport === undefined || transport.state !== "connected") return;
     const up = source.pipeline;

@@ -34,15 +34,16 @@ export function toWeriftCandidate(
   return init;
 }
 
+/** A werift peer connection's `connectionState`. */
+export type WeriftState =
+  | "closed"
+  | "disconnected"
+  | "new"
+  | "connected"
+  | "failed"
+  | "connecting";
+
 /** Maps werift's connection state to ours; `disconnected` is a transient `connecting`. */
-export function mapState(
-  state:
-    | "closed"
-    | "disconnected"
-    | "new"
-    | "connected"
-    | "failed"
-    | "connecting",
-): ConnectionState {
+export function mapState(state: WeriftState): ConnectionState {
   return state === "disconnected" ? "connecting" : state;
 }

@@ -1,6 +1,12 @@
 /**
  * A subscriber's connection for one stream on the in-process media node.
  *
+ * Every callback it installs, and every call its up connection's loops make
+ * into it (a packet to forward, a tick), runs under its
+ * {@link ConnectionGuard}: an exception there closes this connection only,
+ * not the publisher's nor another subscriber's. A connection that gathers
+ * no ICE candidate refuses to make an offer, with the reason.
+ *
  * @module
  */
 
@@ -9,6 +15,7 @@ import {
   MediaStream,
   MediaStreamTrack,
   ReceiverEstimatedMaxBitrate,
+  type RTCIceCandidate,
   RTCPeerConnection,
   type RtcpPacket,
   RtcpPayloadSpecificFeedback,
@@ -26,13 +33,21 @@ import type {
 } from "../media_node.ts";
 import { weriftCodec } from "./codecs.ts";
 import { DownTrack, type Faults } from "./down_track.ts";
-import { mapState, toIceInit, toWeriftCandidate } from "./ice.ts";
+import {
+  mapState,
+  toIceInit,
+  toWeriftCandidate,
+  type WeriftState,
+} from "./ice.ts";
 import type { AttachedDown, LocalUpConnection } from "./local_up_connection.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
 import type { UpTrack } from "./up_track.ts";
 import { interceptSenderRtcp } from "./werift_internals.ts";
 import { duplicateHandshakes } from "./dtls_retransmission.ts";
+import { ConnectionGuard } from "./connection_guard.ts";
+import { gatheringFailure } from "./gathering.ts";
+import { reportBindFailures } from "../fast/werift_seam.ts";
 
 /** What a down connection needs from its node. */
 export interface DownContext {
@@ -62,10 +77,12 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
   readonly #context: DownContext;
   readonly #up: LocalUpConnection;
   readonly #pc: RTCPeerConnection;
+  readonly #guard: ConnectionGuard;
   #request: readonly TrackRequest[];
   #audio: Sent | undefined;
   #video: Sent | undefined;
   #chain: Promise<unknown> = Promise.resolve();
+  #candidates = 0;
   #closed = false;
 
   constructor(
@@ -78,26 +95,47 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
     this.#context = context;
     this.#up = context.up;
     this.#request = [...options.request];
+    const guard = new ConnectionGuard(
+      `down ${options.id} to ${options.subscriber}`,
+      { faults: context.faults, log: context.log, close: () => this.close() },
+    );
+    this.#guard = guard;
+    this.tick = guard.wrap("tick", undefined, (now: number) => {
+      this.#audio?.track.tick(now);
+      this.#video?.track.tick(now);
+    });
+    this.adjust = guard.wrap("tick", undefined, (now: number) => {
+      this.#video?.track.adjust(now);
+    });
+    this.available = guard.wrap("tick", null, (now: number) => {
+      if (this.#video === undefined) return null;
+      return this.#video.track.available(now) ?? Infinity;
+    });
     this.#pc = new RTCPeerConnection(
       peerConfig(context.settings, { audio: [], video: [] }),
     );
-    this.#pc.onIceCandidate.subscribe((candidate) => {
-      if (candidate && !this.#closed) {
-        options.onIceCandidate(toIceInit(candidate));
-      }
-    });
-    this.#pc.connectionStateChange.subscribe((state) => {
-      if (this.#closed) return;
-      context.log(`down ${this.id} to ${this.subscriber}: ${state}`);
-      // Every new subscriber starts with a keyframe: replayed from the
-      // cache when recent, else asked for (Galène does the same).
-      if (state === "connected") {
-        const now = performance.now();
-        this.#audio?.track.start(now);
-        this.#video?.track.start(now);
-      }
-      options.onStateChange(mapState(state));
-    });
+    this.#pc.onIceCandidate.subscribe(
+      guard.wrap("ice", undefined, (candidate: RTCIceCandidate | undefined) => {
+        if (candidate && !this.#closed) {
+          this.#candidates++;
+          options.onIceCandidate(toIceInit(candidate));
+        }
+      }),
+    );
+    this.#pc.connectionStateChange.subscribe(
+      guard.wrap("state", undefined, (state: WeriftState) => {
+        if (this.#closed) return;
+        context.log(`${guard.name}: ${state}`);
+        // Every new subscriber starts with a keyframe: replayed from the
+        // cache when recent, else asked for (Galène does the same).
+        if (state === "connected") {
+          const now = performance.now();
+          this.#audio?.track.start(now);
+          this.#video?.track.start(now);
+        }
+        options.onStateChange(mapState(state));
+      }),
+    );
     this.#up.attach(this);
   }
 
@@ -113,7 +151,20 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
       const offer = await this.#pc.createOffer(
         options?.iceRestart ? { iceRestart: true } : {},
       );
-      await this.#pc.setLocalDescription(offer);
+      const failures: Error[] = [];
+      await reportBindFailures(
+        (e) => failures.push(e),
+        () => this.#pc.setLocalDescription(offer),
+      );
+      const failure = gatheringFailure(this.#candidates, failures);
+      if (failure.fatal) {
+        throw new Error(
+          `Cannot send stream "${this.id}" to "${this.subscriber}": ${failure.reason}`,
+        );
+      }
+      if (failure.reason) {
+        this.#context.log(`${this.#guard.name}: ${failure.reason}`);
+      }
       if (this.#context.faults.duplicateHandshakes) {
         duplicateHandshakes(this.#pc.dtlsTransports);
       }
@@ -159,19 +210,11 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
     return changed;
   }
 
-  available(now: number): number | null {
-    if (this.#video === undefined) return null;
-    return this.#video.track.available(now) ?? Infinity;
-  }
-
-  tick(now: number): void {
-    this.#audio?.track.tick(now);
-    this.#video?.track.tick(now);
-  }
-
-  adjust(now: number): void {
-    this.#video?.track.adjust(now);
-  }
+  // Called by the up connection's timer, and guarded as this connection's:
+  // a throw closes this subscriber, not the publisher.
+  readonly available: (now: number) => number | null;
+  readonly tick: (now: number) => void;
+  readonly adjust: (now: number) => void;
 
   /** The video track sent, for tests and statistics. */
   get videoTrack(): DownTrack | undefined {
@@ -210,9 +253,7 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
     this.#video?.track.close();
     this.#up.detach(this);
     const teardown = this.#pc.close().catch((e: unknown) => {
-      this.#context.log(
-        `down ${this.id} to ${this.subscriber}: close failed: ${e}`,
-      );
+      this.#context.log(`${this.#guard.name}: close failed: ${e}`);
     });
     this.#context.onClosed(this, teardown);
     this.#options.onStateChange("closed");
@@ -284,6 +325,7 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
       maxLayer: source.maxLayer,
       clockRate: codec.clockRate,
       faults: this.#context.faults,
+      guard: this.#guard,
       pipeline: this.#context.pipelines.down({
         ssrc: sender.ssrc,
         payloadType: codec.payloadType,
@@ -296,7 +338,11 @@ export class LocalDownConnection implements DownConnection, AttachedDown {
     });
     interceptSenderRtcp(
       sender,
-      (packet) => this.#onRtcp(track, sender.ssrc, packet),
+      this.#guard.wrap(
+        "rtcp",
+        true, // dropped, not handed to werift
+        (packet: RtcpPacket) => this.#onRtcp(track, sender.ssrc, packet),
+      ),
     );
     return { track, transceiver };
   }

@@ -51,7 +51,9 @@ export interface LocalMediaNodeOptions {
   /**
    * The SRTP/UDP fast path for this process (default `{}`: OpenSSL and
    * sendmmsg where they load, node:crypto and node:dgram where not);
-   * `false` leaves werift's own paths.
+   * `false` leaves werift's own paths, its socket binding included (which,
+   * under `udpPortRange` with IPv6, can lose a race and end the process:
+   * for comparisons only).
    */
   fastPath?: FastPathOptions | false;
   /** Test only: faults to inject into forwarding. */
@@ -166,7 +168,11 @@ export class LocalMediaNode implements MediaNode {
         `Cannot open tap: no up connection "${options.upId}"`,
       );
     }
-    const tap = new LocalTap(options, up);
+    const tap = new LocalTap(options, {
+      host: up,
+      faults: this.#faults,
+      log: this.#log,
+    });
     up.attachTap(tap);
     return tap;
   }

@@ -405,3 +405,46 @@ Deno.test("a simulcast layer that starts after a subscriber joined is added to i
   await pc.close();
   await sub.pc.close();
 });
+
+Deno.test("a tap whose consumer throws is closed, logged and told; the stream goes on to its subscriber", async () => {
+  const logs: string[] = [];
+  const node = new LocalMediaNode({
+    ice: { iceServers: [] },
+    loopbackOnly: true,
+    log: (m) => logs.push(m),
+  });
+  const pub = await publish(node, { trickle: false });
+  await send(pub, { from: 0, count: 10 });
+  const sub = await subscribe(node, {
+    request: ["audio", "video"],
+    trickle: false,
+  });
+  let closed = false;
+  node.openTap({
+    upId: "stream-1",
+    onPacket: () => {
+      throw new Error("a recorder's bug");
+    },
+    onSenderReport: () => {},
+    onClose: () => (closed = true),
+  });
+  await send(pub, { from: 10, count: 10 });
+  await waitFor("the tap closed", () => closed);
+  assert(
+    logs.some((l) =>
+      l.startsWith("tap on up stream-1: rtp callback failed") &&
+      l.includes("a recorder's bug")
+    ),
+    "logged with the tap's name",
+  );
+  const before = sub.received.video.length;
+  await send(pub, { from: 20, count: 30 });
+  await waitFor(
+    "video after the tap's failure",
+    () => sub.received.video.length >= before + 20,
+  );
+  assertEquals(node.connectionCount(), 2);
+  await node.close();
+  await pub.pc.close();
+  await sub.pc.close();
+});

@@ -2,22 +2,39 @@
  * A tap on an up connection of the in-process media node: the recorder's
  * way to see every packet without a werift transport.
  *
+ * The tap's callbacks run inside the up connection's receive loop, under the
+ * tap's own {@link ConnectionGuard}: a recorder that throws ends its tap (its
+ * owner is told through `onClose`), and the publisher and its subscribers
+ * carry on.
+ *
  * @module
  */
 
 import type { MediaTap, TapOptions, TapPacket } from "../media_node.ts";
-import type { PacketSink, UpTrack } from "./up_track.ts";
+import type { PacketSink, SenderReportInfo, UpTrack } from "./up_track.ts";
 import { rtpHeaderLength, rtpPayloadEnd } from "../rtp_header.ts";
+import { ConnectionGuard } from "./connection_guard.ts";
+import type { Faults } from "./down_track.ts";
 
 /** What a tap needs of its up connection. */
 export interface TapHost {
+  readonly id: string;
   detachTap(tap: LocalTap): void;
+}
+
+/** What a tap needs from its node. */
+export interface TapContext {
+  host: TapHost;
+  faults: Faults;
+  log(message: string): void;
 }
 
 /** Receives every track of one up connection. */
 export class LocalTap implements MediaTap, PacketSink {
   readonly #options: TapOptions;
   readonly #host: TapHost;
+  readonly #guard: ConnectionGuard;
+  readonly #onPacket: (packet: TapPacket) => void;
   readonly #tracks = new Map<number, UpTrack>();
   readonly #unsubscribe: (() => void)[] = [];
   // One object for every packet: no allocation per packet.
@@ -35,9 +52,15 @@ export class LocalTap implements MediaTap, PacketSink {
   };
   #closed = false;
 
-  constructor(options: TapOptions, host: TapHost) {
+  constructor(options: TapOptions, context: TapContext) {
     this.#options = options;
-    this.#host = host;
+    this.#host = context.host;
+    this.#guard = new ConnectionGuard(`tap on up ${context.host.id}`, {
+      faults: context.faults,
+      log: context.log,
+      close: () => this.upClosed(),
+    });
+    this.#onPacket = this.#guard.wrap("rtp", undefined, options.onPacket);
   }
 
   /** Starts receiving `track` (called for existing and later tracks). */
@@ -45,16 +68,18 @@ export class LocalTap implements MediaTap, PacketSink {
     if (this.#closed || this.#tracks.has(track.layer)) return;
     this.#tracks.set(track.layer, track);
     track.attach(this);
-    this.#unsubscribe.push(track.onSenderReport((sr) => {
-      if (this.#closed) return;
-      this.#options.onSenderReport({
-        kind: track.kind,
-        track: track.layer,
-        ntp: sr.ntp,
-        rtpTimestamp: sr.rtpTimestamp,
-        arrival: performance.now(),
-      });
-    }));
+    this.#unsubscribe.push(track.onSenderReport(
+      this.#guard.wrap("rtcp", undefined, (sr: SenderReportInfo) => {
+        if (this.#closed) return;
+        this.#options.onSenderReport({
+          kind: track.kind,
+          track: track.layer,
+          ntp: sr.ntp,
+          rtpTimestamp: sr.rtpTimestamp,
+          arrival: performance.now(),
+        });
+      }),
+    ));
   }
 
   deliver(
@@ -81,7 +106,7 @@ export class LocalTap implements MediaTap, PacketSink {
     p.marker = (b[1]! & 0x80) !== 0;
     p.payload = b.subarray(start, end);
     p.arrival = now;
-    this.#options.onPacket(p);
+    this.#onPacket(p);
   }
 
   requestKeyframe(): void {

@@ -1,12 +1,20 @@
 /**
  * A publisher's connection on the in-process media node.
  *
+ * Every callback it installs runs under its {@link ConnectionGuard}: an
+ * exception in one (a werift event, the per-packet tap, a WebAssembly trap in
+ * the pipeline, a tick) closes this connection, and its subscribers with
+ * it, and nothing else. A connection that gathers no ICE candidate (every
+ * port of the UDP range in use, no address to offer) refuses the offer with
+ * the reason.
+ *
  * @module
  */
 
 import {
   type MediaStreamTrack,
   type RTCDtlsTransport,
+  type RTCIceCandidate,
   RTCPeerConnection,
   type RtcpPacket,
   RtcpSrPacket,
@@ -14,6 +22,7 @@ import {
 } from "werift";
 import type { Buffer } from "node:buffer";
 import { sendRawRtcp, setRtpTap } from "../fast/raw_rtp.ts";
+import { reportBindFailures } from "../fast/werift_seam.ts";
 import type {
   ConnectionState,
   ConnectionStats,
@@ -36,7 +45,14 @@ import {
   disableNackGenerator,
   disableReceiverReports,
 } from "./werift_internals.ts";
-import { mapState, toIceInit, toWeriftCandidate } from "./ice.ts";
+import {
+  mapState,
+  toIceInit,
+  toWeriftCandidate,
+  type WeriftState,
+} from "./ice.ts";
+import { ConnectionGuard } from "./connection_guard.ts";
+import { gatheringFailure } from "./gathering.ts";
 
 /** What an up connection needs from its node. */
 export interface UpContext {
@@ -79,50 +95,76 @@ export class LocalUpConnection implements UpConnection, TapHost {
   readonly #rtcpSsrc = (Math.random() * 0xffffffff) >>> 1;
   readonly #feedback: UpFeedback;
   readonly #report: TrackReport;
+  readonly #guard: ConnectionGuard;
   #transport: RTCDtlsTransport | undefined;
   readonly #ticker: ReturnType<typeof setInterval>;
   #chain: Promise<unknown> = Promise.resolve();
   #ticks = 0;
+  #candidates = 0;
   #closed = false;
 
   constructor(options: UpOptions, context: UpContext) {
     this.id = options.id;
     this.#options = options;
     this.#context = context;
+    const guard = new ConnectionGuard(`up ${options.id}`, {
+      faults: context.faults,
+      log: context.log,
+      close: () => this.close(),
+    });
+    this.#guard = guard;
     this.#allowed = codecEntries(options.codecs);
     this.#feedback = new UpFeedback(
       context.pipelines,
       this.#rtcpSsrc,
       this.#sendRtcp,
     );
-    this.#report = new TrackReport(() => this.tracks(), options.onTracks);
+    this.#report = new TrackReport(
+      () => this.tracks(),
+      guard.wrap("track", undefined, options.onTracks),
+    );
+    this.#tap = guard.wrap("rtp", true, this.#receive);
+    this.#onRtcp = guard.wrap("rtcp", undefined, this.#senderReport);
     this.#pc = new RTCPeerConnection(peerConfig(context.settings, {
       audio: this.#allowed.filter((e) => e.kind === "audio").map(weriftCodec),
       video: this.#allowed.filter((e) => e.kind === "video").map(weriftCodec),
     }));
-    this.#pc.onRemoteTransceiverAdded.subscribe((transceiver) => {
-      disableNackGenerator(transceiver.receiver);
-      disableReceiverReports(transceiver.receiver);
-      transceiver.onTrack.subscribe((track) =>
-        this.#addTrack(track, transceiver)
-      );
-    });
-    this.#pc.onIceCandidate.subscribe((candidate) => {
-      if (candidate && !this.#closed) {
-        options.onIceCandidate(toIceInit(candidate));
-      }
-    });
-    this.#pc.connectionStateChange.subscribe((state) => {
-      if (!this.#closed) {
+    this.#pc.onRemoteTransceiverAdded.subscribe(
+      guard.wrap("track", undefined, (transceiver: RTCRtpTransceiver) => {
+        disableNackGenerator(transceiver.receiver);
+        disableReceiverReports(transceiver.receiver);
+        transceiver.onTrack.subscribe(
+          guard.wrap(
+            "track",
+            undefined,
+            (track: MediaStreamTrack) => this.#addTrack(track, transceiver),
+          ),
+        );
+      }),
+    );
+    this.#pc.onIceCandidate.subscribe(
+      guard.wrap("ice", undefined, (candidate: RTCIceCandidate | undefined) => {
+        if (candidate && !this.#closed) {
+          this.#candidates++;
+          options.onIceCandidate(toIceInit(candidate));
+        }
+      }),
+    );
+    this.#pc.connectionStateChange.subscribe(
+      guard.wrap("state", undefined, (state: WeriftState) => {
+        if (this.#closed) return;
         context.log(`up ${this.id}: ${state}`);
         if (state === "connected") {
           this.#useTransport();
           this.#sendRemb(performance.now());
         }
         options.onStateChange(mapState(state));
-      }
-    });
-    this.#ticker = setInterval(() => this.#tick(), TICK_MS);
+      }),
+    );
+    this.#ticker = setInterval(
+      guard.wrap("tick", undefined, () => this.#tick()),
+      TICK_MS,
+    );
   }
 
   /** Number of subscribers attached. */
@@ -157,7 +199,19 @@ export class LocalUpConnection implements UpConnection, TapHost {
       if (this.#context.faults.duplicateHandshakes) {
         duplicateHandshakes(this.#pc.dtlsTransports);
       }
-      await this.#pc.setLocalDescription(await this.#pc.createAnswer());
+      const answer = await this.#pc.createAnswer();
+      const failures: Error[] = [];
+      await reportBindFailures(
+        (e) => failures.push(e),
+        () => this.#pc.setLocalDescription(answer),
+      );
+      const failure = gatheringFailure(this.#candidates, failures);
+      if (failure.fatal) {
+        throw new Error(
+          `Cannot publish stream "${this.id}": ${failure.reason}`,
+        );
+      }
+      if (failure.reason) this.#context.log(`up ${this.id}: ${failure.reason}`);
       const local = this.#pc.localDescription;
       if (!local) {
         throw new Error(
@@ -270,6 +324,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
       // werift may set the mid after the track event: look it up late.
       codecOf: (pt) => this.#formats.get(transceiver.mid ?? "")?.get(pt),
       pipelines: this.#context.pipelines,
+      guard: this.#guard,
       rtcpSsrc: this.#rtcpSsrc,
       sendRtcp: this.#sendRtcp,
       onFirstPacket: (t) => {
@@ -303,7 +358,11 @@ export class LocalUpConnection implements UpConnection, TapHost {
     transport.onRtcp.subscribe(this.#onRtcp);
   }
 
-  readonly #tap = (packet: Buffer): boolean => {
+  // The per-packet tap, guarded: a throw drops the packet and fails the connection.
+  readonly #tap: (packet: Buffer) => boolean;
+  readonly #onRtcp: (packet: RtcpPacket) => void;
+
+  readonly #receive = (packet: Buffer): boolean => {
     const ssrc = packet.length >= 12 ? packet.readUInt32BE(8) : 0;
     const track = this.#bySsrc.get(ssrc);
     if (track === undefined) return false;
@@ -311,7 +370,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     return true;
   };
 
-  readonly #onRtcp = (packet: RtcpPacket): void => {
+  readonly #senderReport = (packet: RtcpPacket): void => {
     if (this.#closed || !(packet instanceof RtcpSrPacket)) return;
     const info = packet.senderInfo;
     this.#bySsrc.get(packet.ssrc)?.noteSenderReport({

@@ -9,6 +9,7 @@
 import { type MediaStreamTrack, RtpPacket } from "werift";
 import type { CodecEntry } from "./codecs.ts";
 import { logText } from "../../log_text.ts";
+import type { ConnectionGuard } from "./connection_guard.ts";
 import type {
   PacketPipelines,
   ReportFigures,
@@ -43,6 +44,8 @@ export interface UpTrackOptions {
   /** Maps a received payload type to the codec it carries. */
   codecOf(payloadType: number): CodecEntry | undefined;
   pipelines: PacketPipelines;
+  /** The up connection's guard, for werift's packet events. */
+  guard: ConnectionGuard;
   /** SSRC our RTCP to this sender carries as its sender. */
   rtcpSsrc: number;
   /** Sends RTCP bytes to the publisher. */
@@ -84,8 +87,9 @@ export class UpTrack {
     this.rid = options.track.rid;
     this.id = options.track.rid ?? options.track.id ?? options.track.uuid;
     this.layer = options.layer;
-    this.#unsubscribe =
-      options.track.onReceiveRtp.subscribe(this.#onWeriftRtp).unSubscribe;
+    this.#unsubscribe = options.track.onReceiveRtp.subscribe(
+      options.guard.wrap("rtp", undefined, this.#onWeriftRtp),
+    ).unSubscribe;
   }
 
   /** The codec, once the first packet told it. */
