@@ -31,6 +31,7 @@ import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
 import { CloseCode } from "./signalling/client_session.ts";
 import {
+  DEFAULT_MAX_UP_STREAMS,
   DEFAULT_TIMINGS,
   type SessionDeps,
   type SessionTimings,
@@ -136,6 +137,7 @@ export async function startServer(
     log,
     now: () => Date.now(),
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
+    maxUpStreams: options.maxUpStreams ?? DEFAULT_MAX_UP_STREAMS,
   };
   const app = createApp({
     groups,

@@ -47,6 +47,8 @@ export class MediaSession {
   #request: Record<string, TrackRequest[]> = {};
   #overrides = new Map<string, TrackRequest[]>();
   #ups = new Map<string, PublishedStream>();
+  /** Up streams that are not connected, with the timer that will close them. */
+  #unconnected = new Map<string, ReturnType<typeof setTimeout>>();
   #downs = new Map<string, DownStream>();
 
   constructor(session: ClientSession) {
@@ -205,6 +207,12 @@ export class MediaSession {
       this.#session.send({ type: "answer", id: m.id, sdp });
       return;
     }
+    const max = this.#session.deps.maxUpStreams;
+    const replaced = m.replace !== undefined && this.#ups.has(m.replace);
+    if (this.#ups.size - (replaced ? 1 : 0) >= max) {
+      this.#session.send({ type: "abort", id: m.id });
+      throw new UserError(`too many streams (at most ${max} per client)`);
+    }
     // Subscribers are told `close` for the replaced stream and get the new
     // one's offer carrying `replace`: a client may swap them either way.
     if (m.replace) this.#closeUp(m.replace);
@@ -217,7 +225,10 @@ export class MediaSession {
         if (stream && this.#ups.get(m.id) === stream) group.publish(stream);
       },
       onStateChange: (state) => {
-        if (state === "failed" && this.#ups.has(m.id)) {
+        if (stream === null || this.#ups.get(m.id) !== stream) return;
+        if (state === "connected") this.#stopIceTimer(m.id);
+        else if (state !== "closed") this.#startIceTimer(m.id);
+        if (state === "failed") {
           this.#session.send({ type: "renegotiate", id: m.id });
         }
       },
@@ -230,6 +241,7 @@ export class MediaSession {
       ...(m.replace ? { replace: m.replace } : {}),
     };
     this.#ups.set(m.id, stream);
+    this.#startIceTimer(m.id);
     let sdp: string;
     try {
       sdp = await up.offer(m.sdp);
@@ -278,9 +290,41 @@ export class MediaSession {
     if (down) this.#closeDown(down, { tell: true });
   }
 
+  /**
+   * An up stream is not connected (yet, or any more): unless it connects
+   * within the ICE timeout, it is closed and its client told `abort`, as
+   * Galène does when a permission is taken away. Its sockets are released
+   * at once; the stream is gone for the client when it sends `close`.
+   */
+  #startIceTimer(id: string): void {
+    if (this.#unconnected.has(id)) return;
+    const timeout = this.#session.deps.timings.iceTimeout;
+    this.#unconnected.set(
+      id,
+      setTimeout(() => {
+        this.#unconnected.delete(id);
+        if (!this.#ups.has(id)) return;
+        this.#session.deps.log(
+          `client ${this.#session.id}: up stream ${
+            id.slice(0, 64)
+          } did not connect in ${timeout} ms`,
+        );
+        this.#closeUp(id);
+        this.#session.send({ type: "abort", id });
+        this.#session.notify("error", "stream did not connect (ICE failed)");
+      }, timeout),
+    );
+  }
+
+  #stopIceTimer(id: string): void {
+    clearTimeout(this.#unconnected.get(id));
+    this.#unconnected.delete(id);
+  }
+
   #closeUp(id: string): void {
     const stream = this.#ups.get(id);
     if (stream === undefined) return;
+    this.#stopIceTimer(id);
     this.#ups.delete(id);
     this.#session.group?.unpublish(stream);
     stream.up.close();
