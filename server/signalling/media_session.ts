@@ -3,6 +3,11 @@
  * it receives (down), and the `request` that decides what it receives. The
  * media itself is the media node's business; this only speaks the protocol.
  *
+ * A client has at most `maxUpStreams` up streams, and an up stream that is
+ * not connected within the ICE timeout is closed (the client is told
+ * `abort`). The first message about a down stream is its `offer`: server
+ * candidates gathered while an offer is prepared are sent after it.
+ *
  * @module
  */
 
@@ -34,10 +39,20 @@ class DownStream {
   awaitingAnswer = false;
   /** Another negotiation was asked for while one was out. */
   pending: { iceRestart: boolean } | null = null;
+  /**
+   * Candidates gathered while an offer is being prepared, sent right after
+   * it: the client knows a stream (and an ICE restart's credentials) only
+   * from its offer. Null when no offer is being prepared. The server's own
+   * gatherer fills it, with a handful of candidates per offer.
+   */
+  held: IceCandidate[] | null = [];
 
-  constructor(stream: PublishedStream, conn: DownConnection) {
+  constructor(
+    stream: PublishedStream,
+    open: (down: DownStream) => DownConnection,
+  ) {
     this.stream = stream;
-    this.conn = conn;
+    this.conn = open(this);
   }
 }
 
@@ -117,21 +132,24 @@ export class MediaSession {
       if (kindsChanged || options.tracksChanged) this.#negotiate(down, false);
       return;
     }
-    const conn = this.#session.deps.media.openDown({
-      id: stream.id,
-      subscriber: this.#session.id,
-      upId: stream.up.id,
-      request: wanted,
-      onIceCandidate: (candidate) => this.#sendIce(stream.id, candidate),
-      onStateChange: (state) => {
-        if (state === "failed") {
-          this.#session.deps.log(
-            `client ${this.#session.id}: down stream ${stream.id} failed`,
-          );
-        }
-      },
-    });
-    const created = new DownStream(stream, conn);
+    const created = new DownStream(
+      stream,
+      (down) =>
+        this.#session.deps.media.openDown({
+          id: stream.id,
+          subscriber: this.#session.id,
+          upId: stream.up.id,
+          request: wanted,
+          onIceCandidate: (candidate) => this.#downCandidate(down, candidate),
+          onStateChange: (state) => {
+            if (state === "failed") {
+              this.#session.deps.log(
+                `client ${this.#session.id}: down stream ${stream.id} failed`,
+              );
+            }
+          },
+        }),
+    );
     this.#downs.set(stream.id, created);
     this.#negotiate(created, false);
   }
@@ -150,6 +168,7 @@ export class MediaSession {
       return;
     }
     down.awaitingAnswer = true;
+    down.held ??= [];
     down.conn.negotiate({ iceRestart }).then((sdp) => {
       if (this.#downs.get(down.stream.id) !== down) return;
       if (sdp === null) {
@@ -166,6 +185,9 @@ export class MediaSession {
         username: s.owner.username,
         sdp,
       });
+      const held = down.held ?? [];
+      down.held = null;
+      for (const candidate of held) this.#sendIce(s.id, candidate);
     }).catch((e) => {
       this.#session.deps.log(`stream ${down.stream.id}: offer failed: ${e}`);
       this.#closeDown(down, { tell: true });
@@ -178,6 +200,13 @@ export class MediaSession {
     this.#overrides.delete(down.stream.id);
     down.conn.close();
     if (options.tell) this.#session.send({ type: "close", id: down.stream.id });
+  }
+
+  #downCandidate(down: DownStream, candidate: IceCandidate): void {
+    if (down.held !== null) down.held.push(candidate);
+    else if (this.#downs.get(down.stream.id) === down) {
+      this.#sendIce(down.stream.id, candidate);
+    }
   }
 
   #sendIce(id: string, candidate: IceCandidate): void {
