@@ -62,8 +62,6 @@ export interface RelayOptions {
 export interface RelayServer {
   /** The public address. */
   readonly addr: Deno.NetAddr;
-  /** Client connections open now. */
-  readonly connectionCount: number;
   /**
    * Stops accepting, lets requests in flight finish and closes every
    * connection; connections still open after the close timeout are cut.
@@ -150,9 +148,6 @@ export async function serveRelayed(
   let stopped: Promise<void> | null = null;
   return {
     addr: listener.addr,
-    get connectionCount() {
-      return all.size;
-    },
     shutdown() {
       stopped ??= (async () => {
         stopping = true;

@@ -174,3 +174,19 @@ Deno.test("over HTTPS, connections that never finish the TLS handshake are close
     await t.close();
   }
 });
+
+Deno.test("a session sees the client's own address, not the relay's", async () => {
+  const t = await startTestServer({ connectionTimeouts: TIMEOUTS });
+  try {
+    const socket = await rawWebSocket(t.server.port);
+    const end = Date.now() + DEADLINE;
+    while (t.server.sessions.size === 0 && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const [session] = [...t.server.sessions];
+    strictEqual(session?.address, `127.0.0.1:${socket.localAddr.port}`);
+    socket.close();
+  } finally {
+    await t.close();
+  }
+});
