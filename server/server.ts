@@ -1,6 +1,7 @@
 /**
  * Starting and stopping a whole Nereid server: configuration stores, groups,
- * the media node, the HTTP application and its listener.
+ * the media node, the HTTP application and its listener (which closes
+ * connections at their header, idle and close timeouts).
  *
  * @module
  */
@@ -12,6 +13,11 @@ import { ConfigStore, DescriptionStore } from "./config/description_store.ts";
 import type { ServerConfig } from "./config/server_config.ts";
 import { GroupRegistry } from "./group/group_registry.ts";
 import { createApp } from "./http/app.ts";
+import {
+  type ConnectionTimeouts,
+  DEFAULT_CONNECTION_TIMEOUTS,
+} from "./http/connection_watch.ts";
+import { serveRelayed } from "./http/relay_listener.ts";
 import { loadOrCreateCertificate } from "./http/tls.ts";
 import {
   type IceServer,
@@ -25,6 +31,7 @@ import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
 import { CloseCode } from "./signalling/client_session.ts";
 import {
+  DEFAULT_MAX_UP_STREAMS,
   DEFAULT_TIMINGS,
   type SessionDeps,
   type SessionTimings,
@@ -45,6 +52,10 @@ export interface ServerOptions {
   /** Use only the loopback interface for media (tests). */
   loopbackOnly?: boolean;
   timings?: Partial<SessionTimings>;
+  /** HTTP connection timeouts; Galène's by default. */
+  connectionTimeouts?: Partial<ConnectionTimeouts>;
+  /** Up streams (published or being offered) a client may have at once. */
+  maxUpStreams?: number;
   /** How often group files are re-checked (ms); default 5 s. */
   refreshInterval?: number;
   tokens?: TokenVerifier;
@@ -126,6 +137,7 @@ export async function startServer(
     log,
     now: () => Date.now(),
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
+    maxUpStreams: options.maxUpStreams ?? DEFAULT_MAX_UP_STREAMS,
   };
   const app = createApp({
     groups,
@@ -151,18 +163,19 @@ export async function startServer(
   const tls = options.insecure
     ? undefined
     : await loadOrCreateCertificate(options.dataDir, { log });
-  const listening = Promise.withResolvers<Deno.NetAddr>();
-  const server = Deno.serve({
+  const server = await serveRelayed({
     hostname: options.hostname,
     port: options.port,
-    ...(tls ? { cert: tls.cert, key: tls.key } : {}),
-    onListen: (addr) => listening.resolve(addr as Deno.NetAddr),
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.connectionTimeouts },
+    handler: (request, env) => app.fetch(request, env),
     onError: (e) => {
       log(`http: ${e}`);
       return new Response("Internal server error", { status: 500 });
     },
-  }, app.fetch);
-  const addr = await listening.promise;
+    log,
+  });
+  const addr = server.addr;
 
   // Expired invitations go after a week, checked every quarter of an hour.
   const purge = setInterval(() => {

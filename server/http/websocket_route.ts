@@ -1,5 +1,6 @@
 /**
- * `/ws`: the Origin check, then one {@link ClientSession} per socket.
+ * `/ws`: the Origin check, then one {@link ClientSession} per socket. When
+ * the session closes the socket, the connection's close timeout starts.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import { logText } from "../log_text.ts";
 import { ClientSession } from "../signalling/client_session.ts";
 import type { SessionDeps } from "../signalling/session_deps.ts";
 import { HttpError } from "./http_error.ts";
+import { connectionOf } from "./relay_listener.ts";
 
 /**
  * Whether a WebSocket may be opened from `origin`: no Origin (not a
@@ -50,11 +52,16 @@ export function websocketRoute(
   const upgrade = upgradeWebSocket((c: Context) => {
     let session: ClientSession | null = null;
     const address = remoteAddress(c);
+    const connection = connectionOf(c.env);
     return {
       onOpen(_event, ws) {
         session = new ClientSession({
           send: (text) => ws.send(text),
-          close: (code, reason) => ws.close(code, reason),
+          close: (code, reason) => {
+            // A client that never answers the close frame is cut off.
+            connection?.closing();
+            ws.close(code, reason);
+          },
           bufferedAmount: () =>
             (ws.raw as WebSocket | undefined)?.bufferedAmount ?? 0,
         }, { address, deps: sessionDeps });

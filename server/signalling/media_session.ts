@@ -8,6 +8,11 @@
  * an up stream with `abort` and an error, a down stream with `close` and an
  * error; the client's other streams and its session carry on.
  *
+ * A client has at most `maxUpStreams` up streams, and an up stream that is
+ * not connected within the ICE timeout is closed (the client is told
+ * `abort`). The first message about a down stream is its `offer`: server
+ * candidates gathered while an offer is prepared are sent after it.
+ *
  * @module
  */
 
@@ -44,10 +49,20 @@ class DownStream {
   awaitingAnswer = false;
   /** Another negotiation was asked for while one was out. */
   pending: { iceRestart: boolean } | null = null;
+  /**
+   * Candidates gathered while an offer is being prepared, sent right after
+   * it: the client knows a stream (and an ICE restart's credentials) only
+   * from its offer. Null when no offer is being prepared. The server's own
+   * gatherer fills it, with a handful of candidates per offer.
+   */
+  held: IceCandidate[] | null = [];
 
-  constructor(stream: PublishedStream, conn: DownConnection) {
+  constructor(
+    stream: PublishedStream,
+    open: (down: DownStream) => DownConnection,
+  ) {
     this.stream = stream;
-    this.conn = conn;
+    this.conn = open(this);
   }
 }
 
@@ -57,6 +72,8 @@ export class MediaSession {
   #request: Record<string, TrackRequest[]> = {};
   #overrides = new Map<string, TrackRequest[]>();
   #ups = new Map<string, PublishedStream>();
+  /** Up streams that are not connected, with the timer that will close them. */
+  #unconnected = new Map<string, ReturnType<typeof setTimeout>>();
   #downs = new Map<string, DownStream>();
 
   constructor(session: ClientSession) {
@@ -125,31 +142,33 @@ export class MediaSession {
       if (kindsChanged || options.tracksChanged) this.#negotiate(down, false);
       return;
     }
-    const conn = this.#session.deps.media.openDown({
-      id: stream.id,
-      subscriber: this.#session.id,
-      upId: stream.up.id,
-      request: wanted,
-      onIceCandidate: (candidate) => this.#sendIce(stream.id, candidate),
-      onStateChange: (state) => {
-        if (state === "failed") {
-          this.#session.deps.log(
-            `client ${this.#session.id}: down stream ${stream.id} failed`,
-          );
-        }
-        // Closed by the media node itself (else it is already forgotten;
-        // "closed" never comes before openDown has returned).
-        const open = this.#downs.get(stream.id);
-        if (state === "closed" && open?.conn === conn) {
-          this.#closeDown(open, { tell: true });
-          this.#session.notify(
-            "error",
-            `stream ${stream.id} was closed by a media error on the server`,
-          );
-        }
-      },
-    });
-    const created = new DownStream(stream, conn);
+    const created = new DownStream(
+      stream,
+      (down) =>
+        this.#session.deps.media.openDown({
+          id: stream.id,
+          subscriber: this.#session.id,
+          upId: stream.up.id,
+          request: wanted,
+          onIceCandidate: (candidate) => this.#downCandidate(down, candidate),
+          onStateChange: (state) => {
+            if (state === "failed") {
+              this.#session.deps.log(
+                `client ${this.#session.id}: down stream ${stream.id} failed`,
+              );
+            }
+            // Closed by the media node itself (else it is already forgotten;
+            // "closed" never comes before openDown has returned).
+            if (state === "closed" && this.#downs.get(stream.id) === down) {
+              this.#closeDown(down, { tell: true });
+              this.#session.notify(
+                "error",
+                `stream ${stream.id} was closed by a media error on the server`,
+              );
+            }
+          },
+        }),
+    );
     this.#downs.set(stream.id, created);
     this.#negotiate(created, false);
   }
@@ -168,6 +187,7 @@ export class MediaSession {
       return;
     }
     down.awaitingAnswer = true;
+    down.held ??= [];
     down.conn.negotiate({ iceRestart }).then((sdp) => {
       if (this.#downs.get(down.stream.id) !== down) return;
       if (sdp === null) {
@@ -184,6 +204,9 @@ export class MediaSession {
         username: s.owner.username,
         sdp,
       });
+      const held = down.held ?? [];
+      down.held = null;
+      for (const candidate of held) this.#sendIce(s.id, candidate);
     }).catch((e) => {
       this.#session.deps.log(
         `client ${this.#session.id}: stream ${down.stream.id}: offer failed: ${e}`,
@@ -202,6 +225,13 @@ export class MediaSession {
     down.conn.close();
     if (options.tell) this.#session.send({ type: "close", id: down.stream.id });
     return true;
+  }
+
+  #downCandidate(down: DownStream, candidate: IceCandidate): void {
+    if (down.held !== null) down.held.push(candidate);
+    else if (this.#downs.get(down.stream.id) === down) {
+      this.#sendIce(down.stream.id, candidate);
+    }
   }
 
   #sendIce(id: string, candidate: IceCandidate): void {
@@ -231,6 +261,12 @@ export class MediaSession {
       this.#session.send({ type: "answer", id: m.id, sdp });
       return;
     }
+    const max = this.#session.deps.maxUpStreams;
+    const replaced = m.replace !== undefined && this.#ups.has(m.replace);
+    if (this.#ups.size - (replaced ? 1 : 0) >= max) {
+      this.#session.send({ type: "abort", id: m.id });
+      throw new UserError(`too many streams (at most ${max} per client)`);
+    }
     // Subscribers are told `close` for the replaced stream and get the new
     // one's offer carrying `replace`: a client may swap them either way.
     if (m.replace) this.#closeUp(m.replace);
@@ -243,11 +279,14 @@ export class MediaSession {
         if (stream && this.#ups.get(m.id) === stream) group.publish(stream);
       },
       onStateChange: (state) => {
-        if (state === "failed" && this.#ups.has(m.id)) {
+        if (stream === null || this.#ups.get(m.id) !== stream) return;
+        if (state === "connected") this.#stopIceTimer(m.id);
+        else if (state !== "closed") this.#startIceTimer(m.id);
+        if (state === "failed") {
           this.#session.send({ type: "renegotiate", id: m.id });
         }
         // Closed by the media node itself (else it is already forgotten).
-        if (state === "closed" && stream && this.#ups.get(m.id) === stream) {
+        if (state === "closed") {
           this.#closeUp(m.id);
           this.#session.send({ type: "abort", id: m.id });
           this.#session.notify(
@@ -265,6 +304,7 @@ export class MediaSession {
       ...(m.replace ? { replace: m.replace } : {}),
     };
     this.#ups.set(m.id, stream);
+    this.#startIceTimer(m.id);
     let sdp: string;
     try {
       sdp = await up.offer(m.sdp);
@@ -316,10 +356,42 @@ export class MediaSession {
     if (down) this.#closeDown(down, { tell: true });
   }
 
+  /**
+   * An up stream is not connected (yet, or any more): unless it connects
+   * within the ICE timeout, it is closed and its client told `abort`, as
+   * Galène does when a permission is taken away. Its sockets are released
+   * at once; the stream is gone for the client when it sends `close`.
+   */
+  #startIceTimer(id: string): void {
+    if (this.#unconnected.has(id)) return;
+    const timeout = this.#session.deps.timings.iceTimeout;
+    this.#unconnected.set(
+      id,
+      setTimeout(() => {
+        this.#unconnected.delete(id);
+        if (!this.#ups.has(id)) return;
+        this.#session.deps.log(
+          `client ${this.#session.id}: up stream ${
+            id.slice(0, 64)
+          } did not connect in ${timeout} ms`,
+        );
+        this.#closeUp(id);
+        this.#session.send({ type: "abort", id });
+        this.#session.notify("error", "stream did not connect (ICE failed)");
+      }, timeout),
+    );
+  }
+
+  #stopIceTimer(id: string): void {
+    clearTimeout(this.#unconnected.get(id));
+    this.#unconnected.delete(id);
+  }
+
   /** Closes an up stream; false when there was none by that id. */
   #closeUp(id: string): boolean {
     const stream = this.#ups.get(id);
     if (stream === undefined) return false;
+    this.#stopIceTimer(id);
     this.#ups.delete(id);
     this.#session.group?.unpublish(stream);
     stream.up.close();

@@ -37,6 +37,12 @@ export interface SessionTimings {
   dropAfter: number;
   /** Delay before answering a failed login (Galène: 200 ms). */
   failureDelay: number;
+  /**
+   * Time an up stream has to connect, and to reconnect after losing its
+   * connection, before it is closed. Galène's ICE (pion) gives up after
+   * 5 s disconnected plus 25 s failed.
+   */
+  iceTimeout: number;
 }
 
 /** The defaults, as Galène has them. */
@@ -46,7 +52,15 @@ export const DEFAULT_TIMINGS: SessionTimings = {
   pingAfter: 20_000,
   dropAfter: 45_000,
   failureDelay: 200,
+  iceTimeout: 30_000,
 };
+
+/**
+ * Up streams (published or being offered) a client may have at once. Galène
+ * sets no limit; a camera, a screen share and a few files or windows are
+ * far below this, and each stream holds sockets and buffers on the server.
+ */
+export const DEFAULT_MAX_UP_STREAMS = 16;
 
 /** The dependencies of a client session. */
 export interface SessionDeps {
@@ -63,6 +77,8 @@ export interface SessionDeps {
   log: (message: string) => void;
   now: () => number;
   timings: SessionTimings;
+  /** Up streams a client may have at once. */
+  maxUpStreams: number;
 }
 
 /** A verifier for servers without tokens: every token is refused. */

@@ -91,3 +91,103 @@ function parse(text: string): RawResponse {
     body: end < 0 ? "" : text.slice(end + 4),
   };
 }
+
+/** Opens a bare TCP connection to the server's loopback port. */
+export function rawConnect(port: number): Promise<Deno.TcpConn> {
+  return Deno.connect({ hostname: "127.0.0.1", port });
+}
+
+/** Writes text to a raw connection. */
+export async function rawWrite(conn: Deno.Conn, text: string): Promise<void> {
+  const bytes = new TextEncoder().encode(text);
+  let written = 0;
+  while (written < bytes.length) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/**
+ * Reads until the server closes the connection (end of stream or reset),
+ * discarding what arrives; resolves with the milliseconds it took. Rejects,
+ * and closes the connection, when it is still open after `timeoutMs`.
+ */
+export async function serverClosed(
+  conn: Deno.Conn,
+  timeoutMs: number,
+): Promise<number> {
+  const started = Date.now();
+  const buffer = new Uint8Array(16384);
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    conn.close();
+  }, timeoutMs);
+  try {
+    for (;;) {
+      let n: number | null;
+      try {
+        n = await conn.read(buffer);
+      } catch (e) {
+        if (timedOut) break;
+        if (e instanceof Deno.errors.ConnectionReset) {
+          return Date.now() - started;
+        }
+        throw e;
+      }
+      if (n === null) return Date.now() - started;
+    }
+    throw new Error(`The server kept the connection open for ${timeoutMs} ms`);
+  } finally {
+    clearTimeout(timer);
+    if (!timedOut) {
+      try {
+        conn.close();
+      } catch {
+        // already closed
+      }
+    }
+  }
+}
+
+/**
+ * Opens a WebSocket by hand on a raw connection: sends the upgrade request
+ * and reads up to the end of the `101` head. The connection then carries
+ * frames that the test reads or ignores as it likes (a client that never
+ * answers a close frame, for instance).
+ * @throws {Error} when the server does not switch protocols
+ */
+export async function rawWebSocket(port: number): Promise<Deno.TcpConn> {
+  const conn = await rawConnect(port);
+  const key = btoa(
+    String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))),
+  );
+  await rawWrite(
+    conn,
+    [
+      "GET /ws HTTP/1.1",
+      `host: 127.0.0.1:${port}`,
+      "upgrade: websocket",
+      "connection: Upgrade",
+      `sec-websocket-key: ${key}`,
+      "sec-websocket-version: 13",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  // Read byte by byte so that no frame after the head is consumed.
+  const one = new Uint8Array(1);
+  let head = "";
+  while (!head.endsWith("\r\n\r\n")) {
+    const n = await conn.read(one);
+    if (n === null) {
+      conn.close();
+      throw new Error(`Upgrade refused: ${JSON.stringify(head)}`);
+    }
+    head += String.fromCharCode(one[0]!);
+  }
+  if (!head.startsWith("HTTP/1.1 101")) {
+    conn.close();
+    throw new Error(`Upgrade refused: ${JSON.stringify(head.slice(0, 80))}`);
+  }
+  return conn;
+}

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { LocalMediaNode } from "../../server/media/local/local_media_node.ts";
 import type { Faults } from "../../server/media/local/down_track.ts";
+import type { ConnectionTimeouts } from "../../server/http/connection_watch.ts";
 import type { SessionTimings } from "../../server/signalling/session_deps.ts";
 import { connect, type ConnectOptions, type WsClient } from "./ws_client.ts";
 
@@ -25,6 +26,12 @@ export interface TestServerOptions {
   timings?: Partial<SessionTimings>;
   /** Test-only faults of the media node. */
   faults?: Faults;
+  /** HTTP connection timeouts (Galène's 60 s and 120 s by default). */
+  connectionTimeouts?: Partial<ConnectionTimeouts>;
+  /** Up streams a client may have open at once. */
+  maxUpStreams?: number;
+  /** HTTPS with a generated self-signed certificate, instead of HTTP. */
+  secure?: boolean;
 }
 
 /** A server under test and the directories it reads. */
@@ -117,7 +124,7 @@ export async function startTestServer(
   const server = await startServer({
     hostname: "127.0.0.1",
     port: 0,
-    insecure: true,
+    insecure: !options.secure,
     loopbackOnly: true,
     dataDir,
     groupsDir,
@@ -125,6 +132,12 @@ export async function startTestServer(
     staticDir: join(REPO, "client"),
     timings: { ...TEST_TIMINGS, ...options.timings },
     refreshInterval: 100,
+    ...(options.connectionTimeouts
+      ? { connectionTimeouts: options.connectionTimeouts }
+      : {}),
+    ...(options.maxUpStreams !== undefined
+      ? { maxUpStreams: options.maxUpStreams }
+      : {}),
     log,
     ...(options.faults
       ? {

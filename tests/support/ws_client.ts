@@ -58,6 +58,7 @@ export class WsClient {
   readonly closed: Promise<CloseInfo>;
   readonly #ws: WebSocket;
   #queue: Message[] = [];
+  #history: Message[] = [];
   #waiters = new Set<{ matcher: Matcher; resolve: (m: Message) => void }>();
   #closeInfo: CloseInfo | null = null;
 
@@ -67,6 +68,7 @@ export class WsClient {
     this.closed = promise;
     ws.onmessage = (e) => {
       const m = JSON.parse(String(e.data)) as Message;
+      this.#history.push(m);
       for (const w of this.#waiters) {
         if (matches(m, w.matcher)) {
           this.#waiters.delete(w);
@@ -85,6 +87,11 @@ export class WsClient {
   /** Whether the socket has closed. */
   get isClosed(): boolean {
     return this.#closeInfo !== null;
+  }
+
+  /** Every message received, in order, taken or not. */
+  get history(): readonly Message[] {
+    return this.#history;
   }
 
   /** The messages received and not yet taken by {@link next}. */
