@@ -1,7 +1,9 @@
 /**
  * Brings a fresh machine up to what the test suite needs: Debian packages
- * for the browser tests (chromium), the recording checks (ffmpeg) and the
- * WebAssembly build (rustc, cargo and the wasm32 standard library). Installs
+ * for the browser tests (chromium), the recording checks (ffmpeg), the
+ * WebAssembly build (rustc, cargo and the wasm32 standard library) and the
+ * check that the server contacts nothing unasked (strace, and iproute2 for
+ * its network namespace; util-linux's `unshare` is always there). Installs
  * what is missing with apt when it can, else names it and fails.
  *
  * Then checks that the checked-in media-wasm binary is what its sources
@@ -26,6 +28,8 @@ const REQUIREMENTS: readonly Requirement[] = [
     pkg: "libstd-rust-dev-wasm32",
     file: "/usr/lib/rustlib/wasm32-unknown-unknown",
   },
+  { pkg: "strace", file: "/usr/bin/strace" },
+  { pkg: "iproute2", file: "/sbin/ip" },
 ];
 
 async function exists(path: string): Promise<boolean> {

@@ -32,6 +32,7 @@ import type { TransportSettings } from "./peer_config.ts";
 import type { Faults } from "./down_track.ts";
 import { createWasmPipelines } from "./wasm_pipeline.ts";
 import { installDtlsRetransmission } from "./dtls_retransmission.ts";
+import { installNoDefaultStunServer } from "./werift_internals.ts";
 import { MediaWasm } from "../../../media-wasm/mod.ts";
 import {
   acquireFastPath,
@@ -80,6 +81,7 @@ export class LocalMediaNode implements MediaNode {
       createWasmPipelines(MediaWasm.loadSync());
     this.#faults = { ...options.faults };
     installDtlsRetransmission();
+    installNoDefaultStunServer();
     if (options.fastPath !== false) {
       this.#fastPath = acquireFastPath(options.fastPath ?? {});
       this.#log(
