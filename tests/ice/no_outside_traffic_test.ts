@@ -8,7 +8,7 @@
  * `sendmmsg` with its destination and every file opened, whatever path the
  * datagram takes (node:dgram, the sendmmsg fast path, libc's resolver).
  * Server and publisher run in a network namespace of their own, with
- * loopback and one documentation address (192.0.2.1) on a veth pair, so
+ * loopback and one documentation address (198.51.100.1) on a veth pair, so
  * that even a failing run reaches nothing outside.
  *
  * Needs `unshare` (util-linux), `ip` (iproute2) and `strace`.
@@ -27,7 +27,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const NAMESPACE = [
   "ip link set lo up",
   "ip link add nereid0 type veth peer name nereid1",
-  "ip addr add 192.0.2.1/24 dev nereid0",
+  "ip addr add 198.51.100.1/24 dev nereid0",
   "ip link set nereid0 up",
   "ip link set nereid1 up",
 ].join(" && ");
