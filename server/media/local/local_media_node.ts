@@ -42,7 +42,12 @@ import {
 
 /** Options of {@link LocalMediaNode}. */
 export interface LocalMediaNodeOptions {
-  ice: IceConfiguration;
+  /**
+   * ICE servers and policy; a function is asked again for each new peer
+   * connection, so that time-limited TURN credentials are fresh and edits
+   * to the servers' list are seen.
+   */
+  ice: IceConfiguration | (() => IceConfiguration);
   udpPortRange?: [number, number];
   log: (message: string) => void;
   /** Gather IPv4 loopback candidates only (tests). */
@@ -72,7 +77,10 @@ export class LocalMediaNode implements MediaNode {
   #closed = false;
 
   constructor(options: LocalMediaNodeOptions) {
-    const settings: TransportSettings = { ice: options.ice };
+    const ice = options.ice;
+    const settings: TransportSettings = {
+      ice: typeof ice === "function" ? ice : () => ice,
+    };
     if (options.udpPortRange) settings.udpPortRange = options.udpPortRange;
     if (options.loopbackOnly) settings.loopbackOnly = true;
     this.#settings = settings;

@@ -14,7 +14,8 @@ import type { IceConfiguration } from "../media_node.ts";
 
 /** Node-wide transport settings. */
 export interface TransportSettings {
-  ice: IceConfiguration;
+  /** Asked again for each peer connection: the ICE servers and policy now. */
+  ice: () => IceConfiguration;
   udpPortRange?: [number, number];
   /** Gather loopback IPv4 candidates only (tests). */
   loopbackOnly?: boolean;
@@ -40,16 +41,18 @@ export function loopbackIce(): Pick<
 }
 
 /**
- * Builds a werift configuration: the node's ICE settings, max-bundle, and
- * only the header extensions needed to receive simulcast.
+ * Builds a werift configuration for a new peer connection: the node's ICE
+ * settings as they are now, max-bundle, and only the header extensions
+ * needed to receive simulcast.
  */
 export function peerConfig(
   settings: TransportSettings,
   codecs: NonNullable<RTCPeerConnectionConfig["codecs"]>,
 ): RTCPeerConnectionConfig {
+  const ice = settings.ice();
   const config: RTCPeerConnectionConfig = {
-    iceServers: settings.ice.iceServers.map((server) => ({ ...server })),
-    iceTransportPolicy: settings.ice.iceTransportPolicy ?? "all",
+    iceServers: ice.iceServers.map((server) => ({ ...server })),
+    iceTransportPolicy: ice.iceTransportPolicy ?? "all",
     bundlePolicy: "max-bundle",
     codecs,
     headerExtensions: {
