@@ -11,6 +11,7 @@ import {
   useSdesRTPStreamId,
 } from "werift";
 import type { IceConfiguration } from "../media_node.ts";
+import { installNoDefaultStunServer } from "./werift_internals.ts";
 
 /** Node-wide transport settings. */
 export interface TransportSettings {
@@ -23,7 +24,9 @@ export interface TransportSettings {
 
 /**
  * The ICE part of a werift configuration that gathers IPv4 loopback
- * candidates only, with no STUN or TURN server (tests, benchmarks).
+ * candidates only, with no STUN or TURN server (tests, benchmarks). Installs
+ * {@link installNoDefaultStunServer} too: without it werift would add a
+ * public STUN server of its own.
  */
 export function loopbackIce(): Pick<
   RTCPeerConnectionConfig,
@@ -32,6 +35,7 @@ export function loopbackIce(): Pick<
   | "iceAdditionalHostAddresses"
   | "iceInterfaceAddresses"
 > {
+  installNoDefaultStunServer();
   return {
     iceServers: [],
     iceUseIpv6: false,
