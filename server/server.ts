@@ -19,13 +19,9 @@ import {
 } from "./http/connection_watch.ts";
 import { serveRelayed } from "./http/relay_listener.ts";
 import { loadOrCreateCertificate } from "./http/tls.ts";
-import {
-  type IceServer,
-  loadIceServers,
-  resolveIceServer,
-} from "./ice/ice_servers.ts";
+import { IceServers } from "./ice/ice_servers.ts";
 import { LocalMediaNode } from "./media/local/local_media_node.ts";
-import type { MediaNode } from "./media/media_node.ts";
+import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
 import { RecordingWasm } from "../media-wasm/recording.ts";
 import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
@@ -61,6 +57,8 @@ export interface ServerOptions {
   tokens?: TokenVerifier;
   media?: MediaNode;
   log?: (message: string) => void;
+  /** The wall clock, ms since the epoch (tests); `Date.now` by default. */
+  now?: () => number;
 }
 
 /** A running server. */
@@ -81,6 +79,7 @@ export async function startServer(
   options: ServerOptions,
 ): Promise<RunningServer> {
   const log = options.log ?? ((m: string) => console.log(m));
+  const now = options.now ?? (() => Date.now());
   const configStore = new ConfigStore({ dataDir: options.dataDir, log });
   const config = (): Promise<ServerConfig> => configStore.get();
   const store = new DescriptionStore({ groupsDir: options.groupsDir, log });
@@ -91,16 +90,21 @@ export async function startServer(
     canChangePassword: () => writable,
   });
 
-  const iceFile = join(options.dataDir, "ice-servers.json");
-  let iceEntries = await loadIceServers(iceFile, log);
-  const iceServers = (): IceServer[] =>
-    iceEntries.map((e) => resolveIceServer(e, Date.now()));
+  // Clients (at each join) and the media node (for each peer connection)
+  // ask for the list as it is then: fresh credentials, the file's edits.
+  const ice = new IceServers({
+    file: join(options.dataDir, "ice-servers.json"),
+    log,
+    now,
+  });
+  await ice.refresh();
   const relayOnly = options.relayOnly ?? false;
+  const iceConfiguration = (): IceConfiguration => ({
+    iceServers: ice.current(),
+    ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+  });
   const media = options.media ?? new LocalMediaNode({
-    ice: {
-      iceServers: iceServers(),
-      ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
-    },
+    ice: iceConfiguration,
     ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
     ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
     log,
@@ -111,7 +115,7 @@ export async function startServer(
     media,
     recordingsDir: options.recordingsDir,
     log,
-    now: () => Date.now(),
+    now,
   });
   const tokenStore = new TokenStore({ dataDir: options.dataDir, log });
   const tokens = options.tokens ?? new Tokens({
@@ -130,12 +134,9 @@ export async function startServer(
     tokenStore,
     media,
     recorders,
-    rtcConfiguration: () => ({
-      iceServers: iceServers(),
-      ...(relayOnly ? { iceTransportPolicy: "relay" } : {}),
-    }),
+    rtcConfiguration: () => ({ ...iceConfiguration() }),
     log,
-    now: () => Date.now(),
+    now,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
     maxUpStreams: options.maxUpStreams ?? DEFAULT_MAX_UP_STREAMS,
   };
@@ -155,9 +156,9 @@ export async function startServer(
       groups,
       media,
       log,
-      now: () => Date.now(),
+      now,
     },
-    now: () => Date.now(),
+    now,
   });
 
   const tls = options.insecure
@@ -179,13 +180,13 @@ export async function startServer(
 
   // Expired invitations go after a week, checked every quarter of an hour.
   const purge = setInterval(() => {
-    tokenStore.purge(Date.now()).catch((e) => log(`tokens: ${e}`));
+    tokenStore.purge(now()).catch((e) => log(`tokens: ${e}`));
   }, 15 * 60 * 1000);
   const refresh = setInterval(async () => {
     try {
       writable = (await config()).writableGroups;
-      iceEntries = await loadIceServers(iceFile, log);
-      await groups.refresh(Date.now());
+      await ice.refresh();
+      await groups.refresh(now());
     } catch (e) {
       log(`refresh: ${e}`);
     }

@@ -2,7 +2,9 @@
  * Brings a fresh machine up to what the test suite needs: Debian packages
  * for the browser tests (chromium), the recording checks (ffmpeg), the
  * WebAssembly build (rustc, cargo and the wasm32 standard library) and the
- * cluster tests (redis-server, which each test starts on its own port). Installs
+ * cluster tests (redis-server, which each test starts on its own port), and the
+ * check that the server contacts nothing unasked (strace, and iproute2 for
+ * its network namespace; util-linux's `unshare` is always there). Installs
  * what is missing with apt when it can, else names it and fails.
  *
  * Then checks that the checked-in media-wasm binary is what its sources
@@ -28,6 +30,8 @@ const REQUIREMENTS: readonly Requirement[] = [
     file: "/usr/lib/rustlib/wasm32-unknown-unknown",
   },
   { pkg: "redis-server", file: "/usr/bin/redis-server" },
+  { pkg: "strace", file: "/usr/bin/strace" },
+  { pkg: "iproute2", file: "/sbin/ip" },
 ];
 
 async function exists(path: string): Promise<boolean> {

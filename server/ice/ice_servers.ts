@@ -1,12 +1,15 @@
 /**
- * `data/ice-servers.json`: the STUN/TURN servers handed to clients (and
- * used by the server's own peer connections), including coturn's
- * `use-auth-secret` scheme (`credentialType: "hmac-sha1"`).
+ * `data/ice-servers.json`: the STUN/TURN servers handed to clients and used
+ * by the server's own peer connections, including coturn's
+ * `use-auth-secret` scheme (`credentialType: "hmac-sha1"`). Both take the
+ * list from one {@link IceServers}, per join and per connection, so an edit
+ * to the file reaches both and time-limited credentials are always fresh.
  *
  * @module
  */
 
 import { createHmac } from "node:crypto";
+import { FileCache } from "../config/file_cache.ts";
 
 /** An ICE server as written in the file. */
 export interface IceServerEntry {
@@ -83,23 +86,65 @@ export function resolveIceServer(
   return out;
 }
 
-/** Reads the file when asked; a missing file means no servers. */
-export async function loadIceServers(
-  file: string,
-  log: (m: string) => void,
-): Promise<IceServerEntry[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    log(`${file}: ${e}`);
-    return [];
+/** Options of {@link IceServers}. */
+export interface IceServersOptions {
+  /** The file, `data/ice-servers.json`. */
+  file: string;
+  log: (message: string) => void;
+  /** Wall clock, ms since the epoch: time-limited credentials start from it. */
+  now: () => number;
+}
+
+/**
+ * The servers of the file as they are now. {@link IceServers.refresh}
+ * follows the file (one `stat` while it is unchanged): a missing file means
+ * no servers; one that cannot be used is logged once and the previous list
+ * kept. {@link IceServers.current} is the list for a connection made now,
+ * with time-limited credentials computed at that moment.
+ *
+ * @example
+ * ```ts
+ * const ice = new IceServers({ file, log: console.log, now: Date.now });
+ * await ice.refresh();
+ * const servers = ice.current();
+ * ```
+ */
+export class IceServers {
+  readonly #file: string;
+  readonly #log: (message: string) => void;
+  readonly #now: () => number;
+  readonly #cache = new FileCache({ parse: parseIceServers });
+  #entries: IceServerEntry[] = [];
+
+  constructor(options: IceServersOptions) {
+    this.#file = options.file;
+    this.#log = options.log;
+    this.#now = options.now;
   }
-  try {
-    return parseIceServers(JSON.parse(text), file);
-  } catch (e) {
-    log(`${file}: ${e instanceof Error ? e.message : e}`);
-    return [];
+
+  /** Re-reads the file if it changed on disk. */
+  async refresh(): Promise<void> {
+    const read = await this.#cache.read(this.#file);
+    if (read.state === "missing") {
+      this.#entries = [];
+    } else if (read.state === "ok") {
+      this.#entries = read.value;
+      if (read.fresh) {
+        this.#log(`${this.#file}: ${read.value.length} ICE server(s)`);
+      }
+    } else if (read.fresh) {
+      const message = read.error.message;
+      this.#log(
+        `${
+          message.includes(this.#file) ? message : `${this.#file}: ${message}`
+        }; keeping the previous ${this.#entries.length} ICE server(s)`,
+      );
+    }
+  }
+
+  /** The servers for a connection made now. */
+  current(): IceServer[] {
+    const now = this.#now();
+    return this.#entries.map((e) => resolveIceServer(e, now));
   }
 }

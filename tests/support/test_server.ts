@@ -22,6 +22,10 @@ export interface TestServerOptions {
   groups?: Record<string, unknown>;
   /** `data/config.json`, written before the server starts. */
   config?: unknown;
+  /** `data/ice-servers.json`, written before the server starts. */
+  iceServers?: unknown;
+  /** The server's wall clock; `Date.now` by default. */
+  now?: () => number;
   /** Session timings; the defaults below keep failed logins quick. */
   timings?: Partial<SessionTimings>;
   /** Test-only faults of the media node. */
@@ -53,6 +57,8 @@ export interface TestServer {
   writeGroupText(name: string, text: string): Promise<void>;
   /** Writes `data/config.json`. */
   writeConfig(json: unknown): Promise<void>;
+  /** Writes `data/ice-servers.json`. */
+  writeIceServers(json: unknown): Promise<void>;
   /**
    * Resolves once a log line contains `text`, looking only at lines from
    * index `since` on (default: every line so far).
@@ -95,8 +101,8 @@ export async function startTestServer(
   }
   const writeGroup = (name: string, json: unknown) =>
     writeGroupText(name, JSON.stringify(json));
-  async function writeConfig(json: unknown): Promise<void> {
-    const file = join(dataDir, "config.json");
+  async function writeData(name: string, json: unknown): Promise<void> {
+    const file = join(dataDir, name);
     const tmp = join(dataDir, `.tmp-${crypto.randomUUID()}`);
     await Deno.writeTextFile(tmp, JSON.stringify(json));
     const later = new Date(Date.now() + 2000 + Math.random() * 1000);
@@ -104,10 +110,17 @@ export async function startTestServer(
     await Deno.rename(tmp, file);
   }
 
+  const writeConfig = (json: unknown) => writeData("config.json", json);
+  const writeIceServers = (json: unknown) =>
+    writeData("ice-servers.json", json);
+
   for (const [name, json] of Object.entries(options.groups ?? {})) {
     await writeGroup(name, json);
   }
   if (options.config !== undefined) await writeConfig(options.config);
+  if (options.iceServers !== undefined) {
+    await writeIceServers(options.iceServers);
+  }
 
   const logs: string[] = [];
   const watchers = new Set<{ text: string; resolve: (line: string) => void }>();
@@ -149,6 +162,7 @@ export async function startTestServer(
         }),
       }
       : {}),
+    ...(options.now ? { now: options.now } : {}),
   });
 
   const clients = new Set<WsClient>();
@@ -170,6 +184,7 @@ export async function startTestServer(
     writeGroup,
     writeGroupText,
     writeConfig,
+    writeIceServers,
     waitForLog(text, options = {}) {
       const timeoutMs = options.timeoutMs ?? 3000;
       const seen = logs.slice(options.since ?? 0).find((l) => l.includes(text));

@@ -15,7 +15,9 @@
  *    with the same members its callers use (`onData`, `send`, `address`,
  *    `host`, `port`, `closed`, `close`, `rinfo`, `socketType`, `type`) over a
  *    {@link UdpBatchSocket}: sends leave in one `sendmmsg` per event-loop turn
- *    and arrive through `recvmmsg` batches. IPv6 sockets are ours too, on
+ *    and arrive through `recvmmsg` batches; the datagrams that follow a DTLS
+ *    one wait for the next macrotask, so that werift has started SRTP
+ *    before the peer's first SRTP packets reach it. IPv6 sockets are ours too, on
  *    `node:dgram` (IPV6_V6ONLY, so they take no IPv4 port). Under a port
  *    range every socket, IPv4 and IPv6, is bound by {@link PortRange}: the
  *    next port that binds, never werift's probe-then-bind (`findPort`), whose
@@ -356,6 +358,8 @@ class FastUdpTransport {
   #last: Address = ["", 0];
   #literal = "";
   #views = false;
+  /** Datagrams kept back after a DTLS one (see {@link #receive}), or null. */
+  #held: Held[] | null = null;
 
   private constructor(type: SocketType, host: string) {
     this.socketType = type;
@@ -433,13 +437,54 @@ class FastUdpTransport {
     await this.#socket?.close();
   };
 
+  // werift starts SRTP a few promise reactions after the DTLS datagram that
+  // completes the handshake, and drops SRTP that comes before. A batch from
+  // recvmmsg is handed on in one go, so the peer's first SRTP packets, sent
+  // right after its last flight, would arrive in that gap (a publisher's
+  // first keyframe, the keyframe replayed to a new subscriber). The
+  // datagrams after a DTLS one therefore wait for the next macrotask; DTLS
+  // only flows during handshakes, so media never waits.
   #receive(data: Uint8Array, address: string, port: number): void {
+    if (this.#held !== null) {
+      if (this.#held.length < MAX_HELD) {
+        // A copy: `data` may be a view into the receive arena.
+        this.#held.push({ data: Buffer.from(data), address, port });
+      }
+      return;
+    }
+    this.#hand(this.#buffer(data), address, port);
+  }
+
+  #hand(data: Buffer, address: string, port: number): void {
     // One tuple per distinct sender, not per packet: werift only reads it.
     if (this.#last[0] !== address || this.#last[1] !== port) {
       this.#last = [address, port];
     }
-    this.onData(this.#buffer(data), this.#last);
+    this.onData(data, this.#last);
+    const b0 = data[0] ?? 0;
+    if (b0 >= 20 && b0 <= 63 && this.#held === null) { // RFC 7983: DTLS
+      this.#held = [];
+      setTimeout(this.#release, 0);
+    }
   }
+
+  #release = (): void => {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (let i = 0; i < held.length && !this.closed; i++) {
+      const { data, address, port } = held[i]!;
+      try {
+        this.#hand(data, address, port);
+      } catch (error) {
+        console.error("UDP message handler failed:", error);
+      }
+      if (this.#held !== null) {
+        // Another DTLS datagram: the rest waits again, in order.
+        this.#held = [...held.slice(i + 1), ...this.#held];
+        return;
+      }
+    }
+  };
 
   // On the sendmmsg path `data` is a view into the socket's receive arena,
   // overwritten by the next batch. SRTP and SRTCP (RFC 7983: first byte
@@ -455,3 +500,13 @@ class FastUdpTransport {
     return Buffer.from(data.buffer, data.byteOffset, data.length);
   }
 }
+
+/** A datagram kept back by {@link FastUdpTransport}. */
+interface Held {
+  data: Buffer;
+  address: string;
+  port: number;
+}
+
+// Datagrams kept back after a DTLS one, at most (a receive batch is 32).
+const MAX_HELD = 256;

@@ -67,6 +67,7 @@ export class DownTrack implements SlotSink {
   #jitter: number | undefined;
   #remb: number | undefined;
   #retransmitted = 0;
+  #started = false;
   #closed = false;
 
   constructor(options: DownTrackOptions) {
@@ -145,8 +146,12 @@ export class DownTrack implements SlotSink {
     sendRawRtp(transport, out);
   }
 
-  /** Starts a new subscriber: replays the cached keyframe when recent, else asks for one. */
+  /**
+   * Starts a new subscriber once it is connected: replays the cached
+   * keyframe when recent, else asks for one.
+   */
   start(now: number): void {
+    this.#started = true;
     const source = this.#sources[this.#pipeline.target];
     const run = source?.pipeline?.keyframeRun(REPLAY_PACKETS);
     if (source && run) {
@@ -212,8 +217,14 @@ export class DownTrack implements SlotSink {
     if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
   }
 
-  /** Asks the publisher of the awaited layer (or the current one) for a keyframe. */
+  /**
+   * Asks the publisher of the awaited layer (or the current one) for a
+   * keyframe. Nothing is asked before {@link start}: until the subscriber is
+   * connected nothing is sent to it, and `start` replays the cached keyframe
+   * rather than asking when it can.
+   */
   requestKeyframe(now: number): void {
+    if (!this.#started) return;
     const wanted = this.#pipeline.wantsKeyframe();
     const layer = wanted >= 0 ? wanted : Math.max(0, this.#pipeline.current);
     this.#sources[layer]?.requestKeyframe(now);

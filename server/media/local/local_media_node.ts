@@ -32,6 +32,7 @@ import type { TransportSettings } from "./peer_config.ts";
 import type { Faults } from "./down_track.ts";
 import { createWasmPipelines } from "./wasm_pipeline.ts";
 import { installDtlsRetransmission } from "./dtls_retransmission.ts";
+import { installNoDefaultStunServer } from "./werift_internals.ts";
 import { MediaWasm } from "../../../media-wasm/mod.ts";
 import {
   acquireFastPath,
@@ -41,7 +42,12 @@ import {
 
 /** Options of {@link LocalMediaNode}. */
 export interface LocalMediaNodeOptions {
-  ice: IceConfiguration;
+  /**
+   * ICE servers and policy; a function is asked again for each new peer
+   * connection, so that time-limited TURN credentials are fresh and edits
+   * to the servers' list are seen.
+   */
+  ice: IceConfiguration | (() => IceConfiguration);
   udpPortRange?: [number, number];
   log: (message: string) => void;
   /** Gather IPv4 loopback candidates only (tests). */
@@ -73,7 +79,10 @@ export class LocalMediaNode implements MediaNode {
   #closed = false;
 
   constructor(options: LocalMediaNodeOptions) {
-    const settings: TransportSettings = { ice: options.ice };
+    const ice = options.ice;
+    const settings: TransportSettings = {
+      ice: typeof ice === "function" ? ice : () => ice,
+    };
     if (options.udpPortRange) settings.udpPortRange = options.udpPortRange;
     if (options.loopbackOnly) settings.loopbackOnly = true;
     this.#settings = settings;
@@ -82,6 +91,7 @@ export class LocalMediaNode implements MediaNode {
       createWasmPipelines(MediaWasm.loadSync());
     this.#faults = { ...options.faults };
     installDtlsRetransmission();
+    installNoDefaultStunServer();
     if (options.fastPath !== false) {
       this.#fastPath = acquireFastPath(options.fastPath ?? {});
       this.#log(

@@ -1,5 +1,12 @@
 import { assert, assertEquals } from "./test_assert.ts";
-import type { MediaStreamTrack, RTCPeerConnection, RtpPacket } from "werift";
+import {
+  type MediaStreamTrack,
+  ReceiverEstimatedMaxBitrate,
+  type RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
+  type RTCRtpSender,
+  type RtpPacket,
+} from "werift";
 import type {
   ConnectionState,
   DownConnection,
@@ -33,8 +40,15 @@ interface Published {
   up: UpConnection;
   video: MediaStreamTrack;
   audio: MediaStreamTrack;
+  /** The video sender, which receives the node's PLIs and REMBs. */
+  sender: RTCRtpSender;
   tracks: UpTrackInfo[][];
   states: ConnectionState[];
+  /** PLIs received; like a browser, the next video packet sent is a keyframe. */
+  plis: number;
+  keyframeAsked: boolean;
+  /** REMBs received. */
+  rembs: number;
 }
 
 async function publish(
@@ -45,7 +59,7 @@ async function publish(
   const video = sendTrack("video");
   const audio = sendTrack("audio");
   pc.addTransceiver(audio, { direction: "sendonly" });
-  pc.addTransceiver(video, { direction: "sendonly" });
+  const { sender } = pc.addTransceiver(video, { direction: "sendonly" });
   const tracks: UpTrackInfo[][] = [];
   const states: ConnectionState[] = [];
   const up = node.openUp({
@@ -54,6 +68,28 @@ async function publish(
     onIceCandidate: (c) => void addCandidate(pc, c),
     onTracks: (t) => tracks.push([...t]),
     onStateChange: (s) => states.push(s),
+  });
+  const published: Published = {
+    pc,
+    up,
+    video,
+    audio,
+    sender,
+    tracks,
+    states,
+    plis: 0,
+    keyframeAsked: false,
+    rembs: 0,
+  };
+  sender.onPictureLossIndication.subscribe(() => {
+    published.plis++;
+    published.keyframeAsked = true;
+  });
+  sender.onRtcp.subscribe((packet) => {
+    if (
+      packet instanceof RtcpPayloadSpecificFeedback &&
+      packet.feedback instanceof ReceiverEstimatedMaxBitrate
+    ) published.rembs++;
   });
   if (options.trickle) forwardCandidates(pc, (c) => void up.addIceCandidate(c));
   await pc.setLocalDescription(await pc.createOffer());
@@ -69,7 +105,7 @@ async function publish(
     "publisher connected",
     () => pc.connectionState === "connected",
   );
-  return { pc, up, video, audio, tracks, states };
+  return published;
 }
 
 interface Subscribed {
@@ -82,7 +118,12 @@ interface Subscribed {
 
 async function subscribe(
   node: LocalMediaNode,
-  options: { request: TrackRequest[]; trickle: boolean },
+  options: {
+    request: TrackRequest[];
+    trickle: boolean;
+    /** Runs between the node's offer and the subscriber's answer. */
+    beforeAnswer?: () => Promise<void>;
+  },
 ): Promise<Subscribed> {
   const pc = loopbackPeer();
   const received = { audio: [] as RtpPacket[], video: [] as RtpPacket[] };
@@ -104,6 +145,7 @@ async function subscribe(
     forwardCandidates(pc, (c) => void down.addIceCandidate(c));
   }
   const offer = (await down.negotiate())!;
+  await options.beforeAnswer?.();
   await pc.setRemoteDescription({
     type: "offer",
     sdp: options.trickle ? stripCandidates(offer) : offer,
@@ -118,18 +160,71 @@ async function subscribe(
   return { pc, down, offer, received, states };
 }
 
+/**
+ * Writes video and audio packet `i`; the video packet is a keyframe when
+ * `key(i)` (default: every 30th) or when a PLI asked for one.
+ */
+function sendOne(
+  pub: Published,
+  i: number,
+  key: (i: number) => boolean = (i) => i % 30 === 0,
+): void {
+  const isKey = key(i) || pub.keyframeAsked;
+  pub.keyframeAsked = false;
+  pub.video.writeRtp(
+    vp8Packet({ seq: 30000 + i, timestamp: 3000 * i, key: isKey }),
+  );
+  pub.audio.writeRtp(audioPacket(100 + i, 960 * i));
+}
+
 /** Writes `count` video and audio packets, 5 ms apart. */
 async function send(
   pub: Published,
-  options: { from: number; count: number },
+  options: { from: number; count: number; key?: (i: number) => boolean },
 ): Promise<void> {
   for (let i = options.from; i < options.from + options.count; i++) {
-    pub.video.writeRtp(
-      vp8Packet({ seq: 30000 + i, timestamp: 3000 * i, key: i % 30 === 0 }),
-    );
-    pub.audio.writeRtp(audioPacket(100 + i, 960 * i));
+    sendOne(pub, i, options.key);
     await new Promise((r) => setTimeout(r, 5));
   }
+}
+
+/**
+ * Writes packets from `from` on, one per poll of `predicate`, until it
+ * holds; returns the next packet number.
+ */
+async function sendUntil(
+  pub: Published,
+  from: number,
+  what: string,
+  predicate: () => boolean,
+  key?: (i: number) => boolean,
+): Promise<number> {
+  let i = from;
+  await waitFor(what, () => {
+    if (predicate()) return true;
+    sendOne(pub, i++, key);
+    return false;
+  });
+  return i;
+}
+
+/** The video sequence numbers the node has cached, seen through a tap. */
+function cachedVideo(node: LocalMediaNode): Set<number> {
+  const seqs = new Set<number>();
+  node.openTap({
+    upId: "stream-1",
+    onPacket: (p) => {
+      if (p.kind === "video") seqs.add(p.seq);
+    },
+    onSenderReport: () => {},
+    onClose: () => {},
+  });
+  return seqs;
+}
+
+/** VP8 payload header P bit (RFC 7741 §4.3): 0 on a keyframe. */
+function isKeyframe(packet: RtpPacket): boolean {
+  return (packet.payload[1]! & 0x01) === 0;
 }
 
 function ssrcOf(sdp: string, kind: string): number {
@@ -201,32 +296,89 @@ Deno.test("trickle ICE works with candidates exchanged after the descriptions", 
   const pub = await publish(node, { trickle: true });
   await send(pub, { from: 0, count: 5 });
   await waitFor("onTracks", () => pub.tracks.length > 0);
-  let plis = 0;
-  const sender =
-    pub.pc.getTransceivers().find((t) => t.kind === "video")!.sender;
-  sender.onPictureLossIndication.subscribe(() => plis++);
   const sub = await subscribe(node, {
     request: ["audio", "video"],
     trickle: true,
   });
-  await send(pub, { from: 5, count: 30 });
-  await waitFor(
+  // Whether the node replays its cached keyframe or asks the publisher for
+  // one, the subscriber starts at a keyframe.
+  await sendUntil(
+    pub,
+    5,
     "packets at the subscriber",
-    () => sub.received.video.length >= 10,
+    () => sub.received.video.length >= 10 && sub.received.audio.length >= 10,
   );
-  await waitFor("a keyframe request for the new subscriber", () => plis > 0);
+  assert(isKeyframe(sub.received.video[0]!), "starts at a keyframe");
   // REMB is sent every second: without a subscriber REMB, the generous default.
   await waitFor(
     "REMB at the publisher",
-    () => sender.receiverEstimatedMaxBitrate > 0n,
+    () => pub.sender.receiverEstimatedMaxBitrate > 0n,
     3000,
   );
   assert(
-    sender.receiverEstimatedMaxBitrate >= 2_400_000n,
-    `${sender.receiverEstimatedMaxBitrate}`,
+    pub.sender.receiverEstimatedMaxBitrate >= 2_400_000n,
+    `${pub.sender.receiverEstimatedMaxBitrate}`,
   );
   await node.close();
   assertEquals(node.connectionCount(), 0);
+  await pub.pc.close();
+  await sub.pc.close();
+});
+
+Deno.test("a new subscriber starts from the cached keyframe and the publisher is asked for none", async () => {
+  const node = newNode();
+  const pub = await publish(node, { trickle: false });
+  const cached = cachedVideo(node);
+  // Packet 30 is a keyframe: the node caches it and 4 more.
+  await send(pub, { from: 1, count: 34 });
+  await waitFor("the last packet cached", () => cached.has(30034));
+  assert(
+    cached.has(30001),
+    "the first packet, sent as soon as the publisher was connected",
+  );
+  const rembs = pub.rembs;
+  const sub = await subscribe(node, {
+    request: ["video"],
+    trickle: false,
+    // The node ticks (REMB, and any keyframe request) while the subscriber
+    // connects.
+    beforeAnswer: () => waitFor("a tick of the node", () => pub.rembs > rembs),
+  });
+  await waitFor("the replay", () => sub.received.video.length >= 5);
+  assert(isKeyframe(sub.received.video[0]!), "starts at the keyframe");
+  assertEquals(
+    sub.received.video.map((p) => p.header.timestamp),
+    [30, 31, 32, 33, 34].map((i) => 3000 * i),
+  );
+  assertEquals(pub.plis, 0, "PLIs sent to the publisher");
+  await node.close();
+  await pub.pc.close();
+  await sub.pc.close();
+});
+
+Deno.test("a new subscriber with no keyframe cached has the publisher asked for one, and starts from it", async () => {
+  const node = newNode();
+  const pub = await publish(node, { trickle: false });
+  const cached = cachedVideo(node);
+  const never = () => false;
+  let i = await sendUntil(
+    pub,
+    1,
+    "packets cached",
+    () => cached.size >= 5,
+    never,
+  );
+  const sub = await subscribe(node, { request: ["video"], trickle: false });
+  i = await sendUntil(pub, i, "a PLI", () => pub.plis > 0, never);
+  await sendUntil(
+    pub,
+    i,
+    "packets at the subscriber",
+    () => sub.received.video.length >= 5,
+    never,
+  );
+  assert(isKeyframe(sub.received.video[0]!), "starts at the keyframe");
+  await node.close();
   await pub.pc.close();
   await sub.pc.close();
 });

@@ -11,10 +11,12 @@ import {
   useSdesRTPStreamId,
 } from "werift";
 import type { IceConfiguration } from "../media_node.ts";
+import { installNoDefaultStunServer } from "./werift_internals.ts";
 
 /** Node-wide transport settings. */
 export interface TransportSettings {
-  ice: IceConfiguration;
+  /** Asked again for each peer connection: the ICE servers and policy now. */
+  ice: () => IceConfiguration;
   udpPortRange?: [number, number];
   /** Gather loopback IPv4 candidates only (tests). */
   loopbackOnly?: boolean;
@@ -22,7 +24,9 @@ export interface TransportSettings {
 
 /**
  * The ICE part of a werift configuration that gathers IPv4 loopback
- * candidates only, with no STUN or TURN server (tests, benchmarks).
+ * candidates only, with no STUN or TURN server (tests, benchmarks). Installs
+ * {@link installNoDefaultStunServer} too: without it werift would add a
+ * public STUN server of its own.
  */
 export function loopbackIce(): Pick<
   RTCPeerConnectionConfig,
@@ -31,6 +35,7 @@ export function loopbackIce(): Pick<
   | "iceAdditionalHostAddresses"
   | "iceInterfaceAddresses"
 > {
+  installNoDefaultStunServer();
   return {
     iceServers: [],
     iceUseIpv6: false,
@@ -40,16 +45,18 @@ export function loopbackIce(): Pick<
 }
 
 /**
- * Builds a werift configuration: the node's ICE settings, max-bundle, and
- * only the header extensions needed to receive simulcast.
+ * Builds a werift configuration for a new peer connection: the node's ICE
+ * settings as they are now, max-bundle, and only the header extensions
+ * needed to receive simulcast.
  */
 export function peerConfig(
   settings: TransportSettings,
   codecs: NonNullable<RTCPeerConnectionConfig["codecs"]>,
 ): RTCPeerConnectionConfig {
+  const ice = settings.ice();
   const config: RTCPeerConnectionConfig = {
-    iceServers: settings.ice.iceServers.map((server) => ({ ...server })),
-    iceTransportPolicy: settings.ice.iceTransportPolicy ?? "all",
+    iceServers: ice.iceServers.map((server) => ({ ...server })),
+    iceTransportPolicy: ice.iceTransportPolicy ?? "all",
     bundlePolicy: "max-bundle",
     codecs,
     headerExtensions: {

@@ -9,7 +9,12 @@
  * @module
  */
 
-import type { RtcpPacket, RTCRtpReceiver, RTCRtpSender } from "werift";
+import {
+  Connection,
+  type RtcpPacket,
+  type RTCRtpReceiver,
+  type RTCRtpSender,
+} from "werift";
 
 interface ReceiverInternals {
   nack: { addPacket(packet: unknown): void };
@@ -58,6 +63,41 @@ export function interceptSenderRtcp(
   const original = sender.handleRtcpPacket.bind(sender);
   sender.handleRtcpPacket = (packet: RtcpPacket) => {
     if (!handle(packet)) original(packet);
+  };
+}
+
+const NO_DEFAULT_STUN = Symbol.for("nereid.noDefaultStunServer");
+
+interface ConnectionInternals {
+  [NO_DEFAULT_STUN]?: true;
+  stunServer: [string, number] | undefined;
+  options: { stunServer?: [string, number] };
+  getCandidatePromises(...args: unknown[]): unknown;
+}
+
+/**
+ * Makes werift's ICE agents use a STUN server only when one is configured.
+ * Process-wide and idempotent; peer connections made after the call get it.
+ *
+ * werift 0.24.4 (`ice/src/ice.ts`, the `Connection` constructor) falls back
+ * to `stun.l.google.com:19302` when the configuration lists no STUN server,
+ * `iceServers: []` included: every peer connection looked that name up and
+ * sent it a binding request while gathering, and gathering waited up to 5 s
+ * for the answer (each offer and answer, where DNS is unreachable). Nereid
+ * contacts nothing it was not configured to contact. The fallback is read
+ * only when gathering (`getCandidatePromises`), where it is now dropped.
+ */
+export function installNoDefaultStunServer(): void {
+  const proto = Connection.prototype as unknown as ConnectionInternals;
+  if (proto[NO_DEFAULT_STUN]) return;
+  proto[NO_DEFAULT_STUN] = true;
+  const original = proto.getCandidatePromises;
+  proto.getCandidatePromises = function (
+    this: ConnectionInternals,
+    ...args: unknown[]
+  ): unknown {
+    if (this.options.stunServer === undefined) this.stunServer = undefined;
+    return original.apply(this, args);
   };
 }
 
