@@ -20,8 +20,8 @@ import {
 } from "../protocol/message.ts";
 import {
   cutToBytes,
-  fitsBytes,
   MAX_MESSAGE_BYTES,
+  utf8Length,
 } from "../protocol/byte_limits.ts";
 import { UserError } from "./errors.ts";
 import { handlers } from "./handlers.ts";
@@ -69,6 +69,7 @@ export class ClientSession implements Member {
   #transport: Transport;
   #queue: Promise<void> = Promise.resolve();
   #limiter: RateLimiter;
+  #byteLimiter: RateLimiter;
   #lastRead: number;
   #timer: ReturnType<typeof setTimeout>;
 
@@ -84,6 +85,13 @@ export class ClientSession implements Member {
     // A browser's burst at join is a few dozen messages; thousands in a
     // row are a misbehaving or hostile client.
     this.#limiter = new RateLimiter({ capacity: 500, perSecond: 100 }, now);
+    // Bytes too: every chat is relayed to each member, and a receiver with
+    // 8 MiB waiting is dropped as too slow, so one client may not send more
+    // than 8 MiB at once, nor more than 1 MiB/s over time.
+    this.#byteLimiter = new RateLimiter(
+      { capacity: 8 * MAX_MESSAGE_BYTES, perSecond: MAX_MESSAGE_BYTES },
+      now,
+    );
     this.media = new MediaSession(this);
     this.#timer = setTimeout(() => {
       if (this.#state === "handshake") {
@@ -138,11 +146,15 @@ export class ClientSession implements Member {
     if (this.#state === "closed") return;
     const now = this.deps.now();
     this.#lastRead = now;
-    if (!fitsBytes(text, MAX_MESSAGE_BYTES)) {
+    // More characters than the limit's bytes is over it without counting.
+    const bytes = text.length > MAX_MESSAGE_BYTES
+      ? MAX_MESSAGE_BYTES + 1
+      : utf8Length(text);
+    if (bytes > MAX_MESSAGE_BYTES) {
       this.close(CloseCode.tooBig, "message too big");
       return;
     }
-    if (!this.#limiter.take(now)) {
+    if (!this.#limiter.take(now) || !this.#byteLimiter.take(now, bytes)) {
       this.#sendError("too many messages");
       this.close(CloseCode.policyViolation, "too many messages");
       return;

@@ -19,3 +19,12 @@ Deno.test("RateLimiter refills at its rate and never beyond its capacity", () =>
   while (r.take(100_000)) n++;
   strictEqual(n, 2);
 });
+
+Deno.test("RateLimiter takes amounts, such as a message's bytes", () => {
+  const r = new RateLimiter({ capacity: 1000, perSecond: 100 }, 0);
+  strictEqual(r.take(0, 600), true);
+  strictEqual(r.take(0, 600), false);
+  strictEqual(r.take(0, 400), true);
+  strictEqual(r.take(1000, 150), false);
+  strictEqual(r.take(1500, 150), true);
+});

@@ -21,14 +21,18 @@ const GROUP = {
 Deno.test("after ten chats of 1,000,000 characters an operator still joins and gets the history that fits", async () => {
   const t = await startTestServer({ groups: { g: GROUP } });
   try {
+    // Two senders: one alone may not send 10 MB at once (the byte rate).
     const carrot = await t.member("g", "carrot", "p");
+    const nobby = await t.member("g", "nobby", "p");
     const values: string[] = [];
     for (let i = 0; i < 10; i++) {
       const value = `chat ${i} `.padEnd(1_000_000, "x");
       values.push(value);
-      carrot.chat(value, { noecho: true });
+      const sender = i < 5 ? carrot : nobby;
+      sender.chat(value, { noecho: true });
+      if (i === 4) await carrot.sync(); // keeps the history's order
     }
-    await carrot.sync();
+    await nobby.sync();
 
     const vimes = await t.connect();
     await vimes.handshake();
@@ -91,6 +95,33 @@ Deno.test("a chat of 1,000,000 euro signs (3 MB of UTF-8) closes the connection 
     const fits = "€".repeat(349_000);
     d.chat(fits);
     strictEqual((await vimes.nextOf("chat", undefined, 10_000))["value"], fits);
+  } finally {
+    await t.close();
+  }
+});
+
+Deno.test("a client that sends over 8 MiB at once is closed as too fast, and the others are not dropped as slow", async () => {
+  const t = await startTestServer({ groups: { g: GROUP } });
+  try {
+    const vimes = await t.member("g", "vimes", "p");
+    const flooder = await t.member("g", "carrot", "p");
+    const big = "y".repeat(1_000_000);
+    for (let i = 0; i < 12; i++) flooder.chat(big, { noecho: true });
+    strictEqual(
+      (await flooder.nextOf("usermessage", "error", 10_000))["value"],
+      "too many messages",
+    );
+    await flooder.closed;
+    await vimes.next(
+      { type: "user", kind: "delete", id: flooder.id },
+      10_000,
+    );
+    // At most the burst's 8 MiB reached the others, and they are still here.
+    vimes.drain();
+    const c = await t.member("g", "carrot", "p");
+    c.chat("still here");
+    await vimes.next({ type: "chat", value: "still here" }, 10_000);
+    strictEqual(vimes.isClosed, false);
   } finally {
     await t.close();
   }
