@@ -1,6 +1,6 @@
 /**
- * A token bucket: how many messages a client may send in a burst and how
- * fast the allowance comes back. Pure: the caller passes the clock.
+ * A token bucket: how many messages (or bytes) a client may send in a burst
+ * and how fast the allowance comes back. Pure: the caller passes the clock.
  *
  * @module
  */
@@ -22,16 +22,16 @@ export class RateLimiter {
     this.#last = now;
   }
 
-  /** Takes one token; false when the bucket is empty. */
-  take(now: number): boolean {
+  /** Takes `amount` tokens (default one); false when fewer are left. */
+  take(now: number, amount = 1): boolean {
     const elapsed = Math.max(0, now - this.#last) / 1000;
     this.#last = now;
     this.#tokens = Math.min(
       this.#capacity,
       this.#tokens + elapsed * this.#perSecond,
     );
-    if (this.#tokens < 1) return false;
-    this.#tokens -= 1;
+    if (this.#tokens < amount) return false;
+    this.#tokens -= amount;
     return true;
   }
 }
