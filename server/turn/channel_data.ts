@@ -1,19 +1,22 @@
 /**
- * ChannelData messages (RFC 8656 §12.4): a channel number in
- * 0x4000–0x4FFF, a length, then the application data; over TCP padded to a
- * multiple of 4 bytes.
+ * ChannelData messages (RFC 8656 §12.4): a channel number, a length, then
+ * the application data; over TCP padded to a multiple of 4 bytes.
+ *
+ * Channel numbers: RFC 8656 allows 0x4000–0x4FFF, RFC 5766 allowed up to
+ * 0x7FFE, and clients of that era (coturn's own test client among them)
+ * still pick numbers there, so the wider range is accepted.
  *
  * @module
  */
 
 /** Lowest channel number (RFC 8656 §12). */
 export const MIN_CHANNEL = 0x4000;
-/** Highest channel number (RFC 8656 §12). */
-export const MAX_CHANNEL = 0x4fff;
+/** Highest channel number (RFC 5766 §11). */
+export const MAX_CHANNEL = 0x7ffe;
 
-/** True when the first byte says ChannelData (first two bits 01, ≤ 0x4F). */
+/** True when the first two bits say ChannelData (01). */
 export function looksLikeChannelData(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0]! >= 0x40 && bytes[0]! <= 0x4f;
+  return bytes.length >= 4 && (bytes[0]! & 0xc0) === 0x40;
 }
 
 /**

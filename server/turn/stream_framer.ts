@@ -28,7 +28,7 @@ export class StreamFramer {
       const length = (this.#buf[at + 2]! << 8) | this.#buf[at + 3]!;
       let size: number;
       if (first < 0x40) size = 20 + length;
-      else if (first <= 0x4f) size = 4 + ((length + 3) & ~3);
+      else if (first < 0x80) size = 4 + ((length + 3) & ~3);
       else return false;
       if (left < size) break;
       onMessage(this.#buf.subarray(at, at + size));

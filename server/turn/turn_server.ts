@@ -114,6 +114,7 @@ export class TurnServer {
   readonly #perUser = new Map<string, number>();
   readonly #perAddress = new Map<string, number>();
   readonly #relayPorts = new Set<number>();
+  readonly #errorsSent = new Map<number, number>();
   #closed = false;
 
   constructor(options: TurnServerOptions) {
@@ -136,6 +137,11 @@ export class TurnServer {
   /** Live allocations (and ones being opened). */
   get allocationCount(): number {
     return this.#allocations.size + this.#pending.size;
+  }
+
+  /** Error responses sent, by code (for statistics and tests). */
+  get errorsSent(): ReadonlyMap<number, number> {
+    return this.#errorsSent;
   }
 
   /** The allocation on a 5-tuple, if any. */
@@ -198,7 +204,7 @@ export class TurnServer {
         m,
         (w) =>
           w.errorCode(ErrorCode.unknownAttribute).unknownAttributes(unknown),
-        { key: auth.key, error: true },
+        { key: auth.key, error: ErrorCode.unknownAttribute },
       );
       return;
     }
@@ -348,7 +354,7 @@ export class TurnServer {
           w.errorCode(ErrorCode.unknownAttribute).unknownAttributes([
             Attr.dontFragment,
           ]),
-        { key: auth.key, error: true },
+        { key: auth.key, error: ErrorCode.unknownAttribute },
       );
       return;
     }
@@ -417,6 +423,7 @@ export class TurnServer {
       bump(this.#perUser, auth.username, -1);
       bump(this.#perAddress, link.address, -1);
       this.#log(`turn: cannot open a relay: ${e}`);
+      this.#counted(ErrorCode.insufficientCapacity);
       const w = new StunWriter(
         Method.allocate,
         MessageClass.error,
@@ -529,7 +536,14 @@ export class TurnServer {
         .text(Attr.nonce, this.#nonces.issue(link.address, this.#now()));
     }
     const bytes = w.finish({ fingerprint: m.hasFingerprint });
-    if (options.challenge || bytes.length <= m.bytes.length) link.send(bytes);
+    if (options.challenge || bytes.length <= m.bytes.length) {
+      this.#counted(code);
+      link.send(bytes);
+    }
+  }
+
+  #counted(code: ErrorCode): void {
+    this.#errorsSent.set(code, (this.#errorsSent.get(code) ?? 0) + 1);
   }
 
   #error(
@@ -538,16 +552,17 @@ export class TurnServer {
     key: Uint8Array,
     code: ErrorCode,
   ): void {
-    this.#reply(link, m, (w) => w.errorCode(code), { key, error: true });
+    this.#reply(link, m, (w) => w.errorCode(code), { key, error: code });
   }
 
   #reply(
     link: ClientLink,
     m: StunMessage,
     attrs: (w: StunWriter) => void,
-    options: { key?: Uint8Array; error?: boolean } = {},
+    options: { key?: Uint8Array; error?: ErrorCode } = {},
   ): void {
     const cls = options.error ? MessageClass.error : MessageClass.success;
+    if (options.error) this.#counted(options.error);
     const w = new StunWriter(m.method, cls, m.transactionId);
     attrs(w);
     link.send(

@@ -8,51 +8,20 @@ import {
   TurnTestClient,
 } from "../../tests/support/turn_client.ts";
 import { waitFor } from "../../tests/support/wait_for.ts";
+import {
+  startLoopbackTurn,
+  TEST_TURN_SECRET,
+  testCredentials,
+} from "../../tests/support/loopback_turn.ts";
 import { channelOf, channelPayload, writeChannelData } from "./channel_data.ts";
-import { relaySockets } from "./relay_socket.ts";
 import { Attr, MessageClass, Method } from "./stun_constants.ts";
 import { decodeStun } from "./stun_message.ts";
 import { StunWriter } from "./stun_writer.ts";
 import { issueCredentials } from "./turn_credentials.ts";
-import { TurnListeners } from "./turn_listeners.ts";
-import { type TurnLimits, TurnServer } from "./turn_server.ts";
 
-const SECRET = "test-secret";
-
-async function startTurn(
-  options: { limits?: Partial<TurnLimits>; now?: () => number } = {},
-) {
-  const logs: string[] = [];
-  const server = new TurnServer({
-    secret: SECRET,
-    relayAddress: "127.0.0.1",
-    openRelay: relaySockets({ address: "127.0.0.1" }),
-    // The tests' peers live on 127.0.0.1; 127.0.0.2 stands for "not ours".
-    allowPeer: (address) => address === "127.0.0.1",
-    ...(options.limits ? { limits: options.limits } : {}),
-    ...(options.now ? { now: options.now } : {}),
-    log: (m) => logs.push(m),
-  });
-  const listeners = await TurnListeners.open(server, {
-    hostname: "127.0.0.1",
-    port: 0,
-    log: (m) => logs.push(m),
-  });
-  return {
-    server,
-    listeners,
-    port: listeners.port,
-    logs,
-    async close() {
-      await listeners.close();
-      await server.close();
-    },
-  };
-}
-
-function credentials(name = "alice", now = Date.now()) {
-  return issueCredentials(SECRET, { name, now, validitySeconds: 3600 });
-}
+const SECRET = TEST_TURN_SECRET;
+const startTurn = startLoopbackTurn;
+const credentials = testCredentials;
 
 const udpTransport = (w: StunWriter) =>
   w.bytes(Attr.requestedTransport, new Uint8Array([17, 0, 0, 0]));
