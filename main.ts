@@ -37,11 +37,6 @@ async function main(args: string[]): Promise<number> {
     console.error(`nereid: ${e.message}\n\n${usage()}`);
     return 2;
   }
-  if (flags.turn !== "auto" && flags.turn !== "") {
-    console.warn(
-      "nereid: -turn: there is no built-in TURN server; list TURN servers in data/ice-servers.json",
-    );
-  }
   const range = udpRange(flags.udpRange);
   const server = await startServer({
     ...address,
@@ -51,6 +46,8 @@ async function main(args: string[]): Promise<number> {
     staticDir: flags.static,
     insecure: flags.insecure,
     relayOnly: flags.relayOnly,
+    turn: flags.turn,
+    ...(flags.turnTls ? { turnTlsPort: Number(flags.turnTls) } : {}),
     ...(range ? { udpPortRange: range } : {}),
   });
   console.log(`Nereid listening on ${server.url}/`);

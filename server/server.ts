@@ -19,6 +19,7 @@ import {
   resolveIceServer,
 } from "./ice/ice_servers.ts";
 import { LocalMediaNode } from "./media/local/local_media_node.ts";
+import { startBuiltInTurn, type TurnService } from "./turn/turn_service.ts";
 import type { MediaNode } from "./media/media_node.ts";
 import { RecordingWasm } from "../media-wasm/recording.ts";
 import { GroupRecorders } from "./recording/group_recorder.ts";
@@ -42,6 +43,10 @@ export interface ServerOptions {
   insecure: boolean;
   relayOnly?: boolean;
   udpPortRange?: [number, number];
+  /** `-turn`: "" (the default here) off, "auto", or [IP]:PORT. */
+  turn?: string;
+  /** TURN over TLS on this port, with the HTTPS certificate. */
+  turnTlsPort?: number;
   /** Use only the loopback interface for media (tests). */
   loopbackOnly?: boolean;
   timings?: Partial<SessionTimings>;
@@ -61,6 +66,8 @@ export interface RunningServer {
   readonly sessions: ReadonlySet<ClientSession>;
   readonly groups: GroupRegistry;
   readonly recorders: GroupRecorders;
+  /** The built-in TURN server, when on. */
+  readonly turn: TurnService | null;
   /** Tells every client, stops listening and releases everything. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -82,8 +89,12 @@ export async function startServer(
 
   const iceFile = join(options.dataDir, "ice-servers.json");
   let iceEntries = await loadIceServers(iceFile, log);
-  const iceServers = (): IceServer[] =>
-    iceEntries.map((e) => resolveIceServer(e, Date.now()));
+  let turn: TurnService | null = null;
+  // External servers first, as Galène lists them.
+  const iceServers = (): IceServer[] => [
+    ...iceEntries.map((e) => resolveIceServer(e, Date.now())),
+    ...(turn ? [turn.iceServer(Date.now())] : []),
+  ];
   const relayOnly = options.relayOnly ?? false;
   const media = options.media ?? new LocalMediaNode({
     ice: {
@@ -151,6 +162,16 @@ export async function startServer(
   const tls = options.insecure
     ? undefined
     : await loadOrCreateCertificate(options.dataDir, { log });
+  turn = await startBuiltInTurn({
+    flag: options.turn ?? "",
+    externalServers: iceEntries.length > 0,
+    dataDir: options.dataDir,
+    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
+    ...(tls && options.turnTlsPort !== undefined
+      ? { tls: { port: options.turnTlsPort, cert: tls.cert, key: tls.key } }
+      : {}),
+    log,
+  });
   const listening = Promise.withResolvers<Deno.NetAddr>();
   const server = Deno.serve({
     hostname: options.hostname,
@@ -188,6 +209,7 @@ export async function startServer(
     sessions,
     groups,
     recorders,
+    turn,
     shutdown(reason = "server is shutting down") {
       stopped ??= (async () => {
         clearInterval(refresh);
@@ -203,6 +225,7 @@ export async function startServer(
         await server.shutdown();
         await recorders.stopAll();
         await media.close();
+        await turn?.close();
       })();
       return stopped;
     },

@@ -21,6 +21,8 @@ export interface TestServerOptions {
   config?: unknown;
   /** Session timings; the defaults below keep failed logins quick. */
   timings?: Partial<SessionTimings>;
+  /** `-turn` (default "": no built-in TURN server). */
+  turn?: string;
 }
 
 /** A server under test and the directories it reads. */
@@ -121,6 +123,7 @@ export async function startTestServer(
     staticDir: join(REPO, "client"),
     timings: { ...TEST_TIMINGS, ...options.timings },
     refreshInterval: 100,
+    ...(options.turn !== undefined ? { turn: options.turn } : {}),
     log,
   });
 
