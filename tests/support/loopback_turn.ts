@@ -27,7 +27,12 @@ export interface LoopbackTurn {
 
 /** Starts a loopback TURN server. */
 export async function startLoopbackTurn(
-  options: { limits?: Partial<TurnLimits>; now?: () => number } = {},
+  options: {
+    limits?: Partial<TurnLimits>;
+    now?: () => number;
+    /** Also TURN over TLS, on a free port, with this certificate. */
+    tls?: { cert: string; key: string };
+  } = {},
 ): Promise<LoopbackTurn> {
   const logs: string[] = [];
   const server = new TurnServer({
@@ -42,6 +47,7 @@ export async function startLoopbackTurn(
   const listeners = await TurnListeners.open(server, {
     hostname: "127.0.0.1",
     port: 0,
+    ...(options.tls ? { tls: { port: 0, ...options.tls } } : {}),
     log: (m) => logs.push(m),
   });
   return {

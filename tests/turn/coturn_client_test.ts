@@ -9,6 +9,7 @@
 
 import { createSocket } from "node:dgram";
 import { assert, assertEquals } from "../../server/media/local/test_assert.ts";
+import { loadOrCreateCertificate } from "../../server/http/tls.ts";
 import {
   startLoopbackTurn,
   TEST_TURN_SECRET,
@@ -135,5 +136,42 @@ Deno.test("turnutils_uclient with a wrong secret or password is refused with 401
   } finally {
     peer.close();
     await turn.close();
+  }
+});
+
+Deno.test("turnutils_uclient relays through Nereid's TURN server over TLS", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nereid-turn-tls-" });
+  const { cert, key } = await loadOrCreateCertificate(dir, { log: () => {} });
+  const turn = await startLoopbackTurn({ tls: { cert, key } });
+  const peer = await echoPeer();
+  try {
+    const out = await uclient([
+      "-c",
+      "-t",
+      "-S",
+      "-W",
+      TEST_TURN_SECRET,
+      "-u",
+      "alice",
+      "-p",
+      String(turn.listeners.tlsPort),
+      "-e",
+      "127.0.0.1",
+      "-r",
+      String(peer.port),
+      "-n",
+      String(MESSAGES),
+      "-l",
+      "170",
+      "127.0.0.1",
+    ]);
+    const total = /tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/m.exec(out);
+    assert(total !== null, `no totals in uclient's output:\n${out}`);
+    assertEquals(Number(total[2]), MESSAGES, out);
+    assert(turn.logs.some((l) => /allocated relay .* for tls /.test(l)));
+  } finally {
+    peer.close();
+    await turn.close();
+    await Deno.remove(dir, { recursive: true });
   }
 });
