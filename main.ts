@@ -34,11 +34,6 @@ async function main(args: string[]): Promise<number> {
     console.error(`nereid: ${e.message}\n\n${usage()}`);
     return 2;
   }
-  if (flags.turn !== "auto" && flags.turn !== "") {
-    console.warn(
-      "nereid: -turn: there is no built-in TURN server; list TURN servers in data/ice-servers.json",
-    );
-  }
   const server = await startServer({
     ...address,
     dataDir: flags.data,
@@ -47,6 +42,8 @@ async function main(args: string[]): Promise<number> {
     staticDir: flags.static,
     insecure: flags.insecure,
     relayOnly: flags.relayOnly,
+    turn: flags.turn,
+    ...(flags.turnTls ? { turnTlsPort: Number(flags.turnTls) } : {}),
     ...(range ? { udpPortRange: range } : {}),
   });
   console.log(`Nereid listening on ${server.url}/`);

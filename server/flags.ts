@@ -15,6 +15,7 @@ export interface Flags {
   insecure: boolean;
   udpRange: string;
   turn: string;
+  turnTls: string;
   relayOnly: boolean;
   mdns: boolean;
   help: boolean;
@@ -39,7 +40,7 @@ const SPECS: Record<string, FlagSpec> = {
     kind: "string",
     value: "DIR",
     help:
-      "data directory: config.json, cert.pem, key.pem, ice-servers.json, var/ (default ./data)",
+      "data directory: config.json, cert.pem, key.pem, ice-servers.json, turn-secret, var/ (default ./data)",
   },
   groups: {
     key: "groups",
@@ -76,7 +77,14 @@ const SPECS: Record<string, FlagSpec> = {
     kind: "string",
     value: "ADDRESS",
     help:
-      'built-in TURN server address; accepted for compatibility, Nereid has no built-in TURN server: use data/ice-servers.json (default "auto")',
+      'built-in TURN server (UDP and TCP): "auto" = on port 1194 when the machine has a public IPv4 address and data/ice-servers.json lists no server, "" = off, [IP]:PORT = on, advertising IP (default "auto")',
+  },
+  "turn-tls": {
+    key: "turnTls",
+    kind: "string",
+    value: "PORT",
+    help:
+      "also serve TURN over TLS on PORT with the HTTPS certificate (default: off)",
   },
   "relay-only": {
     key: "relayOnly",
@@ -110,6 +118,7 @@ export function defaultFlags(staticDir: string): Flags {
     insecure: false,
     udpRange: "",
     turn: "auto",
+    turnTls: "",
     relayOnly: false,
     mdns: false,
     help: false,
@@ -150,6 +159,19 @@ export function parseFlags(args: readonly string[], defaults: Flags): Flags {
     record[spec.key] = value;
   }
   udpPortRange(flags.udpRange);
+  if (flags.turn !== "" && flags.turn !== "auto") {
+    const m = /^([0-9.]*):(\d{1,5})$/.exec(flags.turn);
+    if (!m || Number(m[2]) > 65535) {
+      throw new UsageError(
+        `Flag "-turn" takes "", auto, :PORT or IPv4:PORT, not "${flags.turn}"`,
+      );
+    }
+  }
+  if (flags.turnTls && !/^\d{1,5}$/.test(flags.turnTls)) {
+    throw new UsageError(
+      `Flag "-turn-tls" takes a port, not "${flags.turnTls}"`,
+    );
+  }
   return flags;
 }
 

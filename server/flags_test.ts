@@ -71,3 +71,19 @@ Deno.test("usage lists every flag", () => {
     strictEqual(usage().includes(f), true, f);
   }
 });
+
+Deno.test('parseFlags takes -turn "", auto, :PORT or IP:PORT and -turn-tls PORT', () => {
+  strictEqual(parseFlags([], d).turn, "auto");
+  strictEqual(parseFlags(["-turn", ""], d).turn, "");
+  strictEqual(
+    parseFlags(["-turn=203.0.113.7:1194"], d).turn,
+    "203.0.113.7:1194",
+  );
+  strictEqual(
+    parseFlags(["-turn", ":3478", "-turn-tls", "5349"], d).turnTls,
+    "5349",
+  );
+  throws(() => parseFlags(["-turn", "yes"], d), UsageError);
+  throws(() => parseFlags(["-turn", "1.2.3.4:70000"], d), UsageError);
+  throws(() => parseFlags(["-turn-tls", "x"], d), UsageError);
+});

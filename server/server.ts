@@ -22,6 +22,7 @@ import { loadOrCreateCertificate } from "./http/tls.ts";
 import { IceServers } from "./ice/ice_servers.ts";
 import { LocalMediaNode } from "./media/local/local_media_node.ts";
 import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
+import { startBuiltInTurn, type TurnService } from "./turn/turn_service.ts";
 import { RecordingWasm } from "../media-wasm/recording.ts";
 import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
@@ -45,6 +46,10 @@ export interface ServerOptions {
   insecure: boolean;
   relayOnly?: boolean;
   udpPortRange?: [number, number];
+  /** `-turn`: "" (the default here) off, "auto", or [IP]:PORT. */
+  turn?: string;
+  /** TURN over TLS on this port, with the HTTPS certificate. */
+  turnTlsPort?: number;
   /** Use only the loopback interface for media (tests). */
   loopbackOnly?: boolean;
   timings?: Partial<SessionTimings>;
@@ -70,6 +75,8 @@ export interface RunningServer {
   readonly sessions: ReadonlySet<ClientSession>;
   readonly groups: GroupRegistry;
   readonly recorders: GroupRecorders;
+  /** The built-in TURN server, when on. */
+  readonly turn: TurnService | null;
   /** Tells every client, stops listening and releases everything. */
   shutdown(reason?: string): Promise<void>;
 }
@@ -98,6 +105,7 @@ export async function startServer(
     now,
   });
   await ice.refresh();
+  let turn: TurnService | null = null;
   const relayOnly = options.relayOnly ?? false;
   const iceConfiguration = (): IceConfiguration => ({
     iceServers: ice.current(),
@@ -134,7 +142,18 @@ export async function startServer(
     tokenStore,
     media,
     recorders,
-    rtcConfiguration: () => ({ ...iceConfiguration() }),
+    // Clients also get the built-in TURN server, after any external ones
+    // (as Galène lists them); the server's own connections do not relay
+    // through it.
+    rtcConfiguration: () => {
+      const config = iceConfiguration();
+      return turn
+        ? {
+          ...config,
+          iceServers: [...config.iceServers, turn.iceServer(now())],
+        }
+        : { ...config };
+    },
     log,
     now,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
@@ -164,6 +183,16 @@ export async function startServer(
   const tls = options.insecure
     ? undefined
     : await loadOrCreateCertificate(options.dataDir, { log });
+  turn = await startBuiltInTurn({
+    flag: options.turn ?? "",
+    externalServers: ice.count > 0,
+    dataDir: options.dataDir,
+    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
+    ...(tls && options.turnTlsPort !== undefined
+      ? { tls: { port: options.turnTlsPort, cert: tls.cert, key: tls.key } }
+      : {}),
+    log,
+  });
   const server = await serveRelayed({
     hostname: options.hostname,
     port: options.port,
@@ -202,6 +231,7 @@ export async function startServer(
     sessions,
     groups,
     recorders,
+    turn,
     shutdown(reason = "server is shutting down") {
       stopped ??= (async () => {
         clearInterval(refresh);
@@ -217,6 +247,7 @@ export async function startServer(
         await server.shutdown();
         await recorders.stopAll();
         await media.close();
+        await turn?.close();
       })();
       return stopped;
     },

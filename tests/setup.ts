@@ -1,11 +1,13 @@
 /**
  * Brings a fresh machine up to what the test suite needs: Debian packages
  * for the browser tests (chromium), the recording checks (ffmpeg), the
- * WebAssembly build (rustc, cargo and the wasm32 standard library) and the
- * cluster tests (redis-server, which each test starts on its own port), and the
- * check that the server contacts nothing unasked (strace, and iproute2 for
- * its network namespace; util-linux's `unshare` is always there). Installs
- * what is missing with apt when it can, else names it and fails.
+ * WebAssembly build (rustc, cargo and the wasm32 standard library), the
+ * cluster tests (redis-server, which each test starts on its own port), the
+ * TURN server tests (coturn, for its independent client turnutils_uclient)
+ * and the check that the server contacts nothing unasked (strace, and
+ * iproute2 for its network namespace; util-linux's `unshare` is always
+ * there). Installs what is missing with apt when it can, else names it and
+ * fails.
  *
  * Then checks that the checked-in media-wasm binary is what its sources
  * build (when the toolchain is there).
@@ -32,6 +34,10 @@ const REQUIREMENTS: readonly Requirement[] = [
   { pkg: "redis-server", file: "/usr/bin/redis-server" },
   { pkg: "strace", file: "/usr/bin/strace" },
   { pkg: "iproute2", file: "/sbin/ip" },
+  // turnutils_uclient: an independent TURN client for the TURN server tests.
+  // The package's own turnserver is not started (no service is enabled in a
+  // container, and the tests never use it).
+  { pkg: "coturn", file: "/usr/bin/turnutils_uclient" },
 ];
 
 async function exists(path: string): Promise<boolean> {

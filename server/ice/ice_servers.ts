@@ -142,6 +142,11 @@ export class IceServers {
     }
   }
 
+  /** How many servers the file lists. */
+  get count(): number {
+    return this.#entries.length;
+  }
+
   /** The servers for a connection made now. */
   current(): IceServer[] {
     const now = this.#now();

@@ -98,9 +98,13 @@ async function main(root: string): Promise<void> {
         const c = /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/i.exec(l);
         return c ? [`${c[1]}:${c[2]}`] : [];
       });
+    // The TCP ports listened on in this namespace, which holds nothing but
+    // this run: the server's own (its public port and the private one its
+    // connection relay hands requests to).
+    const own = await listeningPorts();
     await publisher.close();
     await client.close();
-    console.log(JSON.stringify({ peer }));
+    console.log(JSON.stringify({ peer, own }));
   } finally {
     // The server shuts down on SIGTERM, and strace ends with it.
     if (pid > 0) Deno.kill(pid, "SIGTERM");
@@ -110,3 +114,15 @@ async function main(root: string): Promise<void> {
 }
 
 if (import.meta.main) await main(Deno.args[0]!);
+
+/** `127.0.0.1:PORT` of every listening IPv4 TCP socket of the namespace. */
+async function listeningPorts(): Promise<string[]> {
+  const table = await Deno.readTextFile("/proc/net/tcp");
+  return table.split("\n").slice(1).flatMap((line) => {
+    const f = line.trim().split(/\s+/);
+    // local_address is HEXIP:HEXPORT; state 0A is LISTEN.
+    if (f[3] !== "0A" || f[1] === undefined) return [];
+    const [ip, port] = f[1].split(":");
+    return ip === "0100007F" ? [`127.0.0.1:${parseInt(port!, 16)}`] : [];
+  });
+}

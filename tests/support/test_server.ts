@@ -36,6 +36,8 @@ export interface TestServerOptions {
   maxUpStreams?: number;
   /** HTTPS with a generated self-signed certificate, instead of HTTP. */
   secure?: boolean;
+  /** `-turn` (default "": no built-in TURN server). */
+  turn?: string;
 }
 
 /** A server under test and the directories it reads. */
@@ -151,6 +153,7 @@ export async function startTestServer(
     ...(options.maxUpStreams !== undefined
       ? { maxUpStreams: options.maxUpStreams }
       : {}),
+    ...(options.turn !== undefined ? { turn: options.turn } : {}),
     log,
     ...(options.faults
       ? {

@@ -1,0 +1,269 @@
+/**
+ * Where TURN clients reach the server: one UDP socket (on the media fast
+ * path's batched sockets), one TCP listener and optionally one TLS listener,
+ * all handing messages to a {@link TurnServer}.
+ *
+ * Streams are bounded: at most `connections` in total and
+ * `connectionsPerAddress` per client IP; a connection that sends no STUN
+ * message within `handshakeMs` is closed, and one whose client does not read
+ * has its messages dropped beyond `sendBufferBytes` waiting (media tolerate
+ * loss; a stalled socket must not hold memory).
+ *
+ * @module
+ */
+
+import { UdpBatchSocket } from "../media/fast/udp_batch.ts";
+import type { ClientLink } from "./allocation.ts";
+import { looksLikeChannelData } from "./channel_data.ts";
+import { looksLikeStun } from "./stun_message.ts";
+import { StreamFramer } from "./stream_framer.ts";
+import type { TurnServer } from "./turn_server.ts";
+
+/** Options of {@link TurnListeners.open}. */
+export interface TurnListenOptions {
+  /** IPv4 address to listen on (default 0.0.0.0). */
+  hostname?: string;
+  /** UDP and TCP port (0: any). */
+  port: number;
+  /** TURN over TLS: a port and the server's certificate (PEM). */
+  tls?: { port: number; cert: string; key: string };
+  connections?: number;
+  connectionsPerAddress?: number;
+  handshakeMs?: number;
+  sendBufferBytes?: number;
+  log?: (message: string) => void;
+}
+
+/** The listening sockets of a TURN server. */
+export class TurnListeners {
+  readonly #server: TurnServer;
+  readonly #udp: UdpBatchSocket;
+  readonly #tcp: Deno.Listener;
+  readonly #tls: Deno.TlsListener | null;
+  readonly #conns = new Set<Deno.Conn>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #limits: Required<
+    Pick<
+      TurnListenOptions,
+      | "connections"
+      | "connectionsPerAddress"
+      | "handshakeMs"
+      | "sendBufferBytes"
+    >
+  >;
+  readonly #log: (message: string) => void;
+  readonly #accepting: Promise<void>[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  private constructor(
+    parts: {
+      server: TurnServer;
+      udp: UdpBatchSocket;
+      tcp: Deno.Listener;
+      tls: Deno.TlsListener | null;
+      options: TurnListenOptions;
+    },
+  ) {
+    this.#server = parts.server;
+    this.#udp = parts.udp;
+    this.#tcp = parts.tcp;
+    this.#tls = parts.tls;
+    const o = parts.options;
+    this.#limits = {
+      connections: o.connections ?? 4096,
+      connectionsPerAddress: o.connectionsPerAddress ?? 256,
+      handshakeMs: o.handshakeMs ?? 10_000,
+      sendBufferBytes: o.sendBufferBytes ?? 512 * 1024,
+    };
+    this.#log = o.log ?? ((m) => console.log(m));
+    this.#accepting.push(this.#accept(this.#tcp, "tcp"));
+    if (this.#tls) this.#accepting.push(this.#accept(this.#tls, "tls"));
+  }
+
+  /**
+   * Binds UDP and TCP on `port` (the TCP port is the UDP one when `port` is
+   * 0), and TLS when asked.
+   * @throws Error when a port cannot be bound
+   */
+  static async open(
+    server: TurnServer,
+    options: TurnListenOptions,
+  ): Promise<TurnListeners> {
+    const hostname = options.hostname ?? "0.0.0.0";
+    let udp: UdpBatchSocket | null = null;
+    udp = await UdpBatchSocket.open({
+      address: hostname,
+      port: options.port,
+      onMessage: (data, address, port) => {
+        const key = `u${address}:${port}`;
+        if (looksLikeChannelData(data)) {
+          server.channelData(key, data);
+        } else if (looksLikeStun(data)) {
+          // The link of an allocation is kept by it; others are made here.
+          const link = server.allocation(key)?.link ??
+            udpLink(udp!, key, address, port);
+          server.stun(data, link);
+        }
+      },
+      onError: (e) => (options.log ?? console.log)(`turn: udp: ${e}`),
+    });
+    let tcp: Deno.Listener | null = null;
+    let tls: Deno.TlsListener | null = null;
+    try {
+      tcp = Deno.listen({ hostname, port: udp.port, transport: "tcp" });
+      if (options.tls) {
+        tls = Deno.listenTls({
+          hostname,
+          port: options.tls.port,
+          cert: options.tls.cert,
+          key: options.tls.key,
+        });
+      }
+    } catch (e) {
+      tcp?.close();
+      await udp.close();
+      throw e;
+    }
+    return new TurnListeners({ server, udp, tcp, tls, options });
+  }
+
+  /** The UDP and TCP port. */
+  get port(): number {
+    return this.#udp.port;
+  }
+
+  /** The TLS port, when listening. */
+  get tlsPort(): number | undefined {
+    return this.#tls ? (this.#tls.addr as Deno.NetAddr).port : undefined;
+  }
+
+  /** Open TCP/TLS connections. */
+  get connectionCount(): number {
+    return this.#conns.size;
+  }
+
+  /** Stops listening and closes every connection. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#tcp.close();
+    this.#tls?.close();
+    for (const c of this.#conns) closeQuietly(c);
+    await Promise.allSettled(this.#accepting);
+    await this.#udp.close();
+  }
+
+  async #accept(
+    listener: Deno.Listener | Deno.TlsListener,
+    transport: "tcp" | "tls",
+  ): Promise<void> {
+    for (;;) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (e) {
+        if (this.#closed) return;
+        this.#log(`turn: ${transport} accept: ${e}`);
+        continue;
+      }
+      const address = (conn.remoteAddr as Deno.NetAddr).hostname;
+      const count = this.#perAddress.get(address) ?? 0;
+      if (
+        this.#closed || this.#conns.size >= this.#limits.connections ||
+        count >= this.#limits.connectionsPerAddress
+      ) {
+        closeQuietly(conn);
+        continue;
+      }
+      this.#serve(conn, transport).catch((e) =>
+        this.#log(`turn: ${transport} connection: ${e}`)
+      );
+    }
+  }
+
+  async #serve(conn: Deno.Conn, transport: "tcp" | "tls"): Promise<void> {
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    const address = remote.hostname;
+    this.#conns.add(conn);
+    this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
+    const writer = conn.writable.getWriter();
+    let waiting = 0;
+    let broken = false;
+    const limit = this.#limits.sendBufferBytes;
+    const link: ClientLink = {
+      key: `${transport}${this.#nextId++}`,
+      transport,
+      address,
+      port: remote.port,
+      stream: true,
+      send: (bytes) => {
+        if (broken || waiting + bytes.length > limit) return;
+        waiting += bytes.length;
+        const n = bytes.length;
+        writer.write(bytes.slice()).then(
+          () => waiting -= n,
+          () => {
+            broken = true;
+            closeQuietly(conn);
+          },
+        );
+      },
+    };
+    let greeted = false;
+    const handshake = setTimeout(() => {
+      if (!greeted) closeQuietly(conn);
+    }, this.#limits.handshakeMs);
+    const framer = new StreamFramer();
+    const onMessage = (m: Uint8Array) => {
+      if (looksLikeChannelData(m)) {
+        this.#server.channelData(link.key, m);
+      } else {
+        greeted ||= looksLikeStun(m);
+        this.#server.stun(m, link);
+      }
+    };
+    try {
+      const reader = conn.readable.getReader();
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        if (!framer.push(value, onMessage)) break;
+      }
+    } catch {
+      // Reset by the peer, or closed by us: the same end.
+    } finally {
+      clearTimeout(handshake);
+      this.#server.linkClosed(link.key);
+      this.#conns.delete(conn);
+      const n = (this.#perAddress.get(address) ?? 1) - 1;
+      if (n > 0) this.#perAddress.set(address, n);
+      else this.#perAddress.delete(address);
+      closeQuietly(conn);
+    }
+  }
+}
+
+function udpLink(
+  udp: UdpBatchSocket,
+  key: string,
+  address: string,
+  port: number,
+): ClientLink {
+  return {
+    key,
+    transport: "udp",
+    address,
+    port,
+    stream: false,
+    send: (bytes) => udp.send(bytes, port, address),
+  };
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // Already closed.
+  }
+}

@@ -1,0 +1,207 @@
+/**
+ * Nereid's built-in TURN server as the rest of the server sees it: started
+ * from `-turn` (see `turn_plan.ts`), relaying only to the machine's own
+ * addresses (where Nereid's media sockets are), and handing each join fresh
+ * time-limited credentials in its ICE server list.
+ *
+ * Credentials last 24 hours, as Galène's `hmac-sha1` ones; each join gets a
+ * new pair with a name of its own (so that the per-user allocation bound is
+ * per join). An allocation made before they expire keeps being refreshed
+ * with them, so a call outlasts them; a client that joins again gets new ones.
+ *
+ * @module
+ */
+
+import { randomUUID } from "node:crypto";
+import type { IceServer } from "../ice/ice_servers.ts";
+import { isLoopback } from "./ip_address.ts";
+import { relaySockets } from "./relay_socket.ts";
+import { issueCredentials, loadTurnSecret } from "./turn_credentials.ts";
+import { TurnListeners } from "./turn_listeners.ts";
+import { planTurn, type TurnPlan } from "./turn_plan.ts";
+import { type TurnLimits, TurnServer } from "./turn_server.ts";
+
+/** How long handed-out credentials are valid. */
+export const CREDENTIAL_SECONDS = 24 * 3600;
+
+/** Options of {@link TurnService.start}. */
+export interface TurnServiceOptions {
+  plan: Extract<TurnPlan, { on: true }>;
+  dataDir: string;
+  /** The machine's IP addresses: the only peers relayed to. */
+  addresses: readonly string[];
+  /** `-udp-range`: relays bind there, and peers' ports must be there. */
+  udpPortRange?: [number, number];
+  /** TURN over TLS on this port with the server's certificate. */
+  tls?: { port: number; cert: string; key: string };
+  limits?: Partial<TurnLimits>;
+  log: (message: string) => void;
+}
+
+/** A running built-in TURN server. */
+export class TurnService {
+  readonly #server: TurnServer;
+  readonly #listeners: TurnListeners;
+  readonly #secret: string;
+  readonly #advertise: string;
+  #sweep: ReturnType<typeof setInterval> | undefined;
+
+  private constructor(
+    server: TurnServer,
+    parts: { listeners: TurnListeners; secret: string; advertise: string },
+  ) {
+    this.#server = server;
+    this.#listeners = parts.listeners;
+    this.#secret = parts.secret;
+    this.#advertise = parts.advertise;
+  }
+
+  /**
+   * Loads or makes the secret and listens.
+   * @throws Error when the ports cannot be bound or the secret file is unreadable
+   */
+  static async start(options: TurnServiceOptions): Promise<TurnService> {
+    const { plan, log } = options;
+    const { secret, source } = await loadTurnSecret(options.dataDir);
+    const range = options.udpPortRange;
+    const ownPorts: number[] = [];
+    const server = new TurnServer({
+      secret,
+      relayAddress: plan.advertise,
+      openRelay: relaySockets({
+        address: isLoopback(plan.hostname) ? plan.hostname : "0.0.0.0",
+        ...(range ? { range } : {}),
+      }),
+      allowPeer: mediaPeers({
+        addresses: [...options.addresses, plan.advertise],
+        ...(range ? { range } : {}),
+        ownPorts,
+      }),
+      ...(options.limits ? { limits: options.limits } : {}),
+      log,
+    });
+    const listeners = await TurnListeners.open(server, {
+      hostname: plan.hostname,
+      port: plan.port,
+      ...(options.tls ? { tls: options.tls } : {}),
+      log,
+    });
+    ownPorts.push(listeners.port, listeners.tlsPort ?? listeners.port);
+    const service = new TurnService(server, {
+      listeners,
+      secret,
+      advertise: plan.advertise,
+    });
+    service.#sweep = setInterval(() => server.expire(Date.now()), 5000);
+    log(
+      `TURN server on ${plan.advertise}:${listeners.port} (UDP and TCP${
+        listeners.tlsPort ? `, TLS on ${listeners.tlsPort}` : ""
+      }), ${plan.reason}; secret ${
+        source === "file" ? "from turn-secret" : "generated"
+      }`,
+    );
+    return service;
+  }
+
+  /** The TURN server (statistics, tests). */
+  get server(): TurnServer {
+    return this.#server;
+  }
+
+  /** The UDP and TCP port. */
+  get port(): number {
+    return this.#listeners.port;
+  }
+
+  /** The ICE server entry of a join at `now` (ms): fresh credentials. */
+  iceServer(now: number): IceServer {
+    const host = this.#advertise;
+    const port = this.#listeners.port;
+    const urls = [
+      `turn:${host}:${port}?transport=udp`,
+      `turn:${host}:${port}?transport=tcp`,
+    ];
+    const tls = this.#listeners.tlsPort;
+    if (tls !== undefined) urls.push(`turns:${host}:${tls}?transport=tcp`);
+    const { username, credential } = issueCredentials(this.#secret, {
+      name: randomUUID().slice(0, 8),
+      now,
+      validitySeconds: CREDENTIAL_SECONDS,
+    });
+    return { urls, username, credential };
+  }
+
+  /** Stops listening and releases every allocation. Idempotent. */
+  async close(): Promise<void> {
+    clearInterval(this.#sweep);
+    await this.#listeners.close();
+    await this.#server.close();
+  }
+}
+
+/** The machine's IPv4 addresses (the media node's are among them). */
+export function machineAddresses(): string[] {
+  try {
+    return Deno.networkInterfaces()
+      .filter((i) => i.family === "IPv4")
+      .map((i) => i.address);
+  } catch {
+    return ["127.0.0.1"];
+  }
+}
+
+/**
+ * The peers Nereid's relays may reach: the machine's own addresses, on the
+ * media ports (`-udp-range`, else unprivileged ones), never the TURN
+ * server's own ports.
+ */
+export function mediaPeers(
+  options: {
+    addresses: readonly string[];
+    range?: [number, number];
+    /** Read at each call: filled once the listeners are bound. */
+    ownPorts: readonly number[];
+  },
+): (address: string, port: number | null) => boolean {
+  const addresses = new Set(options.addresses);
+  const [low, high] = options.range ?? [1024, 65535];
+  return (address, port) =>
+    addresses.has(address) &&
+    (port === null ||
+      (port >= low && port <= high && !options.ownPorts.includes(port)));
+}
+
+/**
+ * Starts the built-in TURN server when `-turn` says so, logging one line
+ * that says whether and why; null when off.
+ * @throws TypeError when the flag is malformed; Error when ports are busy
+ */
+export async function startBuiltInTurn(
+  options: {
+    flag: string;
+    /** True when data/ice-servers.json lists servers. */
+    externalServers: boolean;
+    dataDir: string;
+    udpPortRange?: [number, number];
+    tls?: { port: number; cert: string; key: string };
+    log: (message: string) => void;
+  },
+): Promise<TurnService | null> {
+  const addresses = machineAddresses();
+  const plan = planTurn(options.flag, {
+    addresses,
+    externalServers: options.externalServers,
+  });
+  if (!plan.on) {
+    options.log(`TURN server off: ${plan.reason}`);
+    return null;
+  }
+  return await TurnService.start({
+    plan,
+    dataDir: options.dataDir,
+    addresses,
+    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
+    ...(options.tls ? { tls: options.tls } : {}),
+    log: options.log,
+  });
+}
