@@ -14,6 +14,7 @@ import {
   UsageError,
 } from "./server/flags.ts";
 import { ctlMain } from "./server/ctl/ctl_main.ts";
+import { installProcessGuard } from "./server/process_guard.ts";
 import { startServer } from "./server/server.ts";
 
 async function main(args: string[]): Promise<number> {
@@ -34,6 +35,9 @@ async function main(args: string[]): Promise<number> {
     console.error(`nereid: ${e.message}\n\n${usage()}`);
     return 2;
   }
+  // One connection's failure is never the process's: what escapes every
+  // connection's own guard is logged, and the server goes on.
+  installProcessGuard((line) => console.log(line));
   const server = await startServer({
     ...address,
     dataDir: flags.data,
