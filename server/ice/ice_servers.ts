@@ -8,7 +8,7 @@
  * @module
  */
 
-import { createHmac } from "node:crypto";
+import { issueCredentials } from "../turn/turn_credentials.ts";
 import { FileCache } from "../config/file_cache.ts";
 
 /** An ICE server as written in the file. */
@@ -74,12 +74,14 @@ export function resolveIceServer(
 ): IceServer {
   const out: IceServer = { urls: entry.urls };
   if (entry.credentialType === "hmac-sha1") {
-    const expiry = Math.floor(now / 1000) + HMAC_VALIDITY_SECONDS;
-    const username = `${expiry}:${entry.username ?? ""}`;
-    out.username = username;
-    out.credential = createHmac("sha1", entry.credential ?? "").update(username)
-      .digest("base64");
-    return out;
+    return {
+      ...out,
+      ...issueCredentials(entry.credential ?? "", {
+        name: entry.username ?? "",
+        now,
+        validitySeconds: HMAC_VALIDITY_SECONDS,
+      }),
+    };
   }
   if (entry.username !== undefined) out.username = entry.username;
   if (entry.credential !== undefined) out.credential = entry.credential;
