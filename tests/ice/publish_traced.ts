@@ -93,6 +93,12 @@ async function main(root: string): Promise<void> {
       t.sender.onRtcp.subscribe(() => rtcp++);
     }
     await waitFor("RTCP from the server", () => rtcp > 0, 10_000);
+    // Every candidate of the peer, trickled ones included.
+    await waitFor(
+      "the publisher's ICE gathering",
+      () => publisher.pc.iceGatheringState === "complete",
+      10_000,
+    );
     const peer = publisher.pc.localDescription!.sdp.split("\r\n")
       .flatMap((l) => {
         const c = /^a=candidate:\S+ \d+ udp \d+ (\S+) (\d+) typ/i.exec(l);
