@@ -25,7 +25,7 @@ import {
   resolveIceServer,
 } from "./ice/ice_servers.ts";
 import { LocalMediaNode } from "./media/local/local_media_node.ts";
-import type { MediaNode } from "./media/media_node.ts";
+import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
 import { RecordingWasm } from "../media-wasm/recording.ts";
 import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
@@ -96,10 +96,14 @@ export async function startServer(
   const iceServers = (): IceServer[] =>
     iceEntries.map((e) => resolveIceServer(e, Date.now()));
   const relayOnly = options.relayOnly ?? false;
+  const iceConfiguration = (): IceConfiguration => ({
+    iceServers: iceServers(),
+    ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+  });
   const media = options.media ?? new LocalMediaNode({
-    ice: {
-      iceServers: iceServers(),
-      ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+    recordings: {
+      dir: options.recordingsDir,
+      wasm: () => RecordingWasm.load(),
     },
     ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
     ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
@@ -107,9 +111,7 @@ export async function startServer(
   });
 
   const recorders = new GroupRecorders({
-    wasm: () => RecordingWasm.load(),
     media,
-    recordingsDir: options.recordingsDir,
     log,
     now: () => Date.now(),
   });
@@ -130,6 +132,7 @@ export async function startServer(
     tokenStore,
     media,
     recorders,
+    iceConfiguration,
     rtcConfiguration: () => ({
       iceServers: iceServers(),
       ...(relayOnly ? { iceTransportPolicy: "relay" } : {}),

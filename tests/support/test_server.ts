@@ -142,7 +142,6 @@ export async function startTestServer(
     ...(options.faults
       ? {
         media: new LocalMediaNode({
-          ice: { iceServers: [] },
           loopbackOnly: true,
           faults: options.faults,
           log,
