@@ -30,6 +30,7 @@ import {
   MEDIA_CONTRACT_VERSION,
   type MediaErrorReason,
   type TrackRequest,
+  type TrackStats,
   type UpTrackInfo,
 } from "../media/media_node.ts";
 
@@ -393,8 +394,49 @@ export function parseNodeMessage(text: string): NodeMessage {
   }
 }
 
-/** The value of a `stats` result, checked loosely: plain figures. */
+function num(o: Json, key: string): number {
+  const v = o[key];
+  if (typeof v !== "number") {
+    throw new SyntaxError(`Field "${key}" is not a number`);
+  }
+  return v;
+}
+
+function trackStats(t: unknown): TrackStats {
+  const o = object(t, "A track's figures");
+  const stats: TrackStats = {
+    bitrate: num(o, "bitrate"),
+    loss: num(o, "loss"),
+  };
+  for (const key of ["maxBitrate", "rtt", "jitter"] as const) {
+    if (o[key] !== undefined) stats[key] = num(o, key);
+  }
+  if (o["layer"] !== undefined) stats.layer = str(o, "layer", 32);
+  return stats;
+}
+
+/**
+ * Parses the value of a `stats` result.
+ * @throws {SyntaxError} naming what is wrong
+ */
 export function parseStats(value: unknown): ConnectionStats[] {
   if (!Array.isArray(value)) throw new SyntaxError("Stats are not a list");
-  return value as ConnectionStats[];
+  return value.map((c) => {
+    const o = object(c, "A connection's figures");
+    const direction = o["direction"];
+    if (direction !== "up" && direction !== "down") {
+      throw new SyntaxError(`A connection's direction is not up or down`);
+    }
+    const tracks = o["tracks"];
+    if (!Array.isArray(tracks)) throw new SyntaxError(`Tracks are not a list`);
+    const stats: ConnectionStats = {
+      id: str(o, "id", 256),
+      direction,
+      tracks: tracks.map(trackStats),
+    };
+    if (o["subscriber"] !== undefined) {
+      stats.subscriber = str(o, "subscriber", 256);
+    }
+    return stats;
+  });
 }

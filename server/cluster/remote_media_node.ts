@@ -7,8 +7,8 @@
  *   with no result within `callTimeoutMs` fails with `"timeout"`, and a
  *   call made while the link is down fails at once with `"unavailable"`:
  *   nothing waits on a node that is not there.
- * - The edge pings every second; a node silent for 3 s (or whose socket
- *   closes) is gone. Then every call in flight fails with `"unavailable"`,
+ * - The edge pings every second and looks every 250 ms: a node silent for
+ *   3 s (or whose socket closes) is gone, so it is found within 3.25 s. Then every call in flight fails with `"unavailable"`,
  *   every connection it carried reports `"closed"` and every recording
  *   `onEnded` (the node closes them too when it sees the link go), and the
  *   client reconnects every `reconnectMs` with a fresh edge token. The
@@ -98,6 +98,7 @@ export class RemoteMediaNode implements MediaNode {
   #nextCall = 1;
   #nextHandle = 1;
   #lastHeard = 0;
+  #lastPing = 0;
   #pinger: ReturnType<typeof setInterval> | undefined;
   #retry: ReturnType<typeof setTimeout> | undefined;
   #welcomed: ((error?: MediaError) => void) | undefined;
@@ -171,7 +172,7 @@ export class RemoteMediaNode implements MediaNode {
     socket.onerror = () => {};
     clearInterval(this.#pinger);
     this.#lastHeard = performance.now();
-    this.#pinger = setInterval(() => this.#ping(socket), PING_INTERVAL_MS);
+    this.#pinger = setInterval(() => this.#ping(socket), PING_INTERVAL_MS / 4);
     return welcomed;
   }
 
@@ -181,7 +182,9 @@ export class RemoteMediaNode implements MediaNode {
       this.#lost(socket, `silent for ${GONE_AFTER_MS} ms`);
       return;
     }
-    if (this.#state === "up") {
+    const now = performance.now();
+    if (this.#state === "up" && now - this.#lastPing >= PING_INTERVAL_MS) {
+      this.#lastPing = now;
       this.#send({ v: MEDIA_CONTRACT_VERSION, type: "ping" });
     }
   }
