@@ -164,6 +164,7 @@ class ControlLink {
         return this.#open(o.conn, "up", () =>
           node.openUp({
             id: o.id,
+            group: o.group,
             codecs: o.codecs,
             ice: o.ice,
             onIceCandidate: (candidate) =>
@@ -181,6 +182,7 @@ class ControlLink {
         return this.#open(o.conn, "down", () =>
           node.openDown({
             id: o.id,
+            group: o.group,
             subscriber: o.subscriber,
             upId: o.upId,
             request: o.request,

@@ -47,6 +47,7 @@ export type Operation =
     op: "openUp";
     conn: string;
     id: string;
+    group: string;
     codecs: string[];
     ice: IceConfiguration;
   }
@@ -54,6 +55,7 @@ export type Operation =
     op: "openDown";
     conn: string;
     id: string;
+    group: string;
     subscriber: string;
     upId: string;
     request: TrackRequest[];
@@ -198,6 +200,7 @@ const OPERATIONS: Record<string, (m: Json) => Operation> = {
     op: "openUp",
     conn: str(m, "conn", 64),
     id: str(m, "id", 256),
+    group: str(m, "group", 1024),
     codecs: strings(m, "codecs"),
     ice: ice(m),
   }),
@@ -205,6 +208,7 @@ const OPERATIONS: Record<string, (m: Json) => Operation> = {
     op: "openDown",
     conn: str(m, "conn", 64),
     id: str(m, "id", 256),
+    group: str(m, "group", 1024),
     subscriber: str(m, "subscriber", 256),
     upId: str(m, "upId", 256),
     request: requests(m),

@@ -333,6 +333,7 @@ export class RemoteMediaNode implements MediaNode {
       op: "openUp",
       conn,
       id: options.id,
+      group: options.group,
       codecs: [...options.codecs],
       ice: options.ice,
     });
@@ -359,6 +360,7 @@ export class RemoteMediaNode implements MediaNode {
       op: "openDown",
       conn,
       id: options.id,
+      group: options.group,
       subscriber: options.subscriber,
       upId: options.upId,
       request: [...options.request],

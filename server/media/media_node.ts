@@ -130,6 +130,8 @@ export interface IceConfiguration {
 export interface UpOptions {
   /** The publisher's stream id (chosen by the client). */
   id: string;
+  /** The group it is published in: a cluster hosts a group on one node. */
+  group: string;
   /** The group's `codecs` list, in preference order. */
   codecs: readonly string[];
   ice: IceConfiguration;
@@ -144,6 +146,8 @@ export interface UpOptions {
 export interface DownOptions {
   /** The down stream id: the same as the up stream id. */
   id: string;
+  /** The group of the stream (its up connection is on the group's node). */
+  group: string;
   /** The subscribing client's id: (subscriber, id) is unique. */
   subscriber: string;
   /** The id of the up connection to forward. */

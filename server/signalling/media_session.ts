@@ -151,7 +151,8 @@ export class MediaSession {
     stream: PublishedStream,
     options: { tracksChanged: boolean },
   ): void {
-    if (this.#session.closed || this.#session.group === null) return;
+    const group = this.#session.group;
+    if (this.#session.closed || group === null) return;
     if (stream.tracks.length === 0) return;
     const wanted = this.#wanted(stream);
     const down = this.#downs.get(stream.id);
@@ -175,6 +176,7 @@ export class MediaSession {
       (down) =>
         this.#session.deps.media.openDown({
           id: stream.id,
+          group: group.name,
           subscriber: this.#session.id,
           upId: stream.upId,
           request: wanted,
@@ -321,6 +323,7 @@ export class MediaSession {
     const current = () => this.#ups.get(m.id)?.stream === stream;
     const opened = this.#session.deps.media.openUp({
       id: m.id,
+      group: group.name,
       codecs: group.description.codecs,
       ice: this.#session.deps.iceConfiguration(),
       onIceCandidate: (candidate) => {

@@ -62,6 +62,7 @@ async function publish(node: MediaNode, id: string): Promise<Published> {
   const tracks: (readonly UpTrackInfo[])[] = [];
   const states: ConnectionState[] = [];
   const up = await node.openUp({
+    group: "g",
     id,
     codecs: ["vp8", "opus"],
     ice: NO_ICE,
@@ -100,6 +101,7 @@ async function subscribe(
   });
   const states: ConnectionState[] = [];
   const down = await node.openDown({
+    group: "g",
     id: options.upId,
     subscriber: "client-b",
     upId: options.upId,
@@ -216,6 +218,7 @@ export function mediaNodeContract(
     const pub = await publish(node, "s1");
     await rejectsWith(
       node.openUp({
+        group: "g",
         id: "s1",
         codecs: ["vp8"],
         ice: NO_ICE,
@@ -227,6 +230,7 @@ export function mediaNodeContract(
     );
     await rejectsWith(
       node.openDown({
+        group: "g",
         id: "nope",
         subscriber: "b",
         upId: "nope",
@@ -238,6 +242,7 @@ export function mediaNodeContract(
       "not-found",
     );
     const other = await node.openUp({
+      group: "g",
       id: "s2",
       codecs: ["vp8"],
       ice: NO_ICE,
@@ -280,6 +285,7 @@ export function mediaNodeContract(
     const pc = loopbackPeer();
     pc.addTransceiver(sendTrack("video"), { direction: "sendonly" });
     const up = await node.openUp({
+      group: "g",
       id: "s1",
       codecs: ["vp8"],
       ice: { iceServers: [{ urls: [`stun:127.0.0.1:${port}`] }] },
@@ -339,6 +345,7 @@ export function mediaNodeContract(
     await node.close();
     await rejectsWith(
       node.openUp({
+        group: "g",
         id: "s1",
         codecs: ["vp8"],
         ice: NO_ICE,

@@ -65,6 +65,7 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     });
     const states: ConnectionState[] = [];
     await node.openUp({
+      group: "g",
       id: "s1",
       codecs: ["vp8"],
       ice: NO_ICE,
@@ -91,6 +92,7 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     await waitFor("the link back", () => node.linked, 8000);
     // The node closed what the lost link had opened: the id is free again.
     await node.openUp({
+      group: "g",
       id: "s1",
       codecs: ["vp8"],
       ice: NO_ICE,
@@ -109,6 +111,7 @@ Deno.test("a node killed with SIGKILL is detected at once: its streams close and
     const node = await connectRemote(media, { reconnectMs: 200 });
     const states: ConnectionState[] = [];
     await node.openUp({
+      group: "g",
       id: "s1",
       codecs: ["vp8"],
       ice: NO_ICE,
@@ -129,6 +132,7 @@ Deno.test("a node killed with SIGKILL is detected at once: its streams close and
     const t = performance.now();
     await rejects(
       node.openUp({
+        group: "g",
         id: "s2",
         codecs: ["vp8"],
         ice: NO_ICE,

@@ -49,6 +49,7 @@ async function publish(
   const tracks: UpTrackInfo[][] = [];
   const states: ConnectionState[] = [];
   const up = await node.openUp({
+    group: "g",
     ice: NO_ICE,
     id: "stream-1",
     codecs: ["vp8", "opus"],
@@ -94,6 +95,7 @@ async function subscribe(
   });
   const states: ConnectionState[] = [];
   const down = await node.openDown({
+    group: "g",
     ice: NO_ICE,
     id: "stream-1",
     subscriber: "client-b",
@@ -271,6 +273,7 @@ async function publishSimulcast(
   });
   const tracks: UpTrackInfo[][] = [];
   const up = await node.openUp({
+    group: "g",
     ice: NO_ICE,
     id: "stream-1",
     codecs: ["vp8", "opus"],

@@ -66,6 +66,7 @@ async function publish(
   });
   let tracks: readonly UpTrackInfo[] = [];
   const up = await node.openUp({
+    group: "g",
     ice: NO_ICE,
     id: "s",
     codecs: ["vp8"],
@@ -147,6 +148,7 @@ async function subscribe(
     });
   });
   const down = await node.openDown({
+    group: "g",
     ice: NO_ICE,
     id: "s",
     subscriber: "b",

@@ -1,0 +1,192 @@
+/**
+ * The media plane as an edge sees it in a cluster: one {@link MediaNode}
+ * that places each group on a media node (group_placement.ts: the least
+ * loaded live node, a lease in Redis that every edge reads) and carries the
+ * group's operations there through that node's {@link RemoteMediaNode}
+ * (one link per node, opened when first needed and kept). A down
+ * connection or a recording goes to the node of its up connection: the one
+ * it was opened on through this edge, else the group's placement.
+ *
+ * While a group has up connections through this edge, the edge renews its
+ * lease every `leaseMs / 3`; when the group's last one closes, the lease is
+ * left to run out. A placement that fails (no live node, every node full,
+ * Redis unreachable) fails the open with `"unavailable"` and the reason.
+ *
+ * @module
+ */
+
+import {
+  type ConnectionStats,
+  type DownConnection,
+  type DownOptions,
+  MediaError,
+  type MediaNode,
+  type MediaRecording,
+  type RecordOptions,
+  type UpConnection,
+  type UpOptions,
+} from "../media/media_node.ts";
+import type { EdgeTokens } from "./edge_token.ts";
+import { placeGroup, renewPlacement } from "./group_placement.ts";
+import type { MediaNodeRecord } from "./media_node_registry.ts";
+import type { RedisConnection } from "./redis_connection.ts";
+import { RemoteMediaNode } from "./remote_media_node.ts";
+
+/** The default placement lease (ms). */
+export const DEFAULT_LEASE_MS = 15_000;
+
+/** Options of {@link ClusterMediaNode}. */
+export interface ClusterMediaNodeOptions {
+  redis: RedisConnection;
+  /** This edge's id (the subject of its edge tokens). */
+  edgeId: string;
+  tokens: EdgeTokens;
+  log(message: string): void;
+  leaseMs?: number;
+}
+
+interface GroupUse {
+  nodeId: string;
+  ups: number;
+  renew: ReturnType<typeof setInterval>;
+}
+
+/** A {@link MediaNode} that spreads groups over the cluster's media nodes. */
+export class ClusterMediaNode implements MediaNode {
+  readonly #options: ClusterMediaNodeOptions;
+  readonly #links = new Map<string, Promise<RemoteMediaNode>>();
+  /** Which node carries each up connection opened through this edge. */
+  readonly #upNodes = new Map<string, RemoteMediaNode>();
+  readonly #groups = new Map<string, GroupUse>();
+  #closed = false;
+
+  constructor(options: ClusterMediaNodeOptions) {
+    this.#options = options;
+  }
+
+  #link(record: MediaNodeRecord): Promise<RemoteMediaNode> {
+    let link = this.#links.get(record.id);
+    if (link === undefined) {
+      link = RemoteMediaNode.connect({
+        url: record.controlUrl,
+        nodeId: record.id,
+        edgeId: this.#options.edgeId,
+        tokens: this.#options.tokens,
+        log: this.#options.log,
+      });
+      this.#links.set(record.id, link);
+      // A node that cannot be reached now is asked again next time.
+      link.catch(() => {
+        if (this.#links.get(record.id) === link) this.#links.delete(record.id);
+      });
+    }
+    return link;
+  }
+
+  #leaseMs(): number {
+    return this.#options.leaseMs ?? DEFAULT_LEASE_MS;
+  }
+
+  // The group's node: its placement, made now if there is none.
+  async #place(group: string): Promise<MediaNodeRecord> {
+    if (this.#closed) throw new MediaError("closed", "The edge is closing");
+    const placement = await placeGroup(this.#options.redis, group, {
+      leaseMs: this.#leaseMs(),
+      log: this.#options.log,
+    });
+    if (!placement.ok) {
+      throw new MediaError(
+        "unavailable",
+        `Cannot place group ${JSON.stringify(group)}: ${placement.reason}`,
+      );
+    }
+    return placement.node;
+  }
+
+  async openUp(options: UpOptions): Promise<UpConnection> {
+    const record = await this.#place(options.group);
+    const node = await this.#link(record);
+    const up = await node.openUp(options);
+    this.#upNodes.set(up.id, node);
+    this.#used(options.group, record.id);
+    let closed = false;
+    const release = () => {
+      if (closed) return;
+      closed = true;
+      if (this.#upNodes.get(up.id) === node) this.#upNodes.delete(up.id);
+      this.#unused(options.group);
+    };
+    return {
+      id: up.id,
+      offer: (sdp) => up.offer(sdp),
+      addIceCandidate: (c) => up.addIceCandidate(c),
+      close: () => {
+        release();
+        up.close();
+      },
+    };
+  }
+
+  #used(group: string, nodeId: string): void {
+    const use = this.#groups.get(group);
+    if (use && use.nodeId === nodeId) {
+      use.ups++;
+      return;
+    }
+    if (use) clearInterval(use.renew);
+    const leaseMs = this.#leaseMs();
+    const renew = setInterval(() => {
+      renewPlacement(this.#options.redis, { group, nodeId, leaseMs }).catch(
+        (e) => this.#options.log(`group ${JSON.stringify(group)}: lease: ${e}`),
+      );
+    }, leaseMs / 3);
+    this.#groups.set(group, { nodeId, ups: (use?.ups ?? 0) + 1, renew });
+  }
+
+  #unused(group: string): void {
+    const use = this.#groups.get(group);
+    if (use === undefined) return;
+    if (--use.ups > 0) return;
+    clearInterval(use.renew);
+    this.#groups.delete(group);
+  }
+
+  async #nodeOf(upId: string, group: string): Promise<RemoteMediaNode> {
+    return this.#upNodes.get(upId) ??
+      await this.#link(await this.#place(group));
+  }
+
+  async openDown(options: DownOptions): Promise<DownConnection> {
+    return await (await this.#nodeOf(options.upId, options.group))
+      .openDown(options);
+  }
+
+  async record(options: RecordOptions): Promise<MediaRecording> {
+    return await (await this.#nodeOf(options.upId, options.group))
+      .record(options);
+  }
+
+  async stats(): Promise<ConnectionStats[]> {
+    const nodes = await Promise.allSettled([...this.#links.values()]);
+    const all = await Promise.all(
+      nodes.map((n) =>
+        n.status === "fulfilled"
+          ? n.value.stats().catch(() => [])
+          : Promise.resolve([])
+      ),
+    );
+    return all.flat();
+  }
+
+  /** Closes every link (the nodes close what this edge opened). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const use of this.#groups.values()) clearInterval(use.renew);
+    this.#groups.clear();
+    const links = await Promise.allSettled([...this.#links.values()]);
+    this.#links.clear();
+    await Promise.all(
+      links.map((l) => l.status === "fulfilled" ? l.value.close() : undefined),
+    );
+  }
+}
