@@ -66,8 +66,29 @@ Deno.test("usage lists every flag", () => {
       "-turn",
       "-relay-only",
       "-mdns",
+      "-role",
+      "-redis",
+      "-media-listen",
+      "-media-url",
+      "-node-id",
     ]
   ) {
     strictEqual(usage().includes(f), true, f);
   }
+});
+
+Deno.test("-role is all, edge or media; an edge needs -redis and -role all takes none", () => {
+  strictEqual(parseFlags([], d).role, "all");
+  const edge = parseFlags(["-role", "edge", "-redis", "redis://r:6379"], d);
+  deepStrictEqual([edge.role, edge.redis], ["edge", "redis://r:6379"]);
+  strictEqual(parseFlags(["-role=media"], d).role, "media");
+  throws(() => parseFlags(["-role", "proxy"], d), UsageError);
+  throws(
+    () => parseFlags(["-role", "edge"], d),
+    /-role edge needs -redis/,
+  );
+  throws(
+    () => parseFlags(["-redis", "redis://r:6379"], d),
+    /-redis needs -role edge or media/,
+  );
 });

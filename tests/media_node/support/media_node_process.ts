@@ -1,42 +1,36 @@
 /**
- * A media node in its own process, for the remote contract tests: an
- * in-process node (loopback only) behind its control endpoint on
- * 127.0.0.1. Arguments: the recordings folder and the node id; the shared
- * secret comes in `NEREID_CLUSTER_SECRET`. Prints `{"url": …}` on one line
- * once it listens, and stops on SIGTERM.
+ * A media node in its own process, for the remote and cluster tests: the
+ * media role (server/cluster/media_role.ts) gathering loopback candidates
+ * only, its control endpoint on 127.0.0.1. Arguments: the recordings
+ * folder, the node id and, optionally, a Redis URL to register at; the
+ * shared secret comes in `NEREID_CLUSTER_SECRET`. Prints `{"url": …}` on
+ * one line once it listens, and stops on SIGTERM.
  *
  * @module
  */
 
-import { LocalMediaNode } from "../../../server/media/local/local_media_node.ts";
-import { RecordingWasm } from "../../../media-wasm/recording.ts";
-import { EdgeTokens } from "../../../server/cluster/edge_token.ts";
-import { serveMediaControl } from "../../../server/cluster/media_control.ts";
+import { startMediaRole } from "../../../server/cluster/media_role.ts";
 
-const [recordingsDir, nodeId] = Deno.args;
+const [recordingsDir, nodeId, redisUrl] = Deno.args;
 if (recordingsDir === undefined || nodeId === undefined) {
-  console.error("usage: media_node_process.ts RECORDINGS-DIR NODE-ID");
+  console.error("usage: media_node_process.ts RECORDINGS-DIR NODE-ID [REDIS]");
   Deno.exit(2);
 }
 const log = Deno.env.get("NODE_LOG")
   ? (m: string) => console.error(m)
   : () => {};
-const node = new LocalMediaNode({
-  loopbackOnly: true,
-  recordings: { dir: recordingsDir, wasm: () => RecordingWasm.load() },
-  log,
-});
-const control = serveMediaControl({
-  node,
+const media = await startMediaRole({
   nodeId,
-  tokens: new EdgeTokens(Deno.env.get("NEREID_CLUSTER_SECRET") ?? ""),
-  log,
   hostname: "127.0.0.1",
   port: 0,
+  secret: Deno.env.get("NEREID_CLUSTER_SECRET") ?? "",
+  recordingsDir,
+  loopbackOnly: true,
+  ...(redisUrl ? { redisUrl } : {}),
+  log,
 });
-console.log(JSON.stringify({ url: control.url }));
+console.log(JSON.stringify({ url: media.url }));
 Deno.addSignalListener("SIGTERM", async () => {
-  await control.close();
-  await node.close();
+  await media.close();
   Deno.exit(0);
 });

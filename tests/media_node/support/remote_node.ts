@@ -27,14 +27,21 @@ export interface MediaProcess {
 
 /** Spawns a media node process and waits until it listens. */
 export async function startMediaProcess(
-  options: { recordingsDir: string; nodeId?: string },
+  options: { recordingsDir: string; nodeId?: string; redisUrl?: string },
 ): Promise<MediaProcess> {
   const nodeId = options.nodeId ?? "media-1";
   const script = fileURLToPath(
     new URL("./media_node_process.ts", import.meta.url),
   );
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, options.recordingsDir, nodeId],
+    args: [
+      "run",
+      "-A",
+      script,
+      options.recordingsDir,
+      nodeId,
+      ...(options.redisUrl ? [options.redisUrl] : []),
+    ],
     env: { NEREID_CLUSTER_SECRET: TEST_SECRET },
     stdout: "piped",
     stderr: "inherit",
