@@ -3,7 +3,8 @@
  * that places each group on a media node (group_placement.ts: the least
  * loaded live node, a lease in Redis that every edge reads) and carries the
  * group's operations there through that node's {@link RemoteMediaNode}
- * (one link per node, opened when first needed and kept). A down
+ * (one link per node, opened when first needed and kept until the node
+ * restarts with a new incarnation). A down
  * connection or a recording goes to the node of its up connection: the one
  * it was opened on through this edge, else the group's placement.
  *
@@ -55,6 +56,8 @@ interface GroupUse {
 export class ClusterMediaNode implements MediaNode {
   readonly #options: ClusterMediaNodeOptions;
   readonly #links = new Map<string, Promise<RemoteMediaNode>>();
+  /** The incarnation each link was made for. */
+  readonly #incarnations = new Map<string, string>();
   /** Which node carries each up connection opened through this edge. */
   readonly #upNodes = new Map<string, RemoteMediaNode>();
   readonly #groups = new Map<string, GroupUse>();
@@ -65,8 +68,17 @@ export class ClusterMediaNode implements MediaNode {
   }
 
   #link(record: MediaNodeRecord): Promise<RemoteMediaNode> {
+    const known = this.#incarnations.get(record.id);
     let link = this.#links.get(record.id);
+    if (
+      link !== undefined && known !== undefined && known !== record.incarnation
+    ) {
+      // The node restarted (perhaps elsewhere): a fresh link to its new URL.
+      link.then((old) => old.close(), () => {});
+      link = undefined;
+    }
     if (link === undefined) {
+      this.#incarnations.set(record.id, record.incarnation);
       link = RemoteMediaNode.connect({
         url: record.controlUrl,
         nodeId: record.id,
@@ -106,16 +118,28 @@ export class ClusterMediaNode implements MediaNode {
   async openUp(options: UpOptions): Promise<UpConnection> {
     const record = await this.#place(options.group);
     const node = await this.#link(record);
-    const up = await node.openUp(options);
-    this.#upNodes.set(up.id, node);
-    this.#used(options.group, record.id);
-    let closed = false;
-    const release = () => {
-      if (closed) return;
-      closed = true;
+    // Forgotten when closed here, or by the node (its link lost included).
+    let release = () => {
+      closedEarly = true;
+    };
+    let closedEarly = false;
+    const up = await node.openUp({
+      ...options,
+      onStateChange: (state) => {
+        if (state === "closed") release();
+        options.onStateChange(state);
+      },
+    });
+    let released = false;
+    release = () => {
+      if (released) return;
+      released = true;
       if (this.#upNodes.get(up.id) === node) this.#upNodes.delete(up.id);
       this.#unused(options.group);
     };
+    this.#upNodes.set(up.id, node);
+    this.#used(options.group, record.id);
+    if (closedEarly) release();
     return {
       id: up.id,
       offer: (sdp) => up.offer(sdp),

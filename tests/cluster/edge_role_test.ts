@@ -10,6 +10,8 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
+import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
 import { Publisher } from "../support/publisher.ts";
@@ -85,6 +87,14 @@ Deno.test({
       recordingsDir: `${root}/recordings`,
       redisUrl: redis.url,
     });
+    // The node's first heartbeat may come before its Redis link is up.
+    const watcher = openRedisConnection(redis.url, { log: () => {} });
+    await watcher.whenUp();
+    for (let i = 0; i < 50; i++) {
+      if ((await listMediaNodes(watcher)).length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await watcher.close();
     const edge = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
