@@ -68,6 +68,8 @@ class ControlLink {
   readonly #handles = new Map<string, Handle>();
   readonly #hello: ReturnType<typeof setTimeout>;
   #edge: string | null = null;
+  /** The hello's verification, once a hello has come. */
+  #verifying: Promise<void> | null = null;
   #closed = false;
 
   constructor(socket: WebSocket, options: MediaControlOptions) {
@@ -112,16 +114,21 @@ class ControlLink {
       this.#refuse(1007, e instanceof Error ? e.message : String(e));
       return;
     }
+    // Messages that follow a hello wait for its verification.
+    if (this.#edge === null && this.#verifying !== null) await this.#verifying;
+    if (this.#closed) return;
     if (this.#edge === null) {
-      if (m.type !== "hello") {
+      if (m.type !== "hello" || this.#verifying !== null) {
         this.#refuse(4001, "The first message must be hello");
         return;
       }
       const now = this.#options.now?.() ?? Date.now();
-      const result = await this.#options.tokens.verify(m.token, {
+      const verifying = this.#options.tokens.verify(m.token, {
         nodeId: this.#options.nodeId,
         now,
       });
+      this.#verifying = verifying.then(() => {}, () => {});
+      const result = await verifying;
       if (!result.ok) {
         this.#options.log(`media control: edge refused: ${result.message}`);
         this.#refuse(4001, result.message);
