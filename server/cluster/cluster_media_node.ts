@@ -6,7 +6,8 @@
  * (one link per node, opened when first needed and kept until the node
  * restarts with a new incarnation). A down
  * connection or a recording goes to the node of its up connection: the one
- * it was opened on through this edge, else the group's placement.
+ * it was opened on through this edge, else the node holding the group's
+ * lease (a down or a recording never places a group).
  *
  * While a group has up connections through this edge, the edge renews its
  * lease every `leaseMs / 3`; when the group's last one closes, the lease is
@@ -28,8 +29,8 @@ import {
   type UpOptions,
 } from "../media/media_node.ts";
 import type { EdgeTokens } from "./edge_token.ts";
-import { placeGroup, renewPlacement } from "./group_placement.ts";
-import type { MediaNodeRecord } from "./media_node_registry.ts";
+import { placeGroup, placementOf, renewPlacement } from "./group_placement.ts";
+import { listMediaNodes, type MediaNodeRecord } from "./media_node_registry.ts";
 import type { RedisConnection } from "./redis_connection.ts";
 import { RemoteMediaNode } from "./remote_media_node.ts";
 
@@ -175,9 +176,26 @@ export class ClusterMediaNode implements MediaNode {
     this.#groups.delete(group);
   }
 
+  // An up's node: the one it was opened on here, else the group's node
+  // (an up published through another edge); never a new placement.
   async #nodeOf(upId: string, group: string): Promise<RemoteMediaNode> {
-    return this.#upNodes.get(upId) ??
-      await this.#link(await this.#place(group));
+    const known = this.#upNodes.get(upId);
+    if (known !== undefined) return known;
+    const redis = this.#options.redis;
+    const [holder, nodes] = await Promise.all([
+      placementOf(redis, group),
+      listMediaNodes(redis),
+    ]).catch((e) => {
+      throw new MediaError("unavailable", `Cannot reach Redis: ${e}`);
+    });
+    const record = nodes.find((n) => n.id === holder);
+    if (record === undefined) {
+      throw new MediaError(
+        "not-found",
+        `No media node carries group ${JSON.stringify(group)}`,
+      );
+    }
+    return await this.#link(record);
   }
 
   async openDown(options: DownOptions): Promise<DownConnection> {

@@ -15,6 +15,9 @@
 import type { MediaNodeHeartbeat } from "./media_node_registry.ts";
 import type { RedisConnection } from "./redis_connection.ts";
 
+/** How long a starting node waits for Redis before its first heartbeat (ms). */
+const REGISTER_WAIT_MS = 3000;
+
 /** How many media connections a node accepts by default. */
 export const DEFAULT_CAPACITY = 500;
 
@@ -58,7 +61,10 @@ function advertised(options: MediaRoleOptions, port: number): string {
   return `ws://${host.includes(":") ? `[${host}]` : host}:${port}/control`;
 }
 
-/** Starts a media node: resolves once it listens (and is registered). */
+/**
+ * Starts a media node: resolves once it listens and, when Redis answers
+ * within 3 s, is registered.
+ */
 export async function startMediaRole(
   options: MediaRoleOptions,
 ): Promise<MediaRole> {
@@ -105,6 +111,14 @@ export async function startMediaRole(
       log: options.log,
       name: "nereid-media",
     });
+    // Registered before it says it listens, unless Redis is slow to
+    // answer: then the heartbeat registers it as soon as Redis is there.
+    let wait: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      redis.whenUp().catch(() => {}),
+      new Promise((r) => (wait = setTimeout(r, REGISTER_WAIT_MS))),
+    ]);
+    clearTimeout(wait);
     loadTimer = setInterval(() => {
       node.stats().then((s) => (load = s.length), () => {});
     }, 1000);

@@ -54,7 +54,7 @@ async function publishOn(
 
 Deno.test({
   name:
-    "a group's streams go to one media node; with that node killed, the group's next stream is placed on the other one",
+    "a group's streams go to one media node, where another edge finds them; with that node killed, the group's next stream is placed on the other one",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -69,6 +69,12 @@ Deno.test({
       tokens: new EdgeTokens(TEST_SECRET),
       log: (m) => logs.push(m),
       leaseMs: 3000,
+    });
+    const other = new ClusterMediaNode({
+      redis: redisConnection,
+      edgeId: "edge-2",
+      tokens: new EdgeTokens(TEST_SECRET),
+      log: () => {},
     });
     try {
       for (const nodeId of ["media-1", "media-2"]) {
@@ -105,6 +111,18 @@ Deno.test({
         onStateChange() {},
       });
       down.close();
+      // Another edge finds the stream on the group's node.
+      const otherEdge = await other.openDown({
+        id: "a",
+        group: "g",
+        subscriber: "d",
+        upId: "a",
+        request: ["video"],
+        ice: NO_ICE,
+        onIceCandidate() {},
+        onStateChange() {},
+      });
+      otherEdge.close();
 
       const victim = processes.find((p) => p.nodeId === first)!;
       const killed = performance.now();
@@ -147,6 +165,7 @@ Deno.test({
       );
     } finally {
       await cluster.close();
+      await other.close();
       for (const p of processes) await p.stop("SIGKILL");
       await redisConnection.close();
       await Deno.remove(root, { recursive: true });
