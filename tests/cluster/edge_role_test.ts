@@ -1,9 +1,10 @@
 /**
  * `main.ts -role edge` in front of a media node in another process, through
  * a real Redis: a publisher's stream reaches a subscriber through the edge,
- * and the edge process proves its shape — no UDP socket among its file
- * descriptors and no OpenSSL (the media node's FFI fast path) mapped, where
- * the media node has both.
+ * and the edge process proves its shape. It runs with FFI denied and
+ * `media-wasm/` unreadable (so loading either would fail), and has no UDP
+ * socket among its file descriptors and no OpenSSL (the media node's FFI
+ * fast path) mapped, where the media node has both.
  *
  * @module
  */
@@ -22,6 +23,7 @@ import {
 } from "../media_node/support/remote_node.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const MEDIA_WASM = fileURLToPath(new URL("../../media-wasm/", import.meta.url));
 
 /** The inodes of the UDP sockets (IPv4 and IPv6) among a process's fds. */
 function udpSockets(pid: number): number {
@@ -62,7 +64,7 @@ async function member(url: string, name: string): Promise<WsClient> {
 
 Deno.test({
   name:
-    "an edge (main.ts -role edge) carries a stream through a media node in another process, and opens no UDP socket and loads no OpenSSL",
+    "an edge (main.ts -role edge, FFI denied, media-wasm unreadable) carries a stream through a media node in another process, and opens no UDP socket and maps no OpenSSL",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -96,9 +98,12 @@ Deno.test({
     }
     await watcher.close();
     const edge = new Deno.Command(Deno.execPath(), {
+      // Any attempt to load FFI or to read the WebAssembly module fails.
       args: [
         "run",
         "-A",
+        "--deny-ffi",
+        `--deny-read=${MEDIA_WASM}`,
         MAIN,
         "-role",
         "edge",
