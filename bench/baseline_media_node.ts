@@ -20,16 +20,18 @@ import {
   RtpHeader,
   RtpPacket,
 } from "werift";
-import type {
-  ConnectionStats,
-  DownConnection,
-  DownOptions,
-  IceCandidate,
-  MediaNode,
-  TrackRequest,
-  UpConnection,
-  UpOptions,
-  UpTrackInfo,
+import {
+  type ConnectionStats,
+  type DownConnection,
+  type DownOptions,
+  type IceCandidate,
+  MediaError,
+  type MediaNode,
+  type MediaRecording,
+  type TrackRequest,
+  type UpConnection,
+  type UpOptions,
+  type UpTrackInfo,
 } from "../server/media/media_node.ts";
 import { loopbackIce } from "../server/media/local/peer_config.ts";
 
@@ -136,10 +138,10 @@ class BaselineDown implements DownConnection {
     await this.#pc.addIceCandidate(toInit(candidate));
   }
 
-  setRequest(request: readonly TrackRequest[]): boolean {
+  setRequest(request: readonly TrackRequest[]): Promise<boolean> {
     const before = this.#wantsVideo;
     this.#wantsVideo = wantsVideo(request);
-    return before !== this.#wantsVideo;
+    return Promise.resolve(before !== this.#wantsVideo);
   }
 
   close(): void {
@@ -219,41 +221,35 @@ export class BaselineMediaNode implements MediaNode {
     this.#log = options.log;
   }
 
-  openUp(options: UpOptions): UpConnection {
+  openUp(options: UpOptions): Promise<UpConnection> {
     const up = new BaselineUp(options);
     this.#ups.set(options.id, up);
     this.#log(`baseline: up ${options.id}`);
-    return up;
+    return Promise.resolve(up);
   }
 
-  /** @throws {RangeError} when the up connection does not exist */
-  openDown(options: DownOptions): DownConnection {
+  openDown(options: DownOptions): Promise<DownConnection> {
     const up = this.#ups.get(options.upId);
     if (!up) {
-      throw new RangeError(
-        `Cannot open down connection "${options.id}": no up connection "${options.upId}"`,
+      return Promise.reject(
+        new MediaError(
+          "not-found",
+          `Cannot open down connection "${options.id}": no up connection "${options.upId}"`,
+        ),
       );
     }
-    return new BaselineDown(options, up);
+    return Promise.resolve(new BaselineDown(options, up));
   }
 
-  /**
-   * The baseline records nothing (declared without parameters so that it
-   * fits whichever tap options the interface names).
-   * @throws {RangeError} always
-   */
-  openTap(): never {
-    throw new RangeError("Cannot open a tap: the baseline node has none");
+  /** The baseline records nothing. */
+  record(): Promise<MediaRecording> {
+    return Promise.reject(
+      new MediaError("refused", "the baseline node does not record"),
+    );
   }
 
   stats(): Promise<ConnectionStats[]> {
     return Promise.resolve([]);
-  }
-
-  connectionCount(): number {
-    let n = 0;
-    for (const up of this.#ups.values()) n += 1 + up.downs.size;
-    return n;
   }
 
   close(): Promise<void> {

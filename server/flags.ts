@@ -18,6 +18,11 @@ export interface Flags {
   turnTls: string;
   relayOnly: boolean;
   mdns: boolean;
+  role: string;
+  redis: string;
+  mediaListen: string;
+  mediaUrl: string;
+  nodeId: string;
   help: boolean;
 }
 
@@ -98,6 +103,39 @@ const SPECS: Record<string, FlagSpec> = {
     value: "",
     help: "accepted for compatibility; Nereid gathers no mDNS candidates",
   },
+  role: {
+    key: "role",
+    kind: "string",
+    value: "ROLE",
+    help:
+      "all (one process, the default), edge (HTTP and signalling only) or media (a media node); edge and media need -redis",
+  },
+  redis: {
+    key: "redis",
+    kind: "string",
+    value: "URL",
+    help:
+      "redis://HOST:PORT of the cluster (default: none, everything in this process)",
+  },
+  "media-listen": {
+    key: "mediaListen",
+    kind: "string",
+    value: "ADDRESS",
+    help: "-role media: listen address of the control endpoint (default :8444)",
+  },
+  "media-url": {
+    key: "mediaUrl",
+    kind: "string",
+    value: "URL",
+    help:
+      "-role media: the control URL edges are told (default ws://HOST:PORT/control)",
+  },
+  "node-id": {
+    key: "nodeId",
+    kind: "string",
+    value: "ID",
+    help: "-role media: this node's id (default media-HOSTNAME)",
+  },
   help: { key: "help", kind: "boolean", value: "", help: "show this help" },
   h: { key: "help", kind: "boolean", value: "", help: "" },
 };
@@ -121,6 +159,11 @@ export function defaultFlags(staticDir: string): Flags {
     turnTls: "",
     relayOnly: false,
     mdns: false,
+    role: "all",
+    redis: "",
+    mediaListen: ":8444",
+    mediaUrl: "",
+    nodeId: "",
     help: false,
   };
 }
@@ -172,7 +215,36 @@ export function parseFlags(args: readonly string[], defaults: Flags): Flags {
       `Flag "-turn-tls" takes a port, not "${flags.turnTls}"`,
     );
   }
+  role(flags);
   return flags;
+}
+
+/** A process's part in a cluster. */
+export type Role = "all" | "edge" | "media";
+
+/**
+ * Checks `-role` against `-redis`: an edge needs Redis (to find media
+ * nodes); `all` keeps everything in one process, without Redis.
+ * @throws {UsageError} when they do not fit together
+ */
+export function role(flags: Pick<Flags, "role" | "redis">): Role {
+  const r = flags.role;
+  if (r !== "all" && r !== "edge" && r !== "media") {
+    throw new UsageError(
+      `Flag "-role" takes all, edge or media, not "${r.slice(0, 32)}"`,
+    );
+  }
+  if (r === "edge" && flags.redis === "") {
+    throw new UsageError(
+      `-role edge needs -redis (where media nodes register)`,
+    );
+  }
+  if (r === "all" && flags.redis !== "") {
+    throw new UsageError(
+      `-redis needs -role edge or media (-role all keeps everything in this process)`,
+    );
+  }
+  return r;
 }
 
 /**

@@ -66,6 +66,11 @@ Deno.test("usage lists every flag", () => {
       "-turn",
       "-relay-only",
       "-mdns",
+      "-role",
+      "-redis",
+      "-media-listen",
+      "-media-url",
+      "-node-id",
     ]
   ) {
     strictEqual(usage().includes(f), true, f);
@@ -86,4 +91,20 @@ Deno.test('parseFlags takes -turn "", auto, :PORT or IP:PORT and -turn-tls PORT'
   throws(() => parseFlags(["-turn", "yes"], d), UsageError);
   throws(() => parseFlags(["-turn", "1.2.3.4:70000"], d), UsageError);
   throws(() => parseFlags(["-turn-tls", "x"], d), UsageError);
+});
+
+Deno.test("-role is all, edge or media; an edge needs -redis and -role all takes none", () => {
+  strictEqual(parseFlags([], d).role, "all");
+  const edge = parseFlags(["-role", "edge", "-redis", "redis://r:6379"], d);
+  deepStrictEqual([edge.role, edge.redis], ["edge", "redis://r:6379"]);
+  strictEqual(parseFlags(["-role=media"], d).role, "media");
+  throws(() => parseFlags(["-role", "proxy"], d), UsageError);
+  throws(
+    () => parseFlags(["-role", "edge"], d),
+    /-role edge needs -redis/,
+  );
+  throws(
+    () => parseFlags(["-redis", "redis://r:6379"], d),
+    /-redis needs -role edge or media/,
+  );
 });

@@ -20,10 +20,8 @@ import {
 import { serveRelayed } from "./http/relay_listener.ts";
 import { loadOrCreateCertificate } from "./http/tls.ts";
 import { IceServers } from "./ice/ice_servers.ts";
-import { LocalMediaNode } from "./media/local/local_media_node.ts";
 import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
 import { startBuiltInTurn, type TurnService } from "./turn/turn_service.ts";
-import { RecordingWasm } from "../media-wasm/recording.ts";
 import { GroupRecorders } from "./recording/group_recorder.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
 import { CloseCode } from "./signalling/client_session.ts";
@@ -81,6 +79,29 @@ export interface RunningServer {
   shutdown(reason?: string): Promise<void>;
 }
 
+/**
+ * The in-process media node, imported only here: a server given another
+ * node (an edge's) never loads werift, media-wasm or the FFI fast path.
+ */
+async function localMediaNode(
+  options: ServerOptions,
+  log: (message: string) => void,
+): Promise<MediaNode> {
+  const [{ LocalMediaNode }, { RecordingWasm }] = await Promise.all([
+    import("./media/local/local_media_node.ts"),
+    import("../media-wasm/recording.ts"),
+  ]);
+  return new LocalMediaNode({
+    recordings: {
+      dir: options.recordingsDir,
+      wasm: () => RecordingWasm.load(),
+    },
+    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
+    ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
+    log,
+  });
+}
+
 /** Starts a server; resolves once it listens. */
 export async function startServer(
   options: ServerOptions,
@@ -111,17 +132,10 @@ export async function startServer(
     iceServers: ice.current(),
     ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
   });
-  const media = options.media ?? new LocalMediaNode({
-    ice: iceConfiguration,
-    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
-    ...(options.loopbackOnly ? { loopbackOnly: true } : {}),
-    log,
-  });
+  const media = options.media ?? await localMediaNode(options, log);
 
   const recorders = new GroupRecorders({
-    wasm: () => RecordingWasm.load(),
     media,
-    recordingsDir: options.recordingsDir,
     log,
     now,
   });
@@ -142,6 +156,7 @@ export async function startServer(
     tokenStore,
     media,
     recorders,
+    iceConfiguration,
     // Clients also get the built-in TURN server, after any external ones
     // (as Galène lists them); the server's own connections do not relay
     // through it.

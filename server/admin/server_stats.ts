@@ -47,7 +47,7 @@ export interface StatsGroup {
   streams(): Iterable<
     {
       readonly owner: { readonly id: string };
-      readonly up: { readonly id: string };
+      readonly upId: string;
     }
   >;
 }
@@ -88,7 +88,7 @@ export function buildStats(
   for (const group of groups) {
     const upsOf = new Map<string, ConnectionReport[]>();
     for (const stream of group.streams()) {
-      const figures = ups.get(stream.up.id);
+      const figures = ups.get(stream.upId);
       if (!figures) continue;
       const list = upsOf.get(stream.owner.id) ?? [];
       list.push(connectionReport(figures));

@@ -10,7 +10,7 @@ function group(
     name,
     members: () => members.map((id) => ({ id })),
     streams: () =>
-      streams.map(([owner, up]) => ({ owner: { id: owner }, up: { id: up } })),
+      streams.map(([owner, up]) => ({ owner: { id: owner }, upId: up })),
   };
 }
 

@@ -11,7 +11,7 @@
  * ```ts
  * const heartbeat = await registerMediaNode(connection, () => ({
  *   id: "media-1", controlUrl: "https://media-1.example:8444/control",
- *   capacity: 500, load: node.connectionCount(),
+ *   capacity: 500, load: openConnections, // kept up to date from the node's events
  * }), { log });
  * const nodes = await listMediaNodes(connection); // on an edge
  * await heartbeat.stop();

@@ -1,8 +1,8 @@
 /**
- * The building blocks of a Nereid cluster (issue 11): stateless signalling
- * edges (`-role edge`: HTTP and WebSocket only) in front of media nodes
- * (`-role media`), coordinated through Redis. Nothing here is wired into
- * the server yet; each block is tested against a real `redis-server`.
+ * A Nereid cluster (issue 11): stateless signalling edges (`-role edge`:
+ * HTTP and WebSocket only) in front of media nodes (`-role media`),
+ * coordinated through Redis. Each block is tested against a real
+ * `redis-server` or a media node in another process.
  *
  * What exists:
  * - {@link RedisConnection} (`redis_connection.ts`, `redis_url.ts`): the
@@ -18,29 +18,39 @@
  *   compare-and-set when the holder is gone; racing edges agree.
  * - Edge↔media authentication (`edge_token.ts`): short-lived HS256 JWTs
  *   with the shared secret, one audience per media node.
+ * - The media-node contract (server/media/media_node.ts) on the wire
+ *   (`media_wire.ts`), a node's control endpoint (`media_control.ts`), the
+ *   edge's client for one node (`remote_media_node.ts`: call timeouts,
+ *   ping/pong, a gone node found within 3.25 s, reconnection), the edge's
+ *   media plane over every node (`cluster_media_node.ts`: placement, one
+ *   link per node, lease renewal) and the media role (`media_role.ts`).
+ *   `main.ts` wires `-role`, `-redis` and `clusterSecret`.
  * - Shared group state: the chat history on a Redis stream per group
  *   (`shared_chat_history.ts`), and a pub/sub event channel per group
  *   between edges (`group_events.ts`).
  *
- * What is next, in order: the media-node contract as asynchronous,
- * serialisable operations (one message per call with an id, one event per
- * callback, versioned) with the in-process node behind it; a node's
- * control endpoint (a WebSocket, authenticated with an edge token) and the
- * edge's client for it, resynchronising after a reconnection; the
- * `-role`, `-redis` and secret settings; then moving each piece of group
- * state an edge holds (members, locks, ops, kicks, recording state,
- * tokens in use) onto Redis with these blocks, and the failure tests of
- * the issue (SIGKILL of a node or an edge, Redis restarts).
+ * What is next, in order: moving each piece of group state an edge holds
+ * (members, locks, ops, kicks, recording state, tokens in use) onto Redis
+ * with these blocks, so that members on different edges meet; clients
+ * republishing by themselves when a node is lost (the edge already ends
+ * the streams and the next open places the group on a live node);
+ * `/recordings/` across nodes; the failure tests of the issue (SIGKILL of
+ * an edge, Redis restarts) and the cluster benchmarks.
  *
  * @module
  */
 
 export * from "./cluster_keys.ts";
+export * from "./cluster_media_node.ts";
 export * from "./edge_token.ts";
 export * from "./group_events.ts";
 export * from "./group_placement.ts";
+export * from "./media_control.ts";
 export * from "./media_node_registry.ts";
+export * from "./media_role.ts";
+export * from "./media_wire.ts";
 export * from "./redis_connection.ts";
 export * from "./redis_scripts.ts";
 export * from "./redis_url.ts";
+export * from "./remote_media_node.ts";
 export * from "./shared_chat_history.ts";

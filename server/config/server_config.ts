@@ -36,6 +36,8 @@ export interface ServerConfig {
   canonicalHost?: string;
   /** Older Galène key: any Origin may open `/ws`. */
   publicServer: boolean;
+  /** The secret edges and media nodes share (never logged). */
+  clusterSecret?: string;
   /** One line per obsolete field met while parsing. */
   warnings: string[];
 }
@@ -48,6 +50,7 @@ const CONFIG_KEYS: ReadonlySet<string> = new Set([
   "proxyURL",
   "canonicalHost",
   "publicServer",
+  "clusterSecret",
   "admin",
 ]);
 
@@ -101,6 +104,15 @@ export function parseServerConfig(
   if (canonicalHost !== undefined && canonicalHost !== "") {
     config.canonicalHost = canonicalHost;
   }
+  const clusterSecret = readString(object, "clusterSecret", where);
+  if (clusterSecret !== undefined && clusterSecret !== "") {
+    if (new TextEncoder().encode(clusterSecret).length < 32) {
+      throw new TypeError(
+        `${childOf(where, "clusterSecret")} must be at least 32 bytes`,
+      );
+    }
+    config.clusterSecret = clusterSecret;
+  }
   if (object["admin"] !== undefined) {
     config.warnings.push(
       `${childOf(where, "admin")} is obsolete and ignored; use "users"`,
@@ -127,5 +139,8 @@ export function serializeServerConfig(config: ServerConfig): JsonObject {
     out["canonicalHost"] = config.canonicalHost;
   }
   if (config.publicServer) out["publicServer"] = true;
+  if (config.clusterSecret !== undefined) {
+    out["clusterSecret"] = config.clusterSecret;
+  }
   return out;
 }

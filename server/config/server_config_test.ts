@@ -81,3 +81,18 @@ Deno.test("serializeServerConfig() round-trips through parseServerConfig()", () 
     source,
   );
 });
+
+Deno.test("parseServerConfig() keeps a clusterSecret of at least 32 bytes and refuses a shorter one without showing it", () => {
+  const secret = "a cluster secret of at least 32 bytes";
+  assert.equal(
+    parseServerConfig({ clusterSecret: secret }, { file: "c.json" })
+      .clusterSecret,
+    secret,
+  );
+  assert.throws(
+    () => parseServerConfig({ clusterSecret: "short one" }, { file: "c.json" }),
+    (e: Error) =>
+      /"clusterSecret" must be at least 32 bytes/.test(e.message) &&
+      !e.message.includes("short one"),
+  );
+});

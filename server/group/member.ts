@@ -7,7 +7,7 @@
  */
 
 import type { Permission } from "../config/permissions.ts";
-import type { UpConnection } from "../media/media_node.ts";
+import type { UpTrackInfo } from "../media/media_node.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 
 /** A stream published in a group: one up connection of one member. */
@@ -15,7 +15,10 @@ export interface PublishedStream {
   readonly id: string;
   readonly label: string;
   readonly owner: Member;
-  readonly up: UpConnection;
+  /** The id of its up connection on the media node. */
+  readonly upId: string;
+  /** Its tracks, as the media node last reported them (`onTracks`). */
+  readonly tracks: readonly UpTrackInfo[];
   /** The id of the stream this one replaces, if any. */
   readonly replace?: string;
 }

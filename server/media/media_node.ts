@@ -1,15 +1,94 @@
 /**
- * The boundary between signalling and the media plane.
+ * The media-node contract: the boundary between signalling and the media
+ * plane (version {@link MEDIA_CONTRACT_VERSION}).
  *
  * Signalling (WebSocket protocol, groups, permissions) only ever talks to a
- * {@link MediaNode}. The in-process implementation runs werift transports and
- * the media-wasm hot path in this process; a remote implementation can carry
- * the same calls to a media node in another process or on another machine, so
- * every method is asynchronous or fire-and-forget and every value crossing
- * this boundary is plain, serialisable data.
+ * {@link MediaNode}. The in-process implementation
+ * (server/media/local/local_media_node.ts) runs werift transports, the
+ * media-wasm hot path and the recorders in this process; the remote one
+ * (server/cluster/remote_media_node.ts) carries the same calls to a media
+ * node in another process over its control WebSocket
+ * (server/cluster/media_control.ts). So the contract is:
+ * - every operation is asynchronous and its arguments and result are plain,
+ *   serialisable data: one message per call, one reply per message;
+ * - every callback is an event carrying plain data;
+ * - a failure comes back as a {@link MediaError} with a {@link MediaErrorReason},
+ *   never as a hang: a remote call that gets no reply in time fails with
+ *   `"timeout"`, and every call in flight when a node goes away fails with
+ *   `"unavailable"`;
+ * - signalling reads no state of a node: what it needs (the tracks of an up
+ *   stream) it keeps from events (`onTracks`);
+ * - the ICE configuration travels with each open operation;
+ * - packets never cross it: recording runs on the node (`record`), fed by
+ *   the node's own taps (server/media/media_tap.ts).
+ *
+ * `close()` of a connection or a recording is fire-and-forget on the caller's
+ * side and idempotent.
  *
  * @module
  */
+
+/** The version of this contract; a remote node speaking another one is refused. */
+export const MEDIA_CONTRACT_VERSION = 1;
+
+/** Why a media operation failed. */
+export type MediaErrorReason =
+  /** The node, or the connection the call is about, is closed. */
+  | "closed"
+  /** The id is already used by another connection of this node. */
+  | "in-use"
+  /** No such up connection. */
+  | "not-found"
+  /** The SDP (offer or answer) or the candidate cannot be used. */
+  | "invalid"
+  /** Nothing that can be recorded, or the node does not record. */
+  | "refused"
+  /** The node cannot be reached (gone, or reconnecting). */
+  | "unavailable"
+  /** The node did not answer in time. */
+  | "timeout"
+  /** Anything else the node reports (no free UDP port, a werift error). */
+  | "failed";
+
+const REASONS: readonly string[] = [
+  "closed",
+  "in-use",
+  "not-found",
+  "invalid",
+  "refused",
+  "unavailable",
+  "timeout",
+  "failed",
+];
+
+/** Whether a wire string is a {@link MediaErrorReason}. */
+export function isMediaErrorReason(s: unknown): s is MediaErrorReason {
+  return typeof s === "string" && REASONS.includes(s);
+}
+
+/** A media operation's failure, as a value: a reason and a message. */
+export class MediaError extends Error {
+  override name = "MediaError";
+  readonly reason: MediaErrorReason;
+
+  constructor(reason: MediaErrorReason, message: string) {
+    super(message);
+    this.reason = reason;
+  }
+
+  /**
+   * The {@link MediaError} for anything thrown inside a node:
+   * `SyntaxError` is `"invalid"`, any other error `"failed"`.
+   */
+  static from(e: unknown): MediaError {
+    if (e instanceof MediaError) return e;
+    const message = e instanceof Error ? e.message : String(e);
+    return new MediaError(
+      e instanceof SyntaxError ? "invalid" : "failed",
+      message,
+    );
+  }
+}
 
 /** An ICE candidate as carried by the protocol's `ice` message. */
 export interface IceCandidate {
@@ -41,7 +120,7 @@ export interface UpTrackInfo {
   rid?: string;
 }
 
-/** ICE servers and policy handed to every peer connection of a node. */
+/** ICE servers and policy for one peer connection (each open carries its own). */
 export interface IceConfiguration {
   iceServers: { urls: string[]; username?: string; credential?: string }[];
   iceTransportPolicy?: "all" | "relay";
@@ -51,8 +130,11 @@ export interface IceConfiguration {
 export interface UpOptions {
   /** The publisher's stream id (chosen by the client). */
   id: string;
+  /** The group it is published in: a cluster hosts a group on one node. */
+  group: string;
   /** The group's `codecs` list, in preference order. */
   codecs: readonly string[];
+  ice: IceConfiguration;
   /** A local ICE candidate to send to the client. */
   onIceCandidate(candidate: IceCandidate): void;
   /** The set of received tracks changed (first tracks arrived, or renegotiation). */
@@ -64,70 +146,17 @@ export interface UpOptions {
 export interface DownOptions {
   /** The down stream id: the same as the up stream id. */
   id: string;
+  /** The group of the stream (its up connection is on the group's node). */
+  group: string;
   /** The subscribing client's id: (subscriber, id) is unique. */
   subscriber: string;
   /** The id of the up connection to forward. */
   upId: string;
   /** What the subscriber wants of that stream. */
   request: readonly TrackRequest[];
+  ice: IceConfiguration;
   onIceCandidate(candidate: IceCandidate): void;
   onStateChange(state: ConnectionState): void;
-}
-
-/**
- * One RTP packet as a tap sees it. The media node reuses one object, and
- * may reuse the payload's memory, for every packet: read them during
- * {@link TapOptions.onPacket} only.
- */
-export interface TapPacket {
-  kind: "audio" | "video";
-  /** Lower-case codec name, as in {@link UpTrackInfo}. */
-  codec: string;
-  /** Which track of the up connection (simulcast layers are tracks), from 0. */
-  track: number;
-  /** The track's simulcast rid, or undefined. */
-  rid: string | undefined;
-  ssrc: number;
-  seq: number;
-  timestamp: number;
-  marker: boolean;
-  /** The RTP payload, header and padding excluded; valid only during the call (copy to keep). */
-  payload: Uint8Array;
-  /** Arrival time, `performance.now()` milliseconds. */
-  arrival: number;
-}
-
-/** An RTCP sender report of an up track (RFC 3550 §6.4.1). */
-export interface TapSenderReport {
-  kind: "audio" | "video";
-  track: number;
-  /** 64-bit NTP time of the report. */
-  ntp: bigint;
-  /** The RTP time that corresponds to `ntp`. */
-  rtpTimestamp: number;
-  arrival: number;
-}
-
-/** Options of {@link MediaNode.openTap}. */
-export interface TapOptions {
-  /** The id of the up connection to receive. */
-  upId: string;
-  /** Every packet of every track of the stream, including later tracks. */
-  onPacket(packet: TapPacket): void;
-  onSenderReport(report: TapSenderReport): void;
-  /** The up connection closed (the tap is closed with it). */
-  onClose(): void;
-}
-
-/**
- * A server-side subscriber without a transport (the recorder): it sees the
- * packets of every track of one up connection as they arrive.
- */
-export interface MediaTap {
-  /** Asks the publisher for a keyframe on every video track (rate-limited). */
-  requestKeyframe(): void;
-  /** Idempotent; does not call `onClose`. */
-  close(): void;
 }
 
 /** A publisher's connection: the client offers, the server answers. */
@@ -135,13 +164,11 @@ export interface UpConnection {
   readonly id: string;
   /**
    * Applies the client's offer (first or renegotiation) and returns the answer.
-   * @throws {SyntaxError} when the SDP cannot be used
+   * @throws {MediaError} `"invalid"` when the SDP cannot be used
    */
   offer(sdp: string): Promise<string>;
   addIceCandidate(candidate: IceCandidate): Promise<void>;
-  /** The tracks received so far. */
-  tracks(): readonly UpTrackInfo[];
-  /** Idempotent; closes every down connection attached to it. */
+  /** Idempotent; closes every down connection and recording attached to it. */
   close(): void;
 }
 
@@ -153,17 +180,37 @@ export interface DownConnection {
    * when it selects none.
    */
   negotiate(options?: { iceRestart?: boolean }): Promise<string | null>;
-  /** @throws {SyntaxError} when the answer cannot be used */
+  /** @throws {MediaError} `"invalid"` when the answer cannot be used */
   answer(sdp: string): Promise<void>;
   addIceCandidate(candidate: IceCandidate): Promise<void>;
   /**
-   * Changes what the subscriber wants. Returns true when the set of tracks
-   * changes and a new offer is needed; switches between simulcast layers
-   * happen inside the media plane and need none.
+   * Changes what the subscriber wants. Resolves to true when the set of
+   * tracks changes and a new offer is needed; switches between simulcast
+   * layers happen inside the media plane and need none.
    */
-  setRequest(request: readonly TrackRequest[]): boolean;
+  setRequest(request: readonly TrackRequest[]): Promise<boolean>;
   /** Idempotent. */
   close(): void;
+}
+
+/** Options of {@link MediaNode.record}. */
+export interface RecordOptions {
+  /** The up connection to record. */
+  upId: string;
+  /** The group's name: the file goes to the node's recordings folder for it. */
+  group: string;
+  /** The publisher's username, for the file name. */
+  username?: string;
+  /** The up connection closed under the recording (the file is complete). */
+  onEnded(): void;
+}
+
+/** The recording of one up connection, running on the node. */
+export interface MediaRecording {
+  /** Why some tracks are not recorded, for a warning to operators. */
+  readonly skipped: readonly string[];
+  /** Ends the file; resolves once it is complete on disk. Idempotent. */
+  close(): Promise<void>;
 }
 
 /** One track's figures for the statistics API. */
@@ -189,18 +236,23 @@ export interface ConnectionStats {
   tracks: TrackStats[];
 }
 
-/** A media plane: in this process, or somewhere else. */
+/**
+ * A media plane: in this process, or somewhere else. Every method fails
+ * with a {@link MediaError}.
+ */
 export interface MediaNode {
-  openUp(options: UpOptions): UpConnection;
-  openDown(options: DownOptions): DownConnection;
+  /** @throws {MediaError} `"in-use"` when the id is taken, `"closed"` */
+  openUp(options: UpOptions): Promise<UpConnection>;
+  /** @throws {MediaError} `"not-found"` without that up connection, `"closed"` */
+  openDown(options: DownOptions): Promise<DownConnection>;
   /**
-   * Opens a tap on an up connection.
-   * @throws {RangeError} when the up connection does not exist
+   * Starts recording an up connection on the node.
+   * @throws {MediaError} `"not-found"`, or `"refused"` when no track can be
+   * recorded (the message says why) or the node does not record
    */
-  openTap(options: TapOptions): MediaTap;
-  /** Statistics of every open connection. */
+  record(options: RecordOptions): Promise<MediaRecording>;
+  /** Statistics of every open connection (their number too, for tests). */
   stats(): Promise<ConnectionStats[]>;
-  /** Number of open peer connections (for leak checks). */
-  connectionCount(): number;
+  /** Closes every connection and recording; for a remote node, the link. */
   close(): Promise<void>;
 }

@@ -2,18 +2,17 @@
  * Recording control as in Galène: `record` adds a hidden system member,
  * username `RECORDING`, permissions `["system"]`, that subscribes to every
  * stream of the group and writes one file per stream; `unrecord` removes it.
+ * The files are written by the media node that carries each stream (the
+ * contract's `record` operation): this side decides what to record and when.
  *
  * @module
  */
 
-import { join } from "node:path";
-import type { RecordingWasm } from "../../media-wasm/recording.ts";
 import type { Permission } from "../config/permissions.ts";
 import type { Group } from "../group/group.ts";
 import type { Actor, Member, PublishedStream } from "../group/member.ts";
-import type { MediaNode } from "../media/media_node.ts";
+import type { MediaNode, MediaRecording } from "../media/media_node.ts";
 import type { ServerMessage } from "../protocol/message.ts";
-import { StreamRecorder } from "./stream_recorder.ts";
 
 /** The username the recorder appears under. */
 export const RECORDER_USERNAME = "RECORDING";
@@ -30,15 +29,10 @@ export class RecordingRefused extends Error {
 
 /** What recording needs from the server. */
 export interface GroupRecordersDeps {
-  /** Loads the recording module once, when first needed. */
-  wasm(): Promise<RecordingWasm>;
+  /** The node that records (into its folder for the group). */
   media: MediaNode;
-  /** The root recordings folder; each group records into `<root>/<group>`. */
-  recordingsDir: string;
   log(message: string): void;
   now(): number;
-  /** Wall clock for file names (tests pin it). */
-  clock?: () => Date;
 }
 
 function randomId(): string {
@@ -47,8 +41,14 @@ function randomId(): string {
 }
 
 function streamKey(stream: PublishedStream): string {
-  return stream.up.tracks().map((t) => `${t.kind}/${t.codec}/${t.rid ?? ""}`)
+  return stream.tracks.map((t) => `${t.kind}/${t.codec}/${t.rid ?? ""}`)
     .sort().join(",");
+}
+
+/** A stream's recording: the tracks it was started for, and its start. */
+interface RecordingEntry {
+  key: string;
+  rec: Promise<MediaRecording | null>;
 }
 
 /** The hidden member that records a group. */
@@ -61,25 +61,25 @@ export class RecorderMember implements Member {
   readonly system = true;
   readonly #group: Group;
   readonly #deps: GroupRecordersDeps;
-  readonly #wasm: RecordingWasm;
-  readonly #streams = new Map<string, { key: string; rec: StreamRecorder }>();
+  /** Streams being recorded, or whose recording is being started. */
+  readonly #streams = new Map<string, RecordingEntry>();
+  readonly #recordings = new Map<string, MediaRecording>();
   readonly #settling = new Map<string, ReturnType<typeof setTimeout>>();
   readonly #onGone: () => void;
   #stopped = false;
 
   constructor(
     group: Group,
-    options: { deps: GroupRecordersDeps; wasm: RecordingWasm; onGone(): void },
+    options: { deps: GroupRecordersDeps; onGone(): void },
   ) {
     this.#group = group;
     this.#deps = options.deps;
-    this.#wasm = options.wasm;
     this.#onGone = options.onGone;
   }
 
-  /** Streams being recorded, by up connection id. */
-  get recorders(): ReadonlyMap<string, StreamRecorder> {
-    return new Map([...this.#streams].map(([id, s]) => [id, s.rec]));
+  /** Streams being recorded, by stream id. */
+  get recorders(): ReadonlyMap<string, MediaRecording> {
+    return this.#recordings;
   }
 
   send(_message: ServerMessage): void {
@@ -98,7 +98,7 @@ export class RecorderMember implements Member {
     // more do: wait for them to settle rather than start a file per step.
     // A stream's video often comes a second or two after its audio: an
     // audio-only stream waits longer for it, so that one file holds both.
-    const video = stream.up.tracks().some((t) => t.kind === "video");
+    const video = stream.tracks.some((t) => t.kind === "video");
     clearTimeout(this.#settling.get(stream.id));
     this.#settling.set(
       stream.id,
@@ -117,38 +117,60 @@ export class RecorderMember implements Member {
     const key = streamKey(stream);
     const current = this.#streams.get(stream.id);
     if (current?.key === key) return; // republished, same tracks
-    if (current) current.rec.close().catch((e) => this.#warn(`${e}`));
-    this.#streams.delete(stream.id);
+    if (current) void this.#end(stream.id, current);
+    const entry: RecordingEntry = { key, rec: Promise.resolve(null) };
+    entry.rec = this.#open(stream, entry);
+    this.#streams.set(stream.id, entry);
+  }
+
+  // Starts a recording on the node; null when it is refused (operators
+  // are told why). It counts as running while its entry is the stream's.
+  async #open(
+    stream: PublishedStream,
+    entry: RecordingEntry,
+  ): Promise<MediaRecording | null> {
+    const current = () => this.#streams.get(stream.id) === entry;
     try {
-      const rec = StreamRecorder.start({
-        wasm: this.#wasm,
-        media: this.#deps.media,
-        upId: stream.up.id,
-        tracks: stream.up.tracks(),
-        directory: join(this.#deps.recordingsDir, this.#group.name),
-        username: stream.owner.username,
-        log: this.#deps.log,
-        ...(this.#deps.clock ? { clock: this.#deps.clock } : {}),
+      const rec = await this.#deps.media.record({
+        upId: stream.upId,
+        group: this.#group.name,
+        ...(stream.owner.username !== undefined
+          ? { username: stream.owner.username }
+          : {}),
         onEnded: () => {
-          if (this.#streams.get(stream.id)?.rec === rec) {
-            this.#streams.delete(stream.id);
-          }
+          if (!current()) return;
+          this.#streams.delete(stream.id);
+          this.#recordings.delete(stream.id);
         },
       });
-      this.#streams.set(stream.id, { key, rec });
-      for (const reason of rec.choice.skipped) this.#warn(reason);
+      for (const reason of rec.skipped) this.#warn(reason);
+      if (current()) this.#recordings.set(stream.id, rec);
+      return rec;
     } catch (e) {
       this.#warn(e instanceof Error ? e.message : String(e));
+      return null;
     }
+  }
+
+  // Forgets a stream's recording and ends its file (once it has started).
+  #end(
+    id: string,
+    entry: RecordingEntry,
+  ): Promise<void> {
+    if (this.#streams.get(id) === entry) {
+      this.#streams.delete(id);
+      this.#recordings.delete(id);
+    }
+    return entry.rec.then((rec) => rec?.close()).catch((e) =>
+      this.#warn(`${e}`)
+    );
   }
 
   streamClosed(stream: PublishedStream): void {
     clearTimeout(this.#settling.get(stream.id));
     this.#settling.delete(stream.id);
     const current = this.#streams.get(stream.id);
-    if (!current) return;
-    this.#streams.delete(stream.id);
-    current.rec.close().catch((e) => this.#warn(`${e}`));
+    if (current) void this.#end(stream.id, current);
   }
 
   /** Ends every file, then leaves the group; idempotent. */
@@ -157,8 +179,7 @@ export class RecorderMember implements Member {
     this.#stopped = true;
     for (const timer of this.#settling.values()) clearTimeout(timer);
     this.#settling.clear();
-    const closing = [...this.#streams.values()].map((s) => s.rec.close());
-    this.#streams.clear();
+    const closing = [...this.#streams].map(([id, s]) => this.#end(id, s));
     this.#group.leave(this, this.#deps.now());
     this.#onGone();
     await Promise.all(closing);
@@ -185,7 +206,6 @@ export class RecorderMember implements Member {
 export class GroupRecorders {
   readonly #deps: GroupRecordersDeps;
   readonly #members = new Map<string, RecorderMember>();
-  #wasm: Promise<RecordingWasm> | undefined;
 
   constructor(deps: GroupRecordersDeps) {
     this.#deps = deps;
@@ -201,18 +221,12 @@ export class GroupRecorders {
    * stream already published.
    * @throws {RecordingRefused} "already recording"
    */
-  async start(group: Group): Promise<RecorderMember> {
+  start(group: Group): Promise<RecorderMember> {
     if (this.#members.has(group.name)) {
-      throw new RecordingRefused("already recording");
-    }
-    this.#wasm ??= this.#deps.wasm();
-    const wasm = await this.#wasm;
-    if (this.#members.has(group.name)) {
-      throw new RecordingRefused("already recording");
+      return Promise.reject(new RecordingRefused("already recording"));
     }
     const member: RecorderMember = new RecorderMember(group, {
       deps: this.#deps,
-      wasm,
       onGone: () => {
         if (this.#members.get(group.name) === member) {
           this.#members.delete(group.name);
@@ -222,7 +236,7 @@ export class GroupRecorders {
     this.#members.set(group.name, member);
     group.join(member, this.#deps.now());
     for (const stream of group.streams()) member.streamPublished(stream);
-    return member;
+    return Promise.resolve(member);
   }
 
   /**

@@ -1,5 +1,4 @@
 import { deepStrictEqual, ok, rejects, strictEqual } from "node:assert/strict";
-import { RecordingWasm } from "../../media-wasm/recording.ts";
 import { parseGroupDescription } from "../config/group_description.ts";
 import { Group } from "../group/group.ts";
 import type { Member } from "../group/member.ts";
@@ -36,9 +35,7 @@ function watcher(): Member & { messages: ServerMessage[] } {
 
 function recorders(): GroupRecorders {
   return new GroupRecorders({
-    wasm: () => RecordingWasm.load(),
     media: {} as MediaNode,
-    recordingsDir: "/nonexistent",
     log: () => {},
     now: () => 0,
   });

@@ -1,6 +1,7 @@
 /**
- * The recording of one published stream: a media tap feeding a recorder
- * in media-wasm, whose file writes go to disk in order.
+ * The recording of one published stream, on the media node that carries
+ * it: a media tap feeding a recorder in media-wasm, whose file writes go to
+ * disk in order.
  *
  * @module
  */
@@ -9,13 +10,13 @@ import type {
   RecorderHandle,
   RecordingWasm,
 } from "../../media-wasm/recording.ts";
+import type { UpTrackInfo } from "../media/media_node.ts";
 import type {
-  MediaNode,
   MediaTap,
+  TapOptions,
   TapPacket,
   TapSenderReport,
-  UpTrackInfo,
-} from "../media/media_node.ts";
+} from "../media/media_tap.ts";
 import { RecordingFiles } from "./recording_files.ts";
 import { recordingBaseName } from "./recording_names.ts";
 
@@ -69,7 +70,8 @@ export function chooseTracks(tracks: readonly UpTrackInfo[]): TrackChoice {
 /** Options of {@link StreamRecorder.start}. */
 export interface StreamRecorderOptions {
   wasm: RecordingWasm;
-  media: MediaNode;
+  /** Opens a tap on an up connection of this node; throws when it is gone. */
+  openTap(options: TapOptions): MediaTap;
   /** The up connection to record. */
   upId: string;
   tracks: readonly UpTrackInfo[];
@@ -117,7 +119,7 @@ export class StreamRecorder {
       log: options.log,
     });
     try {
-      this.#tap = options.media.openTap({
+      this.#tap = options.openTap({
         upId: options.upId,
         onPacket: this.#onPacket,
         onSenderReport: this.#onSenderReport,

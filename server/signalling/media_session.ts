@@ -3,10 +3,14 @@
  * it receives (down), and the `request` that decides what it receives. The
  * media itself is the media node's business; this only speaks the protocol.
  *
- * A stream the media node cannot open (no free UDP port, no candidate) or
- * closes on its own (a fault of that connection) ends for this client alone:
- * an up stream with `abort` and an error, a down stream with `close` and an
- * error; the client's other streams and its session carry on.
+ * Every media-node operation is asynchronous and may fail (a remote node
+ * can be gone): a stream the media node cannot open (no free UDP port, no
+ * candidate, the node unavailable) or closes on its own (a fault of that
+ * connection) ends for this client alone: an up stream with `abort` and an
+ * error, a down stream with `close` and an error; the client's other
+ * streams and its session carry on. A stream closed while its open is in
+ * flight is closed on the node once the open completes. The tracks of an
+ * up stream are the ones its last `onTracks` event reported.
  *
  * A client has at most `maxUpStreams` up streams, and an up stream that is
  * not connected within the ICE timeout is closed (the client is told
@@ -17,11 +21,13 @@
  */
 
 import type { PublishedStream } from "../group/member.ts";
-import type {
-  DownConnection,
-  IceCandidate,
-  TrackRequest,
-  UpConnection,
+import {
+  type DownConnection,
+  type IceCandidate,
+  MediaError,
+  type TrackRequest,
+  type UpConnection,
+  type UpTrackInfo,
 } from "../media/media_node.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import type { ClientSession } from "./client_session.ts";
@@ -36,15 +42,30 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** The text for a client whose offer the media node could not use. */
+function offerError(id: string, e: unknown): string {
+  return e instanceof MediaError && e.reason === "invalid"
+    ? `cannot use the offer for stream ${id}: ${e.message}`
+    : errorText(e);
+}
+
 /** Keeps the known request values; Galène ignores the others. */
 function trackRequests(list: readonly string[]): TrackRequest[] {
   return list.filter((v): v is TrackRequest => TRACK_REQUESTS.includes(v));
 }
 
+/** A stream this client publishes. */
+interface UpStream {
+  readonly stream: PublishedStream & { tracks: readonly UpTrackInfo[] };
+  /** The media node's connection, once open (rejected when it cannot be). */
+  readonly opened: Promise<UpConnection>;
+}
+
 /** A stream this client receives. */
 class DownStream {
   readonly stream: PublishedStream;
-  readonly conn: DownConnection;
+  /** The media node's connection, once open (rejected when it cannot be). */
+  readonly opened: Promise<DownConnection>;
   /** An offer is out and its answer has not come back. */
   awaitingAnswer = false;
   /** Another negotiation was asked for while one was out. */
@@ -59,10 +80,11 @@ class DownStream {
 
   constructor(
     stream: PublishedStream,
-    open: (down: DownStream) => DownConnection,
+    open: (down: DownStream) => Promise<DownConnection>,
   ) {
     this.stream = stream;
-    this.conn = open(this);
+    this.opened = open(this);
+    this.opened.catch(() => {}); // reported by the negotiation that awaits it
   }
 }
 
@@ -71,7 +93,7 @@ export class MediaSession {
   readonly #session: ClientSession;
   #request: Record<string, TrackRequest[]> = {};
   #overrides = new Map<string, TrackRequest[]>();
-  #ups = new Map<string, PublishedStream>();
+  #ups = new Map<string, UpStream>();
   /** Up streams that are not connected, with the timer that will close them. */
   #unconnected = new Map<string, ReturnType<typeof setTimeout>>();
   #downs = new Map<string, DownStream>();
@@ -129,8 +151,9 @@ export class MediaSession {
     stream: PublishedStream,
     options: { tracksChanged: boolean },
   ): void {
-    if (this.#session.closed || this.#session.group === null) return;
-    if (stream.up.tracks().length === 0) return;
+    const group = this.#session.group;
+    if (this.#session.closed || group === null) return;
+    if (stream.tracks.length === 0) return;
     const wanted = this.#wanted(stream);
     const down = this.#downs.get(stream.id);
     if (wanted.length === 0) {
@@ -138,8 +161,14 @@ export class MediaSession {
       return;
     }
     if (down) {
-      const kindsChanged = down.conn.setRequest(wanted);
-      if (kindsChanged || options.tracksChanged) this.#negotiate(down, false);
+      down.opened.then((conn) => conn.setRequest(wanted)).then(
+        (kindsChanged) => {
+          if (this.#downs.get(stream.id) !== down) return;
+          if (kindsChanged || options.tracksChanged) {
+            this.#negotiate(down, false);
+          }
+        },
+      ).catch((e) => this.#downFailed(down, "request", e));
       return;
     }
     const created = new DownStream(
@@ -147,9 +176,11 @@ export class MediaSession {
       (down) =>
         this.#session.deps.media.openDown({
           id: stream.id,
+          group: group.name,
           subscriber: this.#session.id,
-          upId: stream.up.id,
+          upId: stream.upId,
           request: wanted,
+          ice: this.#session.deps.iceConfiguration(),
           onIceCandidate: (candidate) => this.#downCandidate(down, candidate),
           onStateChange: (state) => {
             if (state === "failed") {
@@ -157,8 +188,7 @@ export class MediaSession {
                 `client ${this.#session.id}: down stream ${stream.id} failed`,
               );
             }
-            // Closed by the media node itself (else it is already forgotten;
-            // "closed" never comes before openDown has returned).
+            // Closed by the media node itself (else it is already forgotten).
             if (state === "closed" && this.#downs.get(stream.id) === down) {
               this.#closeDown(down, { tell: true });
               this.#session.notify(
@@ -188,7 +218,7 @@ export class MediaSession {
     }
     down.awaitingAnswer = true;
     down.held ??= [];
-    down.conn.negotiate({ iceRestart }).then((sdp) => {
+    down.opened.then((conn) => conn.negotiate({ iceRestart })).then((sdp) => {
       if (this.#downs.get(down.stream.id) !== down) return;
       if (sdp === null) {
         this.#closeDown(down, { tell: true });
@@ -207,14 +237,19 @@ export class MediaSession {
       const held = down.held ?? [];
       down.held = null;
       for (const candidate of held) this.#sendIce(s.id, candidate);
-    }).catch((e) => {
-      this.#session.deps.log(
-        `client ${this.#session.id}: stream ${down.stream.id}: offer failed: ${e}`,
-      );
-      if (this.#closeDown(down, { tell: true })) {
-        this.#session.notify("error", errorText(e));
-      }
-    });
+    }).catch((e) => this.#downFailed(down, "offer", e));
+  }
+
+  /** A media operation on a down stream failed: the stream ends, with an error. */
+  #downFailed(down: DownStream, what: string, e: unknown): void {
+    this.#session.deps.log(
+      `client ${this.#session.id}: stream ${
+        down.stream.id.slice(0, 64)
+      }: ${what} failed: ${e}`,
+    );
+    if (this.#closeDown(down, { tell: true })) {
+      this.#session.notify("error", errorText(e));
+    }
   }
 
   /** Closes a down stream; false when it was closed already. */
@@ -222,7 +257,7 @@ export class MediaSession {
     if (this.#downs.get(down.stream.id) !== down) return false;
     this.#downs.delete(down.stream.id);
     this.#overrides.delete(down.stream.id);
-    down.conn.close();
+    down.opened.then((conn) => conn.close(), () => {});
     if (options.tell) this.#session.send({ type: "close", id: down.stream.id });
     return true;
   }
@@ -257,8 +292,15 @@ export class MediaSession {
     }
     const existing = this.#ups.get(m.id);
     if (existing) {
-      const sdp = await existing.up.offer(m.sdp);
-      this.#session.send({ type: "answer", id: m.id, sdp });
+      // A failed open was reported by the offer that opened it.
+      const conn = await existing.opened.catch(() => null);
+      if (conn === null) return;
+      const sdp = await conn.offer(m.sdp).catch((e) => {
+        throw new UserError(offerError(m.id, e));
+      });
+      if (this.#ups.get(m.id) === existing) {
+        this.#session.send({ type: "answer", id: m.id, sdp });
+      }
       return;
     }
     const max = this.#session.deps.maxUpStreams;
@@ -270,16 +312,30 @@ export class MediaSession {
     // Subscribers are told `close` for the replaced stream and get the new
     // one's offer carrying `replace`: a client may swap them either way.
     if (m.replace) this.#closeUp(m.replace);
-    let stream: PublishedStream | null = null;
-    const up: UpConnection = this.#session.deps.media.openUp({
+    const stream: UpStream["stream"] = {
       id: m.id,
+      label: m.label,
+      owner: this.#session,
+      upId: m.id,
+      tracks: [],
+      ...(m.replace ? { replace: m.replace } : {}),
+    };
+    const current = () => this.#ups.get(m.id)?.stream === stream;
+    const opened = this.#session.deps.media.openUp({
+      id: m.id,
+      group: group.name,
       codecs: group.description.codecs,
-      onIceCandidate: (candidate) => this.#sendIce(m.id, candidate),
-      onTracks: () => {
-        if (stream && this.#ups.get(m.id) === stream) group.publish(stream);
+      ice: this.#session.deps.iceConfiguration(),
+      onIceCandidate: (candidate) => {
+        if (current()) this.#sendIce(m.id, candidate);
+      },
+      onTracks: (tracks) => {
+        if (!current()) return;
+        stream.tracks = [...tracks];
+        group.publish(stream);
       },
       onStateChange: (state) => {
-        if (stream === null || this.#ups.get(m.id) !== stream) return;
+        if (!current()) return;
         if (state === "connected") this.#stopIceTimer(m.id);
         else if (state !== "closed") this.#startIceTimer(m.id);
         if (state === "failed") {
@@ -296,27 +352,22 @@ export class MediaSession {
         }
       },
     });
-    stream = {
-      id: m.id,
-      label: m.label,
-      owner: this.#session,
-      up,
-      ...(m.replace ? { replace: m.replace } : {}),
-    };
-    this.#ups.set(m.id, stream);
+    const up: UpStream = { stream, opened };
+    opened.catch(() => {}); // reported below
+    this.#ups.set(m.id, up);
     this.#startIceTimer(m.id);
     let sdp: string;
     try {
-      sdp = await up.offer(m.sdp);
+      const conn = await opened;
+      if (!current()) return; // closed meanwhile (and so on the node)
+      sdp = await conn.offer(m.sdp);
     } catch (e) {
-      if (this.#closeUp(m.id)) this.#session.send({ type: "abort", id: m.id });
-      throw new UserError(
-        e instanceof SyntaxError
-          ? `cannot use the offer for stream ${m.id}: ${e}`
-          : errorText(e),
-      );
+      if (!current()) return;
+      this.#closeUp(m.id);
+      this.#session.send({ type: "abort", id: m.id });
+      throw new UserError(offerError(m.id, e));
     }
-    this.#session.send({ type: "answer", id: m.id, sdp });
+    if (current()) this.#session.send({ type: "answer", id: m.id, sdp });
   }
 
   async handleAnswer(m: Msg<"answer">): Promise<void> {
@@ -324,10 +375,14 @@ export class MediaSession {
     // A late answer for a stream closed meanwhile is not the client's fault.
     if (down === undefined) return;
     try {
-      await down.conn.answer(m.sdp);
+      const conn = await down.opened;
+      await conn.answer(m.sdp);
     } catch (e) {
+      if (this.#downs.get(m.id) !== down) return;
       this.#closeDown(down, { tell: true });
-      throw new UserError(`cannot use the answer for stream ${m.id}: ${e}`);
+      throw new UserError(
+        `cannot use the answer for stream ${m.id}: ${errorText(e)}`,
+      );
     }
     down.awaitingAnswer = false;
     const pending = down.pending;
@@ -337,9 +392,14 @@ export class MediaSession {
 
   async handleIce(m: Msg<"ice">): Promise<void> {
     if (m.candidate === null) throw new ProtocolError("null candidate");
-    const conn = this.#ups.get(m.id)?.up ?? this.#downs.get(m.id)?.conn;
-    if (conn === undefined) return; // a late candidate for a closed stream
-    await conn.addIceCandidate(m.candidate);
+    const opened = this.#ups.get(m.id)?.opened ??
+      this.#downs.get(m.id)?.opened;
+    if (opened === undefined) return; // a late candidate for a closed stream
+    // A stream that could not be opened has been reported already.
+    const conn: UpConnection | DownConnection | null = await opened.catch(
+      () => null,
+    );
+    await conn?.addIceCandidate(m.candidate);
   }
 
   handleRenegotiate(m: Msg<"renegotiate">): void {
@@ -389,12 +449,12 @@ export class MediaSession {
 
   /** Closes an up stream; false when there was none by that id. */
   #closeUp(id: string): boolean {
-    const stream = this.#ups.get(id);
-    if (stream === undefined) return false;
+    const up = this.#ups.get(id);
+    if (up === undefined) return false;
     this.#stopIceTimer(id);
     this.#ups.delete(id);
-    this.#session.group?.unpublish(stream);
-    stream.up.close();
+    this.#session.group?.unpublish(up.stream);
+    up.opened.then((conn) => conn.close(), () => {});
     return true;
   }
 

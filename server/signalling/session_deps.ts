@@ -10,7 +10,7 @@ import type { ServerConfig } from "../config/server_config.ts";
 import type { TokenStore } from "../auth/token_store.ts";
 import type { GroupRegistry } from "../group/group_registry.ts";
 import type { GroupRecorders } from "../recording/group_recorder.ts";
-import type { MediaNode } from "../media/media_node.ts";
+import type { IceConfiguration, MediaNode } from "../media/media_node.ts";
 
 /** A verified token's grant, or the reason it was refused. */
 export type TokenResult =
@@ -72,6 +72,8 @@ export interface SessionDeps {
   media: MediaNode;
   /** The group recorders; absent when the server does not record. */
   recorders?: GroupRecorders;
+  /** The ICE configuration for the media node's next connection. */
+  iceConfiguration: () => IceConfiguration;
   /** The `rtcConfiguration` handed to clients in `joined`. */
   rtcConfiguration: () => Record<string, unknown>;
   log: (message: string) => void;

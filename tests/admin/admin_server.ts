@@ -197,12 +197,7 @@ function fakeStream(id: string, owner: Member): PublishedStream {
     id,
     label: "camera",
     owner,
-    up: {
-      id,
-      offer: () => Promise.resolve(""),
-      addIceCandidate: () => Promise.resolve(),
-      tracks: () => [],
-      close() {},
-    },
+    upId: id,
+    tracks: [],
   };
 }

@@ -155,17 +155,19 @@ Deno.test({
     await inCall({}, async ({ e2e, a, b }) => {
       const id = await evalPeer<string>(a, `return await peer.publish();`);
       await decodes(b, "B", 10_000);
-      ok(e2e.server.media.connectionCount() >= 2);
+      ok((await e2e.server.media.stats()).length >= 2);
       await a.close();
       await waitFor("B to get close", async () => {
         const closed = await evalPeer<string[]>(b, `return peer.closedDowns;`);
         return closed.includes(id) ? true : undefined;
       }, { timeout: 5000 });
-      await waitFor("no peer connections left", () =>
-        Promise.resolve(
-          e2e.server.media.connectionCount() === 0 ? true : undefined,
-        ), { timeout: 5000 });
-      strictEqual(e2e.server.media.connectionCount(), 0);
+      await waitFor(
+        "no peer connections left",
+        async () =>
+          (await e2e.server.media.stats()).length === 0 ? true : undefined,
+        { timeout: 5000 },
+      );
+      strictEqual((await e2e.server.media.stats()).length, 0);
     });
   },
 });

@@ -30,10 +30,10 @@ async function subscriber(t: TestServer, name: string): Promise<WsClient> {
 
 async function settle(t: TestServer, count: number): Promise<void> {
   const end = Date.now() + 5000;
-  while (t.server.media.connectionCount() !== count && Date.now() < end) {
+  while ((await t.server.media.stats()).length !== count && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 50));
   }
-  strictEqual(t.server.media.connectionCount(), count);
+  strictEqual((await t.server.media.stats()).length, count);
 }
 
 Deno.test({
@@ -49,7 +49,7 @@ Deno.test({
       strictEqual(reply["type"], "abort");
       const error = await nobby.next({ type: "usermessage", kind: "error" });
       strictEqual(error["value"], "not authorised");
-      strictEqual(t.server.media.connectionCount(), 0);
+      strictEqual((await t.server.media.stats()).length, 0);
     } finally {
       await p.close();
       await t.close();

@@ -56,10 +56,10 @@ async function offer(
 
 async function settle(t: TestServer, count: number): Promise<void> {
   const end = Date.now() + 5000;
-  while (t.server.media.connectionCount() !== count && Date.now() < end) {
+  while ((await t.server.media.stats()).length !== count && Date.now() < end) {
     await new Promise((r) => setTimeout(r, 20));
   }
-  strictEqual(t.server.media.connectionCount(), count);
+  strictEqual((await t.server.media.stats()).length, count);
 }
 
 Deno.test({

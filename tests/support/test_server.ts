@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { LocalMediaNode } from "../../server/media/local/local_media_node.ts";
 import type { Faults } from "../../server/media/local/down_track.ts";
+import type { MediaNode } from "../../server/media/media_node.ts";
 import type { ConnectionTimeouts } from "../../server/http/connection_watch.ts";
 import type { SessionTimings } from "../../server/signalling/session_deps.ts";
 import { connect, type ConnectOptions, type WsClient } from "./ws_client.ts";
@@ -30,6 +31,8 @@ export interface TestServerOptions {
   timings?: Partial<SessionTimings>;
   /** Test-only faults of the media node. */
   faults?: Faults;
+  /** The media node to use instead of an in-process one (closed with the server). */
+  media?: MediaNode;
   /** HTTP connection timeouts (Galène's 60 s and 120 s by default). */
   connectionTimeouts?: Partial<ConnectionTimeouts>;
   /** Up streams a client may have open at once. */
@@ -155,10 +158,10 @@ export async function startTestServer(
       : {}),
     ...(options.turn !== undefined ? { turn: options.turn } : {}),
     log,
-    ...(options.faults
+    ...(options.media ? { media: options.media } : {}),
+    ...(options.faults && !options.media
       ? {
         media: new LocalMediaNode({
-          ice: { iceServers: [] },
           loopbackOnly: true,
           faults: options.faults,
           log,

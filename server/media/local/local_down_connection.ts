@@ -26,7 +26,6 @@ import {
 } from "werift";
 import type {
   ConnectionStats,
-  DownConnection,
   DownOptions,
   IceCandidate,
   TrackRequest,
@@ -70,7 +69,7 @@ interface Sent {
 }
 
 /** A subscriber's connection: the node offers, the client answers. */
-export class LocalDownConnection implements DownConnection, AttachedDown {
+export class LocalDownConnection implements AttachedDown {
   readonly id: string;
   readonly subscriber: string;
   readonly #options: DownOptions;

@@ -1,29 +1,35 @@
 /**
- * The in-process media node: werift transports in this process.
+ * The in-process media node: werift transports, the media-wasm hot path and
+ * the recorders in this process, behind the asynchronous media-node
+ * contract (server/media/media_node.ts). Each open operation's ICE
+ * configuration is that connection's; everything thrown inside comes back as
+ * a {@link MediaError}.
  *
  * @example
  * ```ts
- * const node = new LocalMediaNode({ ice: { iceServers: [] }, log: console.log });
+ * const node = new LocalMediaNode({ log: console.log });
  * // werift's SRTP and UDP paths are replaced process-wide while a node is open
  * // (server/media/fast); `fastPath: false` keeps werift's own.
- * const up = node.openUp({ id: "s1", codecs: ["vp8", "opus"], ...callbacks });
+ * const up = await node.openUp({ id: "s1", codecs: ["vp8", "opus"], ice, ...callbacks });
  * const answer = await up.offer(clientOffer);
  * ```
  *
  * @module
  */
 
-import type {
-  ConnectionStats,
-  DownConnection,
-  DownOptions,
-  IceConfiguration,
-  MediaNode,
-  MediaTap,
-  TapOptions,
-  UpConnection,
-  UpOptions,
+import { join } from "node:path";
+import {
+  type ConnectionStats,
+  type DownConnection,
+  type DownOptions,
+  MediaError,
+  type MediaNode,
+  type MediaRecording,
+  type RecordOptions,
+  type UpConnection,
+  type UpOptions,
 } from "../media_node.ts";
+import type { MediaTap, TapOptions } from "../media_tap.ts";
 import { LocalDownConnection } from "./local_down_connection.ts";
 import { LocalUpConnection } from "./local_up_connection.ts";
 import { LocalTap } from "./local_tap.ts";
@@ -34,24 +40,32 @@ import { createWasmPipelines } from "./wasm_pipeline.ts";
 import { installDtlsRetransmission } from "./dtls_retransmission.ts";
 import { installNoDefaultStunServer } from "./werift_internals.ts";
 import { MediaWasm } from "../../../media-wasm/mod.ts";
+import type { RecordingWasm } from "../../../media-wasm/recording.ts";
+import { StreamRecorder } from "../../recording/stream_recorder.ts";
 import {
   acquireFastPath,
   type FastPathLease,
   type FastPathOptions,
 } from "../fast/werift_seam.ts";
 
+/** Where and how a node records. */
+export interface NodeRecordingOptions {
+  /** The root folder: a group's files go to `<dir>/<group>`. */
+  dir: string;
+  /** Loads the recording module once, when first needed. */
+  wasm(): Promise<RecordingWasm>;
+  /** Wall clock for file names (tests pin it). */
+  clock?: () => Date;
+}
+
 /** Options of {@link LocalMediaNode}. */
 export interface LocalMediaNodeOptions {
-  /**
-   * ICE servers and policy; a function is asked again for each new peer
-   * connection, so that time-limited TURN credentials are fresh and edits
-   * to the servers' list are seen.
-   */
-  ice: IceConfiguration | (() => IceConfiguration);
   udpPortRange?: [number, number];
   log: (message: string) => void;
   /** Gather IPv4 loopback candidates only (tests). */
   loopbackOnly?: boolean;
+  /** Recording; absent, `record` is refused. */
+  recordings?: NodeRecordingOptions;
   /** The per-packet implementation; media-wasm's by default. */
   pipelines?: PacketPipelines;
   /**
@@ -66,27 +80,33 @@ export interface LocalMediaNodeOptions {
   faults?: Faults;
 }
 
+// Rethrows anything a connection throws as the contract's error.
+function fail(e: unknown): never {
+  throw MediaError.from(e);
+}
+
 /** A {@link MediaNode} running werift peer connections in this process. */
 export class LocalMediaNode implements MediaNode {
-  readonly #settings: TransportSettings;
+  readonly #transport: Omit<TransportSettings, "ice">;
   readonly #log: (message: string) => void;
   readonly #pipelines: PacketPipelines;
   readonly #faults: Faults;
+  readonly #recording: NodeRecordingOptions | undefined;
   readonly #fastPath: FastPathLease | undefined;
   readonly #ups = new Map<string, LocalUpConnection>();
   readonly #downs = new Set<LocalDownConnection>();
+  readonly #recorders = new Set<StreamRecorder>();
   readonly #teardowns = new Set<Promise<void>>();
+  #recordingWasm: Promise<RecordingWasm> | undefined;
   #closed = false;
 
   constructor(options: LocalMediaNodeOptions) {
-    const ice = options.ice;
-    const settings: TransportSettings = {
-      ice: typeof ice === "function" ? ice : () => ice,
-    };
-    if (options.udpPortRange) settings.udpPortRange = options.udpPortRange;
-    if (options.loopbackOnly) settings.loopbackOnly = true;
-    this.#settings = settings;
+    const transport: Omit<TransportSettings, "ice"> = {};
+    if (options.udpPortRange) transport.udpPortRange = options.udpPortRange;
+    if (options.loopbackOnly) transport.loopbackOnly = true;
+    this.#transport = transport;
     this.#log = options.log;
+    this.#recording = options.recordings;
     this.#pipelines = options.pipelines ??
       createWasmPipelines(MediaWasm.loadSync());
     this.#faults = { ...options.faults };
@@ -106,75 +126,105 @@ export class LocalMediaNode implements MediaNode {
     return f && { crypto: f.crypto, udp: f.udp };
   }
 
-  /**
-   * Opens a publisher's connection.
-   * @throws {Error} when the node is closed or the id is in use
-   */
-  openUp(options: UpOptions): UpConnection {
+  /** Opens a publisher's connection. */
+  openUp(options: UpOptions): Promise<UpConnection> {
     if (this.#closed) {
-      throw new Error(
-        `Cannot open up connection "${options.id}": media node is closed`,
+      return Promise.reject(
+        new MediaError(
+          "closed",
+          `Cannot open up connection "${options.id}": media node is closed`,
+        ),
       );
     }
     if (this.#ups.has(options.id)) {
-      throw new Error(
-        `Cannot open up connection "${options.id}": the id is in use`,
+      return Promise.reject(
+        new MediaError(
+          "in-use",
+          `Cannot open up connection "${options.id}": the id is in use`,
+        ),
       );
     }
-    const up = new LocalUpConnection(options, {
-      settings: this.#settings,
-      pipelines: this.#pipelines,
-      faults: this.#faults,
-      log: this.#log,
-      onClosed: (closed, teardown) => {
-        if (this.#ups.get(closed.id) === closed) this.#ups.delete(closed.id);
-        this.#track(teardown);
-      },
-    });
+    let up: LocalUpConnection;
+    try {
+      up = new LocalUpConnection(options, {
+        settings: { ...this.#transport, ice: options.ice },
+        pipelines: this.#pipelines,
+        faults: this.#faults,
+        log: this.#log,
+        onClosed: (closed, teardown) => {
+          if (this.#ups.get(closed.id) === closed) this.#ups.delete(closed.id);
+          this.#track(teardown);
+        },
+      });
+    } catch (e) {
+      return Promise.reject(MediaError.from(e));
+    }
     this.#ups.set(options.id, up);
-    return up;
+    return Promise.resolve({
+      id: up.id,
+      offer: (sdp) => up.offer(sdp).catch(fail),
+      addIceCandidate: (c) => up.addIceCandidate(c).catch(fail),
+      close: () => up.close(),
+    });
   }
 
-  /**
-   * Opens a subscriber's connection to an up connection.
-   * @throws {RangeError} when the up connection does not exist
-   * @throws {Error} when the node is closed
-   */
-  openDown(options: DownOptions): DownConnection {
-    if (this.#closed) {
-      throw new Error(
-        `Cannot open down connection "${options.id}": media node is closed`,
+  /** Opens a subscriber's connection to an up connection. */
+  openDown(options: DownOptions): Promise<DownConnection> {
+    const refuse = (reason: "closed" | "not-found", why: string) =>
+      Promise.reject(
+        new MediaError(
+          reason,
+          `Cannot open down connection "${options.id}" for "${options.subscriber}": ${why}`,
+        ),
       );
-    }
+    if (this.#closed) return refuse("closed", "media node is closed");
     const up = this.#ups.get(options.upId);
     if (!up) {
-      throw new RangeError(
-        `Cannot open down connection "${options.id}" for "${options.subscriber}": no up connection "${options.upId}"`,
-      );
+      return refuse("not-found", `no up connection "${options.upId}"`);
     }
-    const down = new LocalDownConnection(options, {
-      up,
-      settings: this.#settings,
-      pipelines: this.#pipelines,
-      faults: this.#faults,
-      log: this.#log,
-      onClosed: (closed, teardown) => {
-        this.#downs.delete(closed);
-        this.#track(teardown);
-      },
-    });
+    let down: LocalDownConnection;
+    try {
+      down = new LocalDownConnection(options, {
+        up,
+        settings: { ...this.#transport, ice: options.ice },
+        pipelines: this.#pipelines,
+        faults: this.#faults,
+        log: this.#log,
+        onClosed: (closed, teardown) => {
+          this.#downs.delete(closed);
+          this.#track(teardown);
+        },
+      });
+    } catch (e) {
+      return Promise.reject(MediaError.from(e));
+    }
     this.#downs.add(down);
-    return down;
+    return Promise.resolve({
+      id: down.id,
+      negotiate: (o) => down.negotiate(o).catch(fail),
+      answer: (sdp) => down.answer(sdp).catch(fail),
+      addIceCandidate: (c) => down.addIceCandidate(c).catch(fail),
+      setRequest: (request) => {
+        try {
+          return Promise.resolve(down.setRequest(request));
+        } catch (e) {
+          return Promise.reject(MediaError.from(e));
+        }
+      },
+      close: () => down.close(),
+    });
   }
 
   /**
-   * Opens a tap (the recorder's view) on an up connection.
-   * @throws {RangeError} when the up connection does not exist
+   * Opens a tap (a recorder's per-packet view) on an up connection: in this
+   * process only, not part of the contract.
+   * @throws {MediaError} `"not-found"` when the up connection does not exist
    */
   openTap(options: TapOptions): MediaTap {
     const up = this.#ups.get(options.upId);
     if (!up) {
-      throw new RangeError(
+      throw new MediaError(
+        "not-found",
         `Cannot open tap: no up connection "${options.upId}"`,
       );
     }
@@ -187,6 +237,59 @@ export class LocalMediaNode implements MediaNode {
     return tap;
   }
 
+  /** Records an up connection into the node's recordings folder. */
+  async record(options: RecordOptions): Promise<MediaRecording> {
+    const settings = this.#recording;
+    if (this.#closed || settings === undefined) {
+      throw new MediaError(
+        this.#closed ? "closed" : "refused",
+        this.#closed
+          ? "media node is closed"
+          : "this media node does not record",
+      );
+    }
+    this.#recordingWasm ??= settings.wasm();
+    const wasm = await this.#recordingWasm.catch(fail);
+    const up = this.#ups.get(options.upId);
+    if (up === undefined || this.#closed) {
+      throw new MediaError(
+        "not-found",
+        `Cannot record: no up connection "${options.upId}"`,
+      );
+    }
+    let rec: StreamRecorder;
+    try {
+      rec = StreamRecorder.start({
+        wasm,
+        openTap: (tap) => this.openTap(tap),
+        upId: options.upId,
+        tracks: up.tracks(),
+        directory: join(settings.dir, options.group),
+        ...(options.username !== undefined
+          ? { username: options.username }
+          : {}),
+        log: this.#log,
+        ...(settings.clock ? { clock: settings.clock } : {}),
+        onEnded: () => {
+          this.#recorders.delete(rec);
+          options.onEnded();
+        },
+      });
+    } catch (e) {
+      throw e instanceof RangeError
+        ? new MediaError("refused", e.message)
+        : MediaError.from(e);
+    }
+    this.#recorders.add(rec);
+    return {
+      skipped: rec.choice.skipped,
+      close: () => {
+        this.#recorders.delete(rec);
+        return rec.close();
+      },
+    };
+  }
+
   stats(): Promise<ConnectionStats[]> {
     const now = performance.now();
     const result: ConnectionStats[] = [];
@@ -195,15 +298,17 @@ export class LocalMediaNode implements MediaNode {
     return Promise.resolve(result);
   }
 
-  connectionCount(): number {
-    return this.#ups.size + this.#downs.size;
-  }
-
-  /** Closes every connection and waits until werift has released their sockets. */
+  /**
+   * Closes every connection, ends every recording, and waits until werift
+   * has released the sockets.
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    const recordings = [...this.#recorders].map((r) => r.close());
+    this.#recorders.clear();
     for (const up of [...this.#ups.values()]) up.close();
     for (const down of [...this.#downs]) down.close();
+    await Promise.all(recordings);
     while (this.#teardowns.size > 0) await Promise.all([...this.#teardowns]);
     this.#fastPath?.release();
   }

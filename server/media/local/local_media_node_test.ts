@@ -20,6 +20,7 @@ import {
   audioPacket,
   forwardCandidates,
   loopbackPeer,
+  NO_ICE,
   openSockets,
   sendTrack,
   stripCandidates,
@@ -29,7 +30,6 @@ import {
 
 function newNode(): LocalMediaNode {
   return new LocalMediaNode({
-    ice: { iceServers: [] },
     loopbackOnly: true,
     log: Deno.env.get("NODE_LOG") ? console.log : () => {},
   });
@@ -62,7 +62,9 @@ async function publish(
   const { sender } = pc.addTransceiver(video, { direction: "sendonly" });
   const tracks: UpTrackInfo[][] = [];
   const states: ConnectionState[] = [];
-  const up = node.openUp({
+  const up = await node.openUp({
+    group: "g",
+    ice: NO_ICE,
     id: "stream-1",
     codecs: ["vp8", "opus"],
     onIceCandidate: (c) => void addCandidate(pc, c),
@@ -133,7 +135,9 @@ async function subscribe(
     );
   });
   const states: ConnectionState[] = [];
-  const down = node.openDown({
+  const down = await node.openDown({
+    group: "g",
+    ice: NO_ICE,
     id: "stream-1",
     subscriber: "client-b",
     upId: "stream-1",
@@ -273,13 +277,13 @@ Deno.test("a published stream reaches a subscriber with the subscriber's SSRC, P
   for (let i = 1; i < seqs.length; i++) {
     assertEquals(seqs[i], (seqs[i - 1]! + 1) & 0xffff);
   }
-  assertEquals(node.connectionCount(), 2);
+  assertEquals((await node.stats()).length, 2);
   const stats = await node.stats();
   assertEquals(stats.map((s) => s.direction).sort(), ["down", "up"]);
 
   pub.up.close();
   assertEquals(sub.states.at(-1), "closed", "closing the up closes the down");
-  assertEquals(node.connectionCount(), 0);
+  assertEquals((await node.stats()).length, 0);
   pub.up.close(); // idempotent
   sub.down.close();
   await node.close();
@@ -320,7 +324,7 @@ Deno.test("trickle ICE works with candidates exchanged after the descriptions", 
     `${pub.sender.receiverEstimatedMaxBitrate}`,
   );
   await node.close();
-  assertEquals(node.connectionCount(), 0);
+  assertEquals((await node.stats()).length, 0);
   await pub.pc.close();
   await sub.pc.close();
 });
@@ -389,12 +393,12 @@ Deno.test("setRequest() between video and video-low needs no renegotiation, addi
   await send(pub, { from: 0, count: 5 });
   await waitFor("onTracks", () => pub.tracks.length > 0);
   const sub = await subscribe(node, { request: ["video"], trickle: false });
-  assertEquals(sub.down.setRequest(["video-low"]), false);
-  assertEquals(sub.down.setRequest(["video"]), false);
-  assertEquals(sub.down.setRequest(["audio", "video"]), true);
+  assertEquals(await sub.down.setRequest(["video-low"]), false);
+  assertEquals(await sub.down.setRequest(["video"]), false);
+  assertEquals(await sub.down.setRequest(["audio", "video"]), true);
   const offer = await sub.down.negotiate();
   assert(offer !== null && /m=audio/.test(offer), "the new offer has audio");
-  assertEquals(sub.down.setRequest([]), true);
+  assertEquals(await sub.down.setRequest([]), true);
   await node.close();
   await pub.pc.close();
   await sub.pc.close();
@@ -420,7 +424,9 @@ async function publishSimulcast(
     }],
   });
   const tracks: UpTrackInfo[][] = [];
-  const up = node.openUp({
+  const up = await node.openUp({
+    group: "g",
+    ice: NO_ICE,
     id: "stream-1",
     codecs: ["vp8", "opus"],
     onIceCandidate: (c) => void addCandidate(pc, c),
@@ -508,7 +514,7 @@ Deno.test("a simulcast publisher's layers are switched on one outgoing track wit
     sub.received.video.every((p) => p.payload[2] === 0x68),
     "only the high layer before the switch",
   );
-  assertEquals(sub.down.setRequest(["video-low"]), false);
+  assertEquals(await sub.down.setRequest(["video-low"]), false);
   await pump(40);
   await waitFor(
     "low layer at the subscriber",
@@ -561,7 +567,6 @@ Deno.test("a simulcast layer that starts after a subscriber joined is added to i
 Deno.test("a tap whose consumer throws is closed, logged and told; the stream goes on to its subscriber", async () => {
   const logs: string[] = [];
   const node = new LocalMediaNode({
-    ice: { iceServers: [] },
     loopbackOnly: true,
     log: (m) => logs.push(m),
   });
@@ -595,7 +600,7 @@ Deno.test("a tap whose consumer throws is closed, logged and told; the stream go
     "video after the tap's failure",
     () => sub.received.video.length >= before + 20,
   );
-  assertEquals(node.connectionCount(), 2);
+  assertEquals((await node.stats()).length, 2);
   await node.close();
   await pub.pc.close();
   await sub.pc.close();

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { MediaTap, TapOptions, TapPacket } from "../media_node.ts";
+import type { MediaTap, TapOptions, TapPacket } from "../media_tap.ts";
 import type { PacketSink, SenderReportInfo, UpTrack } from "./up_track.ts";
 import { rtpHeaderLength, rtpPayloadEnd } from "../rtp_header.ts";
 import { ConnectionGuard } from "./connection_guard.ts";

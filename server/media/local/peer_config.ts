@@ -13,10 +13,14 @@ import {
 import type { IceConfiguration } from "../media_node.ts";
 import { installNoDefaultStunServer } from "./werift_internals.ts";
 
-/** Node-wide transport settings. */
+/** A peer connection's transport settings. */
 export interface TransportSettings {
-  /** Asked again for each peer connection: the ICE servers and policy now. */
-  ice: () => IceConfiguration;
+  /**
+   * The ICE servers and policy, carried by the open that makes the
+   * connection: signalling asks for them at that moment, so time-limited
+   * credentials are fresh and edits to the list are seen.
+   */
+  ice: IceConfiguration;
   udpPortRange?: [number, number];
   /** Gather loopback IPv4 candidates only (tests). */
   loopbackOnly?: boolean;
@@ -53,7 +57,7 @@ export function peerConfig(
   settings: TransportSettings,
   codecs: NonNullable<RTCPeerConnectionConfig["codecs"]>,
 ): RTCPeerConnectionConfig {
-  const ice = settings.ice();
+  const ice = settings.ice;
   const config: RTCPeerConnectionConfig = {
     iceServers: ice.iceServers.map((server) => ({ ...server })),
     iceTransportPolicy: ice.iceTransportPolicy ?? "all",

@@ -13,9 +13,12 @@ import {
   useSdesMid,
   useSdesRTPStreamId,
 } from "werift";
-import type { IceCandidate } from "../media_node.ts";
+import type { IceCandidate, IceConfiguration } from "../media_node.ts";
 import { toIceInit, toWeriftCandidate } from "./ice.ts";
 import { loopbackIce } from "./peer_config.ts";
+
+/** The ICE configuration of a loopback-only test connection: no servers. */
+export const NO_ICE: IceConfiguration = { iceServers: [] };
 
 /** A werift peer connection configured for loopback-only tests. */
 export function loopbackPeer(): RTCPeerConnection {

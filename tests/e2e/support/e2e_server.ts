@@ -56,7 +56,6 @@ export async function startE2eServer(
     ...(options.faults
       ? {
         media: new LocalMediaNode({
-          ice: { iceServers: [] },
           loopbackOnly: true,
           faults: options.faults,
           log,

@@ -1,0 +1,174 @@
+/**
+ * ClusterMediaNode over two media node processes and a real Redis: a group
+ * goes to one node, every stream of it follows, and when that node is
+ * killed the group's next stream is placed on the other.
+ *
+ * @module
+ */
+
+import { ok, rejects, strictEqual } from "node:assert/strict";
+import { ClusterMediaNode } from "../../server/cluster/cluster_media_node.ts";
+import { EdgeTokens } from "../../server/cluster/edge_token.ts";
+import { placementOf } from "../../server/cluster/group_placement.ts";
+import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
+import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
+import {
+  type ConnectionState,
+  MediaError,
+  type MediaNode,
+  type UpConnection,
+} from "../../server/media/media_node.ts";
+import {
+  loopbackPeer,
+  NO_ICE,
+  sendTrack,
+  waitFor,
+} from "../../server/media/local/test_peers.ts";
+import { startRedisServer } from "../support/redis_server.ts";
+import {
+  type MediaProcess,
+  startMediaProcess,
+  TEST_SECRET,
+} from "../media_node/support/remote_node.ts";
+
+async function publishOn(
+  node: MediaNode,
+  options: { id: string; group: string; states?: ConnectionState[] },
+): Promise<UpConnection> {
+  const up = await node.openUp({
+    id: options.id,
+    group: options.group,
+    codecs: ["vp8"],
+    ice: NO_ICE,
+    onIceCandidate() {},
+    onTracks() {},
+    onStateChange: (s) => options.states?.push(s),
+  });
+  const pc = loopbackPeer();
+  pc.addTransceiver(sendTrack("video"), { direction: "sendonly" });
+  await pc.setLocalDescription(await pc.createOffer());
+  ok((await up.offer(pc.localDescription!.sdp)).startsWith("v=0"));
+  await pc.close();
+  return up;
+}
+
+Deno.test({
+  name:
+    "a group's streams go to one media node, where another edge finds them; with that node killed, the group's next stream is placed on the other one",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await Deno.makeTempDir({ prefix: "nereid-cluster-" });
+    const redisConnection = openRedisConnection(redis.url, { log: () => {} });
+    const processes: MediaProcess[] = [];
+    const logs: string[] = [];
+    const cluster = new ClusterMediaNode({
+      redis: redisConnection,
+      edgeId: "edge-1",
+      tokens: new EdgeTokens(TEST_SECRET),
+      log: (m) => logs.push(m),
+      leaseMs: 3000,
+    });
+    const other = new ClusterMediaNode({
+      redis: redisConnection,
+      edgeId: "edge-2",
+      tokens: new EdgeTokens(TEST_SECRET),
+      log: () => {},
+    });
+    try {
+      for (const nodeId of ["media-1", "media-2"]) {
+        processes.push(
+          await startMediaProcess({
+            recordingsDir: `${root}/${nodeId}`,
+            nodeId,
+            redisUrl: redis.url,
+          }),
+        );
+      }
+      await redisConnection.whenUp();
+      for (let i = 0; i < 50; i++) {
+        if ((await listMediaNodes(redisConnection)).length === 2) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      strictEqual((await listMediaNodes(redisConnection)).length, 2);
+
+      const states: ConnectionState[] = [];
+      await publishOn(cluster, { id: "a", group: "g", states });
+      const first = await placementOf(redisConnection, "g");
+      ok(first === "media-1" || first === "media-2", String(first));
+      await publishOn(cluster, { id: "b", group: "g" });
+      strictEqual(await placementOf(redisConnection, "g"), first);
+      // Both streams are on that node: a down connection finds them there.
+      const down = await cluster.openDown({
+        id: "a",
+        group: "g",
+        subscriber: "c",
+        upId: "a",
+        request: ["video"],
+        ice: NO_ICE,
+        onIceCandidate() {},
+        onStateChange() {},
+      });
+      down.close();
+      // Another edge finds the stream on the group's node.
+      const otherEdge = await other.openDown({
+        id: "a",
+        group: "g",
+        subscriber: "d",
+        upId: "a",
+        request: ["video"],
+        ice: NO_ICE,
+        onIceCandidate() {},
+        onStateChange() {},
+      });
+      otherEdge.close();
+
+      const victim = processes.find((p) => p.nodeId === first)!;
+      const killed = performance.now();
+      await victim.stop("SIGKILL");
+      await waitFor(
+        "the stream on the dead node closed",
+        () => states.includes("closed"),
+        5000,
+      );
+      // Until the registry lets the dead node go, the group stays on it.
+      let up: UpConnection | undefined;
+      while (up === undefined && performance.now() - killed < 10_000) {
+        try {
+          up = await publishOn(cluster, { id: "c", group: "g" });
+        } catch (e) {
+          ok(e instanceof MediaError && e.reason === "unavailable", `${e}`);
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
+      ok(up !== undefined, "placed again within 10 s");
+      const moved = await placementOf(redisConnection, "g");
+      console.log(
+        `group moved from ${first} to ${moved} ${
+          Math.round(performance.now() - killed)
+        } ms after SIGKILL`,
+      );
+      ok(moved !== first && moved !== undefined, `moved to ${moved}`);
+      await rejects(
+        cluster.openDown({
+          id: "a",
+          group: "g",
+          subscriber: "c",
+          upId: "a",
+          request: ["video"],
+          ice: NO_ICE,
+          onIceCandidate() {},
+          onStateChange() {},
+        }),
+        (e) => e instanceof MediaError && e.reason === "not-found",
+      );
+    } finally {
+      await cluster.close();
+      await other.close();
+      for (const p of processes) await p.stop("SIGKILL");
+      await redisConnection.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

@@ -1,0 +1,177 @@
+/**
+ * `main.ts -role edge` in front of a media node in another process, through
+ * a real Redis: a publisher's stream reaches a subscriber through the edge,
+ * and the edge process proves its shape. It runs with FFI denied and
+ * `media-wasm/` unreadable (so loading either would fail), and has no UDP
+ * socket among its file descriptors and no OpenSSL (the media node's FFI
+ * fast path) mapped, where the media node has both.
+ *
+ * @module
+ */
+
+import { ok, strictEqual } from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
+import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
+import { startRedisServer } from "../support/redis_server.ts";
+import { connect, type WsClient } from "../support/ws_client.ts";
+import { Publisher } from "../support/publisher.ts";
+import { Subscriber } from "../support/subscriber.ts";
+import {
+  startMediaProcess,
+  TEST_SECRET,
+} from "../media_node/support/remote_node.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const MEDIA_WASM = fileURLToPath(new URL("../../media-wasm/", import.meta.url));
+
+/** The inodes of the UDP sockets (IPv4 and IPv6) among a process's fds. */
+function udpSockets(pid: number): number {
+  const udp = new Set<string>();
+  for (const file of ["udp", "udp6"]) {
+    const lines = Deno.readTextFileSync(`/proc/${pid}/net/${file}`)
+      .split("\n").slice(1);
+    for (const line of lines) {
+      const inode = line.trim().split(/\s+/)[9];
+      if (inode) udp.add(inode);
+    }
+  }
+  let count = 0;
+  for (const fd of Deno.readDirSync(`/proc/${pid}/fd`)) {
+    let target = "";
+    try {
+      target = Deno.readLinkSync(`/proc/${pid}/fd/${fd.name}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const m = /^socket:\[(\d+)\]$/.exec(target);
+    if (m && udp.has(m[1]!)) count++;
+  }
+  return count;
+}
+
+function mapsOpenSsl(pid: number): boolean {
+  return /libcrypto|libssl/.test(Deno.readTextFileSync(`/proc/${pid}/maps`));
+}
+
+async function member(url: string, name: string): Promise<WsClient> {
+  const client = await connect(url);
+  await client.handshake();
+  const joined = await client.join("g", name, "any");
+  strictEqual(joined["kind"], "join", JSON.stringify(joined));
+  return client;
+}
+
+Deno.test({
+  name:
+    "an edge (main.ts -role edge, FFI denied, media-wasm unreadable) carries a stream through a media node in another process, and opens no UDP socket and maps no OpenSSL",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await Deno.makeTempDir({ prefix: "nereid-edge-" });
+    await Deno.mkdir(`${root}/data`);
+    await Deno.mkdir(`${root}/groups`);
+    await Deno.writeTextFile(
+      `${root}/data/config.json`,
+      JSON.stringify({ clusterSecret: TEST_SECRET }),
+    );
+    await Deno.writeTextFile(
+      `${root}/groups/g.json`,
+      JSON.stringify({
+        "wildcard-user": {
+          password: { type: "wildcard" },
+          permissions: "present",
+        },
+      }),
+    );
+    const media = await startMediaProcess({
+      recordingsDir: `${root}/recordings`,
+      redisUrl: redis.url,
+    });
+    // The node's first heartbeat may come before its Redis link is up.
+    const watcher = openRedisConnection(redis.url, { log: () => {} });
+    await watcher.whenUp();
+    for (let i = 0; i < 50; i++) {
+      if ((await listMediaNodes(watcher)).length === 1) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await watcher.close();
+    const edge = new Deno.Command(Deno.execPath(), {
+      // Any attempt to load FFI or to read the WebAssembly module fails.
+      args: [
+        "run",
+        "-A",
+        "--deny-ffi",
+        `--deny-read=${MEDIA_WASM}`,
+        MAIN,
+        "-role",
+        "edge",
+        "-redis",
+        redis.url,
+        "-data",
+        `${root}/data`,
+        "-groups",
+        `${root}/groups`,
+        "-recordings",
+        `${root}/recordings`,
+        "-insecure",
+        "-http",
+        "127.0.0.1:0",
+      ],
+      stdout: "piped",
+      stderr: "inherit",
+    }).spawn();
+    const clients: WsClient[] = [];
+    let publisher: Publisher | undefined;
+    let subscriber: Subscriber | undefined;
+    try {
+      const reader = edge.stdout.pipeThrough(new TextDecoderStream())
+        .getReader();
+      let out = "";
+      let url: string | undefined;
+      while (url === undefined) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`The edge ended: ${out}`);
+        out += value;
+        url = /listening on (http:\/\/\S+?)\/?\s/.exec(out)?.[1];
+      }
+      reader.releaseLock();
+      edge.stdout.pipeTo(new WritableStream()).catch(() => {});
+      const ws = url.replace("http:", "ws:") + "/ws";
+
+      const carrot = await member(ws, "carrot");
+      const vimes = await member(ws, "vimes");
+      clients.push(carrot, vimes);
+      subscriber = new Subscriber(vimes);
+      subscriber.start();
+      publisher = new Publisher(carrot);
+      const reply = await publisher.offer();
+      strictEqual(reply["type"], "answer", JSON.stringify(reply));
+      await subscriber.receives(publisher.id, 50, 15_000);
+
+      const edgeUdp = udpSockets(edge.pid);
+      const mediaUdp = udpSockets(media.child.pid);
+      console.log(
+        `UDP sockets: edge ${edgeUdp}, media node ${mediaUdp}; OpenSSL mapped: edge ${
+          mapsOpenSsl(edge.pid)
+        }, media node ${mapsOpenSsl(media.child.pid)}`,
+      );
+      ok(mediaUdp > 0, "the media node carries the media over UDP");
+      strictEqual(edgeUdp, 0, "the edge has no UDP socket");
+      strictEqual(mapsOpenSsl(edge.pid), false, "the edge loaded no OpenSSL");
+    } finally {
+      await subscriber?.close();
+      await publisher?.close();
+      for (const c of clients) await c.close();
+      try {
+        edge.kill("SIGTERM");
+      } catch {
+        // already gone
+      }
+      await edge.status;
+      await media.stop();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
