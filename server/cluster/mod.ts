@@ -1,5 +1,6 @@
 /**
- * The building blocks of a Nereid cluster (issue 11): stateless signalling
+ * The building blocks of a Nereid cluster (the README's "Running a
+ * cluster"): stateless signalling
  * edges (`-role edge`: HTTP and WebSocket only) in front of media nodes
  * (`-role media`), coordinated through Redis. Nothing here is wired into
  * the server yet; each block is tested against a real `redis-server`.

@@ -178,8 +178,8 @@ Deno.test({
     await inCall({}, async ({ a, b }) => {
       await evalPeer(a, `return await peer.publish();`);
       // As a person would: the screen is shared once the call is running.
-      // (Two streams published in the same instant sometimes never reach
-      // the subscriber: a known bug, see the notes of issue 3.)
+      // (Two streams published in the same instant once sometimes never
+      // reached the subscriber: see server/media/local/dtls_retransmission.ts.)
       await decodes(b, "B", 10_000);
       const screen = await evalPeer<string>(
         a,

@@ -1,5 +1,5 @@
 /**
- * Issue 10, point 4: connections that would hold a file descriptor forever
+ * Connections that would hold a file descriptor forever
  * are closed. A connection gets the header timeout to send a request's head
  * (Galène's ReadHeaderTimeout, 60 s), a keep-alive connection the idle
  * timeout between requests (IdleTimeout, 120 s), and a WebSocket that does

@@ -1,5 +1,5 @@
 /**
- * Issue 10, point 7: the first message about a down stream is its `offer`.
+ * The first message about a down stream is its `offer`.
  * Galène's own client throws "unknown stream" on an `ice` for a stream it
  * was not offered yet, so candidates the server gathers while it prepares
  * an offer are held and sent after it; after an ICE restart, candidates of

@@ -1,5 +1,5 @@
 /**
- * Issue 10, point 4: a presenter cannot hold the server's sockets and memory
+ * A presenter cannot hold the server's sockets and memory
  * with up streams. A client has at most `maxUpStreams` up streams (published
  * or being offered), and an up stream whose ICE does not complete within
  * the ICE timeout is closed, and the client told `abort`.
