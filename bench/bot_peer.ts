@@ -10,7 +10,7 @@ import { RTCPeerConnection, RTCRtpCodecParameters } from "werift";
 import type { IceCandidate } from "../server/media/media_node.ts";
 import { loopbackIce } from "../server/media/local/peer_config.ts";
 
-/** A werift peer for loopback, VP8 only (media-notes' settings). */
+/** A werift peer for loopback, VP8 only. */
 export function botPeer(): RTCPeerConnection {
   return new RTCPeerConnection({
     ...loopbackIce(),

@@ -1,6 +1,7 @@
 /**
  * The least of a Galène client a load bot needs: handshake, join, request,
- * and offer/answer/ice over the WebSocket protocol (galene.md §1.2–1.5).
+ * and offer/answer/ice over the WebSocket protocol, as Galène's client
+ * does.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * The forwarding benchmark (issue 3): `deno task bench [options]`.
+ * The forwarding benchmark: `deno task bench [options]`.
  *
  * For each SFU (the plain werift baseline, then Nereid) and each subscriber
  * count N, starts the SFU alone on core 0 and the load bots on core 1,

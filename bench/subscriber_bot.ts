@@ -125,7 +125,7 @@ export class SubscriberBot {
   }
 
   // werift's ICE or DTLS sometimes gives up on a busy machine: drop the
-  // stream and ask for it again (abort, then request: galene.md §1.3).
+  // stream and ask for it again (`abort`, then `request` again).
   #retry(id: string, pc: RTCPeerConnection, error: unknown): void {
     if (this.#pc !== pc) return;
     this.#pc = null;

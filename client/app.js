@@ -4599,9 +4599,9 @@ var App = class {
     return this.#invitedAs ? "invited" : "username-only";
   }
   /**
-   * Joins with the token but no username, only to learn what the form must
-   * ask (reference §1.5 step 3): nothing when the token names its guest,
-   * a username on `need-username`.
+   * Joins with the token but no username, as a probe (Galène's client does
+   * the same with a `?token=` link), only to learn what the form must ask:
+   * nothing when the token names its guest, a username on `need-username`.
    */
   async #probeToken(token2) {
     const conn = new ServerConnection({

@@ -117,9 +117,9 @@ class App {
   }
 
   /**
-   * Joins with the token but no username, only to learn what the form must
-   * ask (reference §1.5 step 3): nothing when the token names its guest,
-   * a username on `need-username`.
+   * Joins with the token but no username, as a probe (Galène's client does
+   * the same with a `?token=` link), only to learn what the form must ask:
+   * nothing when the token names its guest, a username on `need-username`.
    */
   async #probeToken(token: string): Promise<void> {
     const conn = new ServerConnection({ url: this.#endpoint });

@@ -36,7 +36,7 @@ export async function fetchStatus(
 }
 
 /**
- * Asks the group's authServer for a token (reference §1.5 step 3): 200 with
+ * Asks the group's authServer for a token, sent in `join`: 200 with
  * a JWT, 204 to fall back to the password, 403 to refuse.
  *
  * @throws {Error} On any other answer or a network failure.

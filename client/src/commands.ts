@@ -1,5 +1,5 @@
 /**
- * Chat commands (reference §4): lines starting with `/`. A table of small
+ * Chat commands, Galène's client's: lines starting with `/`. A table of small
  * handlers; each names the permissions it needs so `/help` lists only what
  * the user may run. No DOM: the interface's own actions arrive as callbacks.
  *

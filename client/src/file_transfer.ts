@@ -1,5 +1,5 @@
 /**
- * Peer-to-peer file transfer (reference §1.6): control messages travel in
+ * Peer-to-peer file transfer, as Galène's client does it: control messages travel in
  * `usermessage` kind `filetransfer`, the bytes over a reliable datachannel
  * named `file` that the receiver opens. The server only relays.
  *

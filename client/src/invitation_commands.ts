@@ -1,5 +1,5 @@
 /**
- * The invitation commands (reference §3.5 and §4): `/invite`, `/reinvite`,
+ * The invitation commands of Galène's client: `/invite`, `/reinvite`,
  * `/revoke` and `/listtokens`, mapped to the `maketoken`, `edittoken` and
  * `listtokens` group actions.
  *

@@ -1,5 +1,5 @@
 /**
- * Invitations (reference §3.5) as the client sees them: expiry words typed
+ * Invitations (stateful tokens) as the client sees them: expiry words typed
  * after `/invite` and `/reinvite`, the link that carries a token, and the
  * token objects the server sends in `usermessage` `token` and `tokenlist`,
  * parsed once into typed values. Pure: the clock is passed in.

@@ -67,7 +67,7 @@ export function requestFor(mode: ReceiveMode): Record<string, string[]> {
   }
 }
 
-/** Tiles this small receive the low simulcast layer (reference §0). */
+/** Tiles this small receive the low simulcast layer, as in Galène's client. */
 export function wantsLowVideo(width: number, height: number): boolean {
   return width > 0 && height > 0 && width <= 320 && height <= 240;
 }

@@ -1,5 +1,5 @@
 /**
- * `/set [key [json]]` and `/unset key` (reference §4): the local settings
+ * `/set [key [json]]` and `/unset key`: the local settings
  * of the side menu, from the chat. `/set` alone lists them, `/set key`
  * shows one, `/set key json` changes it; `/unset key` restores its default.
  *

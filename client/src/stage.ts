@@ -1,8 +1,7 @@
 /**
  * The video stage of a session: a tile per stream (ours and the others'),
  * the active speaker sampled from audio levels, and the low video layer
- * asked for tiles too small to show the high one (reference §1.3
- * `requestStream`).
+ * asked for tiles too small to show the high one (`requestStream`).
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * What the client does with each `usermessage` kind (reference §1.3): a
+ * What the client does with each `usermessage` kind: a
  * table of small handlers. Server notices and moderation need `privileged`
  * (the server sets it for operators and itself); peer-to-peer file
  * transfer messages are handled by FileTransfers, not here.

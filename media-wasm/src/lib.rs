@@ -269,7 +269,7 @@ pub extern "C" fn rtcp_remb(sender: u32, bps: u32, count: u32) -> i32 {
 }
 
 // ---- recording ABI ----
-// Recording (issue 5): its own state, input buffer and handles, apart from
+// Recording: its own state, input buffer and handles, apart from
 // the forwarding engine above. Codecs as above (0: no such track); kinds:
 // 0 audio, 1 video. Status -11: the codec cannot be recorded (AV1).
 

@@ -113,9 +113,9 @@ pub fn set_marker(buf: &mut [u8], marker: bool) {
 
 /// Removes the header extension by moving the payload down over it and
 /// clearing the X bit; returns the new length. Forwarded packets carry no
-/// extensions because their IDs are negotiated per connection (see
-/// media-notes: a publisher's abs-send-time ID collides with a subscriber's
-/// rid ID).
+/// extensions because their IDs are negotiated per connection (Chromium's
+/// abs-send-time ID 2 can be a subscriber's rid ID 2, and that subscriber
+/// then decodes nothing).
 pub fn strip_extension(buf: &mut [u8], header: &RtpHeader) -> usize {
     match header.extension {
         None => buf.len(),

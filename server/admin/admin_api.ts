@@ -1,5 +1,6 @@
 /**
- * The administrative API under `/galene-api/v0/` (reference §2.3) as a Hono
+ * The administrative API under `/galene-api/v0/` (Galène's, see the README's
+ * Administration) as a Hono
  * sub-app: routing, the Origin check, authorisation, then one handler per
  * kind of route.
  *

@@ -1,5 +1,5 @@
 /**
- * Who may use the administrative API (reference §2.3): server
+ * Who may use the administrative API, as in Galène: server
  * administrators from `config.json`, a group's administrators for that
  * group, bearer tokens granting `admin`, and a user changing his own
  * password.

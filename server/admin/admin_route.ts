@@ -1,5 +1,5 @@
 /**
- * The paths of the administrative API (reference §2.3) parsed into typed
+ * The paths of the administrative API (Galène's `/galene-api/v0/`) parsed into typed
  * routes, with the methods each one answers.
  *
  * @module

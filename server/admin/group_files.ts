@@ -14,7 +14,10 @@ import {
   serializeGroupDescription,
 } from "../config/group_description.ts";
 import { isValidGroupName } from "../config/group_name.ts";
-import { removeFileDurably, writeFileAtomically } from "./atomic_file.ts";
+import {
+  removeFileDurably,
+  writeFileAtomically,
+} from "../files/atomic_file.ts";
 import { KeyedLock } from "./keyed_lock.ts";
 
 /** A group file as read: missing (empty tag), valid, or broken. */

@@ -1,5 +1,5 @@
 /**
- * The `.stats` document (reference §2.3): per group in memory, its clients
+ * The `.stats` document, in Galène's shape: per group in memory, its clients
  * and their up and down connections with per-track figures.
  *
  * @module

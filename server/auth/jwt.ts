@@ -1,5 +1,5 @@
 /**
- * JWT ("cryptographic") tokens (reference §3.6), verified against the JWKs
+ * JWT ("cryptographic") tokens, Galène's, verified against the JWKs
  * in the group's `authKeys`.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Stateful tokens ("invitations", reference §3.5): the typed record, its
+ * Stateful tokens ("invitations"): the typed record, its
  * JSON form as Galène writes it in `tokens.jsonl`, and the pure check made
  * when a client joins with one.
  *

@@ -1,6 +1,6 @@
 /**
  * The pure logic of token management from the chat (`groupaction`
- * `maketoken` and `edittoken`, reference §1.3 and §3.5): checking a
+ * `maketoken` and `edittoken`, Galène's rules): checking a
  * client's template or change against the rules, before the store is
  * touched.
  *

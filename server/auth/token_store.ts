@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import * as jose from "jose";
+import { writeFileAtomically } from "../files/atomic_file.ts";
 import {
   parseStatefulToken,
   serializeToken,
@@ -42,7 +42,7 @@ const PURGE_AFTER = 7 * 24 * 3600 * 1000;
  * The token file, cached in memory and re-read when it changed on disk.
  * Every operation runs in turn (one queue per store), so concurrent writers
  * in this process lose nothing; each write replaces the file atomically
- * (temporary file in the same directory, fsync, rename). Lines that cannot
+ * ({@link writeFileAtomically}), with mode 0600. Lines that cannot
  * be parsed are logged, ignored and written back unchanged.
  *
  * @example
@@ -52,7 +52,6 @@ const PURGE_AFTER = 7 * 24 * 3600 * 1000;
  * ```
  */
 export class TokenStore {
-  #dir: string;
   #file: string;
   #log: (message: string) => void;
   #tokens = new Map<string, StatefulToken>();
@@ -63,8 +62,7 @@ export class TokenStore {
 
   /** Creates a store for `<dataDir>/var/tokens.jsonl`; nothing is read yet. */
   constructor(options: { dataDir: string; log: (message: string) => void }) {
-    this.#dir = join(options.dataDir, "var");
-    this.#file = join(this.#dir, "tokens.jsonl");
+    this.#file = join(options.dataDir, "var", "tokens.jsonl");
     this.#log = options.log;
   }
 
@@ -288,56 +286,14 @@ export class TokenStore {
     );
     lines.push(...this.#unparsed);
     const text = lines.map((line) => `${line}\n`).join("");
-    await writeAtomically(this.#file, { dir: this.#dir, text });
+    // Tokens are secrets: readable by the server's user only, whatever
+    // mode the file had before.
+    await writeFileAtomically(this.#file, new TextEncoder().encode(text), {
+      mode: 0o600,
+      replaceMode: true,
+    });
     this.#tokens = tokens;
     this.#stamp = await this.#currentStamp();
-  }
-}
-
-/**
- * Replaces `file` by `text`: a temporary file in the same directory (so
- * that rename is atomic), fsynced before the rename, the directory fsynced
- * after it so that the rename itself survives a crash.
- */
-async function writeAtomically(
-  file: string,
-  options: { dir: string; text: string },
-): Promise<void> {
-  const { dir } = options;
-  await Deno.mkdir(dir, { recursive: true, mode: 0o700 });
-  const suffix = jose.base64url.encode(
-    crypto.getRandomValues(new Uint8Array(6)),
-  );
-  const temp = join(dir, `.tokens.jsonl.${suffix}.tmp`);
-  const bytes = new TextEncoder().encode(options.text);
-  try {
-    // Tokens are secrets: readable by the server's user only.
-    const handle = await Deno.open(temp, {
-      write: true,
-      createNew: true,
-      mode: 0o600,
-    });
-    try {
-      for (let done = 0; done < bytes.length;) {
-        done += await handle.write(bytes.subarray(done));
-      }
-      await handle.sync();
-    } finally {
-      handle.close();
-    }
-    await Deno.rename(temp, file);
-  } catch (error) {
-    // The write already failed; that error is the one worth reporting.
-    await Deno.remove(temp).catch(() => undefined);
-    throw error;
-  }
-  if (Deno.build.os !== "windows") {
-    const directory = await Deno.open(dir, { read: true });
-    try {
-      await directory.sync();
-    } finally {
-      directory.close();
-    }
   }
 }
 

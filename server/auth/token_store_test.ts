@@ -76,6 +76,17 @@ Deno.test("TokenStore.add() writes Galène's format with owner-only permissions"
   });
 });
 
+Deno.test("TokenStore.add() makes an existing token file owner-only again", async () => {
+  if (Deno.build.os === "windows") return;
+  await withStore(async (store, { dir }) => {
+    await Deno.mkdir(join(dir, "var"));
+    await Deno.writeTextFile(store.file, "");
+    await Deno.chmod(store.file, 0o644);
+    await store.add(token("a"));
+    assert.equal((await Deno.stat(store.file)).mode! & 0o777, 0o600);
+  });
+});
+
 Deno.test("TokenStore.add() rejects a duplicate name", async () => {
   await withStore(async (store) => {
     await store.add(token("a"));

@@ -1,5 +1,5 @@
 /**
- * A Nereid cluster (issue 11): stateless signalling edges (`-role edge`:
+ * A Nereid cluster (the README's "Running a cluster"): stateless signalling edges (`-role edge`:
  * HTTP and WebSocket only) in front of media nodes (`-role media`),
  * coordinated through Redis. Each block is tested against a real
  * `redis-server` or a media node in another process.

@@ -1,5 +1,5 @@
 /**
- * A group file (`groups/NAME.json`, reference §3.3) parsed into typed values
+ * A group file (`groups/NAME.json`, keys in the README) parsed into typed values
  * with defaults applied, and the password login algorithm over it.
  *
  * @module

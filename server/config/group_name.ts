@@ -41,7 +41,7 @@ export function isValidGroupName(name: string): boolean {
 }
 
 /**
- * Returns `true` when `name` may be a username (reference §3.4): empty, or a
+ * Returns `true` when `name` may be a username (Galène's rule): empty, or a
  * clean relative path (no backslash, no NUL, no leading, trailing or doubled
  * `/`, no `.` or `..` segment) of at most 256 bytes.
  *

@@ -1,6 +1,6 @@
 /**
  * Conversion of the obsolete `op`, `presenter` and `other` pattern lists of
- * old group files into users (reference §3.3).
+ * old group files into users, as Galène converts them.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Passwords as stored in group files and `config.json` (reference §3.4):
+ * Passwords as stored in group files and `config.json`, in Galène's forms:
  * plain text, PBKDF2-SHA-256, bcrypt, wildcard, or none.
  *
  * @module

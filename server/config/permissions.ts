@@ -5,7 +5,7 @@
  * @module
  */
 
-/** An internal permission name (reference §1.4). */
+/** An internal permission name (Galène's). */
 export type Permission =
   | "op"
   | "present"
@@ -117,7 +117,7 @@ export function parsePermissionSpec(
 
 /**
  * Expands a permission spec into internal permissions, in canonical order
- * (reference §3.4: `op` gains `record` with allow-recording, `present` gains
+ * (as Galène: `op` gains `record` with allow-recording, `present` gains
  * `token` with unrestricted-tokens, `observe` is empty).
  */
 export function expandPermissions(

@@ -1,5 +1,6 @@
 /**
- * The server-wide configuration file `data/config.json` (reference §3.2).
+ * The server-wide configuration file `data/config.json`, with Galène's
+ * keys (the README's table lists them).
  *
  * @module
  */

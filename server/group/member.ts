@@ -47,7 +47,7 @@ export interface Member {
   kick(by: Actor, reason: string): void;
   /**
    * The group's status or data changed: tell the member with `joined`
-   * `change` (which carries `rtcConfiguration`, reference §1.3). Members
+   * `change` (which carries `rtcConfiguration`, the ICE servers). Members
    * without it are sent the group's plain `joined` `change`.
    */
   groupChanged?(): void;

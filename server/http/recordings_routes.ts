@@ -1,7 +1,7 @@
 /**
  * `/recordings/GROUP/`: the recordings of a group, for users whose group
  * credentials carry `record` (HTTP Basic): a listing, downloads with Range
- * requests, and deletion by form (Galène §2). `/recordings/` itself is a
+ * requests, and deletion by form, as Galène serves them. `/recordings/` itself is a
  * page that says where a group's recordings are.
  *
  * A delete is refused (403) when a browser sends it from another site: its

@@ -29,7 +29,7 @@ export interface LoadCertificateOptions {
 
 const CERT_FILE = "cert.pem";
 const KEY_FILE = "key.pem";
-// One year, as the brief asks; browsers cap publicly trusted certificates
+// One year. Browsers cap publicly trusted certificates
 // lower, but a self-signed one is trusted by explicit exception anyway.
 const VALIDITY_MS = 365 * 24 * 60 * 60 * 1000;
 // Backdate a little so a client whose clock lags does not reject a new cert.

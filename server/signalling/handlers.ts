@@ -4,10 +4,9 @@
  * @module
  */
 
-import type { ClientMessage } from "../protocol/message.ts";
+import { type ClientMessage, ProtocolError } from "../protocol/message.ts";
 import { handleChat, handleUserMessage } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
-import { ProtocolError } from "./errors.ts";
 import { handleGroupAction } from "./group_actions.ts";
 import { handleJoin } from "./join.ts";
 import { handleUserAction } from "./user_actions.ts";

@@ -20,10 +20,9 @@ import {
   MAX_DATA_BYTES,
   MAX_NAME_BYTES,
 } from "../protocol/byte_limits.ts";
-import type { ClientMessage } from "../protocol/message.ts";
+import { type ClientMessage, ProtocolError } from "../protocol/message.ts";
 import { formatTime } from "./chat.ts";
 import type { ClientSession } from "./client_session.ts";
-import { ProtocolError } from "./errors.ts";
 
 type JoinMessage = Extract<ClientMessage, { type: "join" }>;
 

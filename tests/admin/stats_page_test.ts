@@ -7,7 +7,8 @@
  */
 
 import { match, ok, strictEqual } from "node:assert/strict";
-import { launchBrowser, waitFor } from "../e2e/support/browser.ts";
+import { launchBrowser } from "../e2e/support/browser.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer } from "../support/test_server.ts";
 
@@ -53,7 +54,7 @@ Deno.test({
             ? body
             : undefined;
         },
-        { timeout: 10_000 },
+        { timeoutMs: 10_000, intervalMs: 200 },
       );
       ok(text.includes("lecture"), text);
       // The page keeps polling: a chart appears once two samples are in.
@@ -62,7 +63,8 @@ Deno.test({
         async () =>
           (await page.locator("svg polyline").count()) > 0 ? true : undefined,
         {
-          timeout: 10_000,
+          timeoutMs: 10_000,
+          intervalMs: 200,
         },
       );
       strictEqual(errors.length, 0, errors.join("\n"));

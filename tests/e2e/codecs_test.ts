@@ -5,7 +5,8 @@
 
 import { strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openCall, waitFor } from "./support/browser.ts";
+import { launchBrowser, openCall } from "./support/browser.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { startE2eServer } from "./support/e2e_server.ts";
 
 /** What this Chromium can send, asked once (MIME subtypes, lower case). */
@@ -65,7 +66,7 @@ async function forwards(codecs: string[]): Promise<Inbound[]> {
       return v && v.framesDecoded > 5 && au && au.packetsReceived > 5
         ? s
         : undefined;
-    }, { timeout: 15_000 });
+    }, { timeoutMs: 15_000, intervalMs: 200 });
   } finally {
     await browser.close();
     await e2e.close();

@@ -7,7 +7,8 @@
  */
 
 import { ok } from "node:assert/strict";
-import { launchBrowser, openCall, waitFor } from "./support/browser.ts";
+import { launchBrowser, openCall } from "./support/browser.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { startE2eServer } from "./support/e2e_server.ts";
 
 Deno.test({
@@ -40,7 +41,7 @@ Deno.test({
               ? all
               : undefined;
           }),
-        { timeout: 15_000 },
+        { timeoutMs: 15_000, intervalMs: 200 },
       );
       ok(states.length === 2);
       console.log(
@@ -54,7 +55,7 @@ Deno.test({
         return s.some((x) => x.kind === "video" && x.framesDecoded > 5)
           ? true
           : undefined;
-      }, { timeout: 10_000 });
+      }, { timeoutMs: 10_000, intervalMs: 200 });
     } finally {
       await browser.close();
       await e2e.close();

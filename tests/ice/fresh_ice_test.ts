@@ -9,10 +9,10 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
-import { waitFor } from "../../server/media/local/test_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
 import type { WsClient } from "../support/ws_client.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { type AllocateRequest, TurnRecorder } from "./turn_recorder.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -61,18 +61,13 @@ async function publish(
 
 /** Joins until the `rtcConfiguration` clients get names `url`. */
 async function clientsSee(t: TestServer, url: string): Promise<void> {
-  const end = performance.now() + 5000;
-  for (;;) {
+  await waitFor(`clients to get ${url}`, async () => {
     const client = await t.connect();
     await client.handshake();
     const joined = await client.join("g", "nobby", "p");
     await client.close();
-    if (JSON.stringify(joined["rtcConfiguration"]).includes(url)) return;
-    if (performance.now() > end) {
-      throw new Error(`Clients never got ${url}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return JSON.stringify(joined["rtcConfiguration"]).includes(url);
+  }, { timeoutMs: 5000, intervalMs: 50 });
 }
 
 Deno.test({

@@ -1,5 +1,5 @@
 /**
- * Reference §1.1–1.2: malformed or hostile input closes the offending
+ * As in Galène, malformed or hostile input closes the offending
  * connection and nothing else; the server goes on serving.
  *
  * @module

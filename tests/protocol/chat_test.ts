@@ -1,5 +1,5 @@
 /**
- * Reference §1.3 `chat`/`chathistory` and the `clearchat` group action:
+ * Galène's `chat`/`chathistory` and the `clearchat` group action:
  * relaying, history and its expiry.
  *
  * @module

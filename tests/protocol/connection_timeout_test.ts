@@ -1,5 +1,5 @@
 /**
- * Issue 10, point 4: connections that would hold a file descriptor forever
+ * Connections that would hold a file descriptor forever
  * are closed. A connection gets the header timeout to send a request's head
  * (Galène's ReadHeaderTimeout, 60 s), a keep-alive connection the idle
  * timeout between requests (IdleTimeout, 120 s), and a WebSocket that does
@@ -18,6 +18,7 @@ import {
   serverClosed,
 } from "../support/raw_http.ts";
 import { startTestServer } from "../support/test_server.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 const OPEN = { users: { alice: { password: "a", permissions: "op" } } };
 const TIMEOUTS = { headerTimeout: 300, idleTimeout: 600, closeTimeout: 300 };
@@ -96,11 +97,9 @@ Deno.test("WebSockets that ignore the server's close frame are disconnected afte
     );
     // Each client reads the close frame and never answers it.
     await Promise.all(sockets.map((s) => serverClosed(s, DEADLINE)));
-    const end = Date.now() + DEADLINE;
-    while (t.server.sessions.size > 0 && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    strictEqual(t.server.sessions.size, 0);
+    await waitFor("every session to end", () => t.server.sessions.size === 0, {
+      timeoutMs: DEADLINE,
+    });
   } finally {
     await t.close();
   }
@@ -179,10 +178,9 @@ Deno.test("a session sees the client's own address, not the relay's", async () =
   const t = await startTestServer({ connectionTimeouts: TIMEOUTS });
   try {
     const socket = await rawWebSocket(t.server.port);
-    const end = Date.now() + DEADLINE;
-    while (t.server.sessions.size === 0 && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor("a session", () => t.server.sessions.size > 0, {
+      timeoutMs: DEADLINE,
+    });
     const [session] = [...t.server.sessions];
     strictEqual(session?.address, `127.0.0.1:${socket.localAddr.port}`);
     socket.close();

@@ -1,5 +1,5 @@
 /**
- * Reference §1.3 `groupaction`: lock, setdata, subgroups, record, and the
+ * Galène's `groupaction`: lock, setdata, subgroups, record, and the
  * permissions each needs.
  *
  * @module

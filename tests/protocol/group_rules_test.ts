@@ -1,5 +1,5 @@
 /**
- * Reference §3.3 and §5.11: the group file's rules on who may join —
+ * Galène's group file rules on who may join —
  * max-clients, not-before/expires, autolock, autokick — and subgroups.
  *
  * @module

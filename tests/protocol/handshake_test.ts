@@ -1,5 +1,5 @@
 /**
- * Reference §1.2: the handshake, version negotiation and keep-alive.
+ * Galène's protocol: the handshake, version negotiation and keep-alive.
  *
  * @module
  */

@@ -1,5 +1,5 @@
 /**
- * Reference §2: the HTTP endpoints a client reads before and around the
+ * Galène's HTTP endpoints a client reads before and around the
  * WebSocket — `.status`, the group page, `public-groups.json`, the `/ws`
  * Origin check, `canonicalHost` and `proxyURL`.
  *

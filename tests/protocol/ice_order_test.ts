@@ -1,5 +1,5 @@
 /**
- * Issue 10, point 7: the first message about a down stream is its `offer`.
+ * The first message about a down stream is its `offer`.
  * Galène's own client throws "unknown stream" on an `ice` for a stream it
  * was not offered yet, so candidates the server gathers while it prepares
  * an offer are held and sent after it; after an ICE restart, candidates of
@@ -13,6 +13,7 @@ import type { RTCPeerConnection } from "werift";
 import { loopbackPeer } from "../../server/media/local/test_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer } from "../support/test_server.ts";
+import { waitFor } from "../support/wait_for.ts";
 import type { Message, WsClient } from "../support/ws_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -124,10 +125,7 @@ Deno.test({
         const offers = () =>
           nobby.history.filter((m) => m["type"] === "offer" && m["id"] === p.id)
             .length;
-        const end = Date.now() + 10_000;
-        while (offers() < 2 && Date.now() < end) {
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await waitFor(`the second offer of ${p.id}`, () => offers() >= 2);
         strictEqual(offers(), 2);
       }
       await nobby.sync();

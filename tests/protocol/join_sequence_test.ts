@@ -1,5 +1,5 @@
 /**
- * Reference §1.3 (`joined`, `user`) and §1.5 steps 2–4 and 10: what a client
+ * Galène's `joined` and `user` messages in a session's order: what a client
  * receives when it joins and what the others see when it comes and goes.
  *
  * @module

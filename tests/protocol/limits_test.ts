@@ -1,5 +1,5 @@
 /**
- * Bounds on what a client controls (issue 10, points 2 and 3): message size
+ * Bounds on what a client controls: message size
  * in bytes, the length of ids and usernames, the chat history a joiner is
  * sent, and group names too long to exist.
  *

@@ -1,5 +1,5 @@
 /**
- * Reference §1.3 (`join`, `joined` kind `fail`/`redirect`) and §3.3–3.4:
+ * `join` and `joined` (kinds `fail` and `redirect`), with Galène's group files:
  * logging in with each kind of password, and the permissions it grants.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Reference §1.3 media signalling through a real server, with werift peers
+ * Galène's media signalling through a real server, with werift peers
  * standing in for browsers: who may publish, what subscribers are offered,
  * and that every way a stream ends closes its copies and leaks nothing.
  *

@@ -1,5 +1,5 @@
 /**
- * Reference §2 `/recordings/`, through a real server: who may delete, what
+ * Galène's `/recordings/`, through a real server: who may delete, what
  * over-long names get, and what the pages look like.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Reference §3.1: group files are re-read when they change on disk, while
+ * As in Galène, group files are re-read when they change on disk, while
  * clients are connected.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Reference §2 and §5.11: on shutdown every group is locked and every
+ * As in Galène, on shutdown every group is locked and every
  * client kicked with "server is shutting down".
  *
  * @module
@@ -24,7 +24,7 @@ Deno.test("shutting the server down kicks every client with server is shutting d
       const kicked = await c.nextOf("usermessage", "kicked");
       strictEqual(kicked["value"], "server is shutting down");
       strictEqual(kicked["privileged"], true);
-      // Galène closes a kicked client with 1000 (reference §1.2).
+      // Galène closes a kicked client with 1000 (normal closure).
       const { code, reason } = await c.closed;
       strictEqual(code, 1000);
       strictEqual(reason, "server is shutting down");

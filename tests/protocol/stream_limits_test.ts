@@ -1,5 +1,5 @@
 /**
- * Issue 10, point 4: a presenter cannot hold the server's sockets and memory
+ * A presenter cannot hold the server's sockets and memory
  * with up streams. A client has at most `maxUpStreams` up streams (published
  * or being offered), and an up stream whose ICE does not complete within
  * the ICE timeout is closed, and the client told `abort`.
@@ -14,6 +14,7 @@ import {
 } from "../../server/media/local/test_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { randomId, type WsClient } from "../support/ws_client.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -140,9 +141,8 @@ Deno.test({
 
 /** Waits for a publisher's peer connection to connect. */
 async function connected(p: Publisher): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (p.pc.connectionState !== "connected" && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  strictEqual(p.pc.connectionState, "connected");
+  await waitFor(
+    "the publisher's peer connection to connect",
+    () => p.pc.connectionState === "connected",
+  );
 }

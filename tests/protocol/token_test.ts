@@ -1,5 +1,5 @@
 /**
- * Reference §3.5–3.6 through the protocol: invitations made, listed,
+ * Galène's stateful tokens and JWTs through the protocol: invitations made, listed,
  * extended and revoked from a client; joins with stateful tokens and JWTs.
  *
  * @module

@@ -1,5 +1,5 @@
 /**
- * Reference §1.3 `useraction`: permission changes, kick, identify and
+ * Galène's `useraction`: permission changes, kick, identify and
  * setdata, and what the target and the others see.
  *
  * @module

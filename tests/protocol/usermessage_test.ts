@@ -1,6 +1,6 @@
 /**
- * Reference §1.3 `usermessage`, §1.6 (file transfer is only relayed) and
- * §1.2's protocol errors for spoofed senders.
+ * Galène's `usermessage` (peer-to-peer file transfer messages are only
+ * relayed), and the protocol error a spoofed sender gets.
  *
  * @module
  */

@@ -6,7 +6,8 @@
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
+import { launchBrowser, openPeer } from "../e2e/support/browser.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { startRecordingServer } from "./support/recording_server.ts";
 import { decodeErrors, hasCues, probe } from "./support/synthetic.ts";
 
@@ -39,7 +40,7 @@ function firstFile(dir: string): Promise<string> {
   return waitFor("a recording file", async () => {
     const [f] = await files(dir);
     return f !== undefined && (await Deno.stat(f)).size > 0 ? f : undefined;
-  }, { timeout: 20_000 });
+  }, { timeoutMs: 20_000, intervalMs: 200 });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +66,7 @@ for (const codec of ["vp8", "vp9"]) {
         await waitFor("the stream", () =>
           Promise.resolve(
             [...group.streams()].length > 0 ? true : undefined,
-          ), { timeout: 10_000 });
+          ), { timeoutMs: 10_000, intervalMs: 200 });
         await sleep(2000);
         await s.recorders.start(group);
         ok(
@@ -127,13 +128,14 @@ Deno.test({
         "the stream's recorder to end",
         () => Promise.resolve(recorder.recorders.size === 0 ? true : undefined),
         {
-          timeout: 10_000,
+          timeoutMs: 10_000,
+          intervalMs: 200,
         },
       );
       await waitFor(
         "the file's cues",
         async () => await hasCues(path) ? true : undefined,
-        { timeout: 5000 },
+        { timeoutMs: 5000, intervalMs: 200 },
       );
       const p = await probe(path);
       strictEqual(p.streams.length, 2);

@@ -11,6 +11,8 @@
  * @module
  */
 
+import type { TargetReason } from "../../../media-wasm/mod.ts";
+
 /** An upstream sender's clock: NTP time (64-bit fixed point) and RTP time at one instant. */
 export interface SourceClock {
   ntp: bigint;
@@ -47,13 +49,8 @@ export interface UpPipeline {
   close(): void;
 }
 
-/** Why a down track's target layer is what it is. */
-export type TargetReason =
-  | "unchanged"
-  | "raised"
-  | "lowered"
-  | "layer-gone"
-  | "capped";
+/** Why a down track's target layer is what it is (media-wasm's own list). */
+export type { TargetReason };
 
 /** Per down track: turns cached up packets into this subscriber's packets. */
 export interface DownPipeline {

@@ -105,23 +105,3 @@ export async function openCall(
   await b.evaluate(`window.peer.request({"": ["audio", "video"]})`);
   return { a, b };
 }
-
-/** Polls `check` until it returns a value other than undefined. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  options: { timeout: number; interval?: number },
-): Promise<T> {
-  const deadline = Date.now() + options.timeout;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, options.interval ?? 200));
-  }
-  throw new Error(`Timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-}

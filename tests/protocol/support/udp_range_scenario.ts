@@ -15,6 +15,7 @@
 
 import { Publisher } from "../../support/publisher.ts";
 import { Subscriber } from "../../support/subscriber.ts";
+import { waitFor } from "../../support/wait_for.ts";
 import {
   connect,
   type Message,
@@ -194,7 +195,10 @@ async function call(server: Server, range: [number, number]) {
         await p.client.close();
       }
       // Every connection of the round has released its sockets.
-      await until(async () => (await sockets(range)).join() === "0,0");
+      await waitFor(
+        "the round's sockets to be released",
+        async () => (await sockets(range)).join() === "0,0",
+      );
     }
   } catch (e) {
     report.failure = String(e);
@@ -205,13 +209,6 @@ async function call(server: Server, range: [number, number]) {
   for (const p of publishers) await p.close();
   for (const s of subscribers) await s.close();
   return report;
-}
-
-async function until(condition: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; !(await condition()); i++) {
-    if (i === 500) throw new Error(`Timed out waiting for ${condition}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function exhaust(server: Server, range: [number, number]) {
@@ -236,7 +233,7 @@ async function exhaust(server: Server, range: [number, number]) {
     report.sockets = await sockets(range);
     const first = publishers[0]!;
     first.client.send({ type: "close", id: first.id });
-    await until(async () => {
+    await waitFor("the closed stream's sockets to be released", async () => {
       const [v4, v6] = await sockets(range);
       return v4 < size && v6 < size;
     });

@@ -35,6 +35,24 @@ Deno.test("writeFileAtomically() keeps an existing file's mode and replaces its 
   }
 });
 
+Deno.test("writeFileAtomically() with replaceMode gives an existing file the mode asked for", async () => {
+  if (Deno.build.os === "windows") return;
+  const root = await Deno.makeTempDir();
+  try {
+    const file = join(root, "secret");
+    await Deno.writeTextFile(file, "old");
+    await Deno.chmod(file, 0o644);
+    await writeFileAtomically(file, bytes("new"), {
+      mode: 0o600,
+      replaceMode: true,
+    });
+    assert.equal(await Deno.readTextFile(file), "new");
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("writeFileAtomically() leaves the old file and no temporary when it fails", async () => {
   const root = await Deno.makeTempDir();
   try {

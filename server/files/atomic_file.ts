@@ -9,8 +9,16 @@ import { basename, dirname, join } from "node:path";
 
 /** Options of {@link writeFileAtomically}. */
 export interface AtomicWriteOptions {
-  /** Mode of a new file; an existing file keeps its own. Default `0o600`. */
+  /**
+   * Mode of a new file; an existing file keeps its own unless
+   * `replaceMode`. Default `0o600`.
+   */
   mode?: number;
+  /**
+   * Give the file `mode` even when it exists with another (for secrets,
+   * which must stay readable by the server's user only). Default `false`.
+   */
+  replaceMode?: boolean;
   /** Mode of directories created on the way. Default `0o700`. */
   dirMode?: number;
 }
@@ -35,7 +43,8 @@ export async function writeFileAtomically(
 ): Promise<void> {
   const dir = dirname(file);
   await Deno.mkdir(dir, { recursive: true, mode: options.dirMode ?? 0o700 });
-  const mode = await existingMode(file) ?? options.mode ?? 0o600;
+  const mode = (options.replaceMode ? undefined : await existingMode(file)) ??
+    options.mode ?? 0o600;
   const suffix = crypto.randomUUID().slice(0, 8);
   // A leading dot keeps the temporary file out of group listings.
   const temp = join(dir, `.${basename(file)}.${suffix}.tmp`);
