@@ -1,13 +1,16 @@
 /**
  * Chromium behind "relay only" through Nereid's built-in TURN server: the
  * publisher's and the subscriber's peer connections may use nothing but
- * relayed candidates, and video still goes through the group.
+ * relayed candidates, and video still goes through the group; the web
+ * client's `/relay-test` passes through it.
  */
 
 import { ok, strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
 import { startE2eServer } from "../e2e/support/e2e_server.ts";
+import { launch, login, open, say } from "../client/browser.ts";
+import { DEMO_GROUP, startClientTestServer } from "../client/server.ts";
 
 /** The candidate types of one peer connection's selected pair. */
 export interface SelectedPair {
@@ -109,6 +112,33 @@ Deno.test({
     } finally {
       await browser.close();
       await e2e.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "/relay-test in the web client passes through the built-in TURN server",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
+      turn: "127.0.0.1:0",
+    });
+    const browser = await launch();
+    try {
+      const ann = await open(browser, `${srv.url}/group/demo/`);
+      await login(ann, "ann", "x", "none");
+      await say(ann, "/relay-test");
+      const line = ann.page.locator(".msg.system", { hasText: /Relay test/ })
+        .last();
+      await line.waitFor({ timeout: 15_000 });
+      const text = await line.innerText();
+      console.log(text);
+      ok(/Relay test passed/.test(text), text);
+      strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
+    } finally {
+      await browser.close();
+      await srv.close();
     }
   },
 });
