@@ -107,9 +107,15 @@ export async function startServer(
   await ice.refresh();
   let turn: TurnService | null = null;
   const relayOnly = options.relayOnly ?? false;
+  const policy = relayOnly ? { iceTransportPolicy: "relay" as const } : {};
+  // The server's own connections use the external servers; with
+  // -relay-only, the built-in TURN server first (werift uses the first TURN
+  // server it is given), so that they relay through it as clients do.
   const iceConfiguration = (): IceConfiguration => ({
-    iceServers: ice.current(),
-    ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+    iceServers: relayOnly && turn
+      ? [turn.ownIceServer(now()), ...ice.current()]
+      : ice.current(),
+    ...policy,
   });
   const media = options.media ?? new LocalMediaNode({
     ice: iceConfiguration,
@@ -143,17 +149,13 @@ export async function startServer(
     media,
     recorders,
     // Clients also get the built-in TURN server, after any external ones
-    // (as Galène lists them); the server's own connections do not relay
-    // through it.
-    rtcConfiguration: () => {
-      const config = iceConfiguration();
-      return turn
-        ? {
-          ...config,
-          iceServers: [...config.iceServers, turn.iceServer(now())],
-        }
-        : { ...config };
-    },
+    // (as Galène lists them).
+    rtcConfiguration: () => ({
+      iceServers: turn
+        ? [...ice.current(), turn.iceServer(now())]
+        : ice.current(),
+      ...policy,
+    }),
     log,
     now,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },

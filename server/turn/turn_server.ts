@@ -90,6 +90,12 @@ export interface TurnServerOptions {
   openRelay: RelayFactory;
   /** Whether a peer may be reached (port null: any port of this IP). */
   allowPeer: (address: string, port: number | null) => boolean;
+  /**
+   * Users exempt from the per-user and per-address bounds (still within
+   * the total): the server's own connections under `-relay-only`, which all
+   * come from the server's address. None by default.
+   */
+  unbounded?: (username: string) => boolean;
   limits?: Partial<TurnLimits>;
   now?: () => number;
   log?: (message: string) => void;
@@ -109,6 +115,7 @@ export class TurnServer {
   readonly #relayAddress: string;
   readonly #openRelay: RelayFactory;
   readonly #allowPeer: (address: string, port: number | null) => boolean;
+  readonly #unbounded: (username: string) => boolean;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   readonly #nonces: Nonces;
@@ -127,6 +134,7 @@ export class TurnServer {
     this.#relayAddress = options.relayAddress;
     this.#openRelay = options.openRelay;
     this.#allowPeer = options.allowPeer;
+    this.#unbounded = options.unbounded ?? (() => false);
     this.#now = options.now ?? (() => Date.now());
     this.#log = options.log ?? ((m) => console.log(m));
     this.#nonces = new Nonces({ lifetimeMs: this.limits.nonceLifetimeMs });
@@ -145,6 +153,11 @@ export class TurnServer {
   /** Error responses sent, by code (for statistics and tests). */
   get errorsSent(): ReadonlyMap<number, number> {
     return this.#errorsSent;
+  }
+
+  /** Every live allocation (statistics, tests). */
+  allocations(): IterableIterator<Allocation> {
+    return this.#allocations.values();
   }
 
   /** The allocation on a 5-tuple, if any. */
@@ -384,8 +397,9 @@ export class TurnServer {
     const user = this.#perUser.get(auth.username) ?? 0;
     const address = this.#perAddress.get(link.address) ?? 0;
     if (
-      user >= this.limits.allocationsPerUser ||
-      address >= this.limits.allocationsPerAddress
+      !this.#unbounded(auth.username) &&
+      (user >= this.limits.allocationsPerUser ||
+        address >= this.limits.allocationsPerAddress)
     ) {
       return this.#error(link, m, auth.key, ErrorCode.allocationQuotaReached);
     }

@@ -423,3 +423,27 @@ Deno.test("random datagrams and TCP bytes get no answer and leave the server ser
     await t.close();
   }
 });
+
+Deno.test("unbounded users (the server's own connections) pass the per-user and per-address bounds but not the total", async () => {
+  const t = await startTurn({
+    limits: { allocationsPerUser: 2, allocationsPerAddress: 2, allocations: 5 },
+    unbounded: (u) => u.endsWith(":server"),
+  });
+  const clients: TurnTestClient[] = [];
+  try {
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await TurnTestClient.udp(t.port);
+      clients.push(c);
+      const a = await new TurnAuth(c, credentials("server")).call(
+        Method.allocate,
+        udpTransport,
+      );
+      codes.push(a.cls === MessageClass.success ? 200 : errorOf(a)!);
+    }
+    assertEquals(codes, [200, 200, 200, 200, 200, 508]);
+  } finally {
+    for (const c of clients) c.close();
+    await t.close();
+  }
+});

@@ -5,72 +5,100 @@
  * client's `/relay-test` passes through it.
  */
 
-import { ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
 import { startE2eServer } from "../e2e/support/e2e_server.ts";
 import { launch, login, open, say } from "../client/browser.ts";
 import { DEMO_GROUP, startClientTestServer } from "../client/server.ts";
 
-/** The candidate types of one peer connection's selected pair. */
-export interface SelectedPair {
+/** What one peer connection's candidate pairs say. */
+export interface PairStats {
+  /** The selected pair's local and remote candidate types. */
   local: string;
   remote: string;
+  /** The local candidate types of every pair that carried bytes. */
+  carrying: string[];
+  /** Bytes sent and received over every pair. */
   bytesSent: number;
   bytesReceived: number;
 }
 
 /**
- * The selected candidate pair of every open peer connection of the test
- * peer page, publishing (`up`) and receiving (`down`).
+ * The candidate pairs of every open peer connection of the test peer page,
+ * publishing (`ups`) or receiving (`downs`).
  */
-export function selectedPairs(
+export function pairStats(
   page: Page,
   which: "ups" | "downs",
-): Promise<SelectedPair[]> {
+): Promise<PairStats[]> {
   return page.evaluate(async (which) => {
     const peer = (globalThis as unknown as {
       peer: Record<string, Map<string, { pc: RTCPeerConnection }>>;
     }).peer;
-    const out: SelectedPair[] = [];
+    const out: PairStats[] = [];
     for (const { pc } of peer[which]!.values()) {
       const report = await pc.getStats();
-      const all = [...report.values()] as Record<string, unknown>[];
+      const all = [...report.values()];
       const transport = all.find((s) =>
-        s["type"] === "transport" && s["selectedCandidatePairId"]
+        s.type === "transport" && s.selectedCandidatePairId
       );
-      const pair = transport && report.get(
-        transport["selectedCandidatePairId"] as string,
-      );
+      const pair = transport && report.get(transport.selectedCandidatePairId);
       if (!pair) continue;
-      const local = report.get(pair.localCandidateId);
-      const remote = report.get(pair.remoteCandidateId);
+      const type = (id: string) => report.get(id)?.candidateType ?? "";
+      const pairs = all.filter((s) => s.type === "candidate-pair");
+      const carrying = pairs.filter((p) => p.bytesSent + p.bytesReceived > 0)
+        .map((p) => type(p.localCandidateId));
       out.push({
-        local: local?.candidateType ?? "",
-        remote: remote?.candidateType ?? "",
-        bytesSent: pair.bytesSent ?? 0,
-        bytesReceived: pair.bytesReceived ?? 0,
+        local: type(pair.localCandidateId),
+        remote: type(pair.remoteCandidateId),
+        carrying: [...new Set(carrying)],
+        bytesSent: pairs.reduce((n, p) => n + (p.bytesSent ?? 0), 0),
+        bytesReceived: pairs.reduce((n, p) => n + (p.bytesReceived ?? 0), 0),
       });
     }
     return out;
   }, which);
 }
 
-async function join(page: Page, username: string): Promise<void> {
-  await page.evaluate(async (u) => {
+/**
+ * Joins the `e2e` group; with `relay`, the page then relays only whatever
+ * the server says (what a browser told to relay only does).
+ */
+async function join(
+  page: Page,
+  username: string,
+  relay: boolean,
+): Promise<void> {
+  await page.evaluate(async ([u, relay]) => {
     const peer = (globalThis as unknown as {
       peer: {
         connect(g: string, u: string, p: string): Promise<unknown>;
         rtcConfiguration: RTCConfiguration;
       };
     }).peer;
-    await peer.connect("e2e", u, "x");
-    // What a browser told to relay only does with the group's servers.
-    peer.rtcConfiguration = {
-      ...peer.rtcConfiguration,
-      iceTransportPolicy: "relay",
-    };
-  }, username);
+    await peer.connect("e2e", u as string, "x");
+    if (relay) {
+      peer.rtcConfiguration = {
+        ...peer.rtcConfiguration,
+        iceTransportPolicy: "relay",
+      };
+    }
+  }, [username, relay] as const);
+}
+
+/** Publishes from A, subscribes from B; resolves once B decodes video. */
+async function call(a: Page, b: Page): Promise<number> {
+  await b.evaluate(`peer.request({"": ["audio", "video"]})`);
+  await a.evaluate(`peer.publish()`);
+  return await waitFor("B to decode video", async () => {
+    const s = await b.evaluate(`peer.downStats()`) as {
+      kind: string;
+      framesDecoded: number;
+    }[];
+    const v = s.find((x) => x.kind === "video");
+    return v && v.framesDecoded > 10 ? v.framesDecoded : undefined;
+  }, { timeout: 30_000 });
 }
 
 Deno.test({
@@ -84,29 +112,24 @@ Deno.test({
     try {
       const a = await openPeer(browser, e2e.url);
       const b = await openPeer(browser, e2e.url);
-      await join(a, "alice");
-      await join(b, "bob");
-      await b.evaluate(`peer.request({"": ["audio", "video"]})`);
-      await a.evaluate(`peer.publish()`);
-      const frames = await waitFor("B to decode video", async () => {
-        const s = await b.evaluate(`peer.downStats()`) as {
-          kind: string;
-          framesDecoded: number;
-        }[];
-        const v = s.find((x) => x.kind === "video");
-        return v && v.framesDecoded > 10 ? v.framesDecoded : undefined;
-      }, { timeout: 30_000 });
-      const up = await selectedPairs(a, "ups");
-      const down = await selectedPairs(b, "downs");
+      await join(a, "alice", true);
+      await join(b, "bob", true);
+      const frames = await call(a, b);
+      const up = await pairStats(a, "ups");
+      const down = await pairStats(b, "downs");
       console.log(
         `B decoded ${frames} frames; publisher ${JSON.stringify(up)}, ` +
           `subscriber ${JSON.stringify(down)}`,
       );
       strictEqual(up.length, 1);
       strictEqual(down.length, 1);
-      for (const pair of [...up, ...down]) strictEqual(pair.local, "relay");
-      ok(up[0]!.bytesSent > 0, "the publisher sent nothing on its pair");
-      ok(down[0]!.bytesReceived > 0, "B received nothing on its pair");
+      for (const pair of [...up, ...down]) {
+        strictEqual(pair.local, "relay");
+        // Every packet went through a relay.
+        deepStrictEqual(pair.carrying, ["relay"]);
+      }
+      ok(up[0]!.bytesSent > 0, "the publisher sent nothing");
+      ok(down[0]!.bytesReceived > 0, "B received nothing");
       // Both pages' media went through allocations of Nereid's server.
       ok(e2e.server.turn!.server.allocationCount >= 2);
     } finally {
@@ -139,6 +162,53 @@ Deno.test({
     } finally {
       await browser.close();
       await srv.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "with -relay-only the server's own connections relay through the built-in TURN server too",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const e2e = await startE2eServer({ turn: "127.0.0.1:0", relayOnly: true });
+    const browser = await launchBrowser();
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      // The pages keep the server's rtcConfiguration: relay only.
+      await join(a, "alice", false);
+      await join(b, "bob", false);
+      const policy = await a.evaluate(
+        `peer.rtcConfiguration.iceTransportPolicy`,
+      );
+      strictEqual(policy, "relay");
+      const frames = await call(a, b);
+      const up = await pairStats(a, "ups");
+      const down = await pairStats(b, "downs");
+      // The server's end of each pair is a relayed candidate too.
+      const own = [...e2e.server.turn!.server.allocations()]
+        .filter((x) => /^\d+:nereid-server\./.test(x.username))
+        .map((x) => x.stats.relayed);
+      console.log(
+        `B decoded ${frames} frames; publisher ${JSON.stringify(up)}, ` +
+          `subscriber ${JSON.stringify(down)}; packets through the ` +
+          `server's own allocations ${JSON.stringify(own)}`,
+      );
+      strictEqual(up.length, 1);
+      strictEqual(down.length, 1);
+      for (const pair of [...up, ...down]) {
+        strictEqual(pair.local, "relay");
+        strictEqual(pair.remote, "relay");
+        deepStrictEqual(pair.carrying, ["relay"]);
+      }
+      ok(up[0]!.bytesSent > 0, "the publisher sent nothing");
+      ok(down[0]!.bytesReceived > 0, "B received nothing");
+      ok(own.filter((n) => n > 0).length >= 2, "the server relayed nothing");
+    } finally {
+      await browser.close();
+      await e2e.close();
     }
   },
 });
