@@ -19,6 +19,7 @@ import {
 } from "./http/connection_watch.ts";
 import { serveRelayed } from "./http/relay_listener.ts";
 import { loadOrCreateCertificate } from "./http/tls.ts";
+import { CredentialRenewal } from "./ice/credential_renewal.ts";
 import { IceServers } from "./ice/ice_servers.ts";
 import { LocalMediaNode } from "./media/local/local_media_node.ts";
 import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
@@ -213,8 +214,23 @@ export async function startServer(
   const purge = setInterval(() => {
     tokenStore.purge(now()).catch((e) => log(`tokens: ${e}`));
   }, 15 * 60 * 1000);
+  const renewal = new CredentialRenewal({
+    now: now(),
+    expiring: () => turn !== null || ice.expiring,
+    renew: () => {
+      let n = 0;
+      for (const s of sessions) {
+        if (s.group === null) continue;
+        s.groupChanged();
+        n++;
+      }
+      return n;
+    },
+    log,
+  });
   const refresh = setInterval(async () => {
     try {
+      renewal.check(now());
       writable = (await config()).writableGroups;
       await ice.refresh();
       await groups.refresh(now());

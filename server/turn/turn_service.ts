@@ -7,7 +7,8 @@
  * Credentials last 24 hours, as Galène's `hmac-sha1` ones; each join gets a
  * new pair with a name of its own (so that the per-user allocation bound is
  * per join). An allocation made before they expire keeps being refreshed
- * with them, so a call outlasts them; a client that joins again gets new ones.
+ * with them, so a call outlasts them; joined clients get new ones every 12
+ * hours (`../ice/credential_renewal.ts`).
  *
  * With `-relay-only` the server's own peer connections relay through it too
  * ({@link TurnService.ownIceServer}): they reach it on the address it
