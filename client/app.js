@@ -2886,8 +2886,30 @@ var StreamManager = class extends Emitter {
       // The server's ICE failed: as if ours had.
       conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
-      conn.on("abort", (m) => this.unpublish(m.id))
+      conn.on("abort", (m) => this.unpublish(m.id)),
+      // Renewed TURN credentials: open connections take them too, for
+      // their next ICE restart (new ones read conn.rtcConfiguration).
+      conn.on("joined", (m) => {
+        if (m.kind === "change" && m.rtcConfiguration) {
+          this.#reconfigure(m.rtcConfiguration);
+        }
+      })
     ];
+  }
+  #reconfigure(config) {
+    for (const s of [
+      ...this.#ups.values(),
+      ...this.#downs.values()
+    ]) {
+      try {
+        s.pc.setConfiguration({
+          ...s.pc.getConfiguration(),
+          iceServers: config.iceServers ?? []
+        });
+      } catch (e) {
+        this.emit("error", `cannot take the new ICE servers: ${e}`);
+      }
+    }
   }
   /** Our published streams by id. */
   get ups() {

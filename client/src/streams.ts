@@ -4,7 +4,9 @@
  * offers). Trickle ICE both ways with buffering until the remote
  * description is set. When ICE fails, an up stream offers again with an ICE
  * restart and a down stream asks the server to (`renegotiate`): one
- * negotiation at a time per stream, spaced out by renegotiator.ts.
+ * negotiation at a time per stream, spaced out by renegotiator.ts. A
+ * `joined` `change` with fresh ICE servers (renewed TURN credentials)
+ * reaches the open connections too.
  *
  * @module
  */
@@ -206,7 +208,27 @@ export class StreamManager extends Emitter<StreamEvents> {
       conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
       conn.on("abort", (m) => this.unpublish(m.id)),
+      // Renewed TURN credentials: open connections take them too, for
+      // their next ICE restart (new ones read conn.rtcConfiguration).
+      conn.on("joined", (m) => {
+        if (m.kind === "change" && m.rtcConfiguration) {
+          this.#reconfigure(m.rtcConfiguration);
+        }
+      }),
     ];
+  }
+
+  #reconfigure(config: RTCConfiguration): void {
+    for (const s of [...this.#ups.values(), ...this.#downs.values()]) {
+      try {
+        s.pc.setConfiguration({
+          ...s.pc.getConfiguration(),
+          iceServers: config.iceServers ?? [],
+        });
+      } catch (e) {
+        this.emit("error", `cannot take the new ICE servers: ${e}`);
+      }
+    }
   }
 
   /** Our published streams by id. */

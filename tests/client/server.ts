@@ -39,11 +39,11 @@ export interface ClientTestServer {
 
 /**
  * Starts a server whose groups directory holds `groups` (name → JSON), with
- * `options` for the flags a test turns on (`turn`, `relayOnly`).
+ * `options` for the flags a test turns on (`turn`, `relayOnly`) and a clock.
  */
 export async function startClientTestServer(
   groups: Record<string, unknown> = { demo: DEMO_GROUP },
-  options: Pick<ServerOptions, "turn" | "relayOnly"> = {},
+  options: Pick<ServerOptions, "turn" | "relayOnly" | "now"> = {},
 ): Promise<ClientTestServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-client-" });
   const dirs = {

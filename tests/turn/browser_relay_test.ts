@@ -9,7 +9,8 @@ import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
 import { startE2eServer } from "../e2e/support/e2e_server.ts";
-import { launch, login, open, say } from "../client/browser.ts";
+import { eventually, launch, login, open, say } from "../client/browser.ts";
+import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
 import { DEMO_GROUP, startClientTestServer } from "../client/server.ts";
 
 /** What one peer connection's candidate pairs say. */
@@ -209,6 +210,50 @@ Deno.test({
     } finally {
       await browser.close();
       await e2e.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the web client's open peer connections take renewed TURN credentials without a rejoin",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    let clock = Date.now();
+    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
+      turn: "127.0.0.1:0",
+      now: () => clock,
+    });
+    const browser = await launch();
+    try {
+      const ann = await open(browser, `${srv.url}/group/demo/`);
+      await login(ann, "ann", "x", "audio");
+      // The TURN username of the page's first peer connection, kept.
+      const username = () =>
+        ann.page.evaluate(() => {
+          const g = globalThis as unknown as {
+            __pcs: RTCPeerConnection[];
+            __kept?: RTCPeerConnection | undefined;
+          };
+          g.__kept ??= g.__pcs[0];
+          return g.__kept?.getConfiguration().iceServers?.[0]?.username;
+        });
+      let before: string | undefined;
+      await eventually(async () => {
+        before = await username();
+        ok(before, "no peer connection yet");
+      });
+      clock += RENEW_EVERY_MS;
+      const expiry = (u: string | undefined) => Number(u!.split(":")[0]);
+      await eventually(async () => {
+        const after = await username();
+        ok(expiry(after) >= expiry(before) + RENEW_EVERY_MS / 1000, after);
+      });
+      strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
+    } finally {
+      await browser.close();
+      await srv.close();
     }
   },
 });
