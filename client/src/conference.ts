@@ -77,6 +77,7 @@ export class Conference {
     const conn = options.conn;
     this.#conn = conn;
     this.#store = options.store;
+    conn.relayOnly = this.#store.value.relayOnly;
     this.#streams = new StreamManager(conn);
     this.#publisher = new Publisher({
       conn,
@@ -250,7 +251,12 @@ export class Conference {
 
   #onSetting(key: keyof Settings, s: Settings): void {
     if (key === "receive") this.#conn.request(requestFor(s.receive));
-    else this.#publisher.applySetting(key, s);
+    else if (key === "relayOnly") {
+      // Every connection again, over the new policy.
+      this.#conn.relayOnly = s.relayOnly;
+      this.#streams.reconfigure();
+      this.#streams.renegotiateAll();
+    } else this.#publisher.applySetting(key, s);
   }
 
   #handRaised(): boolean {

@@ -6,7 +6,7 @@
  * restart and a down stream asks the server to (`renegotiate`): one
  * negotiation at a time per stream, spaced out by renegotiator.ts. A
  * `joined` `change` with fresh ICE servers (renewed TURN credentials)
- * reaches the open connections too.
+ * reaches the open connections too, as does the user's "relay only" choice.
  *
  * @module
  */
@@ -209,24 +209,28 @@ export class StreamManager extends Emitter<StreamEvents> {
       conn.on("close", (m) => this.#closeDown(m.id)),
       conn.on("abort", (m) => this.unpublish(m.id)),
       // Renewed TURN credentials: open connections take them too, for
-      // their next ICE restart (new ones read conn.rtcConfiguration).
+      // their next ICE restart (new ones read conn.peerConfiguration).
       conn.on("joined", (m) => {
-        if (m.kind === "change" && m.rtcConfiguration) {
-          this.#reconfigure(m.rtcConfiguration);
-        }
+        if (m.kind === "change" && m.rtcConfiguration) this.reconfigure();
       }),
     ];
   }
 
-  #reconfigure(config: RTCConfiguration): void {
+  /**
+   * Hands the connection's ICE servers and policy to every open peer
+   * connection; they apply from the next ICE restart.
+   */
+  reconfigure(): void {
+    const config = this.#conn.peerConfiguration;
     for (const s of [...this.#ups.values(), ...this.#downs.values()]) {
       try {
         s.pc.setConfiguration({
           ...s.pc.getConfiguration(),
           iceServers: config.iceServers ?? [],
+          iceTransportPolicy: config.iceTransportPolicy ?? "all",
         });
       } catch (e) {
-        this.emit("error", `cannot take the new ICE servers: ${e}`);
+        this.emit("error", `cannot take the new ICE configuration: ${e}`);
       }
     }
   }
@@ -249,7 +253,7 @@ export class StreamManager extends Emitter<StreamEvents> {
     stream: MediaStream,
     options: PublishOptions,
   ): Promise<UpStream> {
-    const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+    const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
     let self: UpStream | null = null;
     const negotiation = this.#renegotiator(() =>
       self ? this.#offer(self) : Promise.resolve()
@@ -434,7 +438,7 @@ export class StreamManager extends Emitter<StreamEvents> {
   async #onOffer(m: OfferMessage): Promise<void> {
     let down = this.#downs.get(m.id);
     if (!down) {
-      const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+      const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
       // Asking is all we do: the server's next offer ends the negotiation.
       const negotiation = this.#renegotiator(() => {
         if (this.#conn.connected) {

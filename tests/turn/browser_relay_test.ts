@@ -1,11 +1,13 @@
 /**
  * Chromium behind "relay only" through Nereid's built-in TURN server: the
  * publisher's and the subscriber's peer connections may use nothing but
- * relayed candidates, and video still goes through the group; the web
- * client's `/relay-test` passes through it.
+ * relayed candidates, and video still goes through the group (the test peer
+ * page, and the web client with its "relay only" setting); the web client's
+ * `/relay-test` passes through it.
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
 import { startE2eServer } from "../e2e/support/e2e_server.ts";
@@ -251,6 +253,85 @@ Deno.test({
         ok(expiry(after) >= expiry(before) + RENEW_EVERY_MS / 1000, after);
       });
       strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
+    } finally {
+      await browser.close();
+      await srv.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "the web client's relay-only setting sends and receives video through the built-in TURN server only",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
+      turn: "127.0.0.1:0",
+    });
+    const browser = await launch();
+    try {
+      const url = `${srv.url}/group/demo/`;
+      const people = [await open(browser, url), await open(browser, url)];
+      for (const [i, p] of people.entries()) {
+        // The setting as the side menu stores it.
+        await p.page.evaluate(() => {
+          const s = JSON.parse(localStorage.getItem("nereid-settings")!);
+          localStorage.setItem(
+            "nereid-settings",
+            JSON.stringify({ ...s, relayOnly: true }),
+          );
+        });
+        await p.page.reload();
+        await login(p, ["ann", "bob"][i]!, "x");
+        assert(await p.page.locator("#relay-check").isChecked());
+      }
+      for (const p of people) {
+        await p.page.waitForFunction(
+          () => {
+            const v = [
+              ...document.querySelectorAll<HTMLVideoElement>(".tile video"),
+            ];
+            return v.length === 2 && v.every((x) => x.videoWidth > 0);
+          },
+          undefined,
+          { timeout: 20_000 },
+        );
+      }
+      for (const p of people) {
+        const pairs = await p.page.evaluate(async () => {
+          const out: { local: string; carrying: string[] }[] = [];
+          const pcs = (globalThis as unknown as { __pcs: RTCPeerConnection[] })
+            .__pcs.filter((pc) => pc.connectionState === "connected");
+          for (const pc of pcs) {
+            const report = await pc.getStats();
+            const all = [...report.values()];
+            const type = (id: string) => report.get(id)?.candidateType ?? "";
+            const t = all.find((s) => s.type === "transport");
+            const pair = report.get(t?.selectedCandidatePairId);
+            out.push({
+              local: pair ? type(pair.localCandidateId) : "",
+              carrying: [
+                ...new Set(
+                  all.filter((s) =>
+                    s.type === "candidate-pair" &&
+                    s.bytesSent + s.bytesReceived > 0
+                  ).map((s) => type(s.localCandidateId)),
+                ),
+              ],
+            });
+          }
+          return out;
+        });
+        console.log(JSON.stringify(pairs));
+        // One up and one down connection each, every packet relayed.
+        strictEqual(pairs.length, 2);
+        for (const pair of pairs) {
+          strictEqual(pair.local, "relay");
+          deepStrictEqual(pair.carrying, ["relay"]);
+        }
+        strictEqual(p.errors.length, 0, p.errors.join("\n"));
+      }
     } finally {
       await browser.close();
       await srv.close();
