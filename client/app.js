@@ -1091,8 +1091,8 @@ var ServerConnection = class extends Emitter {
     return this.#rtcConfiguration;
   }
   /**
-   * The user's "relay only" choice: media peer connections then use
-   * relayed (TURN) candidates only, whatever the server says.
+   * The user's "relay only" choice: media peer connections made from then
+   * on use relayed (TURN) candidates only, whatever the server says.
    */
   relayOnly = false;
   /** The configuration of a media peer connection made now. */
@@ -2911,11 +2911,11 @@ var StreamManager = class extends Emitter {
     ];
   }
   /**
-   * Hands the connection's ICE servers and policy to every open peer
-   * connection; they apply from the next ICE restart.
+   * Hands the connection's ICE servers to every open peer connection; they
+   * apply from the next ICE restart.
    */
   reconfigure() {
-    const config = this.#conn.peerConfiguration;
+    const servers = this.#conn.peerConfiguration.iceServers ?? [];
     for (const s of [
       ...this.#ups.values(),
       ...this.#downs.values()
@@ -2923,11 +2923,10 @@ var StreamManager = class extends Emitter {
       try {
         s.pc.setConfiguration({
           ...s.pc.getConfiguration(),
-          iceServers: config.iceServers ?? [],
-          iceTransportPolicy: config.iceTransportPolicy ?? "all"
+          iceServers: servers
         });
       } catch (e) {
-        this.emit("error", `cannot take the new ICE configuration: ${e}`);
+        this.emit("error", `cannot take the new ICE servers: ${e}`);
       }
     }
   }
@@ -4396,11 +4395,8 @@ var Conference = class {
   }
   #onSetting(key2, s) {
     if (key2 === "receive") this.#conn.request(requestFor(s.receive));
-    else if (key2 === "relayOnly") {
-      this.#conn.relayOnly = s.relayOnly;
-      this.#streams.reconfigure();
-      this.#streams.renegotiateAll();
-    } else this.#publisher.applySetting(key2, s);
+    else if (key2 === "relayOnly") this.#conn.relayOnly = s.relayOnly;
+    else this.#publisher.applySetting(key2, s);
   }
   #handRaised() {
     return handRaised(this.#conn.users, this.#conn.id);

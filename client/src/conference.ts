@@ -251,12 +251,9 @@ export class Conference {
 
   #onSetting(key: keyof Settings, s: Settings): void {
     if (key === "receive") this.#conn.request(requestFor(s.receive));
-    else if (key === "relayOnly") {
-      // Every connection again, over the new policy.
-      this.#conn.relayOnly = s.relayOnly;
-      this.#streams.reconfigure();
-      this.#streams.renegotiateAll();
-    } else this.#publisher.applySetting(key, s);
+    // For the connections opened from now on.
+    else if (key === "relayOnly") this.#conn.relayOnly = s.relayOnly;
+    else this.#publisher.applySetting(key, s);
   }
 
   #handRaised(): boolean {

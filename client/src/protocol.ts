@@ -152,8 +152,8 @@ export class ServerConnection extends Emitter<ConnectionEvents> {
     return this.#rtcConfiguration;
   }
   /**
-   * The user's "relay only" choice: media peer connections then use
-   * relayed (TURN) candidates only, whatever the server says.
+   * The user's "relay only" choice: media peer connections made from then
+   * on use relayed (TURN) candidates only, whatever the server says.
    */
   relayOnly = false;
   /** The configuration of a media peer connection made now. */

@@ -6,7 +6,8 @@
  * restart and a down stream asks the server to (`renegotiate`): one
  * negotiation at a time per stream, spaced out by renegotiator.ts. A
  * `joined` `change` with fresh ICE servers (renewed TURN credentials)
- * reaches the open connections too, as does the user's "relay only" choice.
+ * reaches the open connections too; new ones follow the user's "relay only"
+ * choice.
  *
  * @module
  */
@@ -217,20 +218,19 @@ export class StreamManager extends Emitter<StreamEvents> {
   }
 
   /**
-   * Hands the connection's ICE servers and policy to every open peer
-   * connection; they apply from the next ICE restart.
+   * Hands the connection's ICE servers to every open peer connection; they
+   * apply from the next ICE restart.
    */
   reconfigure(): void {
-    const config = this.#conn.peerConfiguration;
+    const servers = this.#conn.peerConfiguration.iceServers ?? [];
     for (const s of [...this.#ups.values(), ...this.#downs.values()]) {
       try {
         s.pc.setConfiguration({
           ...s.pc.getConfiguration(),
-          iceServers: config.iceServers ?? [],
-          iceTransportPolicy: config.iceTransportPolicy ?? "all",
+          iceServers: servers,
         });
       } catch (e) {
-        this.emit("error", `cannot take the new ICE configuration: ${e}`);
+        this.emit("error", `cannot take the new ICE servers: ${e}`);
       }
     }
   }

@@ -299,30 +299,7 @@ Deno.test({
         );
       }
       for (const p of people) {
-        const pairs = await p.page.evaluate(async () => {
-          const out: { local: string; carrying: string[] }[] = [];
-          const pcs = (globalThis as unknown as { __pcs: RTCPeerConnection[] })
-            .__pcs.filter((pc) => pc.connectionState === "connected");
-          for (const pc of pcs) {
-            const report = await pc.getStats();
-            const all = [...report.values()];
-            const type = (id: string) => report.get(id)?.candidateType ?? "";
-            const t = all.find((s) => s.type === "transport");
-            const pair = report.get(t?.selectedCandidatePairId);
-            out.push({
-              local: pair ? type(pair.localCandidateId) : "",
-              carrying: [
-                ...new Set(
-                  all.filter((s) =>
-                    s.type === "candidate-pair" &&
-                    s.bytesSent + s.bytesReceived > 0
-                  ).map((s) => type(s.localCandidateId)),
-                ),
-              ],
-            });
-          }
-          return out;
-        });
+        const pairs = await clientPairs(p.page);
         console.log(JSON.stringify(pairs));
         // One up and one down connection each, every packet relayed.
         strictEqual(pairs.length, 2);
@@ -338,3 +315,35 @@ Deno.test({
     }
   },
 });
+
+/**
+ * For every connected peer connection of a web client page: the selected
+ * pair's local candidate type, and the local types that carried bytes.
+ */
+function clientPairs(
+  page: Page,
+): Promise<{ local: string; carrying: string[] }[]> {
+  return page.evaluate(async () => {
+    const out: { local: string; carrying: string[] }[] = [];
+    const pcs = (globalThis as unknown as { __pcs: RTCPeerConnection[] })
+      .__pcs.filter((pc) => pc.connectionState === "connected");
+    for (const pc of pcs) {
+      const report = await pc.getStats();
+      const all = [...report.values()];
+      const type = (id: string) => report.get(id)?.candidateType ?? "";
+      const t = all.find((s) => s.type === "transport");
+      const pair = report.get(t?.selectedCandidatePairId);
+      out.push({
+        local: pair ? type(pair.localCandidateId) : "",
+        carrying: [
+          ...new Set(
+            all.filter((s) =>
+              s.type === "candidate-pair" && s.bytesSent + s.bytesReceived > 0
+            ).map((s) => type(s.localCandidateId)),
+          ),
+        ],
+      });
+    }
+    return out;
+  });
+}
