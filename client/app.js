@@ -359,7 +359,8 @@ var DEFAULT_SETTINGS = {
   simulcast: "auto",
   blackboard: false,
   receive: "everything",
-  publish: "both"
+  publish: "both",
+  relayOnly: false
 };
 var BITRATES = {
   // 100 kbit/s is Galène's low simulcast layer; a talking head is fine at
@@ -429,7 +430,8 @@ function parseSettings(json) {
       "both",
       "audio",
       "none"
-    ], d.publish)
+    ], d.publish),
+    relayOnly: o["relayOnly"] === true
   };
 }
 var CHOICES = {
@@ -1084,9 +1086,23 @@ var ServerConnection = class extends Emitter {
   get groupData() {
     return this.#groupData;
   }
-  /** ICE servers and policy for every peer connection. */
+  /** ICE servers and policy as the server last gave them in `joined`. */
   get rtcConfiguration() {
     return this.#rtcConfiguration;
+  }
+  /**
+   * The user's "relay only" choice: media peer connections made from then
+   * on use relayed (TURN) candidates only, whatever the server says.
+   */
+  relayOnly = false;
+  /** The configuration of a media peer connection made now. */
+  get peerConfiguration() {
+    return {
+      ...this.#rtcConfiguration,
+      ...this.relayOnly ? {
+        iceTransportPolicy: "relay"
+      } : {}
+    };
   }
   /** Members by id, ourselves included. */
   get users() {
@@ -1503,7 +1519,7 @@ var FileTransfers = class extends Emitter {
     });
   }
   #peer(t) {
-    const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+    const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
     t.pc = pc;
     pc.onicecandidate = (e) => {
       if (e.candidate) {
@@ -2886,8 +2902,33 @@ var StreamManager = class extends Emitter {
       // The server's ICE failed: as if ours had.
       conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
-      conn.on("abort", (m) => this.unpublish(m.id))
+      conn.on("abort", (m) => this.unpublish(m.id)),
+      // Renewed TURN credentials: open connections take them too, for
+      // their next ICE restart (new ones read conn.peerConfiguration).
+      conn.on("joined", (m) => {
+        if (m.kind === "change" && m.rtcConfiguration) this.reconfigure();
+      })
     ];
+  }
+  /**
+   * Hands the connection's ICE servers to every open peer connection; they
+   * apply from the next ICE restart.
+   */
+  reconfigure() {
+    const servers = this.#conn.peerConfiguration.iceServers ?? [];
+    for (const s of [
+      ...this.#ups.values(),
+      ...this.#downs.values()
+    ]) {
+      try {
+        s.pc.setConfiguration({
+          ...s.pc.getConfiguration(),
+          iceServers: servers
+        });
+      } catch (e) {
+        this.emit("error", `cannot take the new ICE servers: ${e}`);
+      }
+    }
   }
   /** Our published streams by id. */
   get ups() {
@@ -2903,7 +2944,7 @@ var StreamManager = class extends Emitter {
    * @throws {Error} When the offer cannot be made.
    */
   async publish(stream, options) {
-    const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+    const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
     let self = null;
     const negotiation = this.#renegotiator(() => self ? this.#offer(self) : Promise.resolve());
     const up = new UpStream(randomId(), {
@@ -3089,7 +3130,7 @@ var StreamManager = class extends Emitter {
   async #onOffer(m) {
     let down = this.#downs.get(m.id);
     if (!down) {
-      const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+      const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
       const negotiation = this.#renegotiator(() => {
         if (this.#conn.connected) {
           this.#conn.signal({
@@ -3820,6 +3861,7 @@ var SideMenu = class {
     set("simulcast", s.simulcast);
     set("receive", s.receive);
     byId("blackboard-check", HTMLInputElement).checked = s.blackboard;
+    byId("relay-check", HTMLInputElement).checked = s.relayOnly;
     for (const [id, value] of [
       [
         "camera-select",
@@ -4205,6 +4247,7 @@ var Conference = class {
     const conn = options.conn;
     this.#conn = conn;
     this.#store = options.store;
+    conn.relayOnly = this.#store.value.relayOnly;
     this.#streams = new StreamManager(conn);
     this.#publisher = new Publisher({
       conn,
@@ -4352,6 +4395,7 @@ var Conference = class {
   }
   #onSetting(key2, s) {
     if (key2 === "receive") this.#conn.request(requestFor(s.receive));
+    else if (key2 === "relayOnly") this.#conn.relayOnly = s.relayOnly;
     else this.#publisher.applySetting(key2, s);
   }
   #handRaised() {

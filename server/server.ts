@@ -19,6 +19,7 @@ import {
 } from "./http/connection_watch.ts";
 import { serveRelayed } from "./http/relay_listener.ts";
 import { loadOrCreateCertificate } from "./http/tls.ts";
+import { CredentialRenewal } from "./ice/credential_renewal.ts";
 import { IceServers } from "./ice/ice_servers.ts";
 import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
 import { startBuiltInTurn, type TurnService } from "./turn/turn_service.ts";
@@ -128,9 +129,15 @@ export async function startServer(
   await ice.refresh();
   let turn: TurnService | null = null;
   const relayOnly = options.relayOnly ?? false;
+  const policy = relayOnly ? { iceTransportPolicy: "relay" as const } : {};
+  // The server's own connections use the external servers; with
+  // -relay-only, the built-in TURN server first (werift uses the first TURN
+  // server it is given), so that they relay through it as clients do.
   const iceConfiguration = (): IceConfiguration => ({
-    iceServers: ice.current(),
-    ...(relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+    iceServers: relayOnly && turn
+      ? [turn.ownIceServer(now()), ...ice.current()]
+      : ice.current(),
+    ...policy,
   });
   const media = options.media ?? await localMediaNode(options, log);
 
@@ -158,17 +165,13 @@ export async function startServer(
     recorders,
     iceConfiguration,
     // Clients also get the built-in TURN server, after any external ones
-    // (as Galène lists them); the server's own connections do not relay
-    // through it.
-    rtcConfiguration: () => {
-      const config = iceConfiguration();
-      return turn
-        ? {
-          ...config,
-          iceServers: [...config.iceServers, turn.iceServer(now())],
-        }
-        : { ...config };
-    },
+    // (as Galène lists them).
+    rtcConfiguration: () => ({
+      iceServers: turn
+        ? [...ice.current(), turn.iceServer(now())]
+        : ice.current(),
+      ...policy,
+    }),
     log,
     now,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
@@ -226,8 +229,23 @@ export async function startServer(
   const purge = setInterval(() => {
     tokenStore.purge(now()).catch((e) => log(`tokens: ${e}`));
   }, 15 * 60 * 1000);
+  const renewal = new CredentialRenewal({
+    now: now(),
+    expiring: () => turn !== null || ice.expiring,
+    renew: () => {
+      let n = 0;
+      for (const s of sessions) {
+        if (s.group === null) continue;
+        s.groupChanged();
+        n++;
+      }
+      return n;
+    },
+    log,
+  });
   const refresh = setInterval(async () => {
     try {
+      renewal.check(now());
       writable = (await config()).writableGroups;
       await ice.refresh();
       await groups.refresh(now());

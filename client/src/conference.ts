@@ -77,6 +77,7 @@ export class Conference {
     const conn = options.conn;
     this.#conn = conn;
     this.#store = options.store;
+    conn.relayOnly = this.#store.value.relayOnly;
     this.#streams = new StreamManager(conn);
     this.#publisher = new Publisher({
       conn,
@@ -250,6 +251,8 @@ export class Conference {
 
   #onSetting(key: keyof Settings, s: Settings): void {
     if (key === "receive") this.#conn.request(requestFor(s.receive));
+    // For the connections opened from now on.
+    else if (key === "relayOnly") this.#conn.relayOnly = s.relayOnly;
     else this.#publisher.applySetting(key, s);
   }
 

@@ -160,7 +160,7 @@ export class FileTransfers extends Emitter<TransferEvents> {
   }
 
   #peer(t: Transfer): RTCPeerConnection {
-    const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+    const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
     t.pc = pc;
     pc.onicecandidate = (e) => {
       if (e.candidate) {

@@ -147,9 +147,21 @@ export class ServerConnection extends Emitter<ConnectionEvents> {
   get groupData(): Record<string, unknown> {
     return this.#groupData;
   }
-  /** ICE servers and policy for every peer connection. */
+  /** ICE servers and policy as the server last gave them in `joined`. */
   get rtcConfiguration(): RTCConfiguration | null {
     return this.#rtcConfiguration;
+  }
+  /**
+   * The user's "relay only" choice: media peer connections made from then
+   * on use relayed (TURN) candidates only, whatever the server says.
+   */
+  relayOnly = false;
+  /** The configuration of a media peer connection made now. */
+  get peerConfiguration(): RTCConfiguration {
+    return {
+      ...this.#rtcConfiguration,
+      ...(this.relayOnly ? { iceTransportPolicy: "relay" as const } : {}),
+    };
   }
   /** Members by id, ourselves included. */
   get users(): ReadonlyMap<string, User> {

@@ -23,6 +23,8 @@ export interface Settings {
   blackboard: boolean;
   receive: ReceiveMode;
   publish: PublishMode;
+  /** Media through the TURN relay only (strict firewalls, hiding our address). */
+  relayOnly: boolean;
 }
 
 /** Settings of a first visit. */
@@ -34,6 +36,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   blackboard: false,
   receive: "everything",
   publish: "both",
+  relayOnly: false,
 };
 
 const BITRATES: Readonly<Record<Throughput, number | null>> = {
@@ -97,6 +100,7 @@ export function parseSettings(json: unknown): Settings {
     blackboard: o["blackboard"] === true,
     receive: pick(o["receive"], ["everything", "audio", "nothing"], d.receive),
     publish: pick(o["publish"], ["both", "audio", "none"], d.publish),
+    relayOnly: o["relayOnly"] === true,
   };
 }
 

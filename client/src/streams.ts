@@ -4,7 +4,10 @@
  * offers). Trickle ICE both ways with buffering until the remote
  * description is set. When ICE fails, an up stream offers again with an ICE
  * restart and a down stream asks the server to (`renegotiate`): one
- * negotiation at a time per stream, spaced out by renegotiator.ts.
+ * negotiation at a time per stream, spaced out by renegotiator.ts. A
+ * `joined` `change` with fresh ICE servers (renewed TURN credentials)
+ * reaches the open connections too; new ones follow the user's "relay only"
+ * choice.
  *
  * @module
  */
@@ -206,7 +209,30 @@ export class StreamManager extends Emitter<StreamEvents> {
       conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
       conn.on("abort", (m) => this.unpublish(m.id)),
+      // Renewed TURN credentials: open connections take them too, for
+      // their next ICE restart (new ones read conn.peerConfiguration).
+      conn.on("joined", (m) => {
+        if (m.kind === "change" && m.rtcConfiguration) this.reconfigure();
+      }),
     ];
+  }
+
+  /**
+   * Hands the connection's ICE servers to every open peer connection; they
+   * apply from the next ICE restart.
+   */
+  reconfigure(): void {
+    const servers = this.#conn.peerConfiguration.iceServers ?? [];
+    for (const s of [...this.#ups.values(), ...this.#downs.values()]) {
+      try {
+        s.pc.setConfiguration({
+          ...s.pc.getConfiguration(),
+          iceServers: servers,
+        });
+      } catch (e) {
+        this.emit("error", `cannot take the new ICE servers: ${e}`);
+      }
+    }
   }
 
   /** Our published streams by id. */
@@ -227,7 +253,7 @@ export class StreamManager extends Emitter<StreamEvents> {
     stream: MediaStream,
     options: PublishOptions,
   ): Promise<UpStream> {
-    const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+    const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
     let self: UpStream | null = null;
     const negotiation = this.#renegotiator(() =>
       self ? this.#offer(self) : Promise.resolve()
@@ -412,7 +438,7 @@ export class StreamManager extends Emitter<StreamEvents> {
   async #onOffer(m: OfferMessage): Promise<void> {
     let down = this.#downs.get(m.id);
     if (!down) {
-      const pc = new RTCPeerConnection(this.#conn.rtcConfiguration ?? {});
+      const pc = new RTCPeerConnection(this.#conn.peerConfiguration);
       // Asking is all we do: the server's next offer ends the negotiation.
       const negotiation = this.#renegotiator(() => {
         if (this.#conn.connected) {

@@ -149,6 +149,11 @@ export class IceServers {
     return this.#entries.length;
   }
 
+  /** True when some server's credentials are time-limited (`hmac-sha1`). */
+  get expiring(): boolean {
+    return this.#entries.some((e) => e.credentialType === "hmac-sha1");
+  }
+
   /** The servers for a connection made now. */
   current(): IceServer[] {
     const now = this.#now();

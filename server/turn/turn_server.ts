@@ -5,7 +5,11 @@
  *
  * Safe by default:
  * - peers are only those `allowPeer` accepts (Nereid: its own media
- *   addresses), never the server's own relay ports: 403 otherwise;
+ *   addresses, never its TURN ports), and never the allocation's own relay
+ *   port: 403 otherwise. Another allocation's relay is a peer like any
+ *   media port (a relayed client talking to a relayed server or client, as
+ *   `/relay-test` and `-relay-only` do); it cannot loop, since a relay can
+ *   never reach the TURN ports and so can never be a client itself;
  * - allocations are bounded per username, per client IP and in total
  *   (486/508), their lifetime at `maxLifetimeSeconds`, their bytes per
  *   second, their permissions and channels;
@@ -86,6 +90,12 @@ export interface TurnServerOptions {
   openRelay: RelayFactory;
   /** Whether a peer may be reached (port null: any port of this IP). */
   allowPeer: (address: string, port: number | null) => boolean;
+  /**
+   * Users exempt from the per-user and per-address bounds (still within
+   * the total): the server's own connections under `-relay-only`, which all
+   * come from the server's address. None by default.
+   */
+  unbounded?: (username: string) => boolean;
   limits?: Partial<TurnLimits>;
   now?: () => number;
   log?: (message: string) => void;
@@ -105,6 +115,7 @@ export class TurnServer {
   readonly #relayAddress: string;
   readonly #openRelay: RelayFactory;
   readonly #allowPeer: (address: string, port: number | null) => boolean;
+  readonly #unbounded: (username: string) => boolean;
   readonly #now: () => number;
   readonly #log: (message: string) => void;
   readonly #nonces: Nonces;
@@ -113,7 +124,6 @@ export class TurnServer {
   readonly #pending = new Map<string, { cancelled: boolean }>();
   readonly #perUser = new Map<string, number>();
   readonly #perAddress = new Map<string, number>();
-  readonly #relayPorts = new Set<number>();
   readonly #errorsSent = new Map<number, number>();
   #closed = false;
 
@@ -124,6 +134,7 @@ export class TurnServer {
     this.#relayAddress = options.relayAddress;
     this.#openRelay = options.openRelay;
     this.#allowPeer = options.allowPeer;
+    this.#unbounded = options.unbounded ?? (() => false);
     this.#now = options.now ?? (() => Date.now());
     this.#log = options.log ?? ((m) => console.log(m));
     this.#nonces = new Nonces({ lifetimeMs: this.limits.nonceLifetimeMs });
@@ -142,6 +153,11 @@ export class TurnServer {
   /** Error responses sent, by code (for statistics and tests). */
   get errorsSent(): ReadonlyMap<number, number> {
     return this.#errorsSent;
+  }
+
+  /** Every live allocation (statistics, tests). */
+  allocations(): IterableIterator<Allocation> {
+    return this.#allocations.values();
   }
 
   /** The allocation on a 5-tuple, if any. */
@@ -298,7 +314,7 @@ export class TurnServer {
         return this.#error(link, m, auth.key, ErrorCode.badRequest);
       }
       if (peer.family !== 4) return this.#error(link, m, auth.key, 443);
-      if (!this.#peerAllowed(peer.address, peer.port)) {
+      if (!this.#peerAllowed(a, peer.address, peer.port)) {
         return this.#error(link, m, auth.key, ErrorCode.forbidden);
       }
       if (!a.canBind(channel, peer.address, peer.port)) {
@@ -381,8 +397,9 @@ export class TurnServer {
     const user = this.#perUser.get(auth.username) ?? 0;
     const address = this.#perAddress.get(link.address) ?? 0;
     if (
-      user >= this.limits.allocationsPerUser ||
-      address >= this.limits.allocationsPerAddress
+      !this.#unbounded(auth.username) &&
+      (user >= this.limits.allocationsPerUser ||
+        address >= this.limits.allocationsPerAddress)
     ) {
       return this.#error(link, m, auth.key, ErrorCode.allocationQuotaReached);
     }
@@ -471,7 +488,6 @@ export class TurnServer {
       now: this.#now,
     });
     this.#allocations.set(link.key, allocation);
-    this.#relayPorts.add(relay.port);
     this.#log(
       `turn: allocated relay port ${relay.port} for ${link.transport} ${link.address}:${link.port} user ${
         logText(auth.username, 64)
@@ -483,7 +499,6 @@ export class TurnServer {
   #delete(a: Allocation, reason: string): void {
     if (this.#allocations.get(a.link.key) !== a) return;
     this.#allocations.delete(a.link.key);
-    this.#relayPorts.delete(a.relay.port);
     bump(this.#perUser, a.username, -1);
     bump(this.#perAddress, a.link.address, -1);
     const { relayed, dropped } = a.stats;
@@ -500,7 +515,7 @@ export class TurnServer {
     const data = m.get(Attr.data);
     const peer = v === undefined ? undefined : this.#peer(m, v);
     if (peer === undefined || data === undefined || peer.family !== 4) return;
-    if (!this.#peerAllowed(peer.address, peer.port)) return;
+    if (!this.#peerAllowed(a, peer.address, peer.port)) return;
     a.sendToPeer(data, peer.address, peer.port);
   }
 
@@ -508,8 +523,8 @@ export class TurnServer {
     return decodeAddress(value, m.transactionId);
   }
 
-  #peerAllowed(address: string, port: number): boolean {
-    return port > 0 && !this.#relayPorts.has(port) &&
+  #peerAllowed(a: Allocation, address: string, port: number): boolean {
+    return port > 0 && port !== a.relay.port &&
       ipFamily(address) === 4 && this.#allowPeer(address, port);
   }
 

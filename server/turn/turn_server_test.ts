@@ -208,7 +208,7 @@ Deno.test("a permission or channel for an address that is not allowed is refused
       w.xorAddress(Attr.xorPeerAddress, stranger);
     });
     assertEquals(errorOf(b), 403);
-    // Nor the server's own relay port.
+    // Nor the allocation's own relay port.
     const relay = t.server.allocation(`u127.0.0.1:${c.localPort}`)!.relay.port;
     const self = await auth.call(Method.channelBind, (w) => {
       w.bytes(Attr.channelNumber, new Uint8Array([0x40, 0x00, 0, 0]));
@@ -221,6 +221,38 @@ Deno.test("a permission or channel for an address that is not allowed is refused
     assertEquals(errorOf(self), 403);
   } finally {
     c.close();
+    await t.close();
+  }
+});
+
+Deno.test("two allocations relay to each other (relay to relay, as /relay-test does)", async () => {
+  const t = await startTurn();
+  const c1 = await TurnTestClient.udp(t.port);
+  const c2 = await TurnTestClient.udp(t.port);
+  try {
+    const a1 = new TurnAuth(c1, credentials("one"));
+    const a2 = new TurnAuth(c2, credentials("two"));
+    const r1 = (await a1.call(Method.allocate, udpTransport))
+      .xorAddress(Attr.xorRelayedAddress)!;
+    const r2 = (await a2.call(Method.allocate, udpTransport))
+      .xorAddress(Attr.xorRelayedAddress)!;
+    for (const [auth, other] of [[a1, r2], [a2, r1]] as const) {
+      const bound = await auth.call(Method.channelBind, (w) => {
+        w.bytes(Attr.channelNumber, new Uint8Array([0x40, 0x00, 0, 0]));
+        w.xorAddress(Attr.xorPeerAddress, other);
+      });
+      assertEquals(bound.cls, MessageClass.success, `${errorOf(bound)}`);
+    }
+    const frame = new Uint8Array(32);
+    const n = writeChannelData(frame, 0x4000, new TextEncoder().encode("hi"), {
+      pad: false,
+    });
+    c1.send(frame.subarray(0, n));
+    const got = await c2.next((m) => channelOf(m) === 0x4000);
+    assertEquals(new TextDecoder().decode(channelPayload(got)), "hi");
+  } finally {
+    c1.close();
+    c2.close();
     await t.close();
   }
 });
@@ -388,6 +420,30 @@ Deno.test("random datagrams and TCP bytes get no answer and leave the server ser
     junk.close();
     stream.close();
     c.close();
+    await t.close();
+  }
+});
+
+Deno.test("unbounded users (the server's own connections) pass the per-user and per-address bounds but not the total", async () => {
+  const t = await startTurn({
+    limits: { allocationsPerUser: 2, allocationsPerAddress: 2, allocations: 5 },
+    unbounded: (u) => u.endsWith(":server"),
+  });
+  const clients: TurnTestClient[] = [];
+  try {
+    const codes: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const c = await TurnTestClient.udp(t.port);
+      clients.push(c);
+      const a = await new TurnAuth(c, credentials("server")).call(
+        Method.allocate,
+        udpTransport,
+      );
+      codes.push(a.cls === MessageClass.success ? 200 : errorOf(a)!);
+    }
+    assertEquals(codes, [200, 200, 200, 200, 200, 508]);
+  } finally {
+    for (const c of clients) c.close();
     await t.close();
   }
 });

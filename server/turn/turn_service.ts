@@ -7,7 +7,15 @@
  * Credentials last 24 hours, as Galène's `hmac-sha1` ones; each join gets a
  * new pair with a name of its own (so that the per-user allocation bound is
  * per join). An allocation made before they expire keeps being refreshed
- * with them, so a call outlasts them; a client that joins again gets new ones.
+ * with them, so a call outlasts them; joined clients get new ones every 12
+ * hours (`../ice/credential_renewal.ts`).
+ *
+ * With `-relay-only` the server's own peer connections relay through it too
+ * ({@link TurnService.ownIceServer}): they reach it on the address it
+ * listens on (loopback when it listens on every address), not through the
+ * advertised one, which may be a NAT's; their names, which only the server
+ * issues, are exempt from the per-user and per-address bounds (all come from
+ * the server's own address) but count in the total.
  *
  * @module
  */
@@ -23,6 +31,9 @@ import { type TurnLimits, TurnServer } from "./turn_server.ts";
 
 /** How long handed-out credentials are valid. */
 export const CREDENTIAL_SECONDS = 24 * 3600;
+
+/** The name in the server's own credentials: `EXPIRY:nereid-server.ID`. */
+const OWN_NAME = /^\d+:nereid-server\./;
 
 /** Options of {@link TurnService.start}. */
 export interface TurnServiceOptions {
@@ -44,16 +55,23 @@ export class TurnService {
   readonly #listeners: TurnListeners;
   readonly #secret: string;
   readonly #advertise: string;
+  readonly #local: string;
   #sweep: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     server: TurnServer,
-    parts: { listeners: TurnListeners; secret: string; advertise: string },
+    parts: {
+      listeners: TurnListeners;
+      secret: string;
+      advertise: string;
+      local: string;
+    },
   ) {
     this.#server = server;
     this.#listeners = parts.listeners;
     this.#secret = parts.secret;
     this.#advertise = parts.advertise;
+    this.#local = parts.local;
   }
 
   /**
@@ -77,6 +95,7 @@ export class TurnService {
         ...(range ? { range } : {}),
         ownPorts,
       }),
+      unbounded: (username) => OWN_NAME.test(username),
       ...(options.limits ? { limits: options.limits } : {}),
       log,
     });
@@ -91,6 +110,7 @@ export class TurnService {
       listeners,
       secret,
       advertise: plan.advertise,
+      local: plan.hostname === "0.0.0.0" ? "127.0.0.1" : plan.hostname,
     });
     service.#sweep = setInterval(() => server.expire(Date.now()), 5000);
     log(
@@ -129,6 +149,24 @@ export class TurnService {
       validitySeconds: CREDENTIAL_SECONDS,
     });
     return { urls, username, credential };
+  }
+
+  /**
+   * The ICE server entry of one of the server's own peer connections at
+   * `now` (ms), under `-relay-only`: UDP on the local address, fresh
+   * credentials in the server's own name.
+   */
+  ownIceServer(now: number): IceServer {
+    const { username, credential } = issueCredentials(this.#secret, {
+      name: `nereid-server.${randomUUID().slice(0, 8)}`,
+      now,
+      validitySeconds: CREDENTIAL_SECONDS,
+    });
+    return {
+      urls: [`turn:${this.#local}:${this.#listeners.port}?transport=udp`],
+      username,
+      credential,
+    };
   }
 
   /** Stops listening and releases every allocation. Idempotent. */

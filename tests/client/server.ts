@@ -7,7 +7,11 @@
 
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type RunningServer, startServer } from "../../server/server.ts";
+import {
+  type RunningServer,
+  type ServerOptions,
+  startServer,
+} from "../../server/server.ts";
 
 const CLIENT_DIR = fileURLToPath(new URL("../../client/", import.meta.url));
 
@@ -33,9 +37,13 @@ export interface ClientTestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server whose groups directory holds `groups` (name → JSON). */
+/**
+ * Starts a server whose groups directory holds `groups` (name → JSON), with
+ * `options` for the flags a test turns on (`turn`, `relayOnly`) and a clock.
+ */
 export async function startClientTestServer(
   groups: Record<string, unknown> = { demo: DEMO_GROUP },
+  options: Pick<ServerOptions, "turn" | "relayOnly" | "now"> = {},
 ): Promise<ClientTestServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-client-" });
   const dirs = {
@@ -59,6 +67,7 @@ export async function startClientTestServer(
     staticDir: CLIENT_DIR,
     timings: { failureDelay: 5 },
     ...dirs,
+    ...options,
     log: (line) => logs.push(line),
   });
   let closing: Promise<void> | null = null;

@@ -32,6 +32,8 @@ export async function startLoopbackTurn(
     now?: () => number;
     /** Also TURN over TLS, on a free port, with this certificate. */
     tls?: { cert: string; key: string };
+    /** Users exempt from the per-user and per-address bounds. */
+    unbounded?: (username: string) => boolean;
   } = {},
 ): Promise<LoopbackTurn> {
   const logs: string[] = [];
@@ -42,6 +44,7 @@ export async function startLoopbackTurn(
     allowPeer: (address) => address === "127.0.0.1",
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.now ? { now: options.now } : {}),
+    ...(options.unbounded ? { unbounded: options.unbounded } : {}),
     log: (m) => logs.push(m),
   });
   const listeners = await TurnListeners.open(server, {

@@ -87,6 +87,17 @@ Deno.test("with -turn IP:PORT each join lists the TURN server with credentials t
         }),
     );
     assertEquals(errorOf(other), 403);
+    // A relay never reaches the TURN ports, so it can never be a client of
+    // this server: relays cannot loop.
+    const turnPort = await auth.call(Method.channelBind, (w) => {
+      w.bytes(Attr.channelNumber, new Uint8Array([0x40, 0x00, 0, 0]));
+      w.xorAddress(Attr.xorPeerAddress, {
+        family: 4,
+        address: "127.0.0.1",
+        port,
+      });
+    });
+    assertEquals(errorOf(turnPort), 403);
   } finally {
     c.close();
     await t.close();

@@ -1,6 +1,6 @@
 /**
- * The settings pane: devices, throughput, simulcast, blackboard mode,
- * what to receive, and playing a local file. Bound to a SettingsStore.
+ * The settings pane: devices, throughput, simulcast, blackboard mode, relay
+ * only, what to receive, and playing a local file. Bound to a SettingsStore.
  *
  * @module
  */
@@ -158,6 +158,7 @@ export class SideMenu {
     set("simulcast", s.simulcast);
     set("receive", s.receive);
     byId("blackboard-check", HTMLInputElement).checked = s.blackboard;
+    byId("relay-check", HTMLInputElement).checked = s.relayOnly;
     for (
       const [id, value] of [["camera-select", s.camera], [
         "microphone-select",

@@ -9,7 +9,8 @@
  * decrypted bytes first, and werift's path runs only for the packets the tap
  * declines (a track's first packets, which tell werift's router the SSRC).
  * {@link sendRawRtp} encrypts a packet given as bytes and hands it to the
- * socket of the nominated ICE pair, with no header object and no promise.
+ * socket of the nominated ICE pair, with no header object and no promise
+ * (on a relayed pair, to werift's TURN client, which frames it).
  *
  * The tap is offered a view it must copy to keep (the fast path's socket
  * reuses its receive memory); werift's parsers get a copy.
@@ -70,11 +71,14 @@ interface IceConnection {
   nominated?: {
     remoteAddr: [string, number];
     protocol: {
-      transport: {
+      /** The UDP socket of a host pair; absent on a relayed (TURN) pair. */
+      transport?: {
         closed?: boolean;
         [COPYING_SEND]?: boolean;
         send(data: Buffer, addr: [string, number]): unknown;
       };
+      /** Sends through the protocol: over the TURN relay on a relayed pair. */
+      sendData(data: Buffer, addr: [string, number]): Promise<void>;
     };
   };
   canSendApplicationData(): boolean;
@@ -128,6 +132,14 @@ export function sendRawRtp(
   const n = state.local.protectRtp(scratch, bytes.length);
   if (n < 0) return false;
   const socket = pair.protocol.transport;
+  if (socket === undefined) {
+    // A relayed pair: werift wraps the packet for its TURN client.
+    pair.protocol.sendData(Buffer.from(scratch.subarray(0, n)), pair.remoteAddr)
+      .catch(noop);
+    t.bytesSent += n;
+    t.packetsSent++;
+    return true;
+  }
   if (socket.closed) return false;
   const out = socket[COPYING_SEND] === true
     ? scratch.subarray(0, n)

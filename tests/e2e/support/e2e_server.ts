@@ -24,6 +24,10 @@ export async function startE2eServer(
     group?: Record<string, unknown>;
     /** Test-only faults of the media node. */
     faults?: Faults;
+    /** `-turn` (default "": no built-in TURN server). */
+    turn?: string;
+    /** `-relay-only`. */
+    relayOnly?: boolean;
   } = {},
 ): Promise<E2eServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-e2e-" });
@@ -53,6 +57,8 @@ export async function startE2eServer(
     insecure: true,
     loopbackOnly: true,
     log,
+    ...(options.turn !== undefined ? { turn: options.turn } : {}),
+    ...(options.relayOnly ? { relayOnly: true } : {}),
     ...(options.faults
       ? {
         media: new LocalMediaNode({
