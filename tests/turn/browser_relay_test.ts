@@ -9,7 +9,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openPeer, waitFor } from "../e2e/support/browser.ts";
+import { launchBrowser, openPeer } from "../e2e/support/browser.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { startE2eServer } from "../e2e/support/e2e_server.ts";
 import { eventually, launch, login, open, say } from "../client/browser.ts";
 import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
@@ -101,7 +102,7 @@ async function call(a: Page, b: Page): Promise<number> {
     }[];
     const v = s.find((x) => x.kind === "video");
     return v && v.framesDecoded > 10 ? v.framesDecoded : undefined;
-  }, { timeout: 30_000 });
+  }, { timeoutMs: 30_000, intervalMs: 200 });
 }
 
 Deno.test({
