@@ -33,9 +33,15 @@ export interface ClientTestServer {
   close(): Promise<void>;
 }
 
-/** Starts a server whose groups directory holds `groups` (name → JSON). */
+/**
+ * Starts a server whose groups directory holds `groups` (name → JSON). Its
+ * media offers loopback addresses only unless `options.loopbackOnly` is
+ * false (in a test's network namespace, for Firefox, which never uses
+ * 127.0.0.1 for media).
+ */
 export async function startClientTestServer(
   groups: Record<string, unknown> = { demo: DEMO_GROUP },
+  options: { loopbackOnly?: boolean } = {},
 ): Promise<ClientTestServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-client-" });
   const dirs = {
@@ -55,7 +61,7 @@ export async function startClientTestServer(
     hostname: "127.0.0.1",
     port: 0,
     insecure: true,
-    loopbackOnly: true,
+    loopbackOnly: options.loopbackOnly ?? true,
     staticDir: CLIENT_DIR,
     timings: { failureDelay: 5 },
     ...dirs,
