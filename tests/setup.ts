@@ -1,8 +1,8 @@
 /**
  * Brings a fresh machine up to what the test suite needs: Debian packages
- * for the browser tests (chromium), the recording checks (ffmpeg), the
- * WebAssembly build (rustc, cargo and the wasm32 standard library) and the
- * cluster tests (redis-server, which each test starts on its own port), and the
+ * for the browser tests (chromium, and firefox-esr for the mixed-browser
+ * ones), the recording checks (ffmpeg), the WebAssembly build (rustc, cargo
+ * and the wasm32 standard library) and the cluster tests (redis-server, which each test starts on its own port), and the
  * check that the server contacts nothing unasked (strace, and iproute2 for
  * its network namespace; util-linux's `unshare` is always there). Installs
  * what is missing with apt when it can, else names it and fails.
@@ -22,6 +22,7 @@ interface Requirement {
 
 const REQUIREMENTS: readonly Requirement[] = [
   { pkg: "chromium", file: "/usr/bin/chromium" },
+  { pkg: "firefox-esr", file: "/usr/bin/firefox-esr" },
   { pkg: "ffmpeg", file: "/usr/bin/ffprobe" },
   { pkg: "rustc", file: "/usr/bin/rustc" },
   { pkg: "cargo", file: "/usr/bin/cargo" },

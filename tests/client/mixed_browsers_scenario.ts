@@ -51,7 +51,7 @@ export interface MixedReport {
   devices?: { cameras: string[]; microphones: string[] };
   /** The file ann sent carol: sizes and digests on both sides. */
   transfer?: { sent: string; received: string; bytes: number };
-  /** What sharing the screen in headless Firefox gave: "published", or the error shown. */
+  /** What sharing the screen in headless Firefox gave: "published", or "refused: " and the error shown. */
   screenShare?: string;
   /** Simulcast: the server's target-layer changes for bob, with times (s). */
   layerChanges?: { at: number; line: string }[];
@@ -250,7 +250,11 @@ async function transfer(
   return { sent, received: got.digest, bytes: got.bytes };
 }
 
-/** ann shares her screen; "published" when bob sees a second tile of hers. */
+/**
+ * ann shares her screen: "published" when bob sees a second tile of hers,
+ * else "refused: " and the error the client shows (headless Firefox has no
+ * screen to offer).
+ */
 async function screenShare(ann: AnyPerson, bob: AnyPerson): Promise<string> {
   const tiles = () =>
     bob.page.evaluate(() =>
@@ -259,21 +263,13 @@ async function screenShare(ann: AnyPerson, bob: AnyPerson): Promise<string> {
     );
   const before = await tiles();
   await ann.page.click("#share-button");
-  try {
-    await until(
-      "ann's screen at bob's",
-      async () => (await tiles()) > before ? true : undefined,
-      15_000,
+  return await until("ann's screen at bob's, or an error", async () => {
+    if ((await tiles()) > before) return "published";
+    const error = await ann.page.evaluate(() =>
+      document.querySelector("#toasts .toast.error")?.textContent
     );
-    return "published";
-  } catch {
-    return await ann.page.evaluate(() =>
-      [...document.querySelectorAll<HTMLElement>(".msg")].map((m) =>
-        m.textContent ?? ""
-      ).filter((t) => /screen|shar/i.test(t)).join(" | ") ||
-      "nothing published, no message"
-    );
-  }
+    return error ? `refused: ${error}` : undefined;
+  }, 15_000);
 }
 
 async function simulcast(

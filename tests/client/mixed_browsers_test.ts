@@ -76,6 +76,11 @@ Deno.test({
     assert.ok(report.devices!.microphones.length > 0, "and a microphone");
     assert.equal(report.transfer!.received, report.transfer!.sent);
     console.log(`screen share in headless Firefox: ${report.screenShare}`);
+    // Headless Firefox offers no screen: the client must say so.
+    assert.match(
+      report.screenShare!,
+      /^(published|refused: No screen was found)$/,
+    );
     assert.deepEqual(report.errors, { ann: [], bob: [], carol: [] });
   },
 });
