@@ -53,10 +53,17 @@ export interface MixedReport {
   transfer?: { sent: string; received: string; bytes: number };
   /** What sharing the screen in headless Firefox gave: "published", or "refused: " and the error shown. */
   screenShare?: string;
+  /** Simulcast: the server's target-layer changes before the count starts. */
+  layerChangesBefore?: string[];
   /** Simulcast: the server's target-layer changes for bob, with times (s). */
   layerChanges?: { at: number; line: string }[];
   /** Simulcast: the layers bob received, sampled once a second. */
   layerSamples?: string[];
+  /**
+   * The namespace's neighbour table at the end (`ip neigh`): an entry for
+   * the gateway means something tried to reach beyond the namespace.
+   */
+  neighbours?: string;
   failure?: string;
 }
 
@@ -290,19 +297,26 @@ async function simulcast(
   people.bob = bob;
   await loginAny(bob, "bob", "x", "none");
   const first = await pair(bob, "bob", ann, "ann");
+  const isChange = (l: string) => / target layer \d+ → \d+/.test(l);
+  report.layerChangesBefore = logs.filter(isChange);
   const start = Date.now();
-  const from = logs.length;
+  let seen = logs.length;
+  report.layerChanges = [];
   report.layerSamples = [];
   while (Date.now() - start < seconds * 1000) {
     await sleep(1000);
+    const at = Math.round((Date.now() - start) / 1000);
+    for (const line of logs.slice(seen).filter(isChange)) {
+      report.layerChanges.push({ at, line });
+    }
+    seen = logs.length;
     const r = await receivedFrom(bob, "ann");
-    report.layerSamples.push(r ? `${r.width}x${r.height}@${r.fps}` : "-");
+    report.layerSamples.push(
+      r ? `${r.width}x${r.height}@${r.fps.toFixed(0)}` : "-",
+    );
   }
   const last = await receivedFrom(bob, "ann") ?? first.last;
   report.pairs.push({ ...first, last });
-  report.layerChanges = logs.slice(from)
-    .filter((l) => / target layer \d+ → \d+/.test(l))
-    .map((line) => ({ at: (Date.now() - start) / 1000, line }));
 }
 
 async function main(): Promise<void> {
@@ -336,6 +350,9 @@ async function main(): Promise<void> {
     for (const b of Object.values(browsers)) await b.close().catch(() => {});
     await srv.close();
   }
+  const neigh = await new Deno.Command("ip", { args: ["neigh", "show"] })
+    .output();
+  report.neighbours = new TextDecoder().decode(neigh.stdout).trim();
   if (report.failure) console.error(srv.logs.slice(-80).join("\n"));
   console.log(JSON.stringify(report));
 }
