@@ -281,7 +281,15 @@ export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   "browser.contentblocking.report.monitor.enabled": false,
   "privacy.trackingprotection.enabled": false,
   "identity.fxaccounts.enabled": false,
+  // Every name resolves to loopback: whatever service is left asks nobody.
+  "network.dns.native-is-localhost": true,
 };
+
+// Chromium resolves no name at all (its Google services would otherwise
+// look theirs up even with background networking off); the tests use IP
+// addresses.
+const CHROMIUM_NO_DNS =
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
 
 /** Launches Debian's Firefox ESR (WebDriver BiDi) or Chromium (CDP) with fake devices. */
 export async function launchAny(kind: BrowserKind): Promise<AnyBrowser> {
@@ -292,6 +300,8 @@ export async function launchAny(kind: BrowserKind): Promise<AnyBrowser> {
       executablePath: "/usr/bin/firefox-esr",
       headless: true,
       extraPrefsFirefox: FIREFOX_PREFS,
+      // Release builds honour services.settings.server only with this set.
+      env: { ...Deno.env.toObject(), MOZ_REMOTE_SETTINGS_DEVTOOLS: "1" },
       timeout: 60_000,
     });
   }
@@ -299,7 +309,7 @@ export async function launchAny(kind: BrowserKind): Promise<AnyBrowser> {
     browser: "chrome",
     executablePath: "/usr/bin/chromium",
     headless: true,
-    args: CHROMIUM_FLAGS,
+    args: [...CHROMIUM_FLAGS, CHROMIUM_NO_DNS],
     timeout: 60_000,
   });
 }

@@ -72,6 +72,8 @@ export async function runInNetns(
   ).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const child = new Deno.Command("unshare", {
     args: ["--net", "sh", "-c", `${setup(addresses)}\nexec ${deno}`],
+    // Deno would look for a newer version of itself.
+    env: { DENO_NO_UPDATE_CHECK: "1" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();
