@@ -225,13 +225,14 @@ export async function userAction(
 export type BrowserKind = "firefox" | "chromium";
 
 /**
- * Firefox's preferences: fake camera, microphone and screen with no
- * prompt, host candidates in the clear (a page without camera access would
- * offer mDNS names, which Nereid does not resolve), and no outbound traffic
- * of its own: no updates, telemetry, safe browsing, captive portal or
- * connectivity checks, remote settings, push, DNS-over-HTTPS, prefetching,
- * region or search lookups, or plugin downloads. The tests run it in a
- * network namespace besides, where nothing beyond it answers.
+ * Firefox's preferences: fake camera and microphone with no prompt (there
+ * is no fake screen: headless Firefox offers none), host candidates in the
+ * clear (a page without camera access would offer mDNS names, which Nereid
+ * does not resolve), and no outbound traffic of its own: no updates,
+ * telemetry, safe browsing, captive portal or connectivity checks, remote
+ * settings, push, DNS-over-HTTPS, prefetching, region or search lookups, or
+ * plugin downloads, and every name resolved to loopback. The tests run it
+ * in a network namespace besides, where nothing beyond it answers.
  */
 export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   "media.navigator.streams.fake": true,
