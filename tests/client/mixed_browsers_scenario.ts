@@ -53,6 +53,8 @@ export interface MixedReport {
   transfer?: { sent: string; received: string; bytes: number };
   /** What sharing the screen in headless Firefox gave: "published", or "refused: " and the error shown. */
   screenShare?: string;
+  /** Simulcast: the layers ann's Firefox sends ("rid WxH"), at the end. */
+  publishedLayers?: string[];
   /** Simulcast: the server's target-layer changes before the count starts. */
   layerChangesBefore?: string[];
   /** Simulcast: the server's target-layer changes for bob, with times (s). */
@@ -317,6 +319,21 @@ async function simulcast(
   }
   const last = await receivedFrom(bob, "ann") ?? first.last;
   report.pairs.push({ ...first, last });
+  report.publishedLayers = await ann.page.evaluate(async () => {
+    const layers: string[] = [];
+    for (
+      const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] })
+        .__pcs
+    ) {
+      if (pc.connectionState === "closed") continue;
+      (await pc.getStats()).forEach((s) => {
+        if (s.type === "outbound-rtp" && s.kind === "video" && s.bytesSent) {
+          layers.push(`${s.rid ?? "-"} ${s.frameWidth}x${s.frameHeight}`);
+        }
+      });
+    }
+    return layers.sort();
+  });
 }
 
 async function main(): Promise<void> {

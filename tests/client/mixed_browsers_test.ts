@@ -111,6 +111,8 @@ Deno.test({
         changes.map((c) => `${c.at} s: ${c.line}`).join("\n")
       }\nreceived each second: ${report.layerSamples!.join(" ")}`,
     );
+    console.log(`Firefox sends: ${report.publishedLayers!.join(", ")}`);
+    assert.equal(report.publishedLayers!.length, 2, "two simulcast layers");
     assertPlays(report.pairs[0]!);
     assert.ok(changes.length <= 2, `${changes.length} layer switches`);
     assert.deepEqual(report.errors, { ann: [], bob: [] });
