@@ -1,6 +1,7 @@
 /**
  * Brings a fresh machine up to what the test suite needs: Debian packages
- * for the browser tests (chromium), the recording checks (ffmpeg), the
+ * for the browser tests (chromium, and firefox-esr for the mixed-browser
+ * ones), the recording checks (ffmpeg), the
  * WebAssembly build (rustc, cargo and the wasm32 standard library), the
  * cluster tests (redis-server, which each test starts on its own port), the
  * TURN server tests (coturn, for its independent client turnutils_uclient)
@@ -24,6 +25,7 @@ interface Requirement {
 
 const REQUIREMENTS: readonly Requirement[] = [
   { pkg: "chromium", file: "/usr/bin/chromium" },
+  { pkg: "firefox-esr", file: "/usr/bin/firefox-esr" },
   { pkg: "ffmpeg", file: "/usr/bin/ffprobe" },
   { pkg: "rustc", file: "/usr/bin/rustc" },
   { pkg: "cargo", file: "/usr/bin/cargo" },

@@ -11,9 +11,18 @@
 //! extensions) its estimate even dipped to 0.55–0.75 times the incoming
 //! rate with no loss. Real congestion shows as a REMB near 0.85 times the
 //! bottleneck rate, far below what we forward, so only a REMB below half
-//! of what we forward is taken as congestion; loss is the other signal. And a loss-based estimate that starts at 512 kbit/s and grows by 5 %
-//! a second needs half a minute to reach 720p rates; ours has no bound until
-//! the first loss tells it one.
+//! of what we forward is taken as congestion; loss is the other signal. And
+//! a loss-based estimate that starts at 512 kbit/s and grows by 5 % a second
+//! needs half a minute to reach 720p rates; ours has no bound until the first
+//! loss tells it one.
+//!
+//! One low REMB is not congestion: right after a switch up, Chromium's REMB
+//! dips for a second or so (measured: 72–277 kbit/s while receiving a
+//! Firefox publisher's top layer), and stepping down on it made the layer
+//! flip every few seconds. A congested REMB bounds the estimate only once
+//! every REMB has said so for [`CONFIRM_MS`], and, when the run of low
+//! REMBs began within [`UPSWITCH_HOLD_MS`] of a switch up, not before that
+//! hold is over. A REMB that is not congested ends the run.
 
 /// Lower bound of the estimate.
 pub const MIN_BPS: u32 = 9_600;
@@ -25,11 +34,20 @@ pub const STALE_MS: u32 = 30_000;
 /// is congested; at or above it, the REMB bounds nothing.
 pub const CONGESTED_EIGHTHS: u64 = 4;
 
+/// How long REMBs must have said "congested" before they bound anything.
+pub const CONFIRM_MS: u32 = 1_500;
+/// After a switch up, low REMBs bound nothing until this much later.
+pub const UPSWITCH_HOLD_MS: u32 = 4_000;
+
 /// Loss-based estimate and latest congested REMB of one down track.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct BandwidthEstimator {
     loss: Option<(u32, u32)>,
     remb: Option<(u32, u32)>,
+    /// When the current run of congested REMBs began.
+    low_since: Option<u32>,
+    /// When the target layer was last raised.
+    raised_at: Option<u32>,
 }
 
 fn fresh(v: Option<(u32, u32)>, now_ms: u32) -> Option<u32> {
@@ -70,20 +88,46 @@ impl BandwidthEstimator {
     }
 
     /// Records a REMB received while forwarding `sending_bps`: a REMB below
-    /// half that rate sets the REMB bound, a higher one lifts it.
+    /// half that rate continues (or starts) a run of congested REMBs and
+    /// becomes the candidate bound; a higher one ends the run and lifts it.
     pub fn on_remb(&mut self, bps: u32, sending_bps: u32, now_ms: u32) {
         if u64::from(bps) * 8 >= u64::from(sending_bps) * CONGESTED_EIGHTHS {
             self.remb = None;
+            self.low_since = None;
         } else {
             self.remb = Some((bps, now_ms));
+            self.low_since.get_or_insert(now_ms);
         }
     }
 
-    /// The bandwidth available now: the lower of the two fresh bounds, or
-    /// [`MAX_BPS`] when neither bounds it.
+    /// Notes that the target layer was raised at `now_ms`: the hold during
+    /// which low REMBs bound nothing starts.
+    pub fn on_raised(&mut self, now_ms: u32) {
+        self.raised_at = Some(now_ms);
+    }
+
+    /// The REMB bound in force: the latest congested REMB, once the run
+    /// has lasted [`CONFIRM_MS`] and is past any hold after a switch up.
+    fn remb_bound(&self, now_ms: u32) -> Option<u32> {
+        let bps = fresh(self.remb, now_ms)?;
+        let since = self.low_since?;
+        if now_ms.wrapping_sub(since) < CONFIRM_MS {
+            return None;
+        }
+        if let Some(raised) = self.raised_at {
+            let began_in_hold = since.wrapping_sub(raised) < UPSWITCH_HOLD_MS;
+            if began_in_hold && now_ms.wrapping_sub(raised) < UPSWITCH_HOLD_MS {
+                return None;
+            }
+        }
+        Some(bps)
+    }
+
+    /// The bandwidth available now: the lower of the two bounds in force,
+    /// or [`MAX_BPS`] when neither bounds it.
     pub fn available(&self, now_ms: u32) -> u32 {
         let loss = fresh(self.loss, now_ms).unwrap_or(MAX_BPS);
-        match fresh(self.remb, now_ms) {
+        match self.remb_bound(now_ms) {
             Some(r) => loss.min(r),
             None => loss,
         }
@@ -156,19 +200,44 @@ mod tests {
         b.on_remb(200_000, 400_000, 0);
         assert_eq!(b.available(0), MAX_BPS);
         b.on_remb(199_000, 400_000, 0);
-        assert_eq!(b.available(0), 199_000);
-        b.on_remb(380_000, 400_000, 10);
-        assert_eq!(b.available(10), MAX_BPS);
+        assert_eq!(b.available(CONFIRM_MS), 199_000);
+        b.on_remb(380_000, 400_000, CONFIRM_MS);
+        assert_eq!(b.available(CONFIRM_MS), MAX_BPS);
     }
 
     #[test]
-    fn a_congested_remb_bounds_until_it_goes_stale() {
+    fn a_congested_remb_bounds_once_confirmed_until_it_goes_stale() {
         let mut b = BandwidthEstimator::default();
         b.on_remb(200_000, 1_000_000, 1000);
-        assert_eq!(b.available(1000), 200_000);
-        assert_eq!(b.available(1000 + STALE_MS), MAX_BPS);
-        b.on_loss(128, 1_000_000, 1000);
-        b.on_remb(100_000, 1_000_000, 1000);
-        assert_eq!(b.available(2000), 100_000);
+        assert_eq!(b.available(1000), MAX_BPS);
+        b.on_remb(180_000, 1_000_000, 2000);
+        assert_eq!(b.available(2000 + CONFIRM_MS / 2), 180_000);
+        assert_eq!(b.available(2000 + STALE_MS), MAX_BPS);
+        b.on_loss(128, 1_000_000, 2000);
+        b.on_remb(100_000, 1_000_000, 2500);
+        assert_eq!(b.available(3000), 100_000);
+    }
+
+    #[test]
+    fn a_single_low_remb_bounds_nothing() {
+        let mut b = BandwidthEstimator::default();
+        b.on_remb(150_000, 1_500_000, 0);
+        b.on_remb(1_400_000, 1_500_000, 1000);
+        for t in [0, 1000, 2000, 5000] {
+            assert_eq!(b.available(t), MAX_BPS);
+        }
+    }
+
+    #[test]
+    fn low_rembs_right_after_a_switch_up_wait_for_the_hold() {
+        let mut b = BandwidthEstimator::default();
+        b.on_raised(10_000);
+        b.on_remb(72_000, 1_500_000, 10_500);
+        b.on_remb(100_000, 1_500_000, 11_500);
+        b.on_remb(277_000, 1_500_000, 12_500);
+        assert_eq!(b.available(13_000), MAX_BPS);
+        // Still congested after the hold: now it is congestion.
+        b.on_remb(250_000, 1_500_000, 14_000);
+        assert_eq!(b.available(10_000 + UPSWITCH_HOLD_MS), 250_000);
     }
 }

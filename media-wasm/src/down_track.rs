@@ -7,7 +7,9 @@
 use crate::bandwidth::BandwidthEstimator;
 use crate::cache::SlotMeta;
 use crate::keyframe::{Codec, Keyframe};
-use crate::layer_selector::{select, Decision, DropReason, PacketInfo, Selection};
+use crate::layer_selector::{
+    select, Decision, DropReason, PacketInfo, Selection, Steadiness, TargetReason,
+};
 use crate::rate::RateMeter;
 use crate::rtcp::{self, RtcpError, SenderInfo};
 use crate::rtp;
@@ -107,6 +109,7 @@ pub struct DownTrack {
     octets: u32,
     rate: RateMeter,
     bandwidth: BandwidthEstimator,
+    steadiness: Steadiness,
 }
 
 struct Written {
@@ -129,6 +132,7 @@ impl DownTrack {
             octets: 0,
             rate: RateMeter::default(),
             bandwidth: BandwidthEstimator::default(),
+            steadiness: Steadiness::default(),
         }
     }
 
@@ -150,6 +154,20 @@ impl DownTrack {
     /// Bandwidth estimate towards the subscriber.
     pub fn bandwidth(&mut self) -> &mut BandwidthEstimator {
         &mut self.bandwidth
+    }
+
+    /// Re-aims from the layers' rates (0 = absent) and the estimate, through
+    /// [`Steadiness`]; a raise starts the estimate's hold on low REMBs.
+    pub fn retarget(&mut self, rates: [u32; 3], max_layer: u8, now_ms: u32) -> (u8, TargetReason) {
+        let available = self.bandwidth.available(now_ms);
+        let (target, reason) =
+            self.steadiness
+                .choose(self.selection.target, rates, available, max_layer, now_ms);
+        if reason == TargetReason::Raised {
+            self.bandwidth.on_raised(now_ms);
+        }
+        self.set_target(target);
+        (target, reason)
     }
 
     /// Bandwidth estimate towards the subscriber, read-only.
@@ -579,5 +597,66 @@ mod tests {
             octets: 9,
         };
         assert_eq!(items, vec![rtcp::Item::SenderReport { ssrc: 0xabcd, info }]);
+    }
+
+    /// Replays 60 s of what was recorded with a Firefox publisher (layers
+    /// of 150 kbit/s and 1.2 Mbit/s) and a Chromium subscriber: after each
+    /// switch up, REMBs of 72 and then 277 kbit/s, and the top layer pausing
+    /// for 1.5 s (Firefox's answer to that dip relayed to it); otherwise a
+    /// REMB of 1.5 Mbit/s, or 300 kbit/s while `congested`; a REMB a second.
+    /// Re-aims once a second as the up connection does, with the layer rates
+    /// it reports (0 after 1.5 s without a packet). Returns the target's
+    /// changes as (time, new target).
+    fn replay(congested: Option<(u32, u32)>) -> Vec<(u32, u8)> {
+        let mut d = down();
+        let mut changes = Vec::new();
+        let mut raised_at: Option<u32> = None;
+        for now in (0..=60_000).step_by(100) {
+            let target = d.selection().target;
+            let since_raise = raised_at.map(|r| now - r);
+            let remb = match since_raise {
+                _ if now % 1000 != 500 => None,
+                Some(500) => Some(72_000),
+                Some(1500) => Some(277_000),
+                _ => {
+                    let low = congested.map_or(false, |(a, b)| now >= a && now < b);
+                    Some(if low { 300_000 } else { 1_500_000 })
+                }
+            };
+            let sending = if target == 1 { 1_200_000 } else { 150_000 };
+            if let Some(bps) = remb {
+                d.bandwidth().on_remb(bps, sending, now);
+            }
+            if now % 1000 != 0 {
+                continue;
+            }
+            // Paused from 500 ms after the raise: 1.5 s later, reported absent.
+            let h = if since_raise == Some(2000) {
+                0
+            } else {
+                1_200_000
+            };
+            let (next, _) = d.retarget([150_000, h, 0], 2, now);
+            if next != target {
+                changes.push((now, next));
+                if next > target {
+                    raised_at = Some(now);
+                }
+            }
+        }
+        changes
+    }
+
+    #[test]
+    fn a_remb_dip_and_a_pause_after_a_switch_up_do_not_loop() {
+        assert_eq!(replay(None), vec![(0, 1)]);
+    }
+
+    #[test]
+    fn real_congestion_switches_down_once_and_back_once() {
+        assert_eq!(
+            replay(Some((10_000, 20_000))),
+            vec![(0, 1), (12_000, 0), (20_000, 1)]
+        );
     }
 }

@@ -5,7 +5,6 @@
 use crate::cache::{CacheError, PacketCache};
 use crate::down_track::{DownConfig, DownError, DownTrack, Incoming, Outcome};
 use crate::keyframe::{Codec, Keyframe};
-use crate::layer_selector::choose_target;
 use crate::nack::{NackConfig, NackTracker};
 use crate::rtcp::{self, Item, ReportBlock, RtcpError};
 use crate::slab::Slab;
@@ -431,9 +430,9 @@ impl Engine {
 
     /// Outgoing bit rate of a down track, in bit/s.
     pub fn down_bitrate(&mut self, down: u32, now_ms: u32) -> i32 {
-        self.downs
-            .get_mut(down)
-            .map_or(BAD_HANDLE, |d| d.bitrate(now_ms).min(i32::MAX as u32) as i32)
+        self.downs.get_mut(down).map_or(BAD_HANDLE, |d| {
+            d.bitrate(now_ms).min(i32::MAX as u32) as i32
+        })
     }
 
     /// Bandwidth available towards the subscriber, in bit/s.
@@ -444,17 +443,13 @@ impl Engine {
         }
     }
 
-    /// Re-aims a down track from layer rates (0 = absent) and its estimate;
-    /// returns target | reason << 8.
+    /// Re-aims a down track from layer rates (0 = absent) and its estimate
+    /// (see `DownTrack::retarget`); returns target | reason << 8.
     pub fn down_adjust(&mut self, down: u32, now_ms: u32, rates: [u32; 3], max_layer: u32) -> i32 {
         match self.downs.get_mut(down) {
             None => BAD_HANDLE,
             Some(d) => {
-                let available = d.bandwidth().available(now_ms);
-                let current = d.selection().target;
-                let (target, reason) =
-                    choose_target(current, &rates, available, max_layer.min(255) as u8);
-                d.set_target(target);
+                let (target, reason) = d.retarget(rates, max_layer.min(255) as u8, now_ms);
                 i32::from(target) | (reason as i32) << 8
             }
         }

@@ -1,6 +1,7 @@
 //! Simulcast layer selection as pure functions: which packets a down track
 //! forwards, when it switches layers, and which layer it should aim for
-//! given the bandwidth it has.
+//! given the bandwidth it has; and [`Steadiness`], the memory that keeps
+//! that aim from flapping on a layer that pauses or a raise that fails.
 
 /// Where a down track stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,6 +169,105 @@ pub fn choose_target(
     }
 }
 
+/// A layer that was present and has been missing for less than this
+/// (beyond the 1.5 s without a packet after which the caller reports it
+/// absent) still counts as present, at its last measured rate: Firefox
+/// stops encoding its top layer for 1–1.5 s when its budget dips.
+pub const GONE_MS: u32 = 1_000;
+/// After a switch down, raising again waits this long; a switch down this
+/// soon after a switch up means the raise failed, and the wait doubles with
+/// each failure in a row up to [`MAX_RAISE_BACKOFF_MS`].
+pub const RAISE_BACKOFF_MS: u32 = 8_000;
+/// Upper bound of the wait after failed raises.
+pub const MAX_RAISE_BACKOFF_MS: u32 = 64_000;
+
+/// What one down track remembers between two choices of its target: each
+/// layer's last measured rate and since when it is missing, and the last
+/// raise and the wait it imposes on the next one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Steadiness {
+    /// Per layer: its last measured rate (0: none yet) while it counts as present.
+    known: [Option<u32>; 3],
+    absent_since: [Option<u32>; 3],
+    raised_at: Option<u32>,
+    /// No raise before `.0 + .1`.
+    raise_wait: Option<(u32, u32)>,
+    backoff_ms: u32,
+}
+
+impl Steadiness {
+    /// The rates to choose from: a measured rate as it is; a layer just
+    /// (re)appearing, reported at 1 bit/s until its first full window, at
+    /// its last measured rate when it has one; a layer that was present and
+    /// is missing for less than [`GONE_MS`], at its last measured rate.
+    pub fn rates(&mut self, rates: [u32; 3], now_ms: u32) -> [u32; 3] {
+        let mut out = [0; 3];
+        for l in 0..3 {
+            let r = rates[l];
+            if r > 0 {
+                self.absent_since[l] = None;
+                let known = self.known[l].unwrap_or(0);
+                if r > 1 {
+                    self.known[l] = Some(r);
+                    out[l] = r;
+                } else {
+                    self.known[l] = Some(known);
+                    out[l] = known.max(1);
+                }
+            } else if let Some(known) = self.known[l] {
+                let since = *self.absent_since[l].get_or_insert(now_ms);
+                if now_ms.wrapping_sub(since) < GONE_MS {
+                    out[l] = known.max(1);
+                } else {
+                    self.known[l] = None;
+                    self.absent_since[l] = None;
+                }
+            }
+        }
+        out
+    }
+
+    /// [`choose_target`] on [`Self::rates`], except that a raise waits
+    /// [`RAISE_BACKOFF_MS`] after a switch down (longer after failed
+    /// raises); notes raises and switches down.
+    pub fn choose(
+        &mut self,
+        target: u8,
+        rates: [u32; 3],
+        available: u32,
+        max_layer: u8,
+        now_ms: u32,
+    ) -> (u8, TargetReason) {
+        let rates = self.rates(rates, now_ms);
+        let (next, reason) = choose_target(target, &rates, available, max_layer);
+        match reason {
+            TargetReason::Raised => {
+                if let Some((from, wait)) = self.raise_wait {
+                    if now_ms.wrapping_sub(from) < wait {
+                        return (target, TargetReason::Unchanged);
+                    }
+                }
+                self.raise_wait = None;
+                self.raised_at = Some(now_ms);
+            }
+            TargetReason::Lowered | TargetReason::LayerGone => {
+                let failed = self
+                    .raised_at
+                    .map_or(false, |r| now_ms.wrapping_sub(r) < RAISE_BACKOFF_MS);
+                self.backoff_ms = if failed {
+                    (self.backoff_ms * 2).clamp(RAISE_BACKOFF_MS, MAX_RAISE_BACKOFF_MS)
+                } else {
+                    RAISE_BACKOFF_MS
+                };
+                self.raise_wait = Some((now_ms, self.backoff_ms));
+                self.raised_at = None;
+            }
+            TargetReason::Unchanged | TargetReason::Capped => {}
+        }
+        (next, reason)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +420,71 @@ mod tests {
         assert_eq!(
             choose_target(1, &[], 1_000_000, 1),
             (1, TargetReason::Unchanged)
+        );
+    }
+
+    #[test]
+    fn a_layer_paused_briefly_keeps_its_rate() {
+        let mut st = Steadiness::default();
+        assert_eq!(
+            st.rates([150_000, 1_200_000, 0], 0),
+            [150_000, 1_200_000, 0]
+        );
+        // Window gone stale (1 bit/s), then reported absent.
+        assert_eq!(st.rates([150_000, 1, 0], 1000), [150_000, 1_200_000, 0]);
+        assert_eq!(st.rates([150_000, 0, 0], 2000), [150_000, 1_200_000, 0]);
+        assert_eq!(
+            st.rates([150_000, 0, 0], 2000 + GONE_MS - 1),
+            [150_000, 1_200_000, 0]
+        );
+        assert_eq!(st.rates([150_000, 0, 0], 2000 + GONE_MS), [150_000, 0, 0]);
+        // Back after it was gone: 1 bit/s until measured again.
+        assert_eq!(st.rates([150_000, 1, 0], 5000), [150_000, 1, 0]);
+    }
+
+    #[test]
+    fn a_layer_never_seen_is_absent() {
+        let mut st = Steadiness::default();
+        assert_eq!(st.rates([150_000, 0, 0], 0), [150_000, 0, 0]);
+        assert_eq!(
+            st.choose(1, [150_000, 0, 0], MAX, 2, 0),
+            (0, TargetReason::LayerGone)
+        );
+    }
+
+    const MAX: u32 = 1_000_000_000;
+
+    #[test]
+    fn a_raise_waits_after_a_switch_down_and_longer_after_a_failed_raise() {
+        let mut st = Steadiness::default();
+        let rates = [150_000, 1_200_000, 0];
+        assert_eq!(st.choose(0, rates, MAX, 2, 0), (1, TargetReason::Raised));
+        // Lowered 20 s later: not a failed raise, the plain wait.
+        assert_eq!(
+            st.choose(1, rates, 500_000, 2, 20_000),
+            (0, TargetReason::Lowered)
+        );
+        let t = 20_000 + RAISE_BACKOFF_MS;
+        assert_eq!(
+            st.choose(0, rates, MAX, 2, t - 1),
+            (0, TargetReason::Unchanged)
+        );
+        assert_eq!(st.choose(0, rates, MAX, 2, t), (1, TargetReason::Raised));
+        // Lowered at once: the raise failed, the wait doubles.
+        assert_eq!(
+            st.choose(1, rates, 500_000, 2, t + 1000),
+            (0, TargetReason::Lowered)
+        );
+        let u = t + 1000 + 2 * RAISE_BACKOFF_MS;
+        assert_eq!(
+            st.choose(0, rates, MAX, 2, u - 1),
+            (0, TargetReason::Unchanged)
+        );
+        assert_eq!(st.choose(0, rates, MAX, 2, u), (1, TargetReason::Raised));
+        // Lowering is never held back.
+        assert_eq!(
+            st.choose(1, rates, 500_000, 2, u + 1),
+            (0, TargetReason::Lowered)
         );
     }
 }

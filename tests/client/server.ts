@@ -40,10 +40,14 @@ export interface ClientTestServer {
 /**
  * Starts a server whose groups directory holds `groups` (name → JSON), with
  * `options` for the flags a test turns on (`turn`, `relayOnly`) and a clock.
+ * Its media offers loopback addresses only unless `options.loopbackOnly` is
+ * false (in a test's network namespace, for Firefox, which never uses
+ * 127.0.0.1 for media).
  */
 export async function startClientTestServer(
   groups: Record<string, unknown> = { demo: DEMO_GROUP },
-  options: Pick<ServerOptions, "turn" | "relayOnly" | "now"> = {},
+  options: Pick<ServerOptions, "turn" | "relayOnly" | "now" | "loopbackOnly"> =
+    {},
 ): Promise<ClientTestServer> {
   const root = await Deno.makeTempDir({ prefix: "nereid-client-" });
   const dirs = {
@@ -63,7 +67,7 @@ export async function startClientTestServer(
     hostname: "127.0.0.1",
     port: 0,
     insecure: true,
-    loopbackOnly: true,
+    loopbackOnly: options.loopbackOnly ?? true,
     staticDir: CLIENT_DIR,
     timings: { failureDelay: 5 },
     ...dirs,

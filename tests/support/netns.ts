@@ -1,10 +1,13 @@
 /**
  * A private network namespace for a test's processes: `unshare --net` makes
  * it (it goes away with them), with loopback up and a veth pair whose end
- * `n0` carries the addresses a server offers as host candidates, IPv4 and,
- * when asked, IPv6. A server there offers "real" (non-loopback) addresses,
- * and peers there reach them, without a packet leaving the namespace or a
- * change to the machine's network. Needs root (CAP_SYS_ADMIN) and `ip`.
+ * (`n0`, or the name asked for) carries the addresses a server offers as
+ * host candidates, IPv4 and, when asked, IPv6. A server there offers "real"
+ * (non-loopback) addresses, and peers there reach them, without a packet
+ * leaving the namespace or a change to the machine's network. Firefox
+ * gathers no candidate at all without a default route, so one can be added
+ * through a gateway that does not exist: a packet for any other address
+ * goes nowhere. Needs root (CAP_SYS_ADMIN) and `ip`.
  *
  * @module
  */
@@ -15,18 +18,28 @@ export interface NetnsAddresses {
   ipv4: string;
   /** IPv6 with prefix, e.g. "fd77::1/64"; none (only link-local) when absent. */
   ipv6?: string;
+  /** Name of the interface (default `n0`); never "veth…", which werift skips. */
+  device?: string;
+  /** A default route through this IPv4 address, which nothing answers. */
+  gateway?: string;
 }
 
 function setup(addresses: NetnsAddresses): string {
+  const dev = addresses.device ?? "n0";
   return [
     "set -e",
     "ip link set lo up",
     // Not "veth…": werift skips interfaces with that prefix.
-    "ip link add n0 type veth peer name n1",
-    "ip link set n0 up",
+    `ip link add ${dev} type veth peer name n1`,
+    `ip link set ${dev} up`,
     "ip link set n1 up",
-    `ip addr add ${addresses.ipv4} dev n0`,
-    ...(addresses.ipv6 ? [`ip addr add ${addresses.ipv6} dev n0 nodad`] : []),
+    `ip addr add ${addresses.ipv4} dev ${dev}`,
+    ...(addresses.ipv6
+      ? [`ip addr add ${addresses.ipv6} dev ${dev} nodad`]
+      : []),
+    ...(addresses.gateway
+      ? [`ip route add default via ${addresses.gateway} dev ${dev}`]
+      : []),
   ].join("\n");
 }
 
@@ -59,6 +72,8 @@ export async function runInNetns(
   ).map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
   const child = new Deno.Command("unshare", {
     args: ["--net", "sh", "-c", `${setup(addresses)}\nexec ${deno}`],
+    // Deno would look for a newer version of itself.
+    env: { DENO_NO_UPDATE_CHECK: "1" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

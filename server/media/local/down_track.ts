@@ -84,6 +84,12 @@ export class DownTrack implements SlotSink {
     return this.#pipeline.current;
   }
 
+  /** The up track forwarded, undefined before the first keyframe. */
+  get source(): UpTrack | undefined {
+    const l = this.#pipeline.current;
+    return l < 0 ? undefined : this.#sources[l];
+  }
+
   /** Name of the layer forwarded (its rid, or its index). */
   get layerName(): string | undefined {
     const l = this.#pipeline.current;

@@ -110,6 +110,12 @@ export class LocalDownConnection implements AttachedDown {
       if (this.#video === undefined) return null;
       return this.#video.track.available(now) ?? Infinity;
     });
+    const taken = guard.wrap(
+      "tick",
+      undefined,
+      (_: void) => this.#video?.track.source,
+    );
+    this.taken = () => taken();
     this.#pc = new RTCPeerConnection(
       peerConfig(context.settings, { audio: [], video: [] }),
     );
@@ -212,6 +218,7 @@ export class LocalDownConnection implements AttachedDown {
   // Called by the up connection's timer, and guarded as this connection's:
   // a throw closes this subscriber, not the publisher.
   readonly available: (now: number) => number | null;
+  readonly taken: () => UpTrack | undefined;
   readonly tick: (now: number) => void;
   readonly adjust: (now: number) => void;
 

@@ -71,6 +71,8 @@ export interface AttachedDown {
    * bounds it, null when it takes no video.
    */
   available(now: number): number | null;
+  /** The publisher's track its video forwards now, if any. */
+  taken(): UpTrack | undefined;
   /** Called every 500 ms by the up connection's timer. */
   tick(now: number): void;
   /** Called every second, after the subscriber's feedback had time to arrive. */
@@ -391,6 +393,8 @@ export class LocalUpConnection implements UpConnection, TapHost {
     this.#feedback.remb(
       this.liveTracks("video"),
       downs.map((d) => d.available(now)),
+      downs.map((d) => d.taken()),
+      now,
     );
   }
 }

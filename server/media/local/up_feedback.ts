@@ -1,6 +1,7 @@
 /**
  * The RTCP an up connection sends its publisher about what it receives:
- * REMB (the publisher's budget, from what the subscribers can take) and
+ * REMB (the publisher's budget, from what the subscribers can take, and
+ * never less than what keeps alive the layers subscribers are taking) and
  * receiver reports (reference 5.6 and 5.7).
  *
  * @module
@@ -18,6 +19,9 @@ import type { UpTrack } from "./up_track.ts";
 const LOW_LAYER_BITRATE = 100_000;
 const MIN_BITRATE = 200_000;
 const UNBOUNDED_BITRATE = 6_000_000;
+// The budget covers the layers subscribers take with this much headroom
+// (in quarters): 5/4 of what they send now.
+const KEPT_HEADROOM_QUARTERS = 5;
 // RFC 3550 §6.4.2: a report carries at most 31 blocks.
 const MAX_REPORT_BLOCKS = 31;
 
@@ -27,15 +31,21 @@ const MAX_REPORT_BLOCKS = 31;
  * layer gets what the subscribers can take — with simulcast the best
  * subscriber's bandwidth (layer selection protects the weaker ones),
  * without it the weakest's, as Galène does, since every subscriber gets the
- * same encoding — and 6 Mbit/s when no subscriber bounds it.
+ * same encoding — and 6 Mbit/s when no subscriber bounds it. It is never
+ * below 5/4 of `kept`: one subscriber's lower estimate must not make the
+ * publisher stop a layer another subscriber (or that one, until it has
+ * switched down) is taking; Firefox stops encoding its top layer for a
+ * second or more when its budget dips under it.
  *
  * @param videoLayers live video tracks of the connection
  * @param available each subscriber's bandwidth towards its video (Infinity
  *   when unbounded, null when it takes no video)
+ * @param kept bit/s of the layers up to the highest one a subscriber takes
  */
 export function publisherBudget(
   videoLayers: number,
   available: Iterable<number | null>,
+  kept = 0,
 ): number {
   let budget = Infinity;
   let bounded = false;
@@ -48,7 +58,23 @@ export function publisherBudget(
   const top = Number.isFinite(budget)
     ? Math.max(MIN_BITRATE, budget)
     : UNBOUNDED_BITRATE;
-  return top + LOW_LAYER_BITRATE * Math.max(0, videoLayers - 1);
+  const all = top + LOW_LAYER_BITRATE * Math.max(0, videoLayers - 1);
+  return Math.max(all, kept * KEPT_HEADROOM_QUARTERS / 4);
+}
+
+/**
+ * Bit/s of the layers a subscriber's choice keeps alive: every layer no
+ * faster than the fastest one taken.
+ *
+ * @param rates each live video layer's rate (bit/s)
+ * @param taken the rate of the layer each subscriber takes
+ */
+export function keptRate(
+  rates: readonly number[],
+  taken: Iterable<number>,
+): number {
+  const top = Math.max(0, ...taken);
+  return rates.filter((r) => r <= top).reduce((a, b) => a + b, 0);
 }
 
 /** Writes an up connection's REMB and receiver reports. */
@@ -71,9 +97,22 @@ export class UpFeedback {
     this.#send = send;
   }
 
-  /** Sends a REMB for the live `video` tracks, budgeted by {@link publisherBudget}. */
-  remb(video: readonly UpTrack[], available: Iterable<number | null>): void {
-    const bps = publisherBudget(video.length, available);
+  /**
+   * Sends a REMB for the live `video` tracks, budgeted by
+   * {@link publisherBudget} with `taken`, the tracks subscribers forward.
+   */
+  remb(
+    video: readonly UpTrack[],
+    available: Iterable<number | null>,
+    taken: readonly (UpTrack | undefined)[],
+    now: number,
+  ): void {
+    const rate = (t: UpTrack) => t.bitrate(now);
+    const kept = keptRate(
+      video.map(rate),
+      taken.flatMap((t) => t && video.includes(t) ? [rate(t)] : []),
+    );
+    const bps = publisherBudget(video.length, available, kept);
     this.#send(this.#pipelines.remb(this.#senderSsrc, {
       bps: Math.min(bps, 0xffffffff),
       ssrcs: video.map((t) => t.ssrc).filter((s) => s !== 0),

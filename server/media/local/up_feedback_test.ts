@@ -1,5 +1,5 @@
 import { assertEquals } from "./test_assert.ts";
-import { publisherBudget } from "./up_feedback.ts";
+import { keptRate, publisherBudget } from "./up_feedback.ts";
 
 Deno.test("without subscribers, or none bounded, the publisher may send 6 Mbit/s", () => {
   assertEquals(publisherBudget(1, []), 6_000_000);
@@ -18,4 +18,15 @@ Deno.test("with simulcast the best subscriber sets the top layer, lower layers g
 
 Deno.test("subscribers that take no video do not bound the budget", () => {
   assertEquals(publisherBudget(1, [null, null]), 6_000_000);
+});
+
+Deno.test("the budget keeps alive the layers a subscriber takes, whatever one estimate says", () => {
+  // One subscriber on the 1.2 Mbit/s layer whose estimate dipped to 72 kbit/s.
+  const kept = keptRate([150_000, 1_200_000], [1_200_000]);
+  assertEquals(kept, 1_350_000);
+  assertEquals(publisherBudget(2, [72_000], kept), 1_687_500);
+  // Everyone on the low layer: the estimate alone sets the top layer.
+  assertEquals(keptRate([150_000, 1_200_000], [150_000]), 150_000);
+  assertEquals(publisherBudget(2, [72_000], 150_000), 300_000);
+  assertEquals(keptRate([150_000, 1_200_000], []), 0);
 });

@@ -7,7 +7,8 @@
 
 import { type Browser, chromium, type Page } from "playwright-core";
 
-const FLAGS = [
+/** Chromium's flags for the tests: headless, fake devices, no background traffic. */
+export const CHROMIUM_FLAGS = [
   "--headless=new",
   "--no-sandbox",
   "--use-fake-device-for-media-stream",
@@ -30,8 +31,11 @@ export async function launchBrowser(
   options: { videoFile?: string } = {},
 ): Promise<Browser> {
   const args = options.videoFile
-    ? [...FLAGS, `--use-file-for-fake-video-capture=${options.videoFile}`]
-    : FLAGS;
+    ? [
+      ...CHROMIUM_FLAGS,
+      `--use-file-for-fake-video-capture=${options.videoFile}`,
+    ]
+    : CHROMIUM_FLAGS;
   return await chromium.launch({
     executablePath: "/usr/bin/chromium",
     args,
