@@ -29,11 +29,32 @@
  *   (`shared_chat_history.ts`), and a pub/sub event channel per group
  *   between edges (`group_events.ts`).
  *
- * What is next, in order: moving each piece of group state an edge holds
- * (members, locks, ops, kicks, recording state, tokens in use) onto Redis
- * with these blocks, so that members on different edges meet; clients
- * republishing by themselves when a node is lost (the edge already ends
- * the streams and the next open places the group on a live node);
+ * Design of the shared group state (being built, in this order): with
+ * `-redis`, each edge's `Group` gets a replication layer (absent without
+ * Redis, so the single process is unchanged). Through the group's event
+ * channel an edge publishes what its own members do that others see:
+ * `member-join` / `member-change` / `member-leave` (id, username,
+ * permissions, data), `chat` (the broadcast message; the entry also goes
+ * to the group's `SharedChatHistory`, which a joiner on any edge reads),
+ * `lock` / `data` (group status), and `stream` / `stream-close` (a
+ * member's published stream, with its up id and tracks). Each edge keeps a
+ * mirror of the remote members of its groups and shows them to its own
+ * clients as `user add/change/delete`, as local ones. An action on a
+ * member held by another edge (kick, op/present changes, a private chat)
+ * is published as `member-action` naming the member; only the edge that
+ * holds its socket carries it out and announces the result. Pub/sub
+ * keeps nothing, so each member also has a presence key with an expiry
+ * (refreshed while it is connected), and after a Redis reconnect an edge
+ * re-announces its members and publishes `resync`, to which every edge
+ * answers with its members, rebuilding the mirrors. A local client
+ * subscribes to a remote member's stream through the contract's
+ * `openDown` with the group's name, which `ClusterMediaNode` routes to
+ * the group's node where the up lives.
+ *
+ * What is next, in order: the replication above (members and chat, then
+ * streams, then kick/op/lock); recording state and tokens in use;
+ * clients republishing by themselves when a node is lost (the edge already
+ * ends the streams and the next open places the group on a live node);
  * `/recordings/` across nodes; the failure tests of the issue (SIGKILL of
  * an edge, Redis restarts) and the cluster benchmarks.
  *
