@@ -66,6 +66,7 @@ export * from "./cluster_media_node.ts";
 export * from "./edge_token.ts";
 export * from "./group_events.ts";
 export * from "./group_placement.ts";
+export * from "./group_replication.ts";
 export * from "./media_control.ts";
 export * from "./media_node_registry.ts";
 export * from "./media_role.ts";

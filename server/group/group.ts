@@ -1,6 +1,10 @@
 /**
  * A group in memory: its members, lock, shared data and chat history, and
- * the rules of who may join (Galène's semantics).
+ * the rules of who may join (Galène's semantics). In a cluster, a
+ * {@link GroupReplication} set by the edge relays what local members do to
+ * the other edges, and mirrors their members here as members marked
+ * `remote` (server/cluster/group_replication.ts); without it, nothing of
+ * this runs.
  *
  * @module
  */
@@ -9,13 +13,27 @@ import type { GroupDescription } from "../config/group_description.ts";
 import { logText } from "../log_text.ts";
 import { fitsBytes, MAX_DATA_BYTES } from "../protocol/byte_limits.ts";
 import type { ServerMessage } from "../protocol/message.ts";
-import { ChatHistory } from "./chat_history.ts";
+import { type ChatEntry, ChatHistory } from "./chat_history.ts";
 import {
   type Actor,
   type Member,
   type PublishedStream,
   userMessage,
 } from "./member.ts";
+
+/**
+ * The cluster's side of a group (absent in a single process): told what
+ * local members do, so that other edges see it.
+ */
+export interface GroupReplication {
+  /** Resolves once the group's shared state is here (before a join). */
+  ready(): Promise<void>;
+  joined(member: Member): void;
+  left(member: Member): void;
+  changed(member: Member): void;
+  /** A chat message broadcast to the group, with its history entry. */
+  chat(message: ServerMessage, entry: ChatEntry): void;
+}
 
 /** Why a join was refused, with the text Galène's clients know. */
 export class JoinRefused extends Error {
@@ -60,6 +78,8 @@ export class Group {
   #canChangePassword: () => boolean;
   #lastActive: number;
   readonly autoSubgroup: boolean;
+  /** Set by a cluster edge; see {@link GroupReplication}. */
+  replication: GroupReplication | undefined;
 
   constructor(options: GroupOptions, now: number) {
     this.name = options.name;
@@ -155,6 +175,18 @@ export class Group {
       `group ${this.name}: ${member.id} joined as ${logText(member.username)}`,
     );
     this.broadcast(userMessage("add", member), member.id);
+    if (!member.remote) this.replication?.joined(member);
+  }
+
+  /** Adds a member of another edge, without the join rules. */
+  addRemote(member: Member): void {
+    const existing = this.#members.get(member.id);
+    if (existing !== undefined) {
+      if (!existing.remote) return;
+      this.#members.delete(member.id);
+    }
+    this.#members.set(member.id, member);
+    this.broadcast(userMessage(existing ? "change" : "add", member));
   }
 
   /** Removes a member and applies autolock/autokick; idempotent. */
@@ -164,6 +196,7 @@ export class Group {
     this.#lastActive = now;
     this.#log(`group ${this.name}: ${member.id} left`);
     this.broadcast(userMessage("delete", member));
+    if (!member.remote) this.replication?.left(member);
     if (!member.system && member.permissions.includes("op")) {
       this.#afterOperatorGone();
     }
@@ -216,6 +249,7 @@ export class Group {
     member.permissions = permissions;
     member.permissionsChanged(previous);
     this.broadcast(userMessage("change", member));
+    if (!member.remote) this.replication?.changed(member);
     if (
       previous.includes("op") && !permissions.includes("op") && !member.system
     ) {
@@ -233,6 +267,7 @@ export class Group {
     if (!dataFits(merged)) return false;
     member.data = merged;
     this.broadcast(userMessage("change", member));
+    if (!member.remote) this.replication?.changed(member);
     return true;
   }
 

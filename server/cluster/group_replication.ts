@@ -1,0 +1,265 @@
+/**
+ * A group's state shared between the edges of a cluster (see the design in
+ * `mod.ts`): each edge publishes on the group's event channel what its own
+ * members do (`member-join`, `member-change`, `member-leave`, `chat`),
+ * keeps the members of the other edges in its `Group` as `remote` members
+ * (shown to its clients as `user add/change/delete`, like its own), and
+ * delivers the other edges' chat messages to its members. The chat history
+ * is also appended to the group's {@link SharedChatHistory}, read once when
+ * an edge first has a joiner in the group, so a joiner on any edge gets it.
+ * An edge that starts following a group publishes `resync`, and the others
+ * answer with their members.
+ *
+ * Before a join, the group's state must be here: when Redis is unreachable
+ * the join is refused with a clear message.
+ *
+ * @module
+ */
+
+import type { Permission } from "../config/permissions.ts";
+import { PERMISSIONS } from "../config/permissions.ts";
+import type { ChatEntry } from "../group/chat_history.ts";
+import {
+  type Group,
+  type GroupReplication,
+  JoinRefused,
+} from "../group/group.ts";
+import type { Member } from "../group/member.ts";
+import type { ServerMessage } from "../protocol/message.ts";
+import type { GroupEvent, GroupEvents } from "./group_events.ts";
+import type { SharedChatHistory } from "./shared_chat_history.ts";
+
+/** Options of {@link GroupReplicator}. */
+export interface GroupReplicatorOptions {
+  events: GroupEvents;
+  history: SharedChatHistory;
+  log: (message: string) => void;
+  now?: () => number;
+}
+
+/** Gives each group of an edge its {@link GroupReplication}. */
+export class GroupReplicator {
+  readonly #options: GroupReplicatorOptions;
+
+  constructor(options: GroupReplicatorOptions) {
+    this.#options = options;
+  }
+
+  /** Makes `group` shared with the other edges. */
+  attach(group: Group): void {
+    group.replication = new Replica(group, this.#options);
+  }
+}
+
+/** What a `member-*` event says of a member. */
+interface MemberState {
+  id: string;
+  username: string;
+  permissions: Permission[];
+  data: Record<string, unknown>;
+}
+
+const MAX_ID = 256;
+const MAX_NAME = 1024;
+
+function memberState(m: Member): MemberState {
+  return {
+    id: m.id,
+    username: m.username,
+    permissions: [...m.permissions],
+    data: { ...m.data },
+  };
+}
+
+function parseMember(data: unknown): MemberState | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as Record<string, unknown>;
+  const { id, username, permissions } = d;
+  const memberData = d["data"];
+  if (
+    typeof id !== "string" || id.length === 0 || id.length > MAX_ID ||
+    typeof username !== "string" || username.length > MAX_NAME ||
+    !Array.isArray(permissions) ||
+    !permissions.every((p) => PERMISSIONS.includes(p)) ||
+    typeof memberData !== "object" || memberData === null ||
+    Array.isArray(memberData)
+  ) {
+    return undefined;
+  }
+  return {
+    id,
+    username,
+    permissions: permissions as Permission[],
+    data: memberData as Record<string, unknown>,
+  };
+}
+
+/** A member connected to another edge, mirrored here. */
+class RemoteMember implements Member {
+  readonly id: string;
+  readonly username: string;
+  permissions: Permission[];
+  data: Record<string, unknown>;
+  readonly address = "";
+  readonly system = false;
+  readonly remote = true;
+  /** The edge that holds its connection. */
+  readonly edge: string;
+
+  constructor(state: MemberState, edge: string) {
+    this.id = state.id;
+    this.username = state.username;
+    this.permissions = state.permissions;
+    this.data = state.data;
+    this.edge = edge;
+  }
+
+  // Messages to it are delivered by its own edge, which hears the event.
+  send(): void {}
+  kick(): void {}
+  permissionsChanged(): void {}
+  streamPublished(): void {}
+  streamClosed(): void {}
+}
+
+class Replica implements GroupReplication {
+  readonly #group: Group;
+  readonly #events: GroupEvents;
+  readonly #history: SharedChatHistory;
+  readonly #log: (message: string) => void;
+  readonly #now: () => number;
+  #ready: Promise<void> | undefined;
+
+  constructor(group: Group, options: GroupReplicatorOptions) {
+    this.#group = group;
+    this.#events = options.events;
+    this.#history = options.history;
+    this.#log = options.log;
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  ready(): Promise<void> {
+    this.#ready ??= this.#start().catch((e) => {
+      this.#ready = undefined;
+      this.#log(
+        `group ${this.#group.name}: shared state unavailable: ${
+          e instanceof Error ? e.message : String(e)
+        }`,
+      );
+      throw new JoinRefused("the cluster's shared state is unreachable");
+    });
+    return this.#ready;
+  }
+
+  async #start(): Promise<void> {
+    const name = this.#group.name;
+    await this.#events.subscribe(name, (e) => this.#apply(e));
+    const entries = await this.#history.entries(name, this.#time());
+    const known = new Set(
+      this.#group.history.entries(this.#now(), Number.MAX_SAFE_INTEGER)
+        .map((e) => e.id),
+    );
+    for (const e of entries) if (!known.has(e.id)) this.#group.history.add(e);
+    await this.#events.publish(name, "resync", {});
+  }
+
+  #time() {
+    return {
+      now: this.#now(),
+      maxAgeMs: this.#group.description.maxHistoryAge * 1000,
+    };
+  }
+
+  #publish(type: string, data: unknown): void {
+    try {
+      this.#events.publish(this.#group.name, type, data).catch((e) =>
+        this.#failed(type, e)
+      );
+    } catch (e) {
+      this.#failed(type, e);
+    }
+  }
+
+  #failed(type: string, e: unknown): void {
+    this.#log(
+      `group ${this.#group.name}: could not share ${type}: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+    );
+  }
+
+  joined(member: Member): void {
+    this.#publish("member-join", memberState(member));
+  }
+
+  left(member: Member): void {
+    this.#publish("member-leave", { id: member.id });
+  }
+
+  changed(member: Member): void {
+    this.#publish("member-change", memberState(member));
+  }
+
+  chat(message: ServerMessage, entry: ChatEntry): void {
+    this.#publish("chat", message);
+    this.#history.append(this.#group.name, entry, this.#time()).catch((e) =>
+      this.#failed("chat history", e)
+    );
+  }
+
+  #apply(event: GroupEvent): void {
+    const group = this.#group;
+    switch (event.type) {
+      case "resync":
+        for (const m of group.members()) {
+          if (!m.remote && !m.system) {
+            this.#publish("member-join", memberState(m));
+          }
+        }
+        return;
+      case "member-join":
+      case "member-change": {
+        const state = parseMember(event.data);
+        if (state === undefined) return this.#dropped(event);
+        group.addRemote(new RemoteMember(state, event.origin));
+        return;
+      }
+      case "member-leave": {
+        const id = (event.data as { id?: unknown } | null)?.id;
+        const m = typeof id === "string" ? group.member(id) : undefined;
+        if (m?.remote) group.leave(m, this.#now());
+        return;
+      }
+      case "chat": {
+        const m = event.data as Record<string, unknown> | null;
+        if (
+          m === null || typeof m !== "object" || m["type"] !== "chat" ||
+          typeof m["id"] !== "string" || typeof m["source"] !== "string" ||
+          typeof m["value"] !== "string"
+        ) {
+          return this.#dropped(event);
+        }
+        group.history.add({
+          id: m["id"],
+          source: m["source"],
+          username: typeof m["username"] === "string" ? m["username"] : "",
+          time: this.#now(),
+          kind: typeof m["kind"] === "string" ? m["kind"] : "",
+          value: m["value"],
+        });
+        for (const member of group.members()) {
+          if (!member.remote) member.send(m as unknown as ServerMessage);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #dropped(event: GroupEvent): void {
+    this.#log(
+      `group ${this.#group.name}: dropped a ${event.type} event of ${event.origin}`,
+    );
+  }
+}
