@@ -120,6 +120,7 @@ async function clusterMedia(
     log,
   });
   const replicator = new GroupReplicator({
+    redis,
     events: new GroupEvents(redis, { origin: edgeId, log }),
     history: new SharedChatHistory(redis),
     log,

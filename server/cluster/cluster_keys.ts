@@ -30,3 +30,8 @@ export function groupChatKey(group: string): string {
 export function groupEventsChannel(group: string): string {
   return `${KEY_PREFIX}group:${group}:events`;
 }
+
+/** A group's lock as its ops set it (JSON `{"message": string | null}`). */
+export function groupLockKey(group: string): string {
+  return `${KEY_PREFIX}group:${group}:lock`;
+}

@@ -8,7 +8,12 @@
  * is also appended to the group's {@link SharedChatHistory}, read once when
  * an edge first has a joiner in the group, so a joiner on any edge gets it.
  * An edge that starts following a group publishes `resync`, and the others
- * answer with their members.
+ * answer with their members. The lock is also kept in a key, read then.
+ *
+ * What is done to a member of another edge (a message to it, a kick, a
+ * permission change) is published naming it (`member-send`,
+ * `member-kick`, `member-permissions`), and the edge that holds it does
+ * it; a lock or unlock is `lock`, applied by every edge.
  *
  * Before a join, the group's state must be here: when Redis is unreachable
  * the join is refused with a clear message.
@@ -24,13 +29,16 @@ import {
   type GroupReplication,
   JoinRefused,
 } from "../group/group.ts";
-import type { Member } from "../group/member.ts";
+import type { Actor, Member } from "../group/member.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import type { GroupEvent, GroupEvents } from "./group_events.ts";
+import type { RedisConnection } from "./redis_connection.ts";
 import type { SharedChatHistory } from "./shared_chat_history.ts";
+import { groupLockKey } from "./cluster_keys.ts";
 
 /** Options of {@link GroupReplicator}. */
 export interface GroupReplicatorOptions {
+  redis: RedisConnection;
   events: GroupEvents;
   history: SharedChatHistory;
   log: (message: string) => void;
@@ -94,7 +102,10 @@ function parseMember(data: unknown): MemberState | undefined {
   };
 }
 
-/** A member connected to another edge, mirrored here. */
+/**
+ * A member connected to another edge, mirrored here: what is sent to it
+ * or done to it goes to that edge as an event naming it.
+ */
 class RemoteMember implements Member {
   readonly id: string;
   readonly username: string;
@@ -105,8 +116,10 @@ class RemoteMember implements Member {
   readonly remote = true;
   /** The edge that holds its connection. */
   readonly edge: string;
+  readonly #replica: Replica;
 
-  constructor(state: MemberState, edge: string) {
+  constructor(state: MemberState, edge: string, replica: Replica) {
+    this.#replica = replica;
     this.id = state.id;
     this.username = state.username;
     this.permissions = state.permissions;
@@ -114,9 +127,12 @@ class RemoteMember implements Member {
     this.edge = edge;
   }
 
-  // Messages to it are delivered by its own edge, which hears the event.
-  send(): void {}
-  kick(): void {}
+  send(message: ServerMessage): void {
+    this.#replica.relay("member-send", { target: this.id, message });
+  }
+  kick(by: Actor, reason: string): void {
+    this.#replica.relay("member-kick", { target: this.id, by, reason });
+  }
   permissionsChanged(): void {}
   streamPublished(): void {}
   streamClosed(): void {}
@@ -124,6 +140,7 @@ class RemoteMember implements Member {
 
 class Replica implements GroupReplication {
   readonly #group: Group;
+  readonly #redis: RedisConnection;
   readonly #events: GroupEvents;
   readonly #history: SharedChatHistory;
   readonly #log: (message: string) => void;
@@ -132,6 +149,7 @@ class Replica implements GroupReplication {
 
   constructor(group: Group, options: GroupReplicatorOptions) {
     this.#group = group;
+    this.#redis = options.redis;
     this.#events = options.events;
     this.#history = options.history;
     this.#log = options.log;
@@ -160,6 +178,9 @@ class Replica implements GroupReplication {
         .map((e) => e.id),
     );
     for (const e of entries) if (!known.has(e.id)) this.#group.history.add(e);
+    const lock = await this.#redis.command((r) => r.get(groupLockKey(name)));
+    const message = lock === null ? undefined : parseLock(lock);
+    if (message !== undefined) this.#group.applyLock(message);
     await this.#events.publish(name, "resync", {});
   }
 
@@ -168,6 +189,11 @@ class Replica implements GroupReplication {
       now: this.#now(),
       maxAgeMs: this.#group.description.maxHistoryAge * 1000,
     };
+  }
+
+  /** Publishes an event about a member of another edge. */
+  relay(type: string, data: unknown): void {
+    this.#publish(type, data);
   }
 
   #publish(type: string, data: unknown): void {
@@ -207,9 +233,77 @@ class Replica implements GroupReplication {
     );
   }
 
+  locked(message: string | null): void {
+    // Kept for edges that follow the group later; the event is for now.
+    this.#redis.command((r) =>
+      r.set(groupLockKey(this.#group.name), JSON.stringify({ message }))
+    ).catch((e) => this.#failed("lock", e));
+    this.#publish("lock", { message });
+  }
+
+  setPermissions(member: Member, permissions: Permission[]): void {
+    this.#publish("member-permissions", { target: member.id, permissions });
+  }
+
+  /** The member of this edge an event names, if it is here. */
+  #target(event: GroupEvent): Member | undefined {
+    const target = (event.data as { target?: unknown } | null)?.target;
+    if (typeof target !== "string") return undefined;
+    const m = this.#group.member(target);
+    return m !== undefined && !m.remote ? m : undefined;
+  }
+
   #apply(event: GroupEvent): void {
     const group = this.#group;
+    const d =
+      (typeof event.data === "object" && event.data !== null
+        ? event.data
+        : {}) as Record<string, unknown>;
     switch (event.type) {
+      case "lock": {
+        const message = d["message"];
+        if (message !== null && typeof message !== "string") {
+          return this.#dropped(event);
+        }
+        group.applyLock(message);
+        return;
+      }
+      case "member-send": {
+        const message = d["message"];
+        if (typeof message !== "object" || message === null) return;
+        this.#target(event)?.send(message as ServerMessage);
+        return;
+      }
+      case "member-kick": {
+        const by = d["by"];
+        const reason = d["reason"];
+        const target = this.#target(event);
+        if (target === undefined) return;
+        const actor: Actor = {};
+        if (typeof by === "object" && by !== null) {
+          const { id, username } = by as Record<string, unknown>;
+          if (typeof id === "string") actor.id = id;
+          if (typeof username === "string") actor.username = username;
+        }
+        this.#log(
+          `group ${group.name}: ${target.id} kicked from edge ${event.origin}`,
+        );
+        target.kick(actor, typeof reason === "string" ? reason : "");
+        return;
+      }
+      case "member-permissions": {
+        const permissions = d["permissions"];
+        const target = this.#target(event);
+        if (target === undefined) return;
+        if (
+          !Array.isArray(permissions) ||
+          !permissions.every((p) => PERMISSIONS.includes(p))
+        ) {
+          return this.#dropped(event);
+        }
+        group.setPermissions(target, permissions as Permission[]);
+        return;
+      }
       case "resync":
         for (const m of group.members()) {
           if (!m.remote && !m.system) {
@@ -221,7 +315,7 @@ class Replica implements GroupReplication {
       case "member-change": {
         const state = parseMember(event.data);
         if (state === undefined) return this.#dropped(event);
-        group.addRemote(new RemoteMember(state, event.origin));
+        group.addRemote(new RemoteMember(state, event.origin, this));
         return;
       }
       case "member-leave": {
@@ -261,5 +355,17 @@ class Replica implements GroupReplication {
     this.#log(
       `group ${this.#group.name}: dropped a ${event.type} event of ${event.origin}`,
     );
+  }
+}
+
+/** The message of a stored lock (null: unlocked); undefined if malformed. */
+function parseLock(json: string): string | null | undefined {
+  try {
+    const message = (JSON.parse(json) as { message?: unknown }).message;
+    return message === null || typeof message === "string"
+      ? message
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

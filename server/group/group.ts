@@ -33,6 +33,10 @@ export interface GroupReplication {
   changed(member: Member): void;
   /** A chat message broadcast to the group, with its history entry. */
   chat(message: ServerMessage, entry: ChatEntry): void;
+  /** The group was locked (a message) or unlocked (null) here. */
+  locked(message: string | null): void;
+  /** Asks the edge holding a remote member to change its permissions. */
+  setPermissions(member: Member, permissions: Member["permissions"]): void;
 }
 
 /** Why a join was refused, with the text Galène's clients know. */
@@ -218,6 +222,12 @@ export class Group {
 
   /** Locks (with a message) or unlocks, and tells every member. */
   setLock(message: string | null): void {
+    this.applyLock(message);
+    this.replication?.locked(message);
+  }
+
+  /** {@link setLock} as another edge did it: not shared again. */
+  applyLock(message: string | null): void {
     this.#lock = message;
     this.#log(
       `group ${this.name}: ${message === null ? "unlocked" : "locked"}`,
@@ -245,6 +255,11 @@ export class Group {
 
   /** Changes a member's permissions and tells it and everyone else. */
   setPermissions(member: Member, permissions: Member["permissions"]): void {
+    if (member.remote) {
+      // Its edge changes it, and its member-change updates the mirror.
+      this.replication?.setPermissions(member, permissions);
+      return;
+    }
     const previous = member.permissions;
     member.permissions = permissions;
     member.permissionsChanged(previous);
@@ -282,6 +297,7 @@ export class Group {
   /** Sends `joined` `change` to every member (status, data, permissions). */
   announceChange(): void {
     for (const m of this.#members.values()) {
+      if (m.remote) continue; // its edge tells it
       if (m.groupChanged) m.groupChanged();
       else m.send(this.joinedMessage("change", m, {}));
     }
@@ -363,10 +379,13 @@ export class Group {
     }
   }
 
-  /** Sends a message to every member except `except`. */
+  /**
+   * Sends a message to every member of this edge except `except` (members
+   * of other edges are told by their edge, through the replication).
+   */
   broadcast(message: ServerMessage, except?: string): void {
     for (const m of this.#members.values()) {
-      if (m.id !== except) m.send(message);
+      if (m.id !== except && !m.remote) m.send(message);
     }
   }
 

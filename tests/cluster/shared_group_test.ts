@@ -111,3 +111,95 @@ Deno.test({
     }
   },
 });
+
+function act(by: WsClient, kind: string, dest: string, value?: unknown): void {
+  by.send({
+    type: "useraction",
+    kind,
+    source: by.id,
+    username: by.username,
+    dest,
+    ...(value === undefined ? {} : { value }),
+  });
+}
+
+Deno.test({
+  name:
+    "two edges: an op on one edge ops, messages, locks out and kicks members of the other",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        users: {
+          vimes: { password: "p", permissions: "op" },
+          carrot: { password: "p", permissions: "present" },
+          nobby: { password: "p", permissions: "present" },
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    const join = async (url: string, name: string) => {
+      const c = await connect(url);
+      clients.push(c);
+      await c.handshake();
+      return { c, joined: await c.join("g", name, "p") };
+    };
+    try {
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const { c: vimes } = await join(edge1.ws, "vimes");
+      const { c: carrot } = await join(edge2.ws, "carrot");
+      await vimes.next({ type: "user", kind: "add", id: carrot.id });
+
+      // op: carrot's edge changes it, and vimes's edge sees the change.
+      act(vimes, "op", carrot.id);
+      const change = await carrot.nextOf("joined", "change");
+      deepStrictEqual(change["permissions"], ["op", "present", "message"]);
+      const seen = await vimes.next({
+        type: "user",
+        kind: "change",
+        id: carrot.id,
+      });
+      deepStrictEqual(seen["permissions"], ["op", "present", "message"]);
+
+      // A private message crosses to the one member it names.
+      vimes.chat("only for you", { dest: carrot.id });
+      const dm = await carrot.next({ type: "chat", source: vimes.id });
+      strictEqual(dm["value"], "only for you");
+      strictEqual(dm["dest"], carrot.id);
+
+      // A lock on edge 1 refuses a non-op on edge 2, and carrot is told.
+      vimes.send({ type: "groupaction", kind: "lock", value: "closed" });
+      const status = await carrot.nextOf("joined", "change");
+      strictEqual(
+        (status["status"] as Record<string, unknown>)["locked"],
+        true,
+      );
+      const refused = await join(edge2.ws, "nobby");
+      strictEqual(refused.joined["kind"], "fail");
+      strictEqual(refused.joined["value"], "closed");
+      // An edge that follows the group only now knows the lock too.
+      await using edge3 = await startEdgeProcess(root, redis.url);
+      const refused3 = await join(edge3.ws, "nobby");
+      strictEqual(refused3.joined["value"], "closed");
+      vimes.send({ type: "groupaction", kind: "unlock" });
+      await carrot.nextOf("joined", "change");
+      const nobby = await join(edge2.ws, "nobby");
+      strictEqual(nobby.joined["kind"], "join");
+
+      // A kick on edge 1 ends carrot's connection on edge 2.
+      act(vimes, "kick", carrot.id, "out you go");
+      const kicked = await carrot.next({ type: "usermessage", kind: "kicked" });
+      strictEqual(kicked["value"], "out you go");
+      strictEqual(kicked["id"], vimes.id);
+      strictEqual(kicked["username"], "vimes");
+      await carrot.closed;
+      await vimes.next({ type: "user", kind: "delete", id: carrot.id });
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
