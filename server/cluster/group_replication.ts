@@ -15,6 +15,12 @@
  * `member-kick`, `member-permissions`), and the edge that holds it does
  * it; a lock or unlock is `lock`, applied by every edge.
  *
+ * A local member's published stream is announced (`stream`, with its up
+ * id and tracks; `stream-close`), and other edges publish it in their
+ * group as the remote member's: their clients subscribe through the
+ * media plane's `openDown` with the group, which reaches the group's node
+ * where the up connection lives.
+ *
  * Before a join, the group's state must be here: when Redis is unreachable
  * the join is refused with a clear message.
  *
@@ -29,7 +35,8 @@ import {
   type GroupReplication,
   JoinRefused,
 } from "../group/group.ts";
-import type { Actor, Member } from "../group/member.ts";
+import type { Actor, Member, PublishedStream } from "../group/member.ts";
+import type { UpTrackInfo } from "../media/media_node.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import type { GroupEvent, GroupEvents } from "./group_events.ts";
 import type { RedisConnection } from "./redis_connection.ts";
@@ -99,6 +106,62 @@ function parseMember(data: unknown): MemberState | undefined {
     username,
     permissions: permissions as Permission[],
     data: memberData as Record<string, unknown>,
+  };
+}
+
+function streamState(s: PublishedStream): Record<string, unknown> {
+  return {
+    id: s.id,
+    label: s.label,
+    owner: s.owner.id,
+    upId: s.upId,
+    tracks: s.tracks,
+    ...(s.replace ? { replace: s.replace } : {}),
+  };
+}
+
+const KINDS = new Set(["audio", "video"]);
+
+/** A remote member's stream from a `stream` event; undefined if malformed. */
+function parseStream(
+  d: Record<string, unknown>,
+  owner: Member,
+): PublishedStream | undefined {
+  const { id, label, upId, tracks, replace } = d;
+  if (
+    typeof id !== "string" || id.length === 0 || id.length > MAX_ID ||
+    typeof label !== "string" || label.length > MAX_NAME ||
+    typeof upId !== "string" || upId.length === 0 || upId.length > MAX_ID ||
+    (replace !== undefined && typeof replace !== "string") ||
+    !Array.isArray(tracks) || tracks.length > 64
+  ) {
+    return undefined;
+  }
+  const parsed: UpTrackInfo[] = [];
+  for (const t of tracks as unknown[]) {
+    if (typeof t !== "object" || t === null) return undefined;
+    const { id: tid, kind, codec, rid } = t as Record<string, unknown>;
+    if (
+      typeof tid !== "string" || typeof kind !== "string" ||
+      !KINDS.has(kind) || typeof codec !== "string" ||
+      (rid !== undefined && typeof rid !== "string")
+    ) {
+      return undefined;
+    }
+    parsed.push({
+      id: tid,
+      kind: kind as UpTrackInfo["kind"],
+      codec,
+      ...(rid !== undefined ? { rid } : {}),
+    });
+  }
+  return {
+    id,
+    label,
+    owner,
+    upId,
+    tracks: parsed,
+    ...(replace !== undefined ? { replace } : {}),
   };
 }
 
@@ -233,6 +296,14 @@ class Replica implements GroupReplication {
     );
   }
 
+  published(stream: PublishedStream): void {
+    this.#publish("stream", streamState(stream));
+  }
+
+  unpublished(stream: PublishedStream): void {
+    this.#publish("stream-close", { id: stream.id, owner: stream.owner.id });
+  }
+
   locked(message: string | null): void {
     // Kept for edges that follow the group later; the event is for now.
     this.#redis.command((r) =>
@@ -310,7 +381,27 @@ class Replica implements GroupReplication {
             this.#publish("member-join", memberState(m));
           }
         }
+        for (const s of group.streams()) {
+          if (!s.owner.remote) this.#publish("stream", streamState(s));
+        }
         return;
+      case "stream": {
+        const owner = typeof d["owner"] === "string"
+          ? group.member(d["owner"])
+          : undefined;
+        const stream = owner?.remote ? parseStream(d, owner) : undefined;
+        if (stream === undefined) return this.#dropped(event);
+        group.publish(stream);
+        return;
+      }
+      case "stream-close": {
+        const id = d["id"];
+        const stream = typeof id === "string" ? group.stream(id) : undefined;
+        if (stream?.owner.remote && stream.owner.id === d["owner"]) {
+          group.unpublish(stream);
+        }
+        return;
+      }
       case "member-join":
       case "member-change": {
         const state = parseMember(event.data);
@@ -321,7 +412,11 @@ class Replica implements GroupReplication {
       case "member-leave": {
         const id = (event.data as { id?: unknown } | null)?.id;
         const m = typeof id === "string" ? group.member(id) : undefined;
-        if (m?.remote) group.leave(m, this.#now());
+        if (!m?.remote) return;
+        for (const s of [...group.streams()]) {
+          if (s.owner === m) group.unpublish(s);
+        }
+        group.leave(m, this.#now());
         return;
       }
       case "chat": {

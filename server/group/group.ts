@@ -35,6 +35,10 @@ export interface GroupReplication {
   chat(message: ServerMessage, entry: ChatEntry): void;
   /** The group was locked (a message) or unlocked (null) here. */
   locked(message: string | null): void;
+  /** A local member's stream appeared or its tracks changed. */
+  published(stream: PublishedStream): void;
+  /** A local member's stream is gone. */
+  unpublished(stream: PublishedStream): void;
   /** Asks the edge holding a remote member to change its permissions. */
   setPermissions(member: Member, permissions: Member["permissions"]): void;
 }
@@ -357,6 +361,11 @@ export class Group {
     return s;
   }
 
+  /** A published stream by id. */
+  stream(id: string): PublishedStream | undefined {
+    return this.#streams.get(id);
+  }
+
   /** Every published stream. */
   streams(): IterableIterator<PublishedStream> {
     return this.#streams.values();
@@ -368,6 +377,7 @@ export class Group {
     for (const m of [...this.#members.values()]) {
       if (m !== stream.owner) m.streamPublished(stream);
     }
+    if (!stream.owner.remote) this.replication?.published(stream);
   }
 
   /** Withdraws a stream from every other member; idempotent. */
@@ -377,6 +387,7 @@ export class Group {
     for (const m of [...this.#members.values()]) {
       if (m !== stream.owner) m.streamClosed(stream);
     }
+    if (!stream.owner.remote) this.replication?.unpublished(stream);
   }
 
   /**

@@ -9,7 +9,13 @@
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
+import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
+import { startMediaProcess } from "../media_node/support/remote_node.ts";
+import { Publisher } from "../support/publisher.ts";
 import { startRedisServer } from "../support/redis_server.ts";
+import { Subscriber } from "../support/subscriber.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
 import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
 
@@ -199,6 +205,66 @@ Deno.test({
       await vimes.next({ type: "user", kind: "delete", id: carrot.id });
     } finally {
       for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "two edges and a media node: a stream published on edge 1 reaches a subscriber on edge 2, and its end closes it there",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        "wildcard-user": {
+          password: { type: "wildcard" },
+          permissions: "present",
+        },
+      },
+    });
+    const media = await startMediaProcess({
+      recordingsDir: `${root}/recordings`,
+      redisUrl: redis.url,
+    });
+    const clients: WsClient[] = [];
+    let publisher: Publisher | undefined;
+    let subscriber: Subscriber | undefined;
+    try {
+      const watcher = openRedisConnection(redis.url, { log: () => {} });
+      try {
+        await watcher.whenUp();
+        await waitFor(
+          "the media node to register",
+          async () => (await listMediaNodes(watcher)).length === 1,
+        );
+      } finally {
+        await watcher.close();
+      }
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const carrot = await member(edge1.ws, "carrot");
+      clients.push(carrot);
+      const vimes = await member(edge2.ws, "vimes");
+      clients.push(vimes);
+      await carrot.next({ type: "user", kind: "add", id: vimes.id });
+      subscriber = new Subscriber(vimes);
+      subscriber.start();
+      publisher = new Publisher(carrot);
+      const reply = await publisher.offer();
+      strictEqual(reply["type"], "answer", JSON.stringify(reply));
+      await subscriber.receives(publisher.id, 50, 15_000);
+
+      // The publisher ends its stream: the subscriber on edge 2 is told.
+      carrot.send({ type: "close", id: publisher.id });
+      await vimes.next({ type: "close", id: publisher.id });
+    } finally {
+      await subscriber?.close();
+      await publisher?.close();
+      for (const c of clients) await c.close();
+      await media.stop();
       await Deno.remove(root, { recursive: true });
     }
   },
