@@ -29,34 +29,38 @@
  *   (`shared_chat_history.ts`), and a pub/sub event channel per group
  *   between edges (`group_events.ts`).
  *
- * Design of the shared group state (being built, in this order): with
- * `-redis`, each edge's `Group` gets a replication layer (absent without
- * Redis, so the single process is unchanged). Through the group's event
- * channel an edge publishes what its own members do that others see:
- * `member-join` / `member-change` / `member-leave` (id, username,
- * permissions, data), `chat` (the broadcast message; the entry also goes
- * to the group's `SharedChatHistory`, which a joiner on any edge reads),
- * `lock` / `data` (group status), and `stream` / `stream-close` (a
- * member's published stream, with its up id and tracks). Each edge keeps a
- * mirror of the remote members of its groups and shows them to its own
- * clients as `user add/change/delete`, as local ones. An action on a
- * member held by another edge (kick, op/present changes, a private chat)
- * is published as `member-action` naming the member; only the edge that
- * holds its socket carries it out and announces the result. Pub/sub
- * keeps nothing, so each member also has a presence key with an expiry
- * (refreshed while it is connected), and after a Redis reconnect an edge
- * re-announces its members and publishes `resync`, to which every edge
- * answers with its members, rebuilding the mirrors. A local client
- * subscribes to a remote member's stream through the contract's
- * `openDown` with the group's name, which `ClusterMediaNode` routes to
- * the group's node where the up lives.
+ * - Shared group state between edges (`group_replication.ts`, given to
+ *   each group through `GroupRegistry`'s `onCreate` in `main.ts`; absent
+ *   without `-redis`, so the single process is unchanged). Each edge's
+ *   `Group` publishes on the group's event channel what its own members
+ *   do that others see: `member-join` / `member-change` / `member-leave`
+ *   (id, username, permissions, data), `chat` (the entry also goes to the
+ *   group's `SharedChatHistory`, read when an edge first has a joiner in
+ *   the group), `lock` (also kept in a key, read then), and `stream` /
+ *   `stream-close` (a member's published stream with its up id and
+ *   tracks). Each edge mirrors the other edges' members as `remote`
+ *   members, shown to its clients as `user add/change/delete` like its
+ *   own, and publishes their streams in its group, so a local client
+ *   subscribes through `openDown` with the group, which `ClusterMediaNode`
+ *   routes to the group's node. What is done to a member of another edge
+ *   (a message to it, a kick, a permission change) is published naming it
+ *   (`member-send`, `member-kick`, `member-permissions`) and done by the
+ *   edge that holds its socket. An edge that starts following a group
+ *   publishes `resync`, and the others answer with their members and
+ *   streams. An edge's first join in a group, which reads the shared
+ *   state, is refused while Redis cannot be read ("the cluster's shared
+ *   state is unreachable"); later ones are not yet.
  *
- * What is next, in order: the replication above (members and chat, then
- * streams, then kick/op/lock); recording state and tokens in use;
- * clients republishing by themselves when a node is lost (the edge already
- * ends the streams and the next open places the group on a live node);
- * `/recordings/` across nodes; the failure tests of the issue (SIGKILL of
- * an edge, Redis restarts) and the cluster benchmarks.
+ * What is next, in order: presence of remote members with an expiry (a
+ *   killed edge's members stay in the mirrors today) and a resync after a
+ *   Redis reconnect; the rest of the group state that crosses edges
+ *   (group data `setdata`, `clearchat`, autolock/autokick decided once,
+ *   recording state, tokens in use, user-data changes by `setdata` of
+ *   other members); clients republishing by themselves when a node is
+ *   lost (the edge already ends the streams and the next open places the
+ *   group on a live node); `/recordings/` across nodes; the failure tests
+ *   of the issue (SIGKILL of an edge, Redis restarts) and the cluster
+ *   benchmarks.
  *
  * @module
  */
