@@ -15,6 +15,14 @@
  * `member-kick`, `member-permissions`), and the edge that holds it does
  * it; a lock or unlock is `lock`, applied by every edge.
  *
+ * Pub/sub keeps nothing, so liveness is by heartbeat: every second an edge
+ * with members in the group publishes `alive` with their number. An edge
+ * whose mirror of that edge has another number (events were missed while
+ * Redis was away) asks for `resync`, answered with the members, streams
+ * and a `roster` of ids that prunes the mirror; the members of an edge
+ * not heard for 3 s (killed) are removed, seen as `user delete`. An edge
+ * with no member left in the group stops following it.
+ *
  * A local member's published stream is announced (`stream`, with its up
  * id and tracks; `stream-close`), and other edges publish it in their
  * group as the remote member's: their clients subscribe through the
@@ -75,6 +83,10 @@ interface MemberState {
 }
 
 const MAX_ID = 256;
+/** How often an edge says it is alive in a group it has members in. */
+const HEARTBEAT_MS = 1000;
+/** An edge not heard for this long is gone, and its members with it. */
+const EDGE_GONE_MS = 3000;
 const MAX_NAME = 1024;
 
 function memberState(m: Member): MemberState {
@@ -209,6 +221,10 @@ class Replica implements GroupReplication {
   readonly #log: (message: string) => void;
   readonly #now: () => number;
   #ready: Promise<void> | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** When each other edge was last heard in this group (ms). */
+  readonly #heard = new Map<string, number>();
 
   constructor(group: Group, options: GroupReplicatorOptions) {
     this.#group = group;
@@ -221,7 +237,7 @@ class Replica implements GroupReplication {
 
   ready(): Promise<void> {
     this.#ready ??= this.#start().catch((e) => {
-      this.#ready = undefined;
+      this.#stop();
       this.#log(
         `group ${this.#group.name}: shared state unavailable: ${
           e instanceof Error ? e.message : String(e)
@@ -234,7 +250,10 @@ class Replica implements GroupReplication {
 
   async #start(): Promise<void> {
     const name = this.#group.name;
-    await this.#events.subscribe(name, (e) => this.#apply(e));
+    this.#unsubscribe = await this.#events.subscribe(
+      name,
+      (e) => this.#apply(e),
+    );
     const entries = await this.#history.entries(name, this.#time());
     const known = new Set(
       this.#group.history.entries(this.#now(), Number.MAX_SAFE_INTEGER)
@@ -245,6 +264,60 @@ class Replica implements GroupReplication {
     const message = lock === null ? undefined : parseLock(lock);
     if (message !== undefined) this.#group.applyLock(message);
     await this.#events.publish(name, "resync", {});
+    this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
+  }
+
+  /** Stops following the group (no member here, or a failed start). */
+  #stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#ready = undefined;
+    this.#heard.clear();
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    unsubscribe?.().catch((e) => this.#failed("unsubscribe", e));
+  }
+
+  #localMembers(): Member[] {
+    return [...this.#group.members()].filter((m) => !m.remote && !m.system);
+  }
+
+  /**
+   * Every {@link HEARTBEAT_MS}: says this edge is alive with how many
+   * members it has here, and forgets the members of edges not heard for
+   * {@link EDGE_GONE_MS}; stops following the group when no member is
+   * left on any edge.
+   */
+  #beat(): void {
+    const group = this.#group;
+    const now = this.#now();
+    for (const m of [...group.members()]) {
+      if (!(m instanceof RemoteMember)) continue;
+      const heard = this.#heard.get(m.edge) ?? 0;
+      if (now - heard > EDGE_GONE_MS) this.#forget(m);
+    }
+    const local = this.#localMembers();
+    if (local.length === 0 && group.clientCount === 0) {
+      this.#stop();
+      return;
+    }
+    if (local.length > 0) this.#publish("alive", { members: local.length });
+  }
+
+  /** Removes a remote member and its streams from the mirror. */
+  #forget(m: Member): void {
+    const group = this.#group;
+    for (const s of [...group.streams()]) {
+      if (s.owner === m) group.unpublish(s);
+    }
+    group.leave(m, this.#now());
+  }
+
+  /** The mirrored members of edge `origin`. */
+  #mirrorOf(origin: string): RemoteMember[] {
+    return [...this.#group.members()].filter((m): m is RemoteMember =>
+      m instanceof RemoteMember && m.edge === origin
+    );
   }
 
   #time() {
@@ -330,7 +403,24 @@ class Replica implements GroupReplication {
       (typeof event.data === "object" && event.data !== null
         ? event.data
         : {}) as Record<string, unknown>;
+    this.#heard.set(event.origin, this.#now());
     switch (event.type) {
+      case "alive": {
+        // Events were missed (Redis was away): ask that edge again.
+        if (d["members"] !== this.#mirrorOf(event.origin).length) {
+          this.#publish("resync", {});
+        }
+        return;
+      }
+      case "roster": {
+        const ids = d["ids"];
+        if (!Array.isArray(ids)) return this.#dropped(event);
+        const keep = new Set(ids);
+        for (const m of this.#mirrorOf(event.origin)) {
+          if (!keep.has(m.id)) this.#forget(m);
+        }
+        return;
+      }
       case "lock": {
         const message = d["message"];
         if (message !== null && typeof message !== "string") {
@@ -384,6 +474,9 @@ class Replica implements GroupReplication {
         for (const s of group.streams()) {
           if (!s.owner.remote) this.#publish("stream", streamState(s));
         }
+        this.#publish("roster", {
+          ids: this.#localMembers().map((m) => m.id),
+        });
         return;
       case "stream": {
         const owner = typeof d["owner"] === "string"
@@ -412,11 +505,7 @@ class Replica implements GroupReplication {
       case "member-leave": {
         const id = (event.data as { id?: unknown } | null)?.id;
         const m = typeof id === "string" ? group.member(id) : undefined;
-        if (!m?.remote) return;
-        for (const s of [...group.streams()]) {
-          if (s.owner === m) group.unpublish(s);
-        }
-        group.leave(m, this.#now());
+        if (m?.remote) this.#forget(m);
         return;
       }
       case "chat": {

@@ -51,9 +51,13 @@
  *   state, is refused while Redis cannot be read ("the cluster's shared
  *   state is unreachable"); later ones are not yet.
  *
- * What is next, in order: presence of remote members with an expiry (a
- *   killed edge's members stay in the mirrors today) and a resync after a
- *   Redis reconnect; the rest of the group state that crosses edges
+ * Liveness: each edge with members in a group publishes `alive` with their
+ *   number every second; the members of an edge silent for 3 s are
+ *   removed, and a number unlike the mirror's asks for `resync` (answered
+ *   with a `roster` that prunes the mirror).
+ *
+ * What is next, in order: a test of the resync after a Redis restart; the
+ *   rest of the group state that crosses edges
  *   (group data `setdata`, `clearchat`, autolock/autokick decided once,
  *   recording state, tokens in use, user-data changes by `setdata` of
  *   other members); clients republishing by themselves when a node is

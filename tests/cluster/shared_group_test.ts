@@ -269,3 +269,47 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "two edges: the members of an edge killed with SIGKILL are removed from the other's clients as user delete",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        "wildcard-user": {
+          password: { type: "wildcard" },
+          permissions: "present",
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    try {
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const carrot = await member(edge1.ws, "carrot");
+      clients.push(carrot);
+      const vimes = await member(edge2.ws, "vimes");
+      clients.push(vimes);
+      await carrot.next({ type: "user", kind: "add", id: vimes.id });
+
+      edge2.child.kill("SIGKILL");
+      const killed = performance.now();
+      const gone = await carrot.next(
+        { type: "user", kind: "delete", id: vimes.id },
+        10_000,
+      );
+      strictEqual(gone["username"], "vimes");
+      console.log(
+        `the killed edge's member was removed after ${
+          Math.round(performance.now() - killed)
+        } ms`,
+      );
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
