@@ -16,8 +16,9 @@
  * it; a lock or unlock is `lock`, applied by every edge.
  *
  * Pub/sub keeps nothing, so liveness is by heartbeat: every second an edge
- * with members in the group publishes `alive` with their number. An edge
- * whose mirror of that edge has another number (events were missed while
+ * with members in the group publishes `alive` with a digest of their ids
+ * (see {@link rosterDigest}). An edge whose mirror of that edge has
+ * another digest (events were missed while
  * Redis was away) asks for `resync`, answered with the members, streams
  * and a `roster` of ids that prunes the mirror; the members of an edge
  * not heard for 3 s (killed) are removed, seen as `user delete`. An edge
@@ -301,7 +302,9 @@ class Replica implements GroupReplication {
       this.#stop();
       return;
     }
-    if (local.length > 0) this.#publish("alive", { members: local.length });
+    if (local.length > 0) {
+      this.#publish("alive", { members: rosterDigest(local) });
+    }
   }
 
   /** Removes a remote member and its streams from the mirror. */
@@ -407,7 +410,7 @@ class Replica implements GroupReplication {
     switch (event.type) {
       case "alive": {
         // Events were missed (Redis was away): ask that edge again.
-        if (d["members"] !== this.#mirrorOf(event.origin).length) {
+        if (d["members"] !== rosterDigest(this.#mirrorOf(event.origin))) {
           this.#publish("resync", {});
         }
         return;
@@ -552,4 +555,20 @@ function parseLock(json: string): string | null | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A digest of a set of members: their number and a 32-bit FNV-1a hash of
+ * their sorted ids, enough to notice that a mirror missed events.
+ */
+export function rosterDigest(members: readonly Member[]): string {
+  const ids = members.map((m) => m.id).sort();
+  let hash = 0x811c9dc5;
+  for (const id of ids) {
+    for (let i = 0; i < id.length; i++) {
+      hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    hash = Math.imul(hash ^ 0x2c, 0x01000193) >>> 0; // a separator
+  }
+  return `${ids.length}:${hash.toString(16)}`;
 }

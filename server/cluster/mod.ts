@@ -51,13 +51,12 @@
  *   state, is refused while Redis cannot be read ("the cluster's shared
  *   state is unreachable"); later ones are not yet.
  *
- * Liveness: each edge with members in a group publishes `alive` with their
- *   number every second; the members of an edge silent for 3 s are
- *   removed, and a number unlike the mirror's asks for `resync` (answered
+ * Liveness: each edge with members in a group publishes `alive` with a digest
+ *   of their ids every second; the members of an edge silent for 3 s are
+ *   removed, and a digest unlike the mirror's asks for `resync` (answered
  *   with a `roster` that prunes the mirror).
  *
- * What is next, in order: a test of the resync after a Redis restart; the
- *   rest of the group state that crosses edges
+ * What is next, in order: the rest of the group state that crosses edges
  *   (group data `setdata`, `clearchat`, autolock/autokick decided once,
  *   recording state, tokens in use, user-data changes by `setdata` of
  *   other members); clients republishing by themselves when a node is

@@ -313,3 +313,48 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "two edges: what happened while Redis was away (a join, a leave) reaches the other edge once Redis is back",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        "wildcard-user": {
+          password: { type: "wildcard" },
+          permissions: "present",
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    try {
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const carrot = await member(edge1.ws, "carrot");
+      clients.push(carrot);
+      const vimes = await member(edge2.ws, "vimes");
+      clients.push(vimes);
+      await carrot.next({ type: "user", kind: "add", id: vimes.id });
+
+      await redis.stop({ signal: "SIGKILL" });
+      // Edge 2 follows the group already: nobby joins without Redis.
+      const nobby = await member(edge2.ws, "nobby");
+      clients.push(nobby);
+      await vimes.close();
+      await redis.start();
+
+      const added = await carrot.next(
+        { type: "user", kind: "add", id: nobby.id },
+        15_000,
+      );
+      strictEqual(added["username"], "nobby");
+      await carrot.next({ type: "user", kind: "delete", id: vimes.id }, 15_000);
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
