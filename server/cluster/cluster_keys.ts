@@ -35,3 +35,8 @@ export function groupEventsChannel(group: string): string {
 export function groupLockKey(group: string): string {
   return `${KEY_PREFIX}group:${group}:lock`;
 }
+
+/** A group's data as `setdata` left it (JSON object). */
+export function groupDataKey(group: string): string {
+  return `${KEY_PREFIX}group:${group}:data`;
+}

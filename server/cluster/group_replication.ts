@@ -8,12 +8,14 @@
  * is also appended to the group's {@link SharedChatHistory}, read once when
  * an edge first has a joiner in the group, so a joiner on any edge gets it.
  * An edge that starts following a group publishes `resync`, and the others
- * answer with their members. The lock is also kept in a key, read then.
+ * answer with their members.
  *
  * What is done to a member of another edge (a message to it, a kick, a
  * permission change) is published naming it (`member-send`,
  * `member-kick`, `member-permissions`), and the edge that holds it does
- * it; a lock or unlock is `lock`, applied by every edge.
+ * it; a lock or unlock is `lock` and the group data `data`, applied by
+ * every edge (both also kept in a key, read when an edge starts following
+ * the group); `clearchat` clears every edge's history and the shared one.
  *
  * Pub/sub keeps nothing, so liveness is by heartbeat: every second an edge
  * with members in the group publishes `alive` with a digest of their ids
@@ -38,7 +40,7 @@
 
 import type { Permission } from "../config/permissions.ts";
 import { PERMISSIONS } from "../config/permissions.ts";
-import type { ChatEntry } from "../group/chat_history.ts";
+import type { ChatEntry, ClearSelector } from "../group/chat_history.ts";
 import {
   type Group,
   type GroupReplication,
@@ -50,7 +52,7 @@ import type { ServerMessage } from "../protocol/message.ts";
 import type { GroupEvent, GroupEvents } from "./group_events.ts";
 import type { RedisConnection } from "./redis_connection.ts";
 import type { SharedChatHistory } from "./shared_chat_history.ts";
-import { groupLockKey } from "./cluster_keys.ts";
+import { groupDataKey, groupLockKey } from "./cluster_keys.ts";
 
 /** Options of {@link GroupReplicator}. */
 export interface GroupReplicatorOptions {
@@ -264,6 +266,9 @@ class Replica implements GroupReplication {
     const lock = await this.#redis.command((r) => r.get(groupLockKey(name)));
     const message = lock === null ? undefined : parseLock(lock);
     if (message !== undefined) this.#group.applyLock(message);
+    const data = await this.#redis.command((r) => r.get(groupDataKey(name)));
+    const parsed = data === null ? undefined : parseData(data);
+    if (parsed !== undefined) this.#group.applyData(parsed);
     await this.#events.publish(name, "resync", {});
     this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
   }
@@ -380,6 +385,20 @@ class Replica implements GroupReplication {
     this.#publish("stream-close", { id: stream.id, owner: stream.owner.id });
   }
 
+  dataChanged(data: Readonly<Record<string, unknown>>): void {
+    this.#redis.command((r) =>
+      r.set(groupDataKey(this.#group.name), JSON.stringify(data))
+    ).catch((e) => this.#failed("data", e));
+    this.#publish("data", { data });
+  }
+
+  chatCleared(selector: ClearSelector, message: ServerMessage): void {
+    this.#history.clear(this.#group.name, selector).catch((e) =>
+      this.#failed("clearchat", e)
+    );
+    this.#publish("clearchat", { selector, message });
+  }
+
   locked(message: string | null): void {
     // Kept for edges that follow the group later; the event is for now.
     this.#redis.command((r) =>
@@ -422,6 +441,27 @@ class Replica implements GroupReplication {
         for (const m of this.#mirrorOf(event.origin)) {
           if (!keep.has(m.id)) this.#forget(m);
         }
+        return;
+      }
+      case "data": {
+        const data = d["data"];
+        if (typeof data !== "object" || data === null || Array.isArray(data)) {
+          return this.#dropped(event);
+        }
+        group.applyData(data as Record<string, unknown>);
+        return;
+      }
+      case "clearchat": {
+        const selector = parseSelector(d["selector"]);
+        const message = d["message"];
+        if (
+          selector === undefined || typeof message !== "object" ||
+          message === null
+        ) {
+          return this.#dropped(event);
+        }
+        group.history.clear(selector);
+        group.broadcast(message as ServerMessage);
         return;
       }
       case "lock": {
@@ -571,4 +611,27 @@ export function rosterDigest(members: readonly Member[]): string {
     hash = Math.imul(hash ^ 0x2c, 0x01000193) >>> 0; // a separator
   }
   return `${ids.length}:${hash.toString(16)}`;
+}
+
+/** Stored group data; undefined if malformed. */
+function parseData(json: string): Record<string, unknown> | undefined {
+  try {
+    const data = JSON.parse(json) as unknown;
+    return typeof data === "object" && data !== null && !Array.isArray(data)
+      ? data as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `clearchat` selector from an event; undefined if malformed. */
+function parseSelector(v: unknown): ClearSelector | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const s = v as Record<string, unknown>;
+  if (s["all"] === true) return { all: true };
+  const { userId, id } = s;
+  if (typeof userId !== "string") return undefined;
+  if (id === undefined) return { userId };
+  return typeof id === "string" ? { userId, id } : undefined;
 }

@@ -36,7 +36,8 @@
  *   do that others see: `member-join` / `member-change` / `member-leave`
  *   (id, username, permissions, data), `chat` (the entry also goes to the
  *   group's `SharedChatHistory`, read when an edge first has a joiner in
- *   the group), `lock` (also kept in a key, read then), and `stream` /
+ *   the group), `clearchat`, `lock` and `data` (also kept in keys, read
+ *   then), and `stream` /
  *   `stream-close` (a member's published stream with its up id and
  *   tracks). Each edge mirrors the other edges' members as `remote`
  *   members, shown to its clients as `user add/change/delete` like its
@@ -57,7 +58,7 @@
  *   with a `roster` that prunes the mirror).
  *
  * What is next, in order: the rest of the group state that crosses edges
- *   (group data `setdata`, `clearchat`, autolock/autokick decided once,
+ *   (autolock/autokick decided once,
  *   recording state, tokens in use, user-data changes by `setdata` of
  *   other members); clients republishing by themselves when a node is
  *   lost (the edge already ends the streams and the next open places the

@@ -13,7 +13,11 @@ import type { GroupDescription } from "../config/group_description.ts";
 import { logText } from "../log_text.ts";
 import { fitsBytes, MAX_DATA_BYTES } from "../protocol/byte_limits.ts";
 import type { ServerMessage } from "../protocol/message.ts";
-import { type ChatEntry, ChatHistory } from "./chat_history.ts";
+import {
+  type ChatEntry,
+  ChatHistory,
+  type ClearSelector,
+} from "./chat_history.ts";
 import {
   type Actor,
   type Member,
@@ -33,6 +37,10 @@ export interface GroupReplication {
   changed(member: Member): void;
   /** A chat message broadcast to the group, with its history entry. */
   chat(message: ServerMessage, entry: ChatEntry): void;
+  /** The group's data changed here (the whole of it). */
+  dataChanged(data: Readonly<Record<string, unknown>>): void;
+  /** The chat history was cleared here; `message` tells the members. */
+  chatCleared(selector: ClearSelector, message: ServerMessage): void;
   /** The group was locked (a message) or unlocked (null) here. */
   locked(message: string | null): void;
   /** A local member's stream appeared or its tracks changed. */
@@ -252,9 +260,15 @@ export class Group {
   mergeData(value: Record<string, unknown>): boolean {
     const merged = mergeData(this.#data, value);
     if (!dataFits(merged)) return false;
-    this.#data = merged;
-    this.announceChange();
+    this.applyData(merged);
+    this.replication?.dataChanged(merged);
     return true;
+  }
+
+  /** Replaces the group data, as another edge set it, and tells everyone. */
+  applyData(data: Record<string, unknown>): void {
+    this.#data = data;
+    this.announceChange();
   }
 
   /** Changes a member's permissions and tells it and everyone else. */

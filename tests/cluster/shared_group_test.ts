@@ -358,3 +358,66 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "two edges: group data set and chat cleared on one edge reach the other, and an edge started later",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        users: { vimes: { password: "p", permissions: "op" } },
+        "wildcard-user": {
+          password: { type: "wildcard" },
+          permissions: "present",
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    try {
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const vimes = await connect(edge1.ws);
+      clients.push(vimes);
+      await vimes.handshake();
+      await vimes.join("g", "vimes", "p");
+      const carrot = await member(edge2.ws, "carrot");
+      clients.push(carrot);
+      await vimes.next({ type: "user", kind: "add", id: carrot.id });
+
+      vimes.send({
+        type: "groupaction",
+        kind: "setdata",
+        value: { topic: "t" },
+      });
+      const change = await carrot.nextOf("joined", "change");
+      deepStrictEqual(change["data"], { topic: "t" });
+
+      carrot.chat("soon gone");
+      await vimes.next({ type: "chat", source: carrot.id });
+      vimes.send({ type: "groupaction", kind: "clearchat", value: null });
+      await carrot.next({ type: "usermessage", kind: "clearchat" });
+
+      await using edge3 = await startEdgeProcess(root, redis.url);
+      const { client: nobby, values } = await historyOf(edge3.ws, "nobby");
+      clients.push(nobby);
+      deepStrictEqual(values, []);
+      const { client: angua, values: onEdge2 } = await historyOf(
+        edge2.ws,
+        "angua",
+      );
+      clients.push(angua);
+      deepStrictEqual(onEdge2, []);
+      const joined = await connect(edge3.ws);
+      clients.push(joined);
+      await joined.handshake();
+      const j = await joined.join("g", "detritus", "any");
+      deepStrictEqual(j["data"], { topic: "t" });
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
