@@ -289,8 +289,8 @@ class Replica implements GroupReplication {
   }
 
   /**
-   * Every {@link HEARTBEAT_MS}: says this edge is alive with how many
-   * members it has here, and forgets the members of edges not heard for
+   * Every {@link HEARTBEAT_MS}: says this edge is alive with the digest
+   * of its members here, and forgets the members of edges not heard for
    * {@link EDGE_GONE_MS}; stops following the group when no member is
    * left on any edge.
    */
