@@ -24,6 +24,7 @@ import { ctlMain } from "./server/ctl/ctl_main.ts";
 import { installProcessGuard } from "./server/process_guard.ts";
 import { ConfigStore } from "./server/config/description_store.ts";
 import type { MediaNode } from "./server/media/media_node.ts";
+import type { Group } from "./server/group/group.ts";
 import { startServer } from "./server/server.ts";
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -79,26 +80,56 @@ async function mediaMain(
   return 0;
 }
 
-/** The edge's media plane: the cluster's nodes, through Redis. */
+/** What an edge holds of the cluster. */
+interface Cluster {
+  media: MediaNode;
+  shareGroup(group: Group): void;
+  close(): Promise<void>;
+}
+
+/**
+ * The edge's media plane (the cluster's nodes) and its sharing of group
+ * state with the other edges, through Redis.
+ */
 async function clusterMedia(
   flags: Flags,
   secret: string,
-): Promise<{ media: MediaNode; close(): Promise<void> }> {
-  const [{ openRedisConnection }, { ClusterMediaNode }, { EdgeTokens }] =
-    await Promise.all([
-      import("./server/cluster/redis_connection.ts"),
-      import("./server/cluster/cluster_media_node.ts"),
-      import("./server/cluster/edge_token.ts"),
-    ]);
+): Promise<Cluster> {
+  const [
+    { openRedisConnection },
+    { ClusterMediaNode },
+    { EdgeTokens },
+    { GroupEvents },
+    { SharedChatHistory },
+    { GroupReplicator },
+  ] = await Promise.all([
+    import("./server/cluster/redis_connection.ts"),
+    import("./server/cluster/cluster_media_node.ts"),
+    import("./server/cluster/edge_token.ts"),
+    import("./server/cluster/group_events.ts"),
+    import("./server/cluster/shared_chat_history.ts"),
+    import("./server/cluster/group_replication.ts"),
+  ]);
   const log = (m: string) => console.log(m);
   const redis = openRedisConnection(flags.redis, { log, name: "nereid-edge" });
+  const edgeId = idOf("edge", Deno.hostname(), String(Deno.pid));
   const media = new ClusterMediaNode({
     redis,
-    edgeId: idOf("edge", Deno.hostname(), String(Deno.pid)),
+    edgeId,
     tokens: new EdgeTokens(secret),
     log,
   });
-  return { media, close: () => redis.close() };
+  const replicator = new GroupReplicator({
+    redis,
+    events: new GroupEvents(redis, { origin: edgeId, log }),
+    history: new SharedChatHistory(redis),
+    log,
+  });
+  return {
+    media,
+    shareGroup: (group) => replicator.attach(group),
+    close: () => redis.close(),
+  };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -124,7 +155,7 @@ async function main(args: string[]): Promise<number> {
   installProcessGuard((line) => console.log(line));
   const r = role(flags);
   if (r === "media") return await mediaMain(flags, range);
-  let cluster: { media: MediaNode; close(): Promise<void> } | undefined;
+  let cluster: Cluster | undefined;
   if (r === "edge") {
     const secret = await clusterSecret(flags.data);
     if (secret === undefined) return 2;
@@ -142,7 +173,9 @@ async function main(args: string[]): Promise<number> {
     turn: r === "edge" ? "" : flags.turn,
     ...(flags.turnTls ? { turnTlsPort: Number(flags.turnTls) } : {}),
     ...(range ? { udpPortRange: range } : {}),
-    ...(cluster ? { media: cluster.media } : {}),
+    ...(cluster
+      ? { media: cluster.media, shareGroup: cluster.shareGroup }
+      : {}),
   });
   console.log(
     `Nereid ${r === "edge" ? "edge " : ""}listening on ${server.url}/`,

@@ -11,6 +11,7 @@ import { TokenStore } from "./auth/token_store.ts";
 import { Tokens } from "./auth/token_verifier.ts";
 import { ConfigStore, DescriptionStore } from "./config/description_store.ts";
 import type { ServerConfig } from "./config/server_config.ts";
+import type { Group } from "./group/group.ts";
 import { GroupRegistry } from "./group/group_registry.ts";
 import { createApp } from "./http/app.ts";
 import {
@@ -60,6 +61,11 @@ export interface ServerOptions {
   refreshInterval?: number;
   tokens?: TokenVerifier;
   media?: MediaNode;
+  /**
+   * A cluster edge's sharing of group state with the other edges
+   * (server/cluster/group_replication.ts); absent in a single process.
+   */
+  shareGroup?: (group: Group) => void;
   log?: (message: string) => void;
   /** The wall clock, ms since the epoch (tests); `Date.now` by default. */
   now?: () => number;
@@ -117,6 +123,7 @@ export async function startServer(
     store,
     log,
     canChangePassword: () => writable,
+    ...(options.shareGroup ? { onCreate: options.shareGroup } : {}),
   });
 
   // Clients (at each join) and the media node (for each peer connection)

@@ -30,3 +30,13 @@ export function groupChatKey(group: string): string {
 export function groupEventsChannel(group: string): string {
   return `${KEY_PREFIX}group:${group}:events`;
 }
+
+/** A group's lock as its ops set it (JSON `{"message": string | null}`). */
+export function groupLockKey(group: string): string {
+  return `${KEY_PREFIX}group:${group}:lock`;
+}
+
+/** A group's data as `setdata` left it (JSON object). */
+export function groupDataKey(group: string): string {
+  return `${KEY_PREFIX}group:${group}:data`;
+}

@@ -29,13 +29,42 @@
  *   (`shared_chat_history.ts`), and a pub/sub event channel per group
  *   between edges (`group_events.ts`).
  *
- * What is next, in order: moving each piece of group state an edge holds
- * (members, locks, ops, kicks, recording state, tokens in use) onto Redis
- * with these blocks, so that members on different edges meet; clients
- * republishing by themselves when a node is lost (the edge already ends
- * the streams and the next open places the group on a live node);
- * `/recordings/` across nodes; the failure tests of the issue (SIGKILL of
- * an edge, Redis restarts) and the cluster benchmarks.
+ * - Shared group state between edges (`group_replication.ts`, given to
+ *   each group through `GroupRegistry`'s `onCreate` in `main.ts`; absent
+ *   without `-redis`, so the single process is unchanged). Each edge's
+ *   `Group` publishes on the group's event channel what its own members
+ *   do that others see: `member-join` / `member-change` / `member-leave`
+ *   (id, username, permissions, data), `chat` (the entry also goes to the
+ *   group's `SharedChatHistory`, read when an edge first has a joiner in
+ *   the group), `clearchat`, `lock` and `data` (also kept in keys, read
+ *   then), and `stream` /
+ *   `stream-close` (a member's published stream with its up id and
+ *   tracks). Each edge mirrors the other edges' members as `remote`
+ *   members, shown to its clients as `user add/change/delete` like its
+ *   own, and publishes their streams in its group, so a local client
+ *   subscribes through `openDown` with the group, which `ClusterMediaNode`
+ *   routes to the group's node. What is done to a member of another edge
+ *   (a message to it, a kick, a permission change) is published naming it
+ *   (`member-send`, `member-kick`, `member-permissions`) and done by the
+ *   edge that holds its socket. An edge that starts following a group
+ *   publishes `resync`, and the others answer with their members and
+ *   streams. An edge's first join in a group, which reads the shared
+ *   state, is refused while Redis cannot be read ("the cluster's shared
+ *   state is unreachable"); later ones are not yet.
+ *
+ * Liveness: each edge with members in a group publishes `alive` with a digest
+ *   of their ids every second; the members of an edge silent for 3 s are
+ *   removed, and a digest unlike the mirror's asks for `resync` (answered
+ *   with a `roster` that prunes the mirror).
+ *
+ * What is next, in order: the rest of the group state that crosses edges
+ *   (autolock/autokick decided once,
+ *   recording state, tokens in use, user-data changes by `setdata` of
+ *   other members); clients republishing by themselves when a node is
+ *   lost (the edge already ends the streams and the next open places the
+ *   group on a live node); `/recordings/` across nodes; the failure tests
+ *   of the issue (SIGKILL of an edge, Redis restarts) and the cluster
+ *   benchmarks.
  *
  * @module
  */
@@ -45,6 +74,7 @@ export * from "./cluster_media_node.ts";
 export * from "./edge_token.ts";
 export * from "./group_events.ts";
 export * from "./group_placement.ts";
+export * from "./group_replication.ts";
 export * from "./media_control.ts";
 export * from "./media_node_registry.ts";
 export * from "./media_role.ts";

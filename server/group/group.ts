@@ -1,6 +1,10 @@
 /**
  * A group in memory: its members, lock, shared data and chat history, and
- * the rules of who may join (Galène's semantics).
+ * the rules of who may join (Galène's semantics). In a cluster, a
+ * {@link GroupReplication} set by the edge relays what local members do to
+ * the other edges, and mirrors their members here as members marked
+ * `remote` (server/cluster/group_replication.ts); without it, nothing of
+ * this runs.
  *
  * @module
  */
@@ -9,13 +13,43 @@ import type { GroupDescription } from "../config/group_description.ts";
 import { logText } from "../log_text.ts";
 import { fitsBytes, MAX_DATA_BYTES } from "../protocol/byte_limits.ts";
 import type { ServerMessage } from "../protocol/message.ts";
-import { ChatHistory } from "./chat_history.ts";
+import {
+  type ChatEntry,
+  ChatHistory,
+  type ClearSelector,
+} from "./chat_history.ts";
 import {
   type Actor,
   type Member,
   type PublishedStream,
   userMessage,
 } from "./member.ts";
+
+/**
+ * The cluster's side of a group (absent in a single process): told what
+ * local members do, so that other edges see it.
+ */
+export interface GroupReplication {
+  /** Resolves once the group's shared state is here (before a join). */
+  ready(): Promise<void>;
+  joined(member: Member): void;
+  left(member: Member): void;
+  changed(member: Member): void;
+  /** A chat message broadcast to the group, with its history entry. */
+  chat(message: ServerMessage, entry: ChatEntry): void;
+  /** The group's data changed here (the whole of it). */
+  dataChanged(data: Readonly<Record<string, unknown>>): void;
+  /** The chat history was cleared here; `message` tells the members. */
+  chatCleared(selector: ClearSelector, message: ServerMessage): void;
+  /** The group was locked (a message) or unlocked (null) here. */
+  locked(message: string | null): void;
+  /** A local member's stream appeared or its tracks changed. */
+  published(stream: PublishedStream): void;
+  /** A local member's stream is gone. */
+  unpublished(stream: PublishedStream): void;
+  /** Asks the edge holding a remote member to change its permissions. */
+  setPermissions(member: Member, permissions: Member["permissions"]): void;
+}
 
 /** Why a join was refused, with the text Galène's clients know. */
 export class JoinRefused extends Error {
@@ -60,6 +94,8 @@ export class Group {
   #canChangePassword: () => boolean;
   #lastActive: number;
   readonly autoSubgroup: boolean;
+  /** Set by a cluster edge; see {@link GroupReplication}. */
+  replication: GroupReplication | undefined;
 
   constructor(options: GroupOptions, now: number) {
     this.name = options.name;
@@ -155,6 +191,18 @@ export class Group {
       `group ${this.name}: ${member.id} joined as ${logText(member.username)}`,
     );
     this.broadcast(userMessage("add", member), member.id);
+    if (!member.remote) this.replication?.joined(member);
+  }
+
+  /** Adds a member of another edge, without the join rules. */
+  addRemote(member: Member): void {
+    const existing = this.#members.get(member.id);
+    if (existing !== undefined) {
+      if (!existing.remote) return;
+      this.#members.delete(member.id);
+    }
+    this.#members.set(member.id, member);
+    this.broadcast(userMessage(existing ? "change" : "add", member));
   }
 
   /** Removes a member and applies autolock/autokick; idempotent. */
@@ -164,6 +212,7 @@ export class Group {
     this.#lastActive = now;
     this.#log(`group ${this.name}: ${member.id} left`);
     this.broadcast(userMessage("delete", member));
+    if (!member.remote) this.replication?.left(member);
     if (!member.system && member.permissions.includes("op")) {
       this.#afterOperatorGone();
     }
@@ -185,6 +234,12 @@ export class Group {
 
   /** Locks (with a message) or unlocks, and tells every member. */
   setLock(message: string | null): void {
+    this.applyLock(message);
+    this.replication?.locked(message);
+  }
+
+  /** {@link setLock} as another edge did it: not shared again. */
+  applyLock(message: string | null): void {
     this.#lock = message;
     this.#log(
       `group ${this.name}: ${message === null ? "unlocked" : "locked"}`,
@@ -205,17 +260,29 @@ export class Group {
   mergeData(value: Record<string, unknown>): boolean {
     const merged = mergeData(this.#data, value);
     if (!dataFits(merged)) return false;
-    this.#data = merged;
-    this.announceChange();
+    this.applyData(merged);
+    this.replication?.dataChanged(merged);
     return true;
+  }
+
+  /** Replaces the group data, as another edge set it, and tells everyone. */
+  applyData(data: Record<string, unknown>): void {
+    this.#data = data;
+    this.announceChange();
   }
 
   /** Changes a member's permissions and tells it and everyone else. */
   setPermissions(member: Member, permissions: Member["permissions"]): void {
+    if (member.remote) {
+      // Its edge changes it, and its member-change updates the mirror.
+      this.replication?.setPermissions(member, permissions);
+      return;
+    }
     const previous = member.permissions;
     member.permissions = permissions;
     member.permissionsChanged(previous);
     this.broadcast(userMessage("change", member));
+    if (!member.remote) this.replication?.changed(member);
     if (
       previous.includes("op") && !permissions.includes("op") && !member.system
     ) {
@@ -233,6 +300,7 @@ export class Group {
     if (!dataFits(merged)) return false;
     member.data = merged;
     this.broadcast(userMessage("change", member));
+    if (!member.remote) this.replication?.changed(member);
     return true;
   }
 
@@ -247,6 +315,7 @@ export class Group {
   /** Sends `joined` `change` to every member (status, data, permissions). */
   announceChange(): void {
     for (const m of this.#members.values()) {
+      if (m.remote) continue; // its edge tells it
       if (m.groupChanged) m.groupChanged();
       else m.send(this.joinedMessage("change", m, {}));
     }
@@ -306,6 +375,11 @@ export class Group {
     return s;
   }
 
+  /** A published stream by id. */
+  stream(id: string): PublishedStream | undefined {
+    return this.#streams.get(id);
+  }
+
   /** Every published stream. */
   streams(): IterableIterator<PublishedStream> {
     return this.#streams.values();
@@ -317,6 +391,7 @@ export class Group {
     for (const m of [...this.#members.values()]) {
       if (m !== stream.owner) m.streamPublished(stream);
     }
+    if (!stream.owner.remote) this.replication?.published(stream);
   }
 
   /** Withdraws a stream from every other member; idempotent. */
@@ -326,12 +401,16 @@ export class Group {
     for (const m of [...this.#members.values()]) {
       if (m !== stream.owner) m.streamClosed(stream);
     }
+    if (!stream.owner.remote) this.replication?.unpublished(stream);
   }
 
-  /** Sends a message to every member except `except`. */
+  /**
+   * Sends a message to every member of this edge except `except` (members
+   * of other edges are told by their edge, through the replication).
+   */
   broadcast(message: ServerMessage, except?: string): void {
     for (const m of this.#members.values()) {
-      if (m.id !== except) m.send(message);
+      if (m.id !== except && !m.remote) m.send(message);
     }
   }
 

@@ -21,6 +21,8 @@ export interface GroupRegistryOptions {
   store: DescriptionStore;
   log: (message: string) => void;
   canChangePassword?: () => boolean;
+  /** Called with each group as it is loaded (a cluster edge shares it). */
+  onCreate?: (group: Group) => void;
 }
 
 /** The groups in memory. */
@@ -29,8 +31,10 @@ export class GroupRegistry {
   #store: DescriptionStore;
   #log: (message: string) => void;
   #canChangePassword: () => boolean;
+  #onCreate: ((group: Group) => void) | undefined;
 
   constructor(options: GroupRegistryOptions) {
+    this.#onCreate = options.onCreate;
     this.#store = options.store;
     this.#log = options.log;
     this.#canChangePassword = options.canChangePassword ?? (() => false);
@@ -84,6 +88,7 @@ export class GroupRegistry {
       log: this.#log,
       canChangePassword: this.#canChangePassword,
     }, now);
+    this.#onCreate?.(created);
     this.#groups.set(name, created);
     return created;
   }

@@ -41,6 +41,8 @@ export interface Member {
   readonly address: string;
   /** System clients are not shown limits and do not chat. */
   readonly system: boolean;
+  /** A member connected to another edge of a cluster (a mirror). */
+  readonly remote?: boolean;
   /** Queues a message for the member; never throws. */
   send(message: ServerMessage): void;
   /** Removes the member from the group and ends its connection. */

@@ -55,15 +55,17 @@ export function handleChat(session: ClientSession, m: ChatMessage): void {
     return;
   }
   const id = m.id ?? newMessageId();
-  group.history.add({
+  const entry = {
     id,
     source: session.id,
     username: session.username,
     time: now,
     kind: m.kind,
     value: m.value,
-  });
+  };
+  group.history.add(entry);
   group.broadcast({ ...out, id }, m.noecho ? session.id : undefined);
+  group.replication?.chat({ ...out, id }, entry);
 }
 
 /** Handles `usermessage`: needs `message`; never stored. */

@@ -68,15 +68,18 @@ const actions: Record<string, ActionHandler> = {
     needs: ["op"],
     run(session, value) {
       const group = session.requireGroup();
-      group.history.clear(clearSelector(value));
-      group.broadcast({
+      const selector = clearSelector(value);
+      group.history.clear(selector);
+      const message = {
         type: "usermessage",
         kind: "clearchat",
         source: session.id,
         username: session.username,
         privileged: true,
         ...(value === null ? {} : { value }),
-      });
+      } as const;
+      group.broadcast(message);
+      group.replication?.chatCleared(selector, message);
     },
   },
   lock: {

@@ -97,6 +97,8 @@ export async function handleJoin(
   session.setIdentity(grant);
   session.data = { ...(m.data ?? {}) };
   try {
+    await group.replication?.ready();
+    if (session.closed) return;
     group.join(session, deps.now());
   } catch (e) {
     if (!(e instanceof JoinRefused)) throw e;

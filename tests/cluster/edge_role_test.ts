@@ -17,12 +17,9 @@ import { startRedisServer } from "../support/redis_server.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
 import { Publisher } from "../support/publisher.ts";
 import { Subscriber } from "../support/subscriber.ts";
-import {
-  startMediaProcess,
-  TEST_SECRET,
-} from "../media_node/support/remote_node.ts";
+import { startMediaProcess } from "../media_node/support/remote_node.ts";
+import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
 
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const MEDIA_WASM = fileURLToPath(new URL("../../media-wasm/", import.meta.url));
 
 /** The inodes of the UDP sockets (IPv4 and IPv6) among a process's fds. */
@@ -69,22 +66,14 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await Deno.makeTempDir({ prefix: "nereid-edge-" });
-    await Deno.mkdir(`${root}/data`);
-    await Deno.mkdir(`${root}/groups`);
-    await Deno.writeTextFile(
-      `${root}/data/config.json`,
-      JSON.stringify({ clusterSecret: TEST_SECRET }),
-    );
-    await Deno.writeTextFile(
-      `${root}/groups/g.json`,
-      JSON.stringify({
+    const root = await clusterRoot({
+      g: {
         "wildcard-user": {
           password: { type: "wildcard" },
           permissions: "present",
         },
-      }),
-    );
+      },
+    });
     const media = await startMediaProcess({
       recordingsDir: `${root}/recordings`,
       redisUrl: redis.url,
@@ -97,48 +86,16 @@ Deno.test({
       await new Promise((r) => setTimeout(r, 100));
     }
     await watcher.close();
-    const edge = new Deno.Command(Deno.execPath(), {
-      // Any attempt to load FFI or to read the WebAssembly module fails.
-      args: [
-        "run",
-        "-A",
-        "--deny-ffi",
-        `--deny-read=${MEDIA_WASM}`,
-        MAIN,
-        "-role",
-        "edge",
-        "-redis",
-        redis.url,
-        "-data",
-        `${root}/data`,
-        "-groups",
-        `${root}/groups`,
-        "-recordings",
-        `${root}/recordings`,
-        "-insecure",
-        "-http",
-        "127.0.0.1:0",
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    // Any attempt to load FFI or to read the WebAssembly module fails.
+    const edge = await startEdgeProcess(root, redis.url, [
+      "--deny-ffi",
+      `--deny-read=${MEDIA_WASM}`,
+    ]);
     const clients: WsClient[] = [];
     let publisher: Publisher | undefined;
     let subscriber: Subscriber | undefined;
     try {
-      const reader = edge.stdout.pipeThrough(new TextDecoderStream())
-        .getReader();
-      let out = "";
-      let url: string | undefined;
-      while (url === undefined) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`The edge ended: ${out}`);
-        out += value;
-        url = /listening on (http:\/\/\S+?)\/?\s/.exec(out)?.[1];
-      }
-      reader.releaseLock();
-      edge.stdout.pipeTo(new WritableStream()).catch(() => {});
-      const ws = url.replace("http:", "ws:") + "/ws";
+      const ws = edge.ws;
 
       const carrot = await member(ws, "carrot");
       const vimes = await member(ws, "vimes");
@@ -150,26 +107,25 @@ Deno.test({
       strictEqual(reply["type"], "answer", JSON.stringify(reply));
       await subscriber.receives(publisher.id, 50, 15_000);
 
-      const edgeUdp = udpSockets(edge.pid);
+      const edgeUdp = udpSockets(edge.child.pid);
       const mediaUdp = udpSockets(media.child.pid);
       console.log(
         `UDP sockets: edge ${edgeUdp}, media node ${mediaUdp}; OpenSSL mapped: edge ${
-          mapsOpenSsl(edge.pid)
+          mapsOpenSsl(edge.child.pid)
         }, media node ${mapsOpenSsl(media.child.pid)}`,
       );
       ok(mediaUdp > 0, "the media node carries the media over UDP");
       strictEqual(edgeUdp, 0, "the edge has no UDP socket");
-      strictEqual(mapsOpenSsl(edge.pid), false, "the edge loaded no OpenSSL");
+      strictEqual(
+        mapsOpenSsl(edge.child.pid),
+        false,
+        "the edge loaded no OpenSSL",
+      );
     } finally {
       await subscriber?.close();
       await publisher?.close();
       for (const c of clients) await c.close();
-      try {
-        edge.kill("SIGTERM");
-      } catch {
-        // already gone
-      }
-      await edge.status;
+      await edge.stop();
       await media.stop();
       await Deno.remove(root, { recursive: true });
     }

@@ -1,0 +1,637 @@
+/**
+ * A group's state shared between the edges of a cluster (see the design in
+ * `mod.ts`): each edge publishes on the group's event channel what its own
+ * members do (`member-join`, `member-change`, `member-leave`, `chat`),
+ * keeps the members of the other edges in its `Group` as `remote` members
+ * (shown to its clients as `user add/change/delete`, like its own), and
+ * delivers the other edges' chat messages to its members. The chat history
+ * is also appended to the group's {@link SharedChatHistory}, read once when
+ * an edge first has a joiner in the group, so a joiner on any edge gets it.
+ * An edge that starts following a group publishes `resync`, and the others
+ * answer with their members.
+ *
+ * What is done to a member of another edge (a message to it, a kick, a
+ * permission change) is published naming it (`member-send`,
+ * `member-kick`, `member-permissions`), and the edge that holds it does
+ * it; a lock or unlock is `lock` and the group data `data`, applied by
+ * every edge (both also kept in a key, read when an edge starts following
+ * the group); `clearchat` clears every edge's history and the shared one.
+ *
+ * Pub/sub keeps nothing, so liveness is by heartbeat: every second an edge
+ * with members in the group publishes `alive` with a digest of their ids
+ * (see {@link rosterDigest}). An edge whose mirror of that edge has
+ * another digest (events were missed while
+ * Redis was away) asks for `resync`, answered with the members, streams
+ * and a `roster` of ids that prunes the mirror; the members of an edge
+ * not heard for 3 s (killed) are removed, seen as `user delete`. An edge
+ * with no member left in the group stops following it.
+ *
+ * A local member's published stream is announced (`stream`, with its up
+ * id and tracks; `stream-close`), and other edges publish it in their
+ * group as the remote member's: their clients subscribe through the
+ * media plane's `openDown` with the group, which reaches the group's node
+ * where the up connection lives.
+ *
+ * Before a join, the group's state must be here: when Redis is unreachable
+ * the join is refused with a clear message.
+ *
+ * @module
+ */
+
+import type { Permission } from "../config/permissions.ts";
+import { PERMISSIONS } from "../config/permissions.ts";
+import type { ChatEntry, ClearSelector } from "../group/chat_history.ts";
+import {
+  type Group,
+  type GroupReplication,
+  JoinRefused,
+} from "../group/group.ts";
+import type { Actor, Member, PublishedStream } from "../group/member.ts";
+import type { UpTrackInfo } from "../media/media_node.ts";
+import type { ServerMessage } from "../protocol/message.ts";
+import type { GroupEvent, GroupEvents } from "./group_events.ts";
+import type { RedisConnection } from "./redis_connection.ts";
+import type { SharedChatHistory } from "./shared_chat_history.ts";
+import { groupDataKey, groupLockKey } from "./cluster_keys.ts";
+
+/** Options of {@link GroupReplicator}. */
+export interface GroupReplicatorOptions {
+  redis: RedisConnection;
+  events: GroupEvents;
+  history: SharedChatHistory;
+  log: (message: string) => void;
+  now?: () => number;
+}
+
+/** Gives each group of an edge its {@link GroupReplication}. */
+export class GroupReplicator {
+  readonly #options: GroupReplicatorOptions;
+
+  constructor(options: GroupReplicatorOptions) {
+    this.#options = options;
+  }
+
+  /** Makes `group` shared with the other edges. */
+  attach(group: Group): void {
+    group.replication = new Replica(group, this.#options);
+  }
+}
+
+/** What a `member-*` event says of a member. */
+interface MemberState {
+  id: string;
+  username: string;
+  permissions: Permission[];
+  data: Record<string, unknown>;
+}
+
+const MAX_ID = 256;
+/** How often an edge says it is alive in a group it has members in. */
+const HEARTBEAT_MS = 1000;
+/** An edge not heard for this long is gone, and its members with it. */
+const EDGE_GONE_MS = 3000;
+const MAX_NAME = 1024;
+
+function memberState(m: Member): MemberState {
+  return {
+    id: m.id,
+    username: m.username,
+    permissions: [...m.permissions],
+    data: { ...m.data },
+  };
+}
+
+function parseMember(data: unknown): MemberState | undefined {
+  if (typeof data !== "object" || data === null) return undefined;
+  const d = data as Record<string, unknown>;
+  const { id, username, permissions } = d;
+  const memberData = d["data"];
+  if (
+    typeof id !== "string" || id.length === 0 || id.length > MAX_ID ||
+    typeof username !== "string" || username.length > MAX_NAME ||
+    !Array.isArray(permissions) ||
+    !permissions.every((p) => PERMISSIONS.includes(p)) ||
+    typeof memberData !== "object" || memberData === null ||
+    Array.isArray(memberData)
+  ) {
+    return undefined;
+  }
+  return {
+    id,
+    username,
+    permissions: permissions as Permission[],
+    data: memberData as Record<string, unknown>,
+  };
+}
+
+function streamState(s: PublishedStream): Record<string, unknown> {
+  return {
+    id: s.id,
+    label: s.label,
+    owner: s.owner.id,
+    upId: s.upId,
+    tracks: s.tracks,
+    ...(s.replace ? { replace: s.replace } : {}),
+  };
+}
+
+const KINDS = new Set(["audio", "video"]);
+
+/** A remote member's stream from a `stream` event; undefined if malformed. */
+function parseStream(
+  d: Record<string, unknown>,
+  owner: Member,
+): PublishedStream | undefined {
+  const { id, label, upId, tracks, replace } = d;
+  if (
+    typeof id !== "string" || id.length === 0 || id.length > MAX_ID ||
+    typeof label !== "string" || label.length > MAX_NAME ||
+    typeof upId !== "string" || upId.length === 0 || upId.length > MAX_ID ||
+    (replace !== undefined && typeof replace !== "string") ||
+    !Array.isArray(tracks) || tracks.length > 64
+  ) {
+    return undefined;
+  }
+  const parsed: UpTrackInfo[] = [];
+  for (const t of tracks as unknown[]) {
+    if (typeof t !== "object" || t === null) return undefined;
+    const { id: tid, kind, codec, rid } = t as Record<string, unknown>;
+    if (
+      typeof tid !== "string" || typeof kind !== "string" ||
+      !KINDS.has(kind) || typeof codec !== "string" ||
+      (rid !== undefined && typeof rid !== "string")
+    ) {
+      return undefined;
+    }
+    parsed.push({
+      id: tid,
+      kind: kind as UpTrackInfo["kind"],
+      codec,
+      ...(rid !== undefined ? { rid } : {}),
+    });
+  }
+  return {
+    id,
+    label,
+    owner,
+    upId,
+    tracks: parsed,
+    ...(replace !== undefined ? { replace } : {}),
+  };
+}
+
+/**
+ * A member connected to another edge, mirrored here: what is sent to it
+ * or done to it goes to that edge as an event naming it.
+ */
+class RemoteMember implements Member {
+  readonly id: string;
+  readonly username: string;
+  permissions: Permission[];
+  data: Record<string, unknown>;
+  readonly address = "";
+  readonly system = false;
+  readonly remote = true;
+  /** The edge that holds its connection. */
+  readonly edge: string;
+  readonly #replica: Replica;
+
+  constructor(state: MemberState, edge: string, replica: Replica) {
+    this.#replica = replica;
+    this.id = state.id;
+    this.username = state.username;
+    this.permissions = state.permissions;
+    this.data = state.data;
+    this.edge = edge;
+  }
+
+  send(message: ServerMessage): void {
+    this.#replica.relay("member-send", { target: this.id, message });
+  }
+  kick(by: Actor, reason: string): void {
+    this.#replica.relay("member-kick", { target: this.id, by, reason });
+  }
+  permissionsChanged(): void {}
+  streamPublished(): void {}
+  streamClosed(): void {}
+}
+
+class Replica implements GroupReplication {
+  readonly #group: Group;
+  readonly #redis: RedisConnection;
+  readonly #events: GroupEvents;
+  readonly #history: SharedChatHistory;
+  readonly #log: (message: string) => void;
+  readonly #now: () => number;
+  #ready: Promise<void> | undefined;
+  #unsubscribe: (() => Promise<void>) | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
+  /** When each other edge was last heard in this group (ms). */
+  readonly #heard = new Map<string, number>();
+
+  constructor(group: Group, options: GroupReplicatorOptions) {
+    this.#group = group;
+    this.#redis = options.redis;
+    this.#events = options.events;
+    this.#history = options.history;
+    this.#log = options.log;
+    this.#now = options.now ?? (() => Date.now());
+  }
+
+  ready(): Promise<void> {
+    this.#ready ??= this.#start().catch((e) => {
+      this.#stop();
+      this.#log(
+        `group ${this.#group.name}: shared state unavailable: ${
+          e instanceof Error ? e.message : String(e)
+        }`,
+      );
+      throw new JoinRefused("the cluster's shared state is unreachable");
+    });
+    return this.#ready;
+  }
+
+  async #start(): Promise<void> {
+    const name = this.#group.name;
+    this.#unsubscribe = await this.#events.subscribe(
+      name,
+      (e) => this.#apply(e),
+    );
+    const entries = await this.#history.entries(name, this.#time());
+    const known = new Set(
+      this.#group.history.entries(this.#now(), Number.MAX_SAFE_INTEGER)
+        .map((e) => e.id),
+    );
+    for (const e of entries) if (!known.has(e.id)) this.#group.history.add(e);
+    const lock = await this.#redis.command((r) => r.get(groupLockKey(name)));
+    const message = lock === null ? undefined : parseLock(lock);
+    if (message !== undefined) this.#group.applyLock(message);
+    const data = await this.#redis.command((r) => r.get(groupDataKey(name)));
+    const parsed = data === null ? undefined : parseData(data);
+    if (parsed !== undefined) this.#group.applyData(parsed);
+    await this.#events.publish(name, "resync", {});
+    this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
+  }
+
+  /** Stops following the group (no member here, or a failed start). */
+  #stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#ready = undefined;
+    this.#heard.clear();
+    const unsubscribe = this.#unsubscribe;
+    this.#unsubscribe = undefined;
+    unsubscribe?.().catch((e) => this.#failed("unsubscribe", e));
+  }
+
+  #localMembers(): Member[] {
+    return [...this.#group.members()].filter((m) => !m.remote && !m.system);
+  }
+
+  /**
+   * Every {@link HEARTBEAT_MS}: says this edge is alive with the digest
+   * of its members here, and forgets the members of edges not heard for
+   * {@link EDGE_GONE_MS}; stops following the group when no member is
+   * left on any edge.
+   */
+  #beat(): void {
+    const group = this.#group;
+    const now = this.#now();
+    for (const m of [...group.members()]) {
+      if (!(m instanceof RemoteMember)) continue;
+      const heard = this.#heard.get(m.edge) ?? 0;
+      if (now - heard > EDGE_GONE_MS) this.#forget(m);
+    }
+    const local = this.#localMembers();
+    if (local.length === 0 && group.clientCount === 0) {
+      this.#stop();
+      return;
+    }
+    if (local.length > 0) {
+      this.#publish("alive", { members: rosterDigest(local) });
+    }
+  }
+
+  /** Removes a remote member and its streams from the mirror. */
+  #forget(m: Member): void {
+    const group = this.#group;
+    for (const s of [...group.streams()]) {
+      if (s.owner === m) group.unpublish(s);
+    }
+    group.leave(m, this.#now());
+  }
+
+  /** The mirrored members of edge `origin`. */
+  #mirrorOf(origin: string): RemoteMember[] {
+    return [...this.#group.members()].filter((m): m is RemoteMember =>
+      m instanceof RemoteMember && m.edge === origin
+    );
+  }
+
+  #time() {
+    return {
+      now: this.#now(),
+      maxAgeMs: this.#group.description.maxHistoryAge * 1000,
+    };
+  }
+
+  /** Publishes an event about a member of another edge. */
+  relay(type: string, data: unknown): void {
+    this.#publish(type, data);
+  }
+
+  #publish(type: string, data: unknown): void {
+    try {
+      this.#events.publish(this.#group.name, type, data).catch((e) =>
+        this.#failed(type, e)
+      );
+    } catch (e) {
+      this.#failed(type, e);
+    }
+  }
+
+  #failed(type: string, e: unknown): void {
+    this.#log(
+      `group ${this.#group.name}: could not share ${type}: ${
+        e instanceof Error ? e.message : String(e)
+      }`,
+    );
+  }
+
+  joined(member: Member): void {
+    this.#publish("member-join", memberState(member));
+  }
+
+  left(member: Member): void {
+    this.#publish("member-leave", { id: member.id });
+  }
+
+  changed(member: Member): void {
+    this.#publish("member-change", memberState(member));
+  }
+
+  chat(message: ServerMessage, entry: ChatEntry): void {
+    this.#publish("chat", message);
+    this.#history.append(this.#group.name, entry, this.#time()).catch((e) =>
+      this.#failed("chat history", e)
+    );
+  }
+
+  published(stream: PublishedStream): void {
+    this.#publish("stream", streamState(stream));
+  }
+
+  unpublished(stream: PublishedStream): void {
+    this.#publish("stream-close", { id: stream.id, owner: stream.owner.id });
+  }
+
+  dataChanged(data: Readonly<Record<string, unknown>>): void {
+    this.#redis.command((r) =>
+      r.set(groupDataKey(this.#group.name), JSON.stringify(data))
+    ).catch((e) => this.#failed("data", e));
+    this.#publish("data", { data });
+  }
+
+  chatCleared(selector: ClearSelector, message: ServerMessage): void {
+    this.#history.clear(this.#group.name, selector).catch((e) =>
+      this.#failed("clearchat", e)
+    );
+    this.#publish("clearchat", { selector, message });
+  }
+
+  locked(message: string | null): void {
+    // Kept for edges that follow the group later; the event is for now.
+    this.#redis.command((r) =>
+      r.set(groupLockKey(this.#group.name), JSON.stringify({ message }))
+    ).catch((e) => this.#failed("lock", e));
+    this.#publish("lock", { message });
+  }
+
+  setPermissions(member: Member, permissions: Permission[]): void {
+    this.#publish("member-permissions", { target: member.id, permissions });
+  }
+
+  /** The member of this edge an event names, if it is here. */
+  #target(event: GroupEvent): Member | undefined {
+    const target = (event.data as { target?: unknown } | null)?.target;
+    if (typeof target !== "string") return undefined;
+    const m = this.#group.member(target);
+    return m !== undefined && !m.remote ? m : undefined;
+  }
+
+  #apply(event: GroupEvent): void {
+    const group = this.#group;
+    const d =
+      (typeof event.data === "object" && event.data !== null
+        ? event.data
+        : {}) as Record<string, unknown>;
+    this.#heard.set(event.origin, this.#now());
+    switch (event.type) {
+      case "alive": {
+        // Events were missed (Redis was away): ask that edge again.
+        if (d["members"] !== rosterDigest(this.#mirrorOf(event.origin))) {
+          this.#publish("resync", {});
+        }
+        return;
+      }
+      case "roster": {
+        const ids = d["ids"];
+        if (!Array.isArray(ids)) return this.#dropped(event);
+        const keep = new Set(ids);
+        for (const m of this.#mirrorOf(event.origin)) {
+          if (!keep.has(m.id)) this.#forget(m);
+        }
+        return;
+      }
+      case "data": {
+        const data = d["data"];
+        if (typeof data !== "object" || data === null || Array.isArray(data)) {
+          return this.#dropped(event);
+        }
+        group.applyData(data as Record<string, unknown>);
+        return;
+      }
+      case "clearchat": {
+        const selector = parseSelector(d["selector"]);
+        const message = d["message"];
+        if (
+          selector === undefined || typeof message !== "object" ||
+          message === null
+        ) {
+          return this.#dropped(event);
+        }
+        group.history.clear(selector);
+        group.broadcast(message as ServerMessage);
+        return;
+      }
+      case "lock": {
+        const message = d["message"];
+        if (message !== null && typeof message !== "string") {
+          return this.#dropped(event);
+        }
+        group.applyLock(message);
+        return;
+      }
+      case "member-send": {
+        const message = d["message"];
+        if (typeof message !== "object" || message === null) return;
+        this.#target(event)?.send(message as ServerMessage);
+        return;
+      }
+      case "member-kick": {
+        const by = d["by"];
+        const reason = d["reason"];
+        const target = this.#target(event);
+        if (target === undefined) return;
+        const actor: Actor = {};
+        if (typeof by === "object" && by !== null) {
+          const { id, username } = by as Record<string, unknown>;
+          if (typeof id === "string") actor.id = id;
+          if (typeof username === "string") actor.username = username;
+        }
+        this.#log(
+          `group ${group.name}: ${target.id} kicked from edge ${event.origin}`,
+        );
+        target.kick(actor, typeof reason === "string" ? reason : "");
+        return;
+      }
+      case "member-permissions": {
+        const permissions = d["permissions"];
+        const target = this.#target(event);
+        if (target === undefined) return;
+        if (
+          !Array.isArray(permissions) ||
+          !permissions.every((p) => PERMISSIONS.includes(p))
+        ) {
+          return this.#dropped(event);
+        }
+        group.setPermissions(target, permissions as Permission[]);
+        return;
+      }
+      case "resync":
+        for (const m of group.members()) {
+          if (!m.remote && !m.system) {
+            this.#publish("member-join", memberState(m));
+          }
+        }
+        for (const s of group.streams()) {
+          if (!s.owner.remote) this.#publish("stream", streamState(s));
+        }
+        this.#publish("roster", {
+          ids: this.#localMembers().map((m) => m.id),
+        });
+        return;
+      case "stream": {
+        const owner = typeof d["owner"] === "string"
+          ? group.member(d["owner"])
+          : undefined;
+        const stream = owner?.remote ? parseStream(d, owner) : undefined;
+        if (stream === undefined) return this.#dropped(event);
+        group.publish(stream);
+        return;
+      }
+      case "stream-close": {
+        const id = d["id"];
+        const stream = typeof id === "string" ? group.stream(id) : undefined;
+        if (stream?.owner.remote && stream.owner.id === d["owner"]) {
+          group.unpublish(stream);
+        }
+        return;
+      }
+      case "member-join":
+      case "member-change": {
+        const state = parseMember(event.data);
+        if (state === undefined) return this.#dropped(event);
+        group.addRemote(new RemoteMember(state, event.origin, this));
+        return;
+      }
+      case "member-leave": {
+        const id = (event.data as { id?: unknown } | null)?.id;
+        const m = typeof id === "string" ? group.member(id) : undefined;
+        if (m?.remote) this.#forget(m);
+        return;
+      }
+      case "chat": {
+        const m = event.data as Record<string, unknown> | null;
+        if (
+          m === null || typeof m !== "object" || m["type"] !== "chat" ||
+          typeof m["id"] !== "string" || typeof m["source"] !== "string" ||
+          typeof m["value"] !== "string"
+        ) {
+          return this.#dropped(event);
+        }
+        group.history.add({
+          id: m["id"],
+          source: m["source"],
+          username: typeof m["username"] === "string" ? m["username"] : "",
+          time: this.#now(),
+          kind: typeof m["kind"] === "string" ? m["kind"] : "",
+          value: m["value"],
+        });
+        for (const member of group.members()) {
+          if (!member.remote) member.send(m as unknown as ServerMessage);
+        }
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #dropped(event: GroupEvent): void {
+    this.#log(
+      `group ${this.#group.name}: dropped a ${event.type} event of ${event.origin}`,
+    );
+  }
+}
+
+/** The message of a stored lock (null: unlocked); undefined if malformed. */
+function parseLock(json: string): string | null | undefined {
+  try {
+    const message = (JSON.parse(json) as { message?: unknown }).message;
+    return message === null || typeof message === "string"
+      ? message
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A digest of a set of members: their number and a 32-bit FNV-1a hash of
+ * their sorted ids, enough to notice that a mirror missed events.
+ */
+export function rosterDigest(members: readonly Member[]): string {
+  const ids = members.map((m) => m.id).sort();
+  let hash = 0x811c9dc5;
+  for (const id of ids) {
+    for (let i = 0; i < id.length; i++) {
+      hash = Math.imul(hash ^ id.charCodeAt(i), 0x01000193) >>> 0;
+    }
+    hash = Math.imul(hash ^ 0x2c, 0x01000193) >>> 0; // a separator
+  }
+  return `${ids.length}:${hash.toString(16)}`;
+}
+
+/** Stored group data; undefined if malformed. */
+function parseData(json: string): Record<string, unknown> | undefined {
+  try {
+    const data = JSON.parse(json) as unknown;
+    return typeof data === "object" && data !== null && !Array.isArray(data)
+      ? data as Record<string, unknown>
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A `clearchat` selector from an event; undefined if malformed. */
+function parseSelector(v: unknown): ClearSelector | undefined {
+  if (typeof v !== "object" || v === null) return undefined;
+  const s = v as Record<string, unknown>;
+  if (s["all"] === true) return { all: true };
+  const { userId, id } = s;
+  if (typeof userId !== "string") return undefined;
+  if (id === undefined) return { userId };
+  return typeof id === "string" ? { userId, id } : undefined;
+}
