@@ -286,12 +286,6 @@ export const FIREFOX_PREFS: Record<string, string | number | boolean> = {
   "network.dns.native-is-localhost": true,
 };
 
-// Chromium resolves no name at all (its Google services would otherwise
-// look theirs up even with background networking off); the tests use IP
-// addresses.
-const CHROMIUM_NO_DNS =
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1";
-
 /** Launches Debian's Firefox ESR (WebDriver BiDi) or Chromium (CDP) with fake devices. */
 export async function launchAny(kind: BrowserKind): Promise<AnyBrowser> {
   if (kind === "firefox") {
@@ -310,7 +304,7 @@ export async function launchAny(kind: BrowserKind): Promise<AnyBrowser> {
     browser: "chrome",
     executablePath: "/usr/bin/chromium",
     headless: true,
-    args: [...CHROMIUM_FLAGS, CHROMIUM_NO_DNS],
+    args: CHROMIUM_FLAGS,
     timeout: 60_000,
   });
 }

@@ -7,7 +7,12 @@
 
 import { type Browser, chromium, type Page } from "playwright-core";
 
-/** Chromium's flags for the tests: headless, fake devices, no background traffic. */
+/**
+ * Chromium's flags for the tests: headless, fake devices, no background
+ * traffic, and no name resolution at all (its Google services would otherwise
+ * look theirs up even with background networking off); the tests use IP
+ * addresses.
+ */
 export const CHROMIUM_FLAGS = [
   "--headless=new",
   "--no-sandbox",
@@ -20,6 +25,7 @@ export const CHROMIUM_FLAGS = [
   "--no-first-run",
   "--auto-select-desktop-capture-source=Entire screen",
   "--autoplay-policy=no-user-gesture-required",
+  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ];
 
 /**
