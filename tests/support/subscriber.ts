@@ -24,6 +24,7 @@ export class Subscriber {
   readonly #received = new Map<string, number>();
   // Candidates the server sent before its offer (it gathers first).
   readonly #early = new Map<string, Message[]>();
+  readonly #errors: string[] = [];
   #stopped = false;
 
   constructor(client: WsClient) {
@@ -34,17 +35,24 @@ export class Subscriber {
   start(): void {
     this.client.send({ type: "request", request: { "": ["audio", "video"] } });
     void (async () => {
-      try {
-        while (!this.#stopped) {
-          const m = await this.client.next(
+      while (!this.#stopped) {
+        let m: Message;
+        try {
+          m = await this.client.next(
             (m) => m["type"] === "offer" || m["type"] === "ice",
             60_000,
           );
+        } catch {
+          return; // The socket closed or the test ended.
+        }
+        try {
           if (m["type"] === "offer") await this.#answer(m);
           else await this.#ice(m);
+        } catch (e) {
+          // One stream's failure leaves the others served, and is told by
+          // receives().
+          this.#errors.push(`${m["type"]} for ${m["id"]}: ${e}`);
         }
-      } catch {
-        // The socket closed or the test ended.
       }
     })();
   }
@@ -60,8 +68,17 @@ export class Subscriber {
     const end = performance.now() + timeoutMs;
     while (this.received(id) < target) {
       if (performance.now() > end) {
+        const pc = this.#pcs.get(id);
+        const state = pc === undefined
+          ? "no offer came"
+          : `connection ${pc.connectionState}, ICE ${pc.iceConnectionState}`;
+        const errors = this.#errors.length
+          ? `; ${this.#errors.join("; ")}`
+          : "";
         throw new Error(
-          `Stream ${id} brought ${this.received(id)} packets, not ${target}`,
+          `Stream ${id} brought ${
+            this.received(id)
+          } packets, not ${target} (${state}${errors})`,
         );
       }
       await new Promise((r) => setTimeout(r, 20));
