@@ -2170,6 +2170,7 @@ var Publisher = class {
   }
   /** Forgets an up stream that closed (by us, the server or the browser). */
   closed(up) {
+    if (this.#disposed) return;
     if (this.#replacing.has(up) || this.#lost.has(up)) return;
     if (this.#camera === up) this.#camera = null;
     if (this.#screen === up) this.#screen = null;

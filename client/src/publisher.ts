@@ -236,6 +236,9 @@ export class Publisher {
 
   /** Forgets an up stream that closed (by us, the server or the browser). */
   closed(up: UpStream): void {
+    // Disposed (the socket went): what we published is kept in `mode`, to
+    // publish it again after the reconnection.
+    if (this.#disposed) return;
     if (this.#replacing.has(up) || this.#lost.has(up)) return;
     if (this.#camera === up) this.#camera = null;
     if (this.#screen === up) this.#screen = null;
