@@ -18,7 +18,10 @@
  * it, and its user publishes again; Nereid's client publishes again by
  * itself), and a down stream with `close` alone: its publisher's new stream
  * brings a new offer. An up stream the media plane cannot open because no
- * node is reachable (`"unavailable"`) is aborted the same way.
+ * node is reachable (`"unavailable"`) is aborted the same way. A down
+ * stream of another edge's member that its node closed, or no longer has,
+ * is closed without an error: that edge is gone (killed) or its
+ * `stream-close` is on the way, and its members' removal follows.
  *
  * A client has at most `maxUpStreams` up streams, and an up stream that is
  * not connected within the ICE timeout is closed (the client is told
@@ -210,12 +213,15 @@ export class MediaSession {
               );
             }
             // Closed by the media node itself (else it is already forgotten).
-            if (state === "closed" && this.#downs.get(stream.id) === down) {
-              this.#closeDown(down, { tell: true });
-              this.#session.notify(
-                "error",
-                `stream ${stream.id} was closed by a media error on the server`,
-              );
+            if (state === "closed" && this.#closeDown(down, { tell: true })) {
+              // A member of another edge: its up closed with its edge gone,
+              // or its stream-close is on the way; no error of ours.
+              if (!stream.owner.remote) {
+                this.#session.notify(
+                  "error",
+                  `stream ${stream.id} was closed by a media error on the server`,
+                );
+              }
             }
             // Its node is gone: the publisher's next stream comes as an offer.
             if (state === "lost") this.#closeDown(down, { tell: true });
@@ -270,7 +276,11 @@ export class MediaSession {
         down.stream.id.slice(0, 64)
       }: ${what} failed: ${e}`,
     );
-    if (this.#closeDown(down, { tell: true })) {
+    // A stream of another edge's member that its node no longer has: its
+    // edge is gone, and its members' removal follows (group_replication).
+    const gone = down.stream.owner.remote && e instanceof MediaError &&
+      e.reason === "not-found";
+    if (this.#closeDown(down, { tell: true }) && !gone) {
       this.#session.notify("error", errorText(e));
     }
   }
