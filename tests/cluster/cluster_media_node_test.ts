@@ -2,7 +2,9 @@
  * ClusterMediaNode over two media node processes and a real Redis: a group
  * goes to one node, every stream of it follows, and when that node is
  * killed its streams report `"lost"` and the group's next stream is placed
- * on the other at once, while the dead node is still registered.
+ * on the other at once, while the dead node is still registered. Stream
+ * ids, the clients' choice, are unique per node only: two groups on two
+ * nodes with a stream of the same id each keep their own.
  *
  * @module
  */
@@ -10,6 +12,7 @@
 import { ok, rejects, strictEqual } from "node:assert/strict";
 import { ClusterMediaNode } from "../../server/cluster/cluster_media_node.ts";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
+import { groupNodeKey } from "../../server/cluster/cluster_keys.ts";
 import { placementOf } from "../../server/cluster/group_placement.ts";
 import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
@@ -23,10 +26,11 @@ import {
   loopbackPeer,
   NO_ICE,
   sendTrack,
-  waitFor,
 } from "../../server/media/local/test_peers.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import {
+  connectRemote,
   type MediaProcess,
   startMediaProcess,
   TEST_SECRET,
@@ -131,7 +135,7 @@ Deno.test({
       await waitFor(
         "the stream on the dead node lost",
         () => states.includes("lost"),
-        5000,
+        { timeoutMs: 5000 },
       );
       const detected = performance.now() - killed;
       // The dead node is still in the registry (for up to 5 s), but the
@@ -163,6 +167,78 @@ Deno.test({
     } finally {
       await cluster.close();
       await other.close();
+      for (const p of processes) await p.stop("SIGKILL");
+      await redisConnection.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "two groups on two nodes may each have a stream of the same id: a down connection goes to its own group's stream",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await Deno.makeTempDir({ prefix: "nereid-cluster-" });
+    const redisConnection = openRedisConnection(redis.url, { log: () => {} });
+    const processes: MediaProcess[] = [];
+    const cluster = new ClusterMediaNode({
+      redis: redisConnection,
+      edgeId: "edge-1",
+      tokens: new EdgeTokens(TEST_SECRET),
+      log: () => {},
+    });
+    try {
+      for (const nodeId of ["media-1", "media-2"]) {
+        processes.push(
+          await startMediaProcess({
+            recordingsDir: `${root}/${nodeId}`,
+            nodeId,
+            redisUrl: redis.url,
+          }),
+        );
+      }
+      await redisConnection.whenUp();
+      await waitFor(
+        "both nodes registered",
+        async () => (await listMediaNodes(redisConnection)).length === 2,
+        { timeoutMs: 5000 },
+      );
+      // Group "a" on media-1, group "b" on media-2.
+      for (const [group, node] of [["a", "media-1"], ["b", "media-2"]]) {
+        await redisConnection.command((r) =>
+          r.set(groupNodeKey(group!), node!, "PX", 60_000)
+        );
+      }
+      // Ids are the clients' choice: each node accepts "x" once.
+      await publishOn(cluster, { id: "x", group: "a" });
+      await publishOn(cluster, { id: "x", group: "b" });
+      const down = await cluster.openDown({
+        id: "x",
+        group: "a",
+        subscriber: "s",
+        upId: "x",
+        request: ["video"],
+        ice: NO_ICE,
+        onIceCandidate() {},
+        onStateChange() {},
+      });
+      const downsOn = async (p: MediaProcess) => {
+        const node = await connectRemote(p);
+        try {
+          return (await node.stats()).filter((s) => s.direction === "down")
+            .length;
+        } finally {
+          await node.close();
+        }
+      };
+      strictEqual(await downsOn(processes[0]!), 1, "down on group a's node");
+      strictEqual(await downsOn(processes[1]!), 0, "none on group b's node");
+      down.close();
+    } finally {
+      await cluster.close();
       for (const p of processes) await p.stop("SIGKILL");
       await redisConnection.close();
       await Deno.remove(root, { recursive: true });
