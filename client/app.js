@@ -863,6 +863,7 @@ var Emitter = class {
 };
 
 // client/src/messages.ts
+var MEDIA_LOST = "media-lost";
 function str(m, key2) {
   const v = m[key2];
   if (v === void 0 || v === null) return "";
@@ -1020,7 +1021,8 @@ var PARSERS = {
   }),
   abort: (m) => ({
     type: "abort",
-    id: need(m, "id")
+    id: need(m, "id"),
+    error: str(m, "error")
   })
 };
 function parseServerMessage(text2, now) {
@@ -1996,6 +1998,9 @@ function mediaErrorText(e, what) {
 }
 
 // client/src/publisher.ts
+function lostStreamDelay(losses, random = Math.random()) {
+  return 500 * 2 ** Math.min(losses, 5) + Math.floor(random * 500);
+}
 var Publisher = class {
   #o;
   #camera = null;
@@ -2005,9 +2010,22 @@ var Publisher = class {
   #disposed = false;
   /** Streams being republished: their closing is not the end of the media. */
   #replacing = /* @__PURE__ */ new Set();
+  /** Streams whose media server was lost, each with its republishing timer. */
+  #lost = /* @__PURE__ */ new Map();
+  /** Losses since a stream of ours last connected. */
+  #losses = 0;
+  #offs;
   constructor(options) {
     this.#o = options;
     this.#muted = options.muted;
+    this.#offs = [
+      options.streams.on("upLost", (up) => this.#onLost(up)),
+      options.streams.on("state", ({ stream, state }) => {
+        if (state === "connected" && options.streams.ups.get(stream.id)) {
+          this.#losses = 0;
+        }
+      })
+    ];
   }
   /** The camera/microphone stream, if on. */
   get camera() {
@@ -2050,7 +2068,51 @@ var Publisher = class {
   }
   /** Stops the camera and the microphone. */
   disableCamera() {
-    if (this.#camera) this.#o.streams.unpublish(this.#camera.id);
+    if (this.#camera) this.#stop(this.#camera);
+  }
+  /** Ends a stream: unpublishes it, or forgets it if it was lost. */
+  #stop(up) {
+    const timer = this.#lost.get(up);
+    if (timer === void 0) {
+      this.#o.streams.unpublish(up.id);
+      return;
+    }
+    clearTimeout(timer);
+    this.#lost.delete(up);
+    up.stopTracks();
+    this.closed(up);
+  }
+  /** The server lost the media server of `up`: publish it again soon. */
+  #onLost(up) {
+    const delay = lostStreamDelay(this.#losses++);
+    this.#lost.set(up, setTimeout(() => this.#guard(this.#again(up)), delay));
+  }
+  async #again(up) {
+    this.#lost.delete(up);
+    const slot = this.#camera === up ? "camera" : this.#screen === up ? "screen" : this.#file?.up === up ? "file" : null;
+    const live = up.stream.getTracks().some((t) => t.readyState === "live");
+    if (this.#disposed || slot === null || !live) {
+      up.stopTracks();
+      this.closed(up);
+      return;
+    }
+    let next;
+    try {
+      next = await this.#o.streams.publish(up.stream, {
+        label: up.label,
+        simulcast: up.options.simulcast,
+        maxBitrate: up.options.maxBitrate
+      });
+    } catch (e) {
+      up.stopTracks();
+      this.closed(up);
+      throw e;
+    }
+    if (slot === "camera" && this.#camera === up) this.#camera = next;
+    else if (slot === "screen" && this.#screen === up) this.#screen = next;
+    else if (slot === "file" && this.#file?.up === up) this.#file.up = next;
+    else this.#o.streams.unpublish(next.id);
+    this.#o.onChange();
   }
   /**
    * Starts or stops sharing the screen (a second stream, never simulcast).
@@ -2059,7 +2121,7 @@ var Publisher = class {
    */
   async shareScreen(on) {
     if (!on) {
-      if (this.#screen) this.#o.streams.unpublish(this.#screen.id);
+      if (this.#screen) this.#stop(this.#screen);
       return;
     }
     if (this.#screen) return;
@@ -2080,7 +2142,7 @@ var Publisher = class {
     if (!this.#o.conn.can("present")) {
       throw new Error("You are not allowed to present");
     }
-    if (this.#file) this.#o.streams.unpublish(this.#file.up.id);
+    if (this.#file) this.#stop(this.#file.up);
     const source = await openFile(file);
     const up = await this.#o.streams.publish(source.stream, {
       label: "video",
@@ -2108,7 +2170,8 @@ var Publisher = class {
   }
   /** Forgets an up stream that closed (by us, the server or the browser). */
   closed(up) {
-    if (this.#replacing.has(up)) return;
+    if (this.#disposed) return;
+    if (this.#replacing.has(up) || this.#lost.has(up)) return;
     if (this.#camera === up) this.#camera = null;
     if (this.#screen === up) this.#screen = null;
     if (this.#file?.up === up) {
@@ -2120,9 +2183,10 @@ var Publisher = class {
   /** Closes every up stream (permission `present` was taken away). */
   stopAll() {
     for (const up of [
-      ...this.#o.streams.ups.values()
+      ...this.#o.streams.ups.values(),
+      ...this.#lost.keys()
     ]) {
-      this.#o.streams.unpublish(up.id);
+      this.#stop(up);
     }
   }
   /** Republishes the camera when simulcast should be switched. */
@@ -2191,6 +2255,12 @@ var Publisher = class {
   /** Stops the local file player (the streams close with the manager). */
   dispose() {
     this.#disposed = true;
+    for (const off of this.#offs) off();
+    for (const [up, timer] of this.#lost) {
+      clearTimeout(timer);
+      up.stopTracks();
+    }
+    this.#lost.clear();
     this.#file?.source.stop();
   }
   #guard(p) {
@@ -2902,7 +2972,7 @@ var StreamManager = class extends Emitter {
       // The server's ICE failed: as if ours had.
       conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
-      conn.on("abort", (m) => this.unpublish(m.id)),
+      conn.on("abort", (m) => m.error === MEDIA_LOST ? this.#lost(m.id) : this.unpublish(m.id)),
       // Renewed TURN credentials: open connections take them too, for
       // their next ICE restart (new ones read conn.peerConfiguration).
       conn.on("joined", (m) => {
@@ -3000,6 +3070,20 @@ var StreamManager = class extends Emitter {
     if (!up) return;
     this.#ups.delete(id);
     up.stopTracks();
+    if (up.close()) {
+      if (this.#conn.connected) this.#conn.signal({
+        type: "close",
+        id
+      });
+      this.emit("upClosed", up);
+    }
+  }
+  /** Closes an up stream whose media server was lost, keeping its tracks. */
+  #lost(id) {
+    const up = this.#ups.get(id);
+    if (!up) return;
+    this.#ups.delete(id);
+    this.emit("upLost", up);
     if (up.close()) {
       if (this.#conn.connected) this.#conn.signal({
         type: "close",

@@ -105,7 +105,22 @@ export type ServerMessage =
   | OfferMessage
   | { type: "answer"; id: string; sdp: string }
   | { type: "ice"; id: string; candidate: CandidateInit }
-  | { type: "renegotiate" | "close" | "abort"; id: string };
+  | { type: "renegotiate" | "close"; id: string }
+  | AbortMessage;
+
+/**
+ * The server asks us to close an up stream. Nereid says why in `error`
+ * ("" when it does not): {@link MEDIA_LOST} means the media server carrying
+ * it was lost, and publishing it again is the remedy.
+ */
+export interface AbortMessage {
+  type: "abort";
+  id: string;
+  error: string;
+}
+
+/** The `error` of an `abort` whose stream's media server was lost. */
+export const MEDIA_LOST = "media-lost";
 
 type Raw = Record<string, unknown>;
 
@@ -263,7 +278,7 @@ const PARSERS: Readonly<
   ice: parseIce,
   renegotiate: (m) => ({ type: "renegotiate", id: need(m, "id") }),
   close: (m) => ({ type: "close", id: need(m, "id") }),
-  abort: (m) => ({ type: "abort", id: need(m, "id") }),
+  abort: (m) => ({ type: "abort", id: need(m, "id"), error: str(m, "error") }),
 };
 
 /**

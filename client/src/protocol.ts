@@ -17,6 +17,7 @@
 
 import { Emitter } from "./emitter.ts";
 import {
+  type AbortMessage,
   type CandidateInit,
   type ChatMessage,
   type GroupStatus,
@@ -28,6 +29,7 @@ import {
 } from "./messages.ts";
 
 export type {
+  AbortMessage,
   CandidateInit,
   ChatMessage,
   GroupStatus,
@@ -65,7 +67,7 @@ export interface ConnectionEvents {
   ice: { id: string; candidate: CandidateInit };
   renegotiate: { id: string };
   close: { id: string };
-  abort: { id: string };
+  abort: AbortMessage;
   disconnect: Disconnect;
 }
 

@@ -1,8 +1,11 @@
 /**
  * What we publish: the camera and microphone, a screen share and a local
  * file, each one up stream; the microphone's mute state (told to the
- * others through user data); simulcast switched as the group grows; and
- * the settings that reopen or retune the camera.
+ * others through user data); simulcast switched as the group grows; the
+ * settings that reopen or retune the camera; and publishing again, with
+ * the same tracks, a stream whose media server the server lost (after a
+ * short back-off, longer after each loss in a row, so that a cluster that
+ * has no media server left is not hammered).
  *
  * @module
  */
@@ -22,6 +25,18 @@ import {
   useSimulcast,
 } from "./settings.ts";
 import type { StreamManager, UpStream } from "./streams.ts";
+
+/**
+ * How long to wait before publishing a lost stream again, after `losses`
+ * losses in a row: 0.5 s, doubled each time up to 16 s, plus up to 0.5 s
+ * so that the group's publishers do not all come back at once.
+ */
+export function lostStreamDelay(
+  losses: number,
+  random = Math.random(),
+): number {
+  return 500 * 2 ** Math.min(losses, 5) + Math.floor(random * 500);
+}
 
 /** Options of {@link Publisher}. */
 export interface PublisherOptions {
@@ -48,10 +63,23 @@ export class Publisher {
   #disposed = false;
   /** Streams being republished: their closing is not the end of the media. */
   readonly #replacing = new Set<UpStream>();
+  /** Streams whose media server was lost, each with its republishing timer. */
+  readonly #lost = new Map<UpStream, ReturnType<typeof setTimeout>>();
+  /** Losses since a stream of ours last connected. */
+  #losses = 0;
+  readonly #offs: (() => void)[];
 
   constructor(options: PublisherOptions) {
     this.#o = options;
     this.#muted = options.muted;
+    this.#offs = [
+      options.streams.on("upLost", (up) => this.#onLost(up)),
+      options.streams.on("state", ({ stream, state }) => {
+        if (state === "connected" && options.streams.ups.get(stream.id)) {
+          this.#losses = 0;
+        }
+      }),
+    ];
   }
 
   /** The camera/microphone stream, if on. */
@@ -98,7 +126,60 @@ export class Publisher {
 
   /** Stops the camera and the microphone. */
   disableCamera(): void {
-    if (this.#camera) this.#o.streams.unpublish(this.#camera.id);
+    if (this.#camera) this.#stop(this.#camera);
+  }
+
+  /** Ends a stream: unpublishes it, or forgets it if it was lost. */
+  #stop(up: UpStream): void {
+    const timer = this.#lost.get(up);
+    if (timer === undefined) {
+      this.#o.streams.unpublish(up.id);
+      return;
+    }
+    clearTimeout(timer);
+    this.#lost.delete(up);
+    up.stopTracks();
+    this.closed(up);
+  }
+
+  /** The server lost the media server of `up`: publish it again soon. */
+  #onLost(up: UpStream): void {
+    const delay = lostStreamDelay(this.#losses++);
+    this.#lost.set(up, setTimeout(() => this.#guard(this.#again(up)), delay));
+  }
+
+  async #again(up: UpStream): Promise<void> {
+    this.#lost.delete(up);
+    const slot = this.#camera === up
+      ? "camera"
+      : this.#screen === up
+      ? "screen"
+      : this.#file?.up === up
+      ? "file"
+      : null;
+    const live = up.stream.getTracks().some((t) => t.readyState === "live");
+    if (this.#disposed || slot === null || !live) {
+      up.stopTracks();
+      this.closed(up);
+      return;
+    }
+    let next: UpStream;
+    try {
+      next = await this.#o.streams.publish(up.stream, {
+        label: up.label,
+        simulcast: up.options.simulcast,
+        maxBitrate: up.options.maxBitrate,
+      });
+    } catch (e) {
+      up.stopTracks();
+      this.closed(up);
+      throw e;
+    }
+    if (slot === "camera" && this.#camera === up) this.#camera = next;
+    else if (slot === "screen" && this.#screen === up) this.#screen = next;
+    else if (slot === "file" && this.#file?.up === up) this.#file.up = next;
+    else this.#o.streams.unpublish(next.id); // turned off meanwhile
+    this.#o.onChange();
   }
 
   /**
@@ -108,7 +189,7 @@ export class Publisher {
    */
   async shareScreen(on: boolean): Promise<void> {
     if (!on) {
-      if (this.#screen) this.#o.streams.unpublish(this.#screen.id);
+      if (this.#screen) this.#stop(this.#screen);
       return;
     }
     if (this.#screen) return;
@@ -130,7 +211,7 @@ export class Publisher {
     if (!this.#o.conn.can("present")) {
       throw new Error("You are not allowed to present");
     }
-    if (this.#file) this.#o.streams.unpublish(this.#file.up.id);
+    if (this.#file) this.#stop(this.#file.up);
     const source = await openFile(file);
     const up = await this.#o.streams.publish(source.stream, {
       label: "video",
@@ -155,7 +236,10 @@ export class Publisher {
 
   /** Forgets an up stream that closed (by us, the server or the browser). */
   closed(up: UpStream): void {
-    if (this.#replacing.has(up)) return;
+    // Disposed (the socket went): what we published is kept in `mode`, to
+    // publish it again after the reconnection.
+    if (this.#disposed) return;
+    if (this.#replacing.has(up) || this.#lost.has(up)) return;
     if (this.#camera === up) this.#camera = null;
     if (this.#screen === up) this.#screen = null;
     if (this.#file?.up === up) {
@@ -167,8 +251,8 @@ export class Publisher {
 
   /** Closes every up stream (permission `present` was taken away). */
   stopAll(): void {
-    for (const up of [...this.#o.streams.ups.values()]) {
-      this.#o.streams.unpublish(up.id);
+    for (const up of [...this.#o.streams.ups.values(), ...this.#lost.keys()]) {
+      this.#stop(up);
     }
   }
 
@@ -254,6 +338,12 @@ export class Publisher {
   /** Stops the local file player (the streams close with the manager). */
   dispose(): void {
     this.#disposed = true;
+    for (const off of this.#offs) off();
+    for (const [up, timer] of this.#lost) {
+      clearTimeout(timer);
+      up.stopTracks();
+    }
+    this.#lost.clear();
     this.#file?.source.stop();
   }
 

@@ -4,7 +4,10 @@
  * offers). Trickle ICE both ways with buffering until the remote
  * description is set. When ICE fails, an up stream offers again with an ICE
  * restart and a down stream asks the server to (`renegotiate`): one
- * negotiation at a time per stream, spaced out by renegotiator.ts. A
+ * negotiation at a time per stream, spaced out by renegotiator.ts. An up
+ * stream the server aborts because its media server was lost
+ * (`media-lost`) is closed with its tracks kept, and `upLost` hands it to
+ * whoever publishes it again (publisher.ts). A
  * `joined` `change` with fresh ICE servers (renewed TURN credentials)
  * reaches the open connections too; new ones follow the user's "relay only"
  * choice.
@@ -13,6 +16,7 @@
  */
 
 import { Emitter } from "./emitter.ts";
+import { MEDIA_LOST } from "./messages.ts";
 import {
   type OfferMessage,
   randomId,
@@ -182,6 +186,11 @@ export interface StreamEvents {
   downClosed: DownStream;
   up: UpStream;
   upClosed: UpStream;
+  /**
+   * The server lost the media server carrying this up stream: it is closed
+   * (`upClosed` follows) but its tracks still run, to be published again.
+   */
+  upLost: UpStream;
   /** Connection state changes, for the UI's indicators. */
   state: { stream: UpStream | DownStream; state: RTCPeerConnectionState };
   error: string;
@@ -208,7 +217,10 @@ export class StreamManager extends Emitter<StreamEvents> {
       // The server's ICE failed: as if ours had.
       conn.on("renegotiate", (m) => this.#ups.get(m.id)?.negotiation.failed()),
       conn.on("close", (m) => this.#closeDown(m.id)),
-      conn.on("abort", (m) => this.unpublish(m.id)),
+      conn.on(
+        "abort",
+        (m) => m.error === MEDIA_LOST ? this.#lost(m.id) : this.unpublish(m.id),
+      ),
       // Renewed TURN credentials: open connections take them too, for
       // their next ICE restart (new ones read conn.peerConfiguration).
       conn.on("joined", (m) => {
@@ -312,6 +324,19 @@ export class StreamManager extends Emitter<StreamEvents> {
     this.#ups.delete(id);
     up.stopTracks();
     if (up.close()) {
+      if (this.#conn.connected) this.#conn.signal({ type: "close", id });
+      this.emit("upClosed", up);
+    }
+  }
+
+  /** Closes an up stream whose media server was lost, keeping its tracks. */
+  #lost(id: string): void {
+    const up = this.#ups.get(id);
+    if (!up) return;
+    this.#ups.delete(id);
+    this.emit("upLost", up);
+    if (up.close()) {
+      // The server forgot it already; Galène's protocol still wants this.
       if (this.#conn.connected) this.#conn.signal({ type: "close", id });
       this.emit("upClosed", up);
     }

@@ -7,7 +7,15 @@
  * restarts with a new incarnation). A down
  * connection or a recording goes to the node of its up connection: the one
  * it was opened on through this edge, else the node holding the group's
- * lease (a down or a recording never places a group).
+ * lease (a down or a recording never places a group). Up connections are
+ * known by group and id: ids are chosen by clients and unique on one node
+ * only, and two groups on two nodes may each have a stream of the same id.
+ *
+ * A node whose link is lost (killed: its socket closes at once; silent:
+ * within 3.25 s) ends every connection it carried with `"lost"`, and is not
+ * used for placement by this edge while its link is down, even though its
+ * record stays in the registry for up to 5 s: the next open of one of its
+ * groups moves the group to a live node at once (group_placement.ts).
  *
  * While a group has up connections through this edge, the edge renews its
  * lease every `leaseMs / 3`; when the group's last one closes, the lease is
@@ -53,13 +61,20 @@ interface GroupUse {
   renew: ReturnType<typeof setInterval>;
 }
 
+/** An up connection's key: its group and id. */
+function upKey(group: string, id: string): string {
+  return JSON.stringify([group, id]);
+}
+
 /** A {@link MediaNode} that spreads groups over the cluster's media nodes. */
 export class ClusterMediaNode implements MediaNode {
   readonly #options: ClusterMediaNodeOptions;
   readonly #links = new Map<string, Promise<RemoteMediaNode>>();
   /** The incarnation each link was made for. */
   readonly #incarnations = new Map<string, string>();
-  /** Which node carries each up connection opened through this edge. */
+  /** The links made so far, by node id (to know which ones are down). */
+  readonly #connected = new Map<string, RemoteMediaNode>();
+  /** Which node carries each up connection opened through this edge, by {@link upKey}. */
   readonly #upNodes = new Map<string, RemoteMediaNode>();
   readonly #groups = new Map<string, GroupUse>();
   #closed = false;
@@ -88,9 +103,15 @@ export class ClusterMediaNode implements MediaNode {
         log: this.#options.log,
       });
       this.#links.set(record.id, link);
+      this.#connected.delete(record.id);
       // A node that cannot be reached now is asked again next time.
-      link.catch(() => {
-        if (this.#links.get(record.id) === link) this.#links.delete(record.id);
+      const made = link;
+      made.then((node) => {
+        if (this.#links.get(record.id) === made) {
+          this.#connected.set(record.id, node);
+        }
+      }, () => {
+        if (this.#links.get(record.id) === made) this.#links.delete(record.id);
       });
     }
     return link;
@@ -105,6 +126,7 @@ export class ClusterMediaNode implements MediaNode {
     if (this.#closed) throw new MediaError("closed", "The edge is closing");
     const placement = await placeGroup(this.#options.redis, group, {
       leaseMs: this.#leaseMs(),
+      usable: (node) => this.#usable(node),
       log: this.#options.log,
     });
     if (!placement.ok) {
@@ -114,6 +136,14 @@ export class ClusterMediaNode implements MediaNode {
       );
     }
     return placement.node;
+  }
+
+  // Not a node whose link from here is down (the same incarnation: a
+  // restarted node is tried afresh).
+  #usable(node: MediaNodeRecord): boolean {
+    const link = this.#connected.get(node.id);
+    return link === undefined || link.linked ||
+      this.#incarnations.get(node.id) !== node.incarnation;
   }
 
   async openUp(options: UpOptions): Promise<UpConnection> {
@@ -127,7 +157,7 @@ export class ClusterMediaNode implements MediaNode {
     const up = await node.openUp({
       ...options,
       onStateChange: (state) => {
-        if (state === "closed") release();
+        if (state === "closed" || state === "lost") release();
         options.onStateChange(state);
       },
     });
@@ -135,10 +165,11 @@ export class ClusterMediaNode implements MediaNode {
     release = () => {
       if (released) return;
       released = true;
-      if (this.#upNodes.get(up.id) === node) this.#upNodes.delete(up.id);
+      const key = upKey(options.group, up.id);
+      if (this.#upNodes.get(key) === node) this.#upNodes.delete(key);
       this.#unused(options.group);
     };
-    this.#upNodes.set(up.id, node);
+    this.#upNodes.set(upKey(options.group, up.id), node);
     this.#used(options.group, record.id);
     if (closedEarly) release();
     return {
@@ -179,7 +210,7 @@ export class ClusterMediaNode implements MediaNode {
   // An up's node: the one it was opened on here, else the group's node
   // (an up published through another edge); never a new placement.
   async #nodeOf(upId: string, group: string): Promise<RemoteMediaNode> {
-    const known = this.#upNodes.get(upId);
+    const known = this.#upNodes.get(upKey(group, upId));
     if (known !== undefined) return known;
     const redis = this.#options.redis;
     const [holder, nodes] = await Promise.all([
@@ -227,6 +258,7 @@ export class ClusterMediaNode implements MediaNode {
     this.#groups.clear();
     const links = await Promise.allSettled([...this.#links.values()]);
     this.#links.clear();
+    this.#connected.clear();
     await Promise.all(
       links.map((l) => l.status === "fulfilled" ? l.value.close() : undefined),
     );

@@ -4,9 +4,10 @@
  * first stream is published, an edge picks the least loaded live node and
  * writes it with `SET … NX PX`, so two edges racing agree on one node (the
  * loser reads the winner's choice). The holder renews the lease while it
- * hosts the group; when the placed node is gone from the registry, the next
- * placement moves the group to another live node with a compare-and-set,
- * so racing edges agree on the new node too.
+ * hosts the group; when the placed node is gone from the registry, or the
+ * edge knows it is gone before the registry does (its link to the node was
+ * lost: `usable`), the next placement moves the group to another live node
+ * with a compare-and-set, so racing edges agree on the new node too.
  *
  * @example
  * ```ts
@@ -52,6 +53,12 @@ export interface PlacementOptions {
   leaseMs: number;
   /** Picks among live nodes (default {@link chooseLeastLoaded}). */
   choose?: (nodes: readonly MediaNodeInfo[]) => MediaNodeInfo | undefined;
+  /**
+   * Whether a registered node may carry the group (default: every one).
+   * An edge that has lost its link to a node says no for it, so that the
+   * group moves at once instead of when the node's record runs out.
+   */
+  usable?: (node: MediaNodeRecord) => boolean;
   log?: (message: string) => void;
 }
 
@@ -95,10 +102,12 @@ export async function placeGroup(
   const ttl = String(options.leaseMs);
   try {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const [current, nodes] = await Promise.all([
+      const [current, registered] = await Promise.all([
         connection.command((r) => r.get(key)),
         listMediaNodes(connection, options.log ? { log: options.log } : {}),
       ]);
+      const usable = options.usable;
+      const nodes = usable ? registered.filter((n) => usable(n)) : registered;
       const holder = nodes.find((n) => n.id === current);
       if (holder !== undefined) {
         return { ok: true, node: holder, placed: false };

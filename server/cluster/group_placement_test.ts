@@ -186,6 +186,27 @@ Deno.test("when the placed node is gone, the group moves to another live node, a
   }
 });
 
+Deno.test("a node the edge cannot use, though still registered, loses its groups at once and gets no new one", async () => {
+  await using c = await cluster([node("a", 0), node("b", 5)]);
+  const [edge1, edge2] = c.edges;
+  assert.equal(nodeOf(await placeGroup(edge1, "g", { leaseMs: 60_000 })), "a");
+  // Edge 1 lost its link to "a"; its record is still in the registry.
+  const usable = (n: { id: string }) => n.id !== "a";
+  const moved = await placeGroup(edge1, "g", { leaseMs: 60_000, usable });
+  assert.equal(nodeOf(moved), "b");
+  assert.equal(moved.ok && moved.replaced, "a");
+  // Every edge follows the move, and the next group avoids "a" too.
+  assert.equal(nodeOf(await placeGroup(edge2, "g", { leaseMs: 60_000 })), "b");
+  assert.equal(
+    nodeOf(await placeGroup(edge1, "h", { leaseMs: 60_000, usable })),
+    "b",
+  );
+  assert.deepEqual(
+    await placeGroup(edge1, "i", { leaseMs: 60_000, usable: () => false }),
+    { ok: false, reason: "No media node is available" },
+  );
+});
+
 Deno.test("placeGroup() says why when no node can take the group or Redis is unreachable", async () => {
   await using c = await cluster([]);
   const [edge] = c.edges;

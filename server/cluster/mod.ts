@@ -57,14 +57,27 @@
  *   removed, and a digest unlike the mirror's asks for `resync` (answered
  *   with a `roster` that prunes the mirror).
  *
+ * Failures (the README's "Failures"): a media node whose link is lost
+ *   ends every connection it carried with the state `"lost"`; signalling
+ *   tells a publisher `abort` with `error: "media-lost"` and a message
+ *   (also when no node is reachable for a new stream), a subscriber
+ *   `close`; `ClusterMediaNode` places no group on a node whose link from
+ *   this edge is down (`placeGroup`'s `usable`), so the next publication
+ *   moves the group at once. Nereid's web client publishes a `media-lost`
+ *   stream again by itself after a short back-off, and after a
+ *   reconnection what it published. A killed edge's streams end for the
+ *   other edges' clients without an error. Up connections are known on an
+ *   edge by group and id (ids are unique per node only). Tests:
+ *   tests/cluster/cross_edge_browser_test.ts (Chromium, SIGKILL of a media
+ *   node and of an edge), edge_failure_test.ts, cluster_media_node_test.ts.
+ *
  * What is next, in order: the rest of the group state that crosses edges
  *   (autolock/autokick decided once,
  *   recording state, tokens in use, user-data changes by `setdata` of
- *   other members); clients republishing by themselves when a node is
- *   lost (the edge already ends the streams and the next open places the
- *   group on a live node); `/recordings/` across nodes; the failure tests
- *   of the issue (SIGKILL of an edge, Redis restarts) and the cluster
- *   benchmarks.
+ *   other members); moving the other edges' streams when one edge alone
+ *   lost its link to a live node (a failed lease renewal could end them
+ *   as lost); `/recordings/` across nodes; the Redis restart tests and the
+ *   cluster benchmarks.
  *
  * @module
  */

@@ -8,9 +8,10 @@
  *   call made while the link is down fails at once with `"unavailable"`:
  *   nothing waits on a node that is not there.
  * - The edge pings every second and looks every 250 ms: a node silent for
- *   3 s (or whose socket closes) is gone, so it is found within 3.25 s. Then every call in flight fails with `"unavailable"`,
- *   every connection it carried reports `"closed"` and every recording
- *   `onEnded` (the node closes them too when it sees the link go), and the
+ *   3 s (or whose socket closes) is gone, so it is found within 3.25 s.
+ *   Then every call in flight fails with `"unavailable"`, every connection
+ *   it carried reports `"lost"` and every recording `onEnded` (the node
+ *   closes them too when it sees the link go), and the
  *   client reconnects every `reconnectMs` with a fresh edge token. The
  *   streams are opened again, on whichever node placement chooses.
  *
@@ -328,7 +329,7 @@ export class RemoteMediaNode implements MediaNode {
       ice: options.onIceCandidate,
       tracks: options.onTracks,
       state: options.onStateChange,
-      lost: () => options.onStateChange("closed"),
+      lost: () => options.onStateChange("lost"),
     }, {
       op: "openUp",
       conn,
@@ -355,7 +356,7 @@ export class RemoteMediaNode implements MediaNode {
     await this.#open(conn, {
       ice: options.onIceCandidate,
       state: options.onStateChange,
-      lost: () => options.onStateChange("closed"),
+      lost: () => options.onStateChange("lost"),
     }, {
       op: "openDown",
       conn,

@@ -101,13 +101,19 @@ export interface IceCandidate {
 /** What a subscriber asks of one stream: the protocol's `request` values. */
 export type TrackRequest = "audio" | "video" | "video-low";
 
-/** Connection states reported by the media plane. */
+/**
+ * Connection states reported by the media plane. `"lost"` is `"closed"`
+ * because the node carrying the connection is gone (a remote node's link
+ * was lost): the stream can be opened again at once, and the group is
+ * placed on a node that is there. A node never reports it itself.
+ */
 export type ConnectionState =
   | "new"
   | "connecting"
   | "connected"
   | "failed"
-  | "closed";
+  | "closed"
+  | "lost";
 
 /** A track received on an up connection, as signalling needs to know it. */
 export interface UpTrackInfo {

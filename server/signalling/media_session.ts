@@ -12,6 +12,17 @@
  * flight is closed on the node once the open completes. The tracks of an
  * up stream are the ones its last `onTracks` event reported.
  *
+ * When the media node carrying a stream is lost (state `"lost"`: a node of
+ * the cluster killed or unreachable), an up stream ends with `abort` whose
+ * `error` is {@link MEDIA_LOST} and an error message (Galène's client shows
+ * it, and its user publishes again; Nereid's client publishes again by
+ * itself), and a down stream with `close` alone: its publisher's new stream
+ * brings a new offer. An up stream the media plane cannot open because no
+ * node is reachable (`"unavailable"`) is aborted the same way. A down
+ * stream of another edge's member that its node closed, or no longer has,
+ * is closed without an error: that edge is gone (killed) or its
+ * `stream-close` is on the way, and its members' removal follows.
+ *
  * A client has at most `maxUpStreams` up streams, and an up stream that is
  * not connected within the ICE timeout is closed (the client is told
  * `abort`). The first message about a down stream is its `offer`: server
@@ -36,6 +47,19 @@ import { ProtocolError, UserError } from "./errors.ts";
 type Msg<T extends ClientMessage["type"]> = Extract<ClientMessage, { type: T }>;
 
 const TRACK_REQUESTS: readonly string[] = ["audio", "video", "video-low"];
+
+/**
+ * The `error` of an `abort` that ends an up stream because its media node
+ * was lost (or none could be reached): publishing it again is the remedy,
+ * and Nereid's client does so by itself after a short back-off. Galène's
+ * client ignores the field.
+ */
+export const MEDIA_LOST = "media-lost";
+
+/** What a publisher is told when its stream's media node is lost. */
+function mediaLostText(id: string): string {
+  return `the media server carrying stream ${id} was lost: publish it again`;
+}
 
 /** An error's message, for a `usermessage` to the client. */
 function errorText(e: unknown): string {
@@ -189,13 +213,18 @@ export class MediaSession {
               );
             }
             // Closed by the media node itself (else it is already forgotten).
-            if (state === "closed" && this.#downs.get(stream.id) === down) {
-              this.#closeDown(down, { tell: true });
-              this.#session.notify(
-                "error",
-                `stream ${stream.id} was closed by a media error on the server`,
-              );
+            if (state === "closed" && this.#closeDown(down, { tell: true })) {
+              // A member of another edge: its up closed with its edge gone,
+              // or its stream-close is on the way; no error of ours.
+              if (!stream.owner.remote) {
+                this.#session.notify(
+                  "error",
+                  `stream ${stream.id} was closed by a media error on the server`,
+                );
+              }
             }
+            // Its node is gone: the publisher's next stream comes as an offer.
+            if (state === "lost") this.#closeDown(down, { tell: true });
           },
         }),
     );
@@ -247,7 +276,11 @@ export class MediaSession {
         down.stream.id.slice(0, 64)
       }: ${what} failed: ${e}`,
     );
-    if (this.#closeDown(down, { tell: true })) {
+    // A stream of another edge's member that its node no longer has: its
+    // edge is gone, and its members' removal follows (group_replication).
+    const gone = down.stream.owner.remote && e instanceof MediaError &&
+      e.reason === "not-found";
+    if (this.#closeDown(down, { tell: true }) && !gone) {
       this.#session.notify("error", errorText(e));
     }
   }
@@ -337,7 +370,9 @@ export class MediaSession {
       onStateChange: (state) => {
         if (!current()) return;
         if (state === "connected") this.#stopIceTimer(m.id);
-        else if (state !== "closed") this.#startIceTimer(m.id);
+        else if (state !== "closed" && state !== "lost") {
+          this.#startIceTimer(m.id);
+        }
         if (state === "failed") {
           this.#session.send({ type: "renegotiate", id: m.id });
         }
@@ -349,6 +384,11 @@ export class MediaSession {
             "error",
             `stream ${m.id} was closed by a media error on the server`,
           );
+        }
+        if (state === "lost") {
+          this.#closeUp(m.id);
+          this.#session.send({ type: "abort", id: m.id, error: MEDIA_LOST });
+          this.#session.notify("error", mediaLostText(m.id));
         }
       },
     });
@@ -364,7 +404,12 @@ export class MediaSession {
     } catch (e) {
       if (!current()) return;
       this.#closeUp(m.id);
-      this.#session.send({ type: "abort", id: m.id });
+      const lost = e instanceof MediaError && e.reason === "unavailable";
+      this.#session.send({
+        type: "abort",
+        id: m.id,
+        ...(lost ? { error: MEDIA_LOST } : {}),
+      });
       throw new UserError(offerError(m.id, e));
     }
     if (current()) this.#session.send({ type: "answer", id: m.id, sdp });

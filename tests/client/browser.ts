@@ -353,6 +353,8 @@ export async function loginAny(
 
 /** What a page receives from one remote stream, read from getStats. */
 export interface Received {
+  /** The id of the MediaStream the tile plays (a new one per down stream). */
+  stream: string;
   /** Video frames decoded so far, and the decoded size and frame rate. */
   framesDecoded: number;
   width: number;
@@ -363,6 +365,48 @@ export interface Received {
 }
 
 /**
+ * Runs in the page (through either driver's `evaluate`): what it receives
+ * of `username`'s camera (the tile showing it), undefined while no such
+ * tile plays.
+ */
+export async function readReceived(
+  username: string,
+): Promise<Received | undefined> {
+  const tile = [...document.querySelectorAll<HTMLElement>(".tile")]
+    .find((t) => t.textContent?.includes(username) && t.querySelector("video"));
+  const stream = tile?.querySelector("video")?.srcObject;
+  if (!(stream instanceof MediaStream)) return undefined;
+  const ids = new Set(stream.getTracks().map((t) => t.id));
+  const r = {
+    stream: stream.id,
+    framesDecoded: 0,
+    width: 0,
+    height: 0,
+    fps: 0,
+    audioEnergy: 0,
+  };
+  let found = false;
+  for (
+    const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs
+  ) {
+    if (pc.connectionState === "closed") continue;
+    (await pc.getStats()).forEach((s) => {
+      if (s.type !== "inbound-rtp" || !ids.has(s.trackIdentifier)) return;
+      found = true;
+      if (s.kind === "video") {
+        r.framesDecoded = s.framesDecoded ?? 0;
+        r.width = s.frameWidth ?? 0;
+        r.height = s.frameHeight ?? 0;
+        r.fps = s.framesPerSecond ?? 0;
+      } else if (s.kind === "audio") {
+        r.audioEnergy = s.totalAudioEnergy ?? 0;
+      }
+    });
+  }
+  return found ? r : undefined;
+}
+
+/**
  * What the page receives of `username`'s camera (the tile showing it),
  * undefined while no such tile plays.
  */
@@ -370,34 +414,5 @@ export async function receivedFrom(
   p: AnyPerson,
   username: string,
 ): Promise<Received | undefined> {
-  return await p.page.evaluate(async (username: string) => {
-    const tile = [...document.querySelectorAll<HTMLElement>(".tile")]
-      .find((t) =>
-        t.textContent?.includes(username) && t.querySelector("video")
-      );
-    const stream = tile?.querySelector("video")?.srcObject;
-    if (!(stream instanceof MediaStream)) return undefined;
-    const ids = new Set(stream.getTracks().map((t) => t.id));
-    const r = { framesDecoded: 0, width: 0, height: 0, fps: 0, audioEnergy: 0 };
-    let found = false;
-    for (
-      const pc of (globalThis as unknown as { __pcs: RTCPeerConnection[] })
-        .__pcs
-    ) {
-      if (pc.connectionState === "closed") continue;
-      (await pc.getStats()).forEach((s) => {
-        if (s.type !== "inbound-rtp" || !ids.has(s.trackIdentifier)) return;
-        found = true;
-        if (s.kind === "video") {
-          r.framesDecoded = s.framesDecoded ?? 0;
-          r.width = s.frameWidth ?? 0;
-          r.height = s.frameHeight ?? 0;
-          r.fps = s.framesPerSecond ?? 0;
-        } else if (s.kind === "audio") {
-          r.audioEnergy = s.totalAudioEnergy ?? 0;
-        }
-      });
-    }
-    return found ? r : undefined;
-  }, username);
+  return await p.page.evaluate(readReceived, username);
 }

@@ -78,8 +78,8 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     // A call to a node that does not answer fails, it does not hang.
     await rejects(node.stats(), isReason("timeout"));
     await waitFor(
-      "the up reported closed",
-      () => states.includes("closed"),
+      "the up reported lost",
+      () => states.includes("lost"),
       6000,
     );
     const detected = performance.now() - stopped;
@@ -122,8 +122,8 @@ Deno.test("a node killed with SIGKILL is detected at once: its streams close and
     const killed = performance.now();
     await media.stop("SIGKILL");
     await waitFor(
-      "the up reported closed",
-      () => states.includes("closed"),
+      "the up reported lost",
+      () => states.includes("lost"),
       5000,
     );
     console.log(

@@ -1,8 +1,9 @@
 /**
  * Signalling over a remote media node: a server whose media node is in
  * another process (RemoteMediaNode) carries a stream, and when that node
- * dies every stream on it ends for its clients with an error, and a new
- * stream fails to open with an error, while the sessions carry on.
+ * dies every stream on it ends for its clients (a publisher's `abort` says
+ * `media-lost`, with an error message), and a new stream fails to open
+ * with an error, while the sessions carry on.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import { connectRemote, startMediaProcess } from "./support/remote_node.ts";
 
 Deno.test({
   name:
-    "with its media node killed, a publisher gets abort and an error, its subscriber close, and a new offer abort with the reason; the sessions live on",
+    "with its media node killed, a publisher gets abort (media-lost) and an error, its subscriber close, and a new offer abort with the reason; the sessions live on",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
@@ -45,20 +46,24 @@ Deno.test({
       await subscriber.receives(p.id, 30, 15_000);
 
       await media.stop("SIGKILL");
-      await carrot.next({ type: "abort", id: p.id }, 5000);
+      // The abort says why, for a client that publishes again by itself.
+      const abort = await carrot.next({ type: "abort", id: p.id }, 5000);
+      strictEqual(abort["error"], "media-lost");
       const error = await carrot.next(
         { type: "usermessage", kind: "error" },
         5000,
       );
       ok(
-        String(error["value"]).includes("closed by a media error"),
+        String(error["value"]).includes("media server carrying stream"),
         error["value"] as string,
       );
       await vimes.next({ type: "close", id: p.id }, 5000);
 
       const again = new Publisher(carrot);
       publishers.push(again);
-      strictEqual((await again.offer())["type"], "abort");
+      const refusedOffer = await again.offer();
+      strictEqual(refusedOffer["type"], "abort");
+      strictEqual(refusedOffer["error"], "media-lost");
       const refused = await carrot.next(
         { type: "usermessage", kind: "error" },
         5000,
