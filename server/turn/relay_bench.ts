@@ -39,7 +39,7 @@ const allocation = new Allocation({
   link,
   username: "bench",
   key: new Uint8Array(16),
-  relay,
+  relays: new Map([[4, relay]]),
   createdBy: "",
   response: new Uint8Array(0),
   expires: now + 3600_000,

@@ -209,7 +209,8 @@ Deno.test("a permission or channel for an address that is not allowed is refused
     });
     assertEquals(errorOf(b), 403);
     // Nor the allocation's own relay port.
-    const relay = t.server.allocation(`u127.0.0.1:${c.localPort}`)!.relay.port;
+    const relay =
+      t.server.allocation(`u127.0.0.1:${c.localPort}`)!.relays.get(4)!.port;
     const self = await auth.call(Method.channelBind, (w) => {
       w.bytes(Attr.channelNumber, new Uint8Array([0x40, 0x00, 0, 0]));
       w.xorAddress(Attr.xorPeerAddress, {
