@@ -425,7 +425,11 @@ export class TurnServer {
     const evenPort = m.get(Attr.evenPort);
     const token = m.get(Attr.reservationToken);
     const requested = m.get(Attr.requestedAddressFamily);
-    const additional = m.get(Attr.additionalAddressFamily);
+    // coturn's clients send the draft's code point (see stun_constants.ts).
+    const draft = m.get(Attr.additionalAddressFamily) === undefined;
+    const additional = m.get(
+      draft ? Attr.additionalAddressFamilyDraft : Attr.additionalAddressFamily,
+    );
     if (
       token !== undefined &&
       (evenPort !== undefined || requested !== undefined ||
@@ -471,6 +475,7 @@ export class TurnServer {
       request,
       pending,
       even: !!evenPort,
+      addressError: draft ? Attr.addressErrorCodeDraft : Attr.addressErrorCode,
       ...families,
     });
   }
@@ -487,6 +492,8 @@ export class TurnServer {
       families: readonly (4 | 6)[];
       /** Why a family of a dual allocation is not relayed. */
       refused?: { family: 4 | 6; code: ErrorCode };
+      /** The ADDRESS-ERROR-CODE type to answer with (RFC's or draft's). */
+      addressError: number;
     },
   ): Promise<void> {
     const { link, auth } = o;
@@ -546,7 +553,7 @@ export class TurnServer {
       });
     }
     if (refused !== undefined) {
-      w.addressErrorCode(refused.family, refused.code);
+      w.addressErrorCode(refused.family, refused.code, o.addressError);
     }
     const response = w
       .u32(Attr.lifetime, o.seconds)
