@@ -8,11 +8,15 @@
  * `::` IPv6-only beside `0.0.0.0`); IPv4 clients there are seen by their
  * IPv4 address, as on the IPv4 listener.
  *
- * Streams are bounded: at most `connections` in total and
- * `connectionsPerAddress` per client IP; a connection that sends no STUN
- * message within `handshakeMs` is closed, and one whose client does not read
- * has its messages dropped beyond `sendBufferBytes` waiting (media tolerate
- * loss; a stalled socket must not hold memory).
+ * Streams are bounded: at most `connections` in total (TCP and TLS
+ * together) and `connectionsPerAddress` per client IP, further ones closed
+ * as soon as accepted; a connection that completes no STUN message within
+ * `handshakeMs` (silent, half a message, a TLS handshake never finished) is
+ * closed, and so is one that holds no allocation and has sent nothing for
+ * `idleMs` (an allocation's own lifetime bounds the others); one whose
+ * client does not read has its messages dropped beyond `sendBufferBytes`
+ * waiting (media tolerate loss; a stalled socket must not hold memory).
+ * Both times are checked by one sweep, four times per the shorter one.
  *
  * @module
  */
@@ -36,9 +40,23 @@ export interface TurnListenOptions {
   tls?: { port: number; cert: string; key: string };
   connections?: number;
   connectionsPerAddress?: number;
+  /** Default 10 s. */
   handshakeMs?: number;
+  /** Default 60 s. */
+  idleMs?: number;
   sendBufferBytes?: number;
+  /** The clock of the handshake and idle times (tests). */
+  now?: () => number;
   log?: (message: string) => void;
+}
+
+// A TCP or TLS connection's state, for the sweep.
+interface Stream {
+  key: string;
+  opened: number;
+  /** When it last sent bytes. */
+  lastRead: number;
+  greeted: boolean;
 }
 
 /** The listening sockets of a TURN server. */
@@ -48,7 +66,7 @@ export class TurnListeners {
   readonly #udp6: UdpBatchSocket | null;
   readonly #tcp: Deno.Listener[];
   readonly #tls: Deno.TlsListener[];
-  readonly #conns = new Set<Deno.Conn>();
+  readonly #conns = new Map<Deno.Conn, Stream>();
   readonly #perAddress = new Map<string, number>();
   readonly #limits: Required<
     Pick<
@@ -56,9 +74,13 @@ export class TurnListeners {
       | "connections"
       | "connectionsPerAddress"
       | "handshakeMs"
+      | "idleMs"
       | "sendBufferBytes"
     >
   >;
+  readonly #now: () => number;
+  readonly #sweeper: ReturnType<typeof setInterval>;
+  #sweeps = 0;
   readonly #log: (message: string) => void;
   readonly #accepting: Promise<void>[] = [];
   #nextId = 1;
@@ -84,8 +106,15 @@ export class TurnListeners {
       connections: o.connections ?? 4096,
       connectionsPerAddress: o.connectionsPerAddress ?? 256,
       handshakeMs: o.handshakeMs ?? 10_000,
+      idleMs: o.idleMs ?? 60_000,
       sendBufferBytes: o.sendBufferBytes ?? 512 * 1024,
     };
+    this.#now = o.now ?? (() => Date.now());
+    const { handshakeMs, idleMs } = this.#limits;
+    this.#sweeper = setInterval(
+      () => this.#sweep(),
+      Math.max(10, Math.min(handshakeMs, idleMs) / 4),
+    );
     this.#log = o.log ?? ((m) => console.log(m));
     for (const l of this.#tcp) this.#accepting.push(this.#accept(l, "tcp"));
     for (const l of this.#tls) this.#accepting.push(this.#accept(l, "tls"));
@@ -163,12 +192,18 @@ export class TurnListeners {
     return this.#conns.size;
   }
 
+  /** Sweeps of the handshake and idle times done so far (tests). */
+  get sweeps(): number {
+    return this.#sweeps;
+  }
+
   /** Stops listening and closes every connection. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    clearInterval(this.#sweeper);
     for (const l of [...this.#tcp, ...this.#tls]) l.close();
-    for (const c of this.#conns) closeQuietly(c);
+    for (const c of this.#conns.keys()) closeQuietly(c);
     await Promise.allSettled(this.#accepting);
     await this.#udp6?.close();
     await this.#udp.close();
@@ -202,17 +237,41 @@ export class TurnListeners {
     }
   }
 
+  // Closes connections past their handshake or idle time.
+  #sweep(): void {
+    const now = this.#now();
+    const { handshakeMs, idleMs } = this.#limits;
+    for (const [conn, s] of this.#conns) {
+      if (
+        s.greeted
+          ? now - s.lastRead >= idleMs &&
+            this.#server.allocation(s.key) === undefined
+          : now - s.opened >= handshakeMs
+      ) {
+        closeQuietly(conn);
+      }
+    }
+    this.#sweeps++;
+  }
+
   async #serve(conn: Deno.Conn, transport: "tcp" | "tls"): Promise<void> {
     const remote = conn.remoteAddr as Deno.NetAddr;
     const address = unmapped(remote.hostname);
-    this.#conns.add(conn);
+    const now = this.#now();
+    const stream: Stream = {
+      key: `${transport}${this.#nextId++}`,
+      opened: now,
+      lastRead: now,
+      greeted: false,
+    };
+    this.#conns.set(conn, stream);
     this.#perAddress.set(address, (this.#perAddress.get(address) ?? 0) + 1);
     const writer = conn.writable.getWriter();
     let waiting = 0;
     let broken = false;
     const limit = this.#limits.sendBufferBytes;
     const link: ClientLink = {
-      key: `${transport}${this.#nextId++}`,
+      key: stream.key,
       transport,
       address,
       port: remote.port,
@@ -230,16 +289,12 @@ export class TurnListeners {
         );
       },
     };
-    let greeted = false;
-    const handshake = setTimeout(() => {
-      if (!greeted) closeQuietly(conn);
-    }, this.#limits.handshakeMs);
     const framer = new StreamFramer();
     const onMessage = (m: Uint8Array) => {
       if (looksLikeChannelData(m)) {
         this.#server.channelData(link.key, m);
       } else {
-        greeted ||= looksLikeStun(m);
+        stream.greeted ||= looksLikeStun(m);
         this.#server.stun(m, link);
       }
     };
@@ -248,12 +303,12 @@ export class TurnListeners {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
+        stream.lastRead = this.#now();
         if (!framer.push(value, onMessage)) break;
       }
     } catch {
       // Reset by the peer, or closed by us: the same end.
     } finally {
-      clearTimeout(handshake);
       this.#server.linkClosed(link.key);
       this.#conns.delete(conn);
       const n = (this.#perAddress.get(address) ?? 1) - 1;

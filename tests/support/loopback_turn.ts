@@ -43,7 +43,7 @@ export async function startLoopbackTurn(
     /** Bounds of the TCP and TLS listeners. */
     streams?: Pick<
       TurnListenOptions,
-      "connections" | "connectionsPerAddress" | "handshakeMs"
+      "connections" | "connectionsPerAddress" | "handshakeMs" | "idleMs"
     >;
   } = {},
 ): Promise<LoopbackTurn> {
@@ -67,6 +67,7 @@ export async function startLoopbackTurn(
     hostname: "127.0.0.1",
     ...(options.ipv6 ? { hostname6: "::1" } : {}),
     ...options.streams,
+    ...(options.now ? { now: options.now } : {}),
     port: 0,
     ...(options.tls ? { tls: { port: 0, ...options.tls } } : {}),
     log: (m) => logs.push(m),

@@ -25,6 +25,7 @@ export class TurnTestClient {
   readonly #close: () => void;
   readonly #received: Uint8Array[] = [];
   #wake: (() => void) | null = null;
+  #ended = false;
   readonly localPort: number;
   readonly stream: boolean;
 
@@ -83,9 +84,16 @@ export class TurnTestClient {
         }
       } catch {
         // closed
+      } finally {
+        c.#ended = true;
       }
     })();
     return c;
+  }
+
+  /** True once a TCP client's connection is closed (by either side). */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Sends raw bytes. */
