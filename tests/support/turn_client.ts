@@ -43,6 +43,21 @@ export class TurnTestClient {
     this.stream = parts.stream;
   }
 
+  /**
+   * A client over a socket of the caller's (a benchmark's batched one):
+   * it hands every datagram it receives to `deliver`.
+   */
+  static over(
+    parts: { send: (bytes: Uint8Array) => void; localPort: number },
+  ): { client: TurnTestClient; deliver: (m: Uint8Array) => void } {
+    const client = new TurnTestClient({
+      ...parts,
+      close: () => {},
+      stream: false,
+    });
+    return { client, deliver: (m) => client.#push(m.slice()) };
+  }
+
   /** A UDP client of `host:port` (127.0.0.1 or ::1), bound on loopback. */
   static async udp(port: number, host = "127.0.0.1"): Promise<TurnTestClient> {
     const v6 = host.includes(":");
