@@ -6,7 +6,8 @@
  * costs at this layer). The system calls, the same batched `sendmmsg` and
  * `recvmmsg` as the media path's, are left out.
  *
- * Run: `deno bench -A server/turn/relay_bench.ts` (part of `deno task bench`).
+ * Run: `deno bench -A server/turn/relay_bench.ts` (part of `deno task bench`);
+ * through real sockets end to end: `deno task bench:turn` (bench/README.md).
  *
  * @module
  */
