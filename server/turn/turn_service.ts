@@ -102,34 +102,48 @@ export class TurnService {
     const local = plan.hostname === "0.0.0.0" ? "127.0.0.1" : plan.hostname;
     // A loopback server relays on ::1; any other on the machine's first.
     const addresses6 = loopback ? ["::1"] : options.addresses6 ?? [];
-    const relay6 = addresses6[0];
     const behindNat = !options.addresses.includes(plan.advertise);
-    const server = new TurnServer({
-      secret,
-      relayAddress: plan.advertise,
-      ...(relay6 !== undefined ? { relayAddress6: relay6 } : {}),
-      ...(behindNat ? { alias: { advertised: plan.advertise, local } } : {}),
-      openRelay: relaySockets({
-        address: loopback ? plan.hostname : "0.0.0.0",
-        ...(relay6 !== undefined ? { address6: loopback ? "::1" : "::" } : {}),
-        ...(range ? { range } : {}),
-      }),
-      allowPeer: mediaPeers({
-        addresses: [...options.addresses, plan.advertise, ...addresses6],
-        ...(range ? { range } : {}),
-        ownPorts,
-      }),
-      unbounded: (username) => OWN_NAME.test(username),
-      ...(options.limits ? { limits: options.limits } : {}),
-      log,
-    });
-    const listeners = await TurnListeners.open(server, {
-      hostname: plan.hostname,
-      ...(relay6 !== undefined ? { hostname6: loopback ? "::1" : "::" } : {}),
-      port: plan.port,
-      ...(options.tls ? { tls: options.tls } : {}),
-      log,
-    });
+    const open = async (relay6: string | undefined) => {
+      const server = new TurnServer({
+        secret,
+        relayAddress: plan.advertise,
+        ...(relay6 !== undefined ? { relayAddress6: relay6 } : {}),
+        ...(behindNat ? { alias: { advertised: plan.advertise, local } } : {}),
+        openRelay: relaySockets({
+          address: loopback ? plan.hostname : "0.0.0.0",
+          ...(relay6 !== undefined
+            ? { address6: loopback ? "::1" : "::" }
+            : {}),
+          ...(range ? { range } : {}),
+        }),
+        allowPeer: mediaPeers({
+          addresses: [...options.addresses, plan.advertise, ...addresses6],
+          ...(range ? { range } : {}),
+          ownPorts,
+        }),
+        unbounded: (username) => OWN_NAME.test(username),
+        ...(options.limits ? { limits: options.limits } : {}),
+        log,
+      });
+      const listeners = await TurnListeners.open(server, {
+        hostname: plan.hostname,
+        ...(relay6 !== undefined ? { hostname6: loopback ? "::1" : "::" } : {}),
+        port: plan.port,
+        ...(options.tls ? { tls: options.tls } : {}),
+        log,
+      });
+      return { server, listeners, relay6 };
+    };
+    let opened;
+    try {
+      opened = await open(addresses6[0]);
+    } catch (e) {
+      // An address listed but not bindable (IPv6 off): serve IPv4 alone.
+      if (addresses6[0] === undefined) throw e;
+      log(`TURN server: cannot listen on IPv6 (${e}); IPv4 only`);
+      opened = await open(undefined);
+    }
+    const { server, listeners, relay6 } = opened;
     ownPorts.push(listeners.port, listeners.tlsPort ?? listeners.port);
     const service = new TurnService(server, {
       listeners,

@@ -58,13 +58,17 @@ export class TurnTestClient {
     return { client, deliver: (m) => client.#push(m.slice()) };
   }
 
-  /** A UDP client of `host:port` (127.0.0.1 or ::1), bound on loopback. */
-  static async udp(port: number, host = "127.0.0.1"): Promise<TurnTestClient> {
-    const v6 = host.includes(":");
-    const s: Socket = createSocket(v6 ? "udp6" : "udp4");
-    await new Promise<void>((r) =>
-      s.bind(0, v6 ? "::1" : "127.0.0.1", () => r())
-    );
+  /**
+   * A UDP client of `host:port`, bound on `local` (by default loopback of
+   * the host's family).
+   */
+  static async udp(
+    port: number,
+    host = "127.0.0.1",
+    local = host.includes(":") ? "::1" : "127.0.0.1",
+  ): Promise<TurnTestClient> {
+    const s: Socket = createSocket(host.includes(":") ? "udp6" : "udp4");
+    await new Promise<void>((r) => s.bind(0, local, () => r()));
     const c: TurnTestClient = new TurnTestClient({
       send: (b) => s.send(Buffer.from(b), port, host),
       close: () => s.close(),
