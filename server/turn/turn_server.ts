@@ -60,7 +60,7 @@ export interface TurnLimits {
   allocationsPerUser: number;
   /** Allocations per client IP (many users may share an office NAT). */
   allocationsPerAddress: number;
-  /** Allocations in total (each holds a UDP socket). */
+  /** Allocations in total (each holds a UDP socket, a dual one two). */
   allocations: number;
   /** Bytes per second per allocation, both directions together. */
   bytesPerSecond: number;
