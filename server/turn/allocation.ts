@@ -1,8 +1,16 @@
 /**
  * One TURN allocation (RFC 8656 §2.2): a client's 5-tuple, its relayed
- * socket, its permissions (peer IPs, 5 minutes each, §9) and channels (peer
+ * socket (or two, IPv4 and IPv6, for a dual allocation, §7.2), its
+ * permissions (peer IPs, 5 minutes each, §9) and channels (peer
  * IP and port ↔ number, 10 minutes each, §12), its lifetime and a byte
- * budget shared by both directions.
+ * budget shared by both directions. A peer is reached through the relay of
+ * its family; a channel keeps the relay it was bound through.
+ *
+ * Behind a NAT the server's advertised address (the NAT's) is not its own:
+ * with an `alias`, what a client sends to the advertised address goes to the
+ * local one instead (the NAT need not hairpin), and what comes back from the
+ * local one is reported as from the advertised one, whose permission the
+ * client holds.
  *
  * The per-packet paths (`fromClient`, `fromPeer`) allocate nothing but a
  * Map key: ChannelData is written into a reused buffer and the sockets copy.
@@ -39,7 +47,15 @@ interface Channel {
   address: string;
   port: number;
   peerKey: string;
+  relay: RelaySocket;
+  /** Where datagrams go: `address`, or the local one it aliases. */
+  target: string;
   expires: number;
+}
+
+/** An address's family, as cheap as the per-packet path needs. */
+function familyOf(address: string): 4 | 6 {
+  return address.includes(":") ? 6 : 4;
 }
 
 // ChannelData header + the largest UDP payload, padded.
@@ -50,11 +66,16 @@ export class Allocation {
   readonly link: ClientLink;
   readonly username: string;
   readonly key: Uint8Array;
-  readonly relay: RelaySocket;
+  /** Its relayed sockets by family: one, or both for a dual allocation. */
+  readonly relays: ReadonlyMap<4 | 6, RelaySocket>;
   /** The transaction that created it, for retransmissions (RFC 8656 §7.2). */
   readonly createdBy: string;
   /** The success response sent for it, resent on retransmission. */
   readonly response: Uint8Array;
+  readonly #relay4: RelaySocket | undefined;
+  readonly #relay6: RelaySocket | undefined;
+  readonly #advertised: string;
+  readonly #local: string;
   #expires: number;
   #permissions = new Map<string, number>();
   #channels = new Map<number, Channel>();
@@ -69,18 +90,24 @@ export class Allocation {
       link: ClientLink;
       username: string;
       key: Uint8Array;
-      relay: RelaySocket;
+      relays: ReadonlyMap<4 | 6, RelaySocket>;
       createdBy: string;
       response: Uint8Array;
       expires: number;
       bytesPerSecond: number;
       now: () => number;
+      /** The server's advertised address and the local one it stands for. */
+      alias?: { advertised: string; local: string };
     },
   ) {
     this.link = parts.link;
     this.username = parts.username;
     this.key = parts.key;
-    this.relay = parts.relay;
+    this.relays = parts.relays;
+    this.#relay4 = parts.relays.get(4);
+    this.#relay6 = parts.relays.get(6);
+    this.#advertised = parts.alias?.advertised ?? "";
+    this.#local = parts.alias?.local ?? "";
     this.createdBy = parts.createdBy;
     this.response = parts.response;
     this.#expires = parts.expires;
@@ -112,6 +139,17 @@ export class Allocation {
     return this.#channels.size;
   }
 
+  /** Whether it relays to peers of `family`. */
+  relaysFamily(family: 4 | 6): boolean {
+    return this.relays.has(family);
+  }
+
+  /** Whether `port` is one of its own relayed ports. */
+  ownsPort(port: number): boolean {
+    for (const r of this.relays.values()) if (r.port === port) return true;
+    return false;
+  }
+
   /** Sets the expiry (Refresh). */
   refresh(expires: number): void {
     this.#expires = expires;
@@ -141,11 +179,26 @@ export class Allocation {
     return p === undefined || p.number === number;
   }
 
-  /** Binds or refreshes a channel, and the peer's permission. */
+  /**
+   * Binds or refreshes a channel, and the peer's permission.
+   * @throws RangeError when it has no relay of the peer's family
+   */
   bind(number: number, address: string, port: number, now: number): void {
     const peerKey = `${address}:${port}`;
+    const relay = this.#relayFor(address);
+    if (relay === undefined) {
+      throw new RangeError(`Cannot bind a channel to ${address}: no relay`);
+    }
     const c = this.#channels.get(number) ??
-      { number, address, port, peerKey, expires: 0 };
+      {
+        number,
+        address,
+        port,
+        peerKey,
+        relay,
+        target: this.#target(address),
+        expires: 0,
+      };
     c.expires = now + CHANNEL_MS;
     this.#channels.set(number, c);
     this.#byPeer.set(peerKey, c);
@@ -172,12 +225,16 @@ export class Allocation {
   /** Relays `data` to a peer (a Send indication's DATA). */
   sendToPeer(data: Uint8Array, address: string, port: number): void {
     const now = this.#now();
-    if (!this.permits(address, now) || !this.#budget.take(now, data.length)) {
+    const relay = this.#relayFor(address);
+    if (
+      relay === undefined || !this.permits(address, now) ||
+      !this.#budget.take(now, data.length)
+    ) {
       this.#dropped++;
       return;
     }
     this.#relayed++;
-    this.relay.send(data, port, address);
+    relay.send(data, port, this.#target(address));
   }
 
   /** Relays a ChannelData payload on channel `number`. */
@@ -192,15 +249,26 @@ export class Allocation {
       return;
     }
     this.#relayed++;
-    this.relay.send(data, c.port, c.address);
+    c.relay.send(data, c.port, c.target);
+  }
+
+  #target(address: string): string {
+    return address === this.#advertised ? this.#local : address;
+  }
+
+  #relayFor(address: string): RelaySocket | undefined {
+    return familyOf(address) === 4 ? this.#relay4 : this.#relay6;
   }
 
   /**
-   * A datagram from a peer on the relayed socket: as ChannelData when the
+   * A datagram from a peer on a relayed socket: as ChannelData when the
    * peer has a channel, else a Data indication; dropped without permission.
    */
-  fromPeer = (data: Uint8Array, address: string, port: number): void => {
+  fromPeer = (data: Uint8Array, from: string, port: number): void => {
     const now = this.#now();
+    const address = from === this.#local && !this.permits(from, now)
+      ? this.#advertised
+      : from;
     if (!this.permits(address, now) || !this.#budget.take(now, data.length)) {
       this.#dropped++;
       return;
@@ -218,7 +286,7 @@ export class Allocation {
     this.link.send(
       new StunWriter(Method.data, MessageClass.indication, tid)
         .xorAddress(Attr.xorPeerAddress, {
-          family: address.includes(":") ? 6 : 4,
+          family: familyOf(address),
           address,
           port,
         })

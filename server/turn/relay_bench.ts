@@ -6,7 +6,8 @@
  * costs at this layer). The system calls, the same batched `sendmmsg` and
  * `recvmmsg` as the media path's, are left out.
  *
- * Run: `deno bench -A server/turn/relay_bench.ts` (part of `deno task bench`).
+ * Run: `deno bench -A server/turn/relay_bench.ts` (part of `deno task bench`);
+ * through real sockets end to end: `deno task bench:turn` (bench/README.md).
  *
  * @module
  */
@@ -39,7 +40,7 @@ const allocation = new Allocation({
   link,
   username: "bench",
   key: new Uint8Array(16),
-  relay,
+  relays: new Map([[4, relay]]),
   createdBy: "",
   response: new Uint8Array(0),
   expires: now + 3600_000,

@@ -1,8 +1,9 @@
 /**
  * The UDP socket of an allocation, on the media fast path's batched sockets
- * (`recvmmsg`/`sendmmsg` on the process's one epoll loop, `node:dgram` where
- * libc does not load), bound in `-udp-range` when set: a port is picked at
- * random in the range and the next one is tried while ports are busy.
+ * (`recvmmsg`/`sendmmsg` on the process's one epoll loop for IPv4,
+ * `node:dgram` for IPv6 and where libc does not load), bound in `-udp-range`
+ * when set: a port is picked at random in the range and the next one is
+ * tried while ports are busy.
  *
  * @module
  */
@@ -23,6 +24,8 @@ export interface RelaySocket {
 export interface RelayOpenOptions {
   /** An even port (RFC 8656 EVEN-PORT). */
   even: boolean;
+  /** The relayed address's family (RFC 8656 REQUESTED-ADDRESS-FAMILY). */
+  family: 4 | 6;
   onMessage: UdpMessageHandler;
 }
 
@@ -32,15 +35,22 @@ export type RelayFactory = (options: RelayOpenOptions) => Promise<RelaySocket>;
 // Ports tried before giving up (508 Insufficient Capacity).
 const ATTEMPTS = 64;
 
-/** A {@link RelayFactory} binding `address`, in `range` when given. */
+/**
+ * A {@link RelayFactory} binding `address` (IPv4) or `address6` (IPv6), in
+ * `range` when given; an IPv6 relay without `address6` is refused.
+ */
 export function relaySockets(
-  options: { address: string; range?: [number, number] },
+  options: { address: string; address6?: string; range?: [number, number] },
 ): RelayFactory {
   const [low, high] = options.range ?? [0, 0];
   return async (open) => {
+    const address = open.family === 4 ? options.address : options.address6;
+    if (address === undefined) {
+      throw new RangeError("Cannot open an IPv6 relay: no IPv6 address");
+    }
     const bind = (port: number) =>
       UdpBatchSocket.open({
-        address: options.address,
+        address,
         port,
         onMessage: open.onMessage,
         // Relays carry one client's media: 1 MiB of kernel buffer is plenty.

@@ -58,6 +58,12 @@ export const Attr = {
   reservationToken: 0x0022,
   additionalAddressFamily: 0x8000,
   addressErrorCode: 0x8001,
+  /**
+   * The same two in the draft that preceded RFC 8656 (SSODA), still sent by
+   * coturn's clients: understood, and answered in kind.
+   */
+  additionalAddressFamilyDraft: 0x8032,
+  addressErrorCodeDraft: 0x8033,
   passwordAlgorithms: 0x8002,
   software: 0x8022,
   fingerprint: 0x8028,

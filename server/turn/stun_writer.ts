@@ -96,6 +96,24 @@ export class StunWriter {
     return this.bytes(type, v);
   }
 
+  /**
+   * Appends ADDRESS-ERROR-CODE (RFC 8656 §18.12): why a dual allocation got
+   * no relayed address of `family`.
+   */
+  addressErrorCode(
+    family: 4 | 6,
+    code: ErrorCode,
+    type: number = Attr.addressErrorCode,
+  ): this {
+    const reason = utf8.encode(REASONS[code]);
+    const v = new Uint8Array(4 + reason.length);
+    v[0] = family === 4 ? 1 : 2;
+    v[2] = Math.floor(code / 100);
+    v[3] = code % 100;
+    v.set(reason, 4);
+    return this.bytes(type, v);
+  }
+
   /** Appends UNKNOWN-ATTRIBUTES (RFC 8489 §14.9). */
   unknownAttributes(types: readonly number[]): this {
     const v = new Uint8Array(2 * types.length);

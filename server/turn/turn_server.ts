@@ -3,6 +3,13 @@
  * arrive: transports (`turn_listeners.ts`) hand it STUN messages and
  * ChannelData with the {@link ClientLink} they came from.
  *
+ * Relayed addresses are IPv4 unless the client asks otherwise: IPv6 with
+ * REQUESTED-ADDRESS-FAMILY, both with ADDITIONAL-ADDRESS-FAMILY (a dual
+ * allocation, RFC 8656 §7.2), and only when the server has an IPv6 address
+ * to relay from (`relayAddress6`): otherwise 440, or for a dual allocation
+ * an IPv4 relay and an ADDRESS-ERROR-CODE saying why there is no IPv6 one.
+ * A peer of a family the allocation has no relay for gets 443.
+ *
  * Safe by default:
  * - peers are only those `allowPeer` accepts (Nereid: its own media
  *   addresses, never its TURN ports), and never the allocation's own relay
@@ -30,7 +37,7 @@ import {
   MIN_CHANNEL,
 } from "./channel_data.ts";
 import { Nonces } from "./nonces.ts";
-import type { RelayFactory } from "./relay_socket.ts";
+import type { RelayFactory, RelaySocket } from "./relay_socket.ts";
 import {
   Attr,
   ErrorCode,
@@ -53,7 +60,7 @@ export interface TurnLimits {
   allocationsPerUser: number;
   /** Allocations per client IP (many users may share an office NAT). */
   allocationsPerAddress: number;
-  /** Allocations in total (each holds a UDP socket). */
+  /** Allocations in total (each holds a UDP socket, a dual one two). */
   allocations: number;
   /** Bytes per second per allocation, both directions together. */
   bytesPerSecond: number;
@@ -85,8 +92,15 @@ export interface TurnServerOptions {
   secret: string;
   /** Default "nereid". */
   realm?: string;
-  /** The IP that peers see: relayed addresses are this IP and a relay port. */
+  /** The IPv4 address that peers see: relayed addresses are it and a port. */
   relayAddress: string;
+  /** The IPv6 address that peers see; without it, no IPv6 relays (440). */
+  relayAddress6?: string;
+  /**
+   * The advertised address when it is a NAT's, and the local address it
+   * stands for: relays reach the server there (no NAT hairpin needed).
+   */
+  alias?: { advertised: string; local: string };
   openRelay: RelayFactory;
   /** Whether a peer may be reached (port null: any port of this IP). */
   allowPeer: (address: string, port: number | null) => boolean;
@@ -112,7 +126,8 @@ export class TurnServer {
   readonly realm: string;
   readonly limits: TurnLimits;
   readonly #secret: string;
-  readonly #relayAddress: string;
+  readonly #relayAddresses: { 4: string; 6: string | undefined };
+  readonly #alias: { advertised: string; local: string } | undefined;
   readonly #openRelay: RelayFactory;
   readonly #allowPeer: (address: string, port: number | null) => boolean;
   readonly #unbounded: (username: string) => boolean;
@@ -131,7 +146,11 @@ export class TurnServer {
     this.realm = options.realm ?? "nereid";
     this.limits = { ...DEFAULT_TURN_LIMITS, ...options.limits };
     this.#secret = options.secret;
-    this.#relayAddress = options.relayAddress;
+    this.#relayAddresses = {
+      4: options.relayAddress,
+      6: options.relayAddress6,
+    };
+    this.#alias = options.alias;
     this.#openRelay = options.openRelay;
     this.#allowPeer = options.allowPeer;
     this.#unbounded = options.unbounded ?? (() => false);
@@ -257,13 +276,30 @@ export class TurnServer {
     for (const p of this.#pending.values()) p.cancelled = true;
     const all = [...this.#allocations.values()];
     for (const a of all) this.#delete(a, "server closing");
-    await Promise.all(all.map((a) => a.relay.close().catch(() => {})));
+    await Promise.all(
+      all.flatMap((a) =>
+        [...a.relays.values()].map((r) => r.close().catch(() => {}))
+      ),
+    );
   }
 
   readonly #handlers: Partial<Record<number, Handler>> = {
     [Method.allocate]: (m, link, auth) => this.#allocate(m, link, auth),
     [Method.refresh]: (m, link, auth) => {
       const a = this.#allocations.get(link.key)!;
+      // RFC 8656 §7.3: a family the allocation lacks is a mismatch.
+      const family = familyAttribute(m.get(Attr.requestedAddressFamily));
+      if (family === "invalid") {
+        return this.#error(link, m, auth.key, ErrorCode.badRequest);
+      }
+      if (family !== undefined && !a.relaysFamily(family)) {
+        return this.#error(
+          link,
+          m,
+          auth.key,
+          ErrorCode.peerAddressFamilyMismatch,
+        );
+      }
       const asked = m.u32(Attr.lifetime);
       if (asked === 0) {
         this.#delete(a, "refreshed to 0");
@@ -283,8 +319,13 @@ export class TurnServer {
         return this.#error(link, m, auth.key, ErrorCode.badRequest);
       }
       for (const p of peers) {
-        if (p!.family !== 4) {
-          return this.#error(link, m, auth.key, 443);
+        if (!a.relaysFamily(p!.family)) {
+          return this.#error(
+            link,
+            m,
+            auth.key,
+            ErrorCode.peerAddressFamilyMismatch,
+          );
         }
         if (!this.#allowPeer(p!.address, null)) {
           return this.#error(link, m, auth.key, ErrorCode.forbidden);
@@ -313,7 +354,14 @@ export class TurnServer {
       ) {
         return this.#error(link, m, auth.key, ErrorCode.badRequest);
       }
-      if (peer.family !== 4) return this.#error(link, m, auth.key, 443);
+      if (!a.relaysFamily(peer.family)) {
+        return this.#error(
+          link,
+          m,
+          auth.key,
+          ErrorCode.peerAddressFamilyMismatch,
+        );
+      }
       if (!this.#peerAllowed(a, peer.address, peer.port)) {
         return this.#error(link, m, auth.key, ErrorCode.forbidden);
       }
@@ -376,8 +424,17 @@ export class TurnServer {
     }
     const evenPort = m.get(Attr.evenPort);
     const token = m.get(Attr.reservationToken);
-    const family = m.get(Attr.requestedAddressFamily);
-    if (token !== undefined && (evenPort !== undefined || family)) {
+    const requested = m.get(Attr.requestedAddressFamily);
+    // coturn's clients send the draft's code point (see stun_constants.ts).
+    const draft = m.get(Attr.additionalAddressFamily) === undefined;
+    const additional = m.get(
+      draft ? Attr.additionalAddressFamilyDraft : Attr.additionalAddressFamily,
+    );
+    if (
+      token !== undefined &&
+      (evenPort !== undefined || requested !== undefined ||
+        additional !== undefined)
+    ) {
       return this.#error(link, m, auth.key, ErrorCode.badRequest);
     }
     // No port reservations here: a token cannot be honoured, nor R bits.
@@ -386,13 +443,9 @@ export class TurnServer {
     ) {
       return this.#error(link, m, auth.key, ErrorCode.insufficientCapacity);
     }
-    if (family !== undefined) {
-      if (family.length !== 4 || (family[0] !== 1 && family[0] !== 2)) {
-        return this.#error(link, m, auth.key, ErrorCode.badRequest);
-      }
-      if (family[0] === 2) {
-        return this.#error(link, m, auth.key, 440);
-      }
+    const families = this.#families(requested, additional);
+    if (typeof families === "number") {
+      return this.#error(link, m, auth.key, families);
     }
     const user = this.#perUser.get(auth.username) ?? 0;
     const address = this.#perAddress.get(link.address) ?? 0;
@@ -415,7 +468,16 @@ export class TurnServer {
     this.#pending.set(link.key, pending);
     bump(this.#perUser, auth.username, 1);
     bump(this.#perAddress, link.address, 1);
-    this.#open({ link, auth, seconds, request, pending, even: !!evenPort });
+    this.#open({
+      link,
+      auth,
+      seconds,
+      request,
+      pending,
+      even: !!evenPort,
+      addressError: draft ? Attr.addressErrorCodeDraft : Attr.addressErrorCode,
+      ...families,
+    });
   }
 
   async #open(
@@ -426,15 +488,34 @@ export class TurnServer {
       request: { tid: Uint8Array; fingerprint: boolean };
       pending: { cancelled: boolean };
       even: boolean;
+      /** The families to relay, the first one required. */
+      families: readonly (4 | 6)[];
+      /** Why a family of a dual allocation is not relayed. */
+      refused?: { family: 4 | 6; code: ErrorCode };
+      /** The ADDRESS-ERROR-CODE type to answer with (RFC's or draft's). */
+      addressError: number;
     },
   ): Promise<void> {
     const { link, auth } = o;
     let allocation: Allocation | null = null;
     const forward = (data: Uint8Array, address: string, port: number) =>
       allocation?.fromPeer(data, address, port);
-    let relay;
+    const relays = new Map<4 | 6, RelaySocket>();
+    let refused = o.refused;
     try {
-      relay = await this.#openRelay({ even: o.even, onMessage: forward });
+      for (const family of o.families) {
+        try {
+          relays.set(
+            family,
+            await this.#openRelay({ even: o.even, family, onMessage: forward }),
+          );
+        } catch (e) {
+          if (relays.size === 0) throw e;
+          // The additional family of a dual allocation (RFC 8656 §7.2).
+          this.#log(`turn: cannot open an IPv${family} relay: ${e}`);
+          refused = { family, code: ErrorCode.insufficientCapacity };
+        }
+      }
     } catch (e) {
       this.#pending.delete(link.key);
       bump(this.#perUser, auth.username, -1);
@@ -456,19 +537,25 @@ export class TurnServer {
     if (o.pending.cancelled) {
       bump(this.#perUser, auth.username, -1);
       bump(this.#perAddress, link.address, -1);
-      await relay.close();
+      await Promise.all([...relays.values()].map((r) => r.close()));
       return;
     }
-    const response = new StunWriter(
+    const w = new StunWriter(
       Method.allocate,
       MessageClass.success,
       o.request.tid,
-    )
-      .xorAddress(Attr.xorRelayedAddress, {
-        family: 4,
-        address: this.#relayAddress,
+    );
+    for (const [family, relay] of relays) {
+      w.xorAddress(Attr.xorRelayedAddress, {
+        family,
+        address: this.#relayAddresses[family]!,
         port: relay.port,
-      })
+      });
+    }
+    if (refused !== undefined) {
+      w.addressErrorCode(refused.family, refused.code, o.addressError);
+    }
+    const response = w
       .u32(Attr.lifetime, o.seconds)
       .xorAddress(Attr.xorMappedAddress, {
         family: link.address.includes(":") ? 6 : 4,
@@ -480,16 +567,19 @@ export class TurnServer {
       link,
       username: auth.username,
       key: auth.key,
-      relay,
+      relays,
       createdBy: hex(o.request.tid),
       response,
       expires: this.#now() + o.seconds * 1000,
       bytesPerSecond: this.limits.bytesPerSecond,
       now: this.#now,
+      ...(this.#alias ? { alias: this.#alias } : {}),
     });
     this.#allocations.set(link.key, allocation);
     this.#log(
-      `turn: allocated relay port ${relay.port} for ${link.transport} ${link.address}:${link.port} user ${
+      `turn: allocated relay ${
+        portsOf(allocation)
+      } for ${link.transport} ${link.address}:${link.port} user ${
         logText(auth.username, 64)
       } for ${o.seconds} s`,
     );
@@ -503,9 +593,13 @@ export class TurnServer {
     bump(this.#perAddress, a.link.address, -1);
     const { relayed, dropped } = a.stats;
     this.#log(
-      `turn: released relay port ${a.relay.port} of ${a.link.transport} ${a.link.address}:${a.link.port} (${reason}; ${relayed} packets relayed, ${dropped} dropped)`,
+      `turn: released relay ${
+        portsOf(a)
+      } of ${a.link.transport} ${a.link.address}:${a.link.port} (${reason}; ${relayed} packets relayed, ${dropped} dropped)`,
     );
-    a.relay.close().catch((e) => this.#log(`turn: closing a relay: ${e}`));
+    for (const r of a.relays.values()) {
+      r.close().catch((e) => this.#log(`turn: closing a relay: ${e}`));
+    }
   }
 
   #send(m: StunMessage, link: ClientLink): void {
@@ -514,7 +608,7 @@ export class TurnServer {
     const v = m.get(Attr.xorPeerAddress);
     const data = m.get(Attr.data);
     const peer = v === undefined ? undefined : this.#peer(m, v);
-    if (peer === undefined || data === undefined || peer.family !== 4) return;
+    if (peer === undefined || data === undefined) return;
     if (!this.#peerAllowed(a, peer.address, peer.port)) return;
     a.sendToPeer(data, peer.address, peer.port);
   }
@@ -524,8 +618,34 @@ export class TurnServer {
   }
 
   #peerAllowed(a: Allocation, address: string, port: number): boolean {
-    return port > 0 && port !== a.relay.port &&
-      ipFamily(address) === 4 && this.#allowPeer(address, port);
+    const family = ipFamily(address);
+    return port > 0 && !a.ownsPort(port) && family !== null &&
+      a.relaysFamily(family) && this.#allowPeer(address, port);
+  }
+
+  // The families an Allocate asks for (RFC 8656 §7.2), or the error code.
+  #families(
+    requested: Uint8Array | undefined,
+    additional: Uint8Array | undefined,
+  ):
+    | { families: readonly (4 | 6)[]; refused?: { family: 6; code: 440 } }
+    | ErrorCode {
+    if (requested !== undefined && additional !== undefined) {
+      return ErrorCode.badRequest;
+    }
+    const has6 = this.#relayAddresses[6] !== undefined;
+    if (additional !== undefined) {
+      // Only IPv6 can be additional: IPv4 is always the first.
+      if (familyAttribute(additional) !== 6) return ErrorCode.badRequest;
+      return has6 ? { families: [4, 6] } : {
+        families: [4],
+        refused: { family: 6, code: ErrorCode.addressFamilyNotSupported },
+      };
+    }
+    const family = familyAttribute(requested) ?? 4;
+    if (family === "invalid") return ErrorCode.badRequest;
+    if (family === 6 && !has6) return ErrorCode.addressFamilyNotSupported;
+    return { families: [family] };
   }
 
   #lifetime(asked: number | undefined): number {
@@ -587,6 +707,19 @@ export class TurnServer {
       }),
     );
   }
+}
+
+/** A REQUESTED- or ADDITIONAL-ADDRESS-FAMILY value (RFC 8656 §18.6). */
+function familyAttribute(
+  value: Uint8Array | undefined,
+): 4 | 6 | "invalid" | undefined {
+  if (value === undefined) return undefined;
+  if (value.length !== 4) return "invalid";
+  return value[0] === 1 ? 4 : value[0] === 2 ? 6 : "invalid";
+}
+
+function portsOf(a: Allocation): string {
+  return [...a.relays].map(([f, r]) => `IPv${f} port ${r.port}`).join(", ");
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {

@@ -1,4 +1,3 @@
-import { createSocket, type Socket } from "node:dgram";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../media/local/test_assert.ts";
 import {
@@ -6,6 +5,7 @@ import {
   tid,
   TurnAuth,
   TurnTestClient,
+  udpPeer,
 } from "../../tests/support/turn_client.ts";
 import { waitFor } from "../../tests/support/wait_for.ts";
 import {
@@ -25,20 +25,6 @@ const credentials = testCredentials;
 
 const udpTransport = (w: StunWriter) =>
   w.bytes(Attr.requestedTransport, new Uint8Array([17, 0, 0, 0]));
-
-async function peerSocket(): Promise<
-  { socket: Socket; port: number; received: () => Promise<Buffer> }
-> {
-  const socket = createSocket("udp4");
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
-  const queue: Buffer[] = [];
-  socket.on("message", (m: Buffer) => queue.push(m));
-  return {
-    socket,
-    port: socket.address().port,
-    received: () => waitFor("a datagram at the peer", () => queue.shift()),
-  };
-}
 
 Deno.test("Binding answers with the client's address, unauthenticated", async () => {
   const t = await startTurn();
@@ -103,7 +89,7 @@ for (const transport of ["udp", "tcp"] as const) {
     const c = transport === "udp"
       ? await TurnTestClient.udp(t.port)
       : await TurnTestClient.tcp(t.port);
-    const peer = await peerSocket();
+    const peer = await udpPeer();
     try {
       const auth = new TurnAuth(c, credentials());
       const a = await auth.call(Method.allocate, (w) => {
@@ -209,7 +195,8 @@ Deno.test("a permission or channel for an address that is not allowed is refused
     });
     assertEquals(errorOf(b), 403);
     // Nor the allocation's own relay port.
-    const relay = t.server.allocation(`u127.0.0.1:${c.localPort}`)!.relay.port;
+    const relay =
+      t.server.allocation(`u127.0.0.1:${c.localPort}`)!.relays.get(4)!.port;
     const self = await auth.call(Method.channelBind, (w) => {
       w.bytes(Attr.channelNumber, new Uint8Array([0x40, 0x00, 0, 0]));
       w.xorAddress(Attr.xorPeerAddress, {

@@ -17,12 +17,22 @@
  * issues, are exempt from the per-user and per-address bounds (all come from
  * the server's own address) but count in the total.
  *
+ * IPv6: when the machine has a global or unique-local IPv6 address, the
+ * server also listens on IPv6 and grants IPv6 relayed addresses (the first
+ * such address) to clients that ask (REQUESTED- or ADDITIONAL-ADDRESS-FAMILY);
+ * a loopback server does so on ::1. Without one, IPv6 relays get 440.
+ *
+ * Behind a NAT (`-turn IP:PORT` with an IP the machine does not have), a
+ * relay's peer on the advertised address is reached on the local address
+ * instead, so that relayed clients reach the server's media and each other's
+ * relays without the NAT hairpinning.
+ *
  * @module
  */
 
 import { randomUUID } from "node:crypto";
 import type { IceServer } from "../ice/ice_servers.ts";
-import { isLoopback } from "./ip_address.ts";
+import { bytesToIp, ipToBytes, isLoopback } from "./ip_address.ts";
 import { relaySockets } from "./relay_socket.ts";
 import { issueCredentials, loadTurnSecret } from "./turn_credentials.ts";
 import { TurnListeners } from "./turn_listeners.ts";
@@ -39,8 +49,13 @@ const OWN_NAME = /^\d+:nereid-server\./;
 export interface TurnServiceOptions {
   plan: Extract<TurnPlan, { on: true }>;
   dataDir: string;
-  /** The machine's IP addresses: the only peers relayed to. */
+  /** The machine's IPv4 addresses: the only IPv4 peers relayed to. */
   addresses: readonly string[];
+  /**
+   * The machine's global and unique-local IPv6 addresses: the only IPv6
+   * peers relayed to; the first is the relayed IPv6 address. None: no IPv6.
+   */
+  addresses6?: readonly string[];
   /** `-udp-range`: relays bind there, and peers' ports must be there. */
   udpPortRange?: [number, number];
   /** TURN over TLS on this port with the server's certificate. */
@@ -83,40 +98,64 @@ export class TurnService {
     const { secret, source } = await loadTurnSecret(options.dataDir);
     const range = options.udpPortRange;
     const ownPorts: number[] = [];
-    const server = new TurnServer({
-      secret,
-      relayAddress: plan.advertise,
-      openRelay: relaySockets({
-        address: isLoopback(plan.hostname) ? plan.hostname : "0.0.0.0",
-        ...(range ? { range } : {}),
-      }),
-      allowPeer: mediaPeers({
-        addresses: [...options.addresses, plan.advertise],
-        ...(range ? { range } : {}),
-        ownPorts,
-      }),
-      unbounded: (username) => OWN_NAME.test(username),
-      ...(options.limits ? { limits: options.limits } : {}),
-      log,
-    });
-    const listeners = await TurnListeners.open(server, {
-      hostname: plan.hostname,
-      port: plan.port,
-      ...(options.tls ? { tls: options.tls } : {}),
-      log,
-    });
+    const loopback = isLoopback(plan.hostname);
+    const local = plan.hostname === "0.0.0.0" ? "127.0.0.1" : plan.hostname;
+    // A loopback server relays on ::1; any other on the machine's first.
+    const addresses6 = loopback ? ["::1"] : options.addresses6 ?? [];
+    const behindNat = !options.addresses.includes(plan.advertise);
+    const open = async (relay6: string | undefined) => {
+      const server = new TurnServer({
+        secret,
+        relayAddress: plan.advertise,
+        ...(relay6 !== undefined ? { relayAddress6: relay6 } : {}),
+        ...(behindNat ? { alias: { advertised: plan.advertise, local } } : {}),
+        openRelay: relaySockets({
+          address: loopback ? plan.hostname : "0.0.0.0",
+          ...(relay6 !== undefined
+            ? { address6: loopback ? "::1" : "::" }
+            : {}),
+          ...(range ? { range } : {}),
+        }),
+        allowPeer: mediaPeers({
+          addresses: [...options.addresses, plan.advertise, ...addresses6],
+          ...(range ? { range } : {}),
+          ownPorts,
+        }),
+        unbounded: (username) => OWN_NAME.test(username),
+        ...(options.limits ? { limits: options.limits } : {}),
+        log,
+      });
+      const listeners = await TurnListeners.open(server, {
+        hostname: plan.hostname,
+        ...(relay6 !== undefined ? { hostname6: loopback ? "::1" : "::" } : {}),
+        port: plan.port,
+        ...(options.tls ? { tls: options.tls } : {}),
+        log,
+      });
+      return { server, listeners, relay6 };
+    };
+    let opened;
+    try {
+      opened = await open(addresses6[0]);
+    } catch (e) {
+      // An address listed but not bindable (IPv6 off): serve IPv4 alone.
+      if (addresses6[0] === undefined) throw e;
+      log(`TURN server: cannot listen on IPv6 (${e}); IPv4 only`);
+      opened = await open(undefined);
+    }
+    const { server, listeners, relay6 } = opened;
     ownPorts.push(listeners.port, listeners.tlsPort ?? listeners.port);
     const service = new TurnService(server, {
       listeners,
       secret,
       advertise: plan.advertise,
-      local: plan.hostname === "0.0.0.0" ? "127.0.0.1" : plan.hostname,
+      local,
     });
     service.#sweep = setInterval(() => server.expire(Date.now()), 5000);
     log(
       `TURN server on ${plan.advertise}:${listeners.port} (UDP and TCP${
         listeners.tlsPort ? `, TLS on ${listeners.tlsPort}` : ""
-      }), ${plan.reason}; secret ${
+      }${relay6 ? `; IPv6 relays on ${relay6}` : ""}), ${plan.reason}; secret ${
         source === "file" ? "from turn-secret" : "generated"
       }`,
     );
@@ -189,6 +228,32 @@ export function machineAddresses(): string[] {
 }
 
 /**
+ * The machine's global and unique-local IPv6 addresses, global ones first
+ * (those the media node offers; link-local ones need a zone, loopback
+ * reaches no one): the IPv6 peers of relays, and where they relay from.
+ */
+export function machineAddresses6(): string[] {
+  let all: string[];
+  try {
+    all = Deno.networkInterfaces()
+      .filter((i) => i.family === "IPv6")
+      .map((i) => i.address);
+  } catch {
+    return [];
+  }
+  const usable = all.map((a) => ipToBytes(a))
+    .filter((b): b is Uint8Array =>
+      b !== null && b.length === 16 && !isLoopback(bytesToIp(b)) &&
+      !(b[0] === 0xfe && (b[1]! & 0xc0) === 0x80) && b[0] !== 0xff
+    );
+  const unique = (b: Uint8Array) => (b[0]! & 0xfe) === 0xfc;
+  return [
+    ...usable.filter((b) => !unique(b)),
+    ...usable.filter(unique),
+  ].map(bytesToIp);
+}
+
+/**
  * The peers Nereid's relays may reach: the machine's own addresses, on the
  * media ports (`-udp-range`, else unprivileged ones), never the TURN
  * server's own ports.
@@ -201,7 +266,12 @@ export function mediaPeers(
     ownPorts: readonly number[];
   },
 ): (address: string, port: number | null) => boolean {
-  const addresses = new Set(options.addresses);
+  // IPv6 in one text form (RFC 5952), as peers' addresses are decoded.
+  const canonical = (a: string) => {
+    const b = ipToBytes(a);
+    return b === null ? a : bytesToIp(b);
+  };
+  const addresses = new Set(options.addresses.map(canonical));
   const [low, high] = options.range ?? [1024, 65535];
   return (address, port) =>
     addresses.has(address) &&
@@ -238,6 +308,7 @@ export async function startBuiltInTurn(
     plan,
     dataDir: options.dataDir,
     addresses,
+    addresses6: machineAddresses6(),
     ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
     ...(options.tls ? { tls: options.tls } : {}),
     log: options.log,

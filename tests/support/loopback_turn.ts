@@ -1,7 +1,8 @@
 /**
  * A TURN server on 127.0.0.1 for tests: a {@link TurnServer} with its UDP and
  * TCP listeners on a free port, relays on loopback, and peers allowed on
- * 127.0.0.1 only (127.0.0.2 stands for "an address that is not ours").
+ * 127.0.0.1 only (127.0.0.2 stands for "an address that is not ours"). With
+ * `ipv6`, it also listens on ::1, relays IPv6 there and allows peers on ::1.
  *
  * @module
  */
@@ -9,7 +10,10 @@
 import { relaySockets } from "../../server/turn/relay_socket.ts";
 import { issueCredentials } from "../../server/turn/turn_credentials.ts";
 import type { TurnCredentials } from "../../server/turn/turn_credentials.ts";
-import { TurnListeners } from "../../server/turn/turn_listeners.ts";
+import {
+  TurnListeners,
+  type TurnListenOptions,
+} from "../../server/turn/turn_listeners.ts";
 import { type TurnLimits, TurnServer } from "../../server/turn/turn_server.ts";
 
 /** The secret of {@link startLoopbackTurn}'s servers. */
@@ -34,14 +38,26 @@ export async function startLoopbackTurn(
     tls?: { cert: string; key: string };
     /** Users exempt from the per-user and per-address bounds. */
     unbounded?: (username: string) => boolean;
+    /** Also IPv6 on ::1: listeners, relays and peers. */
+    ipv6?: boolean;
+    /** Bounds of the TCP and TLS listeners. */
+    streams?: Pick<
+      TurnListenOptions,
+      "connections" | "connectionsPerAddress" | "handshakeMs" | "idleMs"
+    >;
   } = {},
 ): Promise<LoopbackTurn> {
   const logs: string[] = [];
   const server = new TurnServer({
     secret: TEST_TURN_SECRET,
     relayAddress: "127.0.0.1",
-    openRelay: relaySockets({ address: "127.0.0.1" }),
-    allowPeer: (address) => address === "127.0.0.1",
+    ...(options.ipv6 ? { relayAddress6: "::1" } : {}),
+    openRelay: relaySockets({
+      address: "127.0.0.1",
+      ...(options.ipv6 ? { address6: "::1" } : {}),
+    }),
+    allowPeer: (address) =>
+      address === "127.0.0.1" || (!!options.ipv6 && address === "::1"),
     ...(options.limits ? { limits: options.limits } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.unbounded ? { unbounded: options.unbounded } : {}),
@@ -49,6 +65,9 @@ export async function startLoopbackTurn(
   });
   const listeners = await TurnListeners.open(server, {
     hostname: "127.0.0.1",
+    ...(options.ipv6 ? { hostname6: "::1" } : {}),
+    ...options.streams,
+    ...(options.now ? { now: options.now } : {}),
     port: 0,
     ...(options.tls ? { tls: { port: 0, ...options.tls } } : {}),
     log: (m) => logs.push(m),

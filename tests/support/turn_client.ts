@@ -17,6 +17,7 @@ import {
 } from "../../server/turn/stun_message.ts";
 import { StunWriter } from "../../server/turn/stun_writer.ts";
 import { StreamFramer } from "../../server/turn/stream_framer.ts";
+import { waitFor } from "./wait_for.ts";
 
 /** A socket to a TURN server that queues what it receives. */
 export class TurnTestClient {
@@ -24,6 +25,7 @@ export class TurnTestClient {
   readonly #close: () => void;
   readonly #received: Uint8Array[] = [];
   #wake: (() => void) | null = null;
+  #ended = false;
   readonly localPort: number;
   readonly stream: boolean;
 
@@ -41,10 +43,32 @@ export class TurnTestClient {
     this.stream = parts.stream;
   }
 
-  /** A UDP client of `127.0.0.1:port`. */
-  static async udp(port: number, host = "127.0.0.1"): Promise<TurnTestClient> {
-    const s: Socket = createSocket("udp4");
-    await new Promise<void>((r) => s.bind(0, "127.0.0.1", () => r()));
+  /**
+   * A client over a socket of the caller's (a benchmark's batched one):
+   * it hands every datagram it receives to `deliver`.
+   */
+  static over(
+    parts: { send: (bytes: Uint8Array) => void; localPort: number },
+  ): { client: TurnTestClient; deliver: (m: Uint8Array) => void } {
+    const client = new TurnTestClient({
+      ...parts,
+      close: () => {},
+      stream: false,
+    });
+    return { client, deliver: (m) => client.#push(m.slice()) };
+  }
+
+  /**
+   * A UDP client of `host:port`, bound on `local` (by default loopback of
+   * the host's family).
+   */
+  static async udp(
+    port: number,
+    host = "127.0.0.1",
+    local = host.includes(":") ? "::1" : "127.0.0.1",
+  ): Promise<TurnTestClient> {
+    const s: Socket = createSocket(host.includes(":") ? "udp6" : "udp4");
+    await new Promise<void>((r) => s.bind(0, local, () => r()));
     const c: TurnTestClient = new TurnTestClient({
       send: (b) => s.send(Buffer.from(b), port, host),
       close: () => s.close(),
@@ -55,9 +79,9 @@ export class TurnTestClient {
     return c;
   }
 
-  /** A TCP client of `127.0.0.1:port`. */
-  static async tcp(port: number): Promise<TurnTestClient> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  /** A TCP client of `host:port` (127.0.0.1 or ::1). */
+  static async tcp(port: number, host = "127.0.0.1"): Promise<TurnTestClient> {
+    const conn = await Deno.connect({ hostname: host, port });
     const writer = conn.writable.getWriter();
     const c: TurnTestClient = new TurnTestClient({
       send: (b) => void writer.write(b.slice()).catch(() => {}),
@@ -79,9 +103,16 @@ export class TurnTestClient {
         }
       } catch {
         // closed
+      } finally {
+        c.#ended = true;
       }
     })();
     return c;
+  }
+
+  /** True once a TCP client's connection is closed (by either side). */
+  get ended(): boolean {
+    return this.#ended;
   }
 
   /** Sends raw bytes. */
@@ -142,6 +173,36 @@ export class TurnTestClient {
     this.#received.push(m);
     this.#wake?.();
   }
+}
+
+/** A UDP peer on loopback (127.0.0.1 or ::1) that queues what it receives. */
+export interface UdpPeer {
+  socket: Socket;
+  port: number;
+  /** The next datagram (waits for it). */
+  received: () => Promise<Buffer>;
+  /** How many datagrams arrived so far, taken or not. */
+  readonly count: number;
+}
+
+/** Opens a {@link UdpPeer} on `host`. */
+export async function udpPeer(host = "127.0.0.1"): Promise<UdpPeer> {
+  const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
+  await new Promise<void>((r) => socket.bind(0, host, () => r()));
+  const queue: Buffer[] = [];
+  let count = 0;
+  socket.on("message", (m: Buffer) => {
+    count++;
+    queue.push(m);
+  });
+  return {
+    socket,
+    port: socket.address().port,
+    received: () => waitFor("a datagram at the peer", () => queue.shift()),
+    get count() {
+      return count;
+    },
+  };
 }
 
 /** A new random transaction id. */

@@ -4,7 +4,8 @@
  * binds channels (or uses Send indications) and exchanges data with an echo
  * peer this test runs on 127.0.0.1, over UDP and over TCP, with REST
  * credentials it computes from the shared secret (`-W`), as Nereid's clients
- * get them.
+ * get them. Over IPv6 too (`-x`: an IPv6 relayed address, `-Z`: a dual
+ * allocation), with the server, the client and the peer on ::1.
  */
 
 import { createSocket } from "node:dgram";
@@ -17,9 +18,9 @@ import {
 
 const UCLIENT = "/usr/bin/turnutils_uclient";
 
-async function echoPeer() {
-  const socket = createSocket("udp4");
-  await new Promise<void>((r) => socket.bind(0, "127.0.0.1", () => r()));
+async function echoPeer(host = "127.0.0.1") {
+  const socket = createSocket(host.includes(":") ? "udp6" : "udp4");
+  await new Promise<void>((r) => socket.bind(0, host, () => r()));
   let echoed = 0;
   socket.on("message", (m, rinfo) => {
     echoed++;
@@ -175,3 +176,55 @@ Deno.test("turnutils_uclient relays through Nereid's TURN server over TLS", asyn
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (
+  const [name, flags, family] of [
+    ["an IPv6 relay over UDP (-x)", ["-x"], 6],
+    ["an IPv6 relay over TCP (-x -t)", ["-x", "-t"], 6],
+    ["a dual allocation, IPv6 side (-Z -x)", ["-Z", "-x"], 6],
+    ["a dual allocation, IPv4 side (-Z)", ["-Z"], 4],
+  ] as const
+) {
+  Deno.test(`turnutils_uclient on ::1 relays through ${name}`, async () => {
+    const turn = await startLoopbackTurn({ ipv6: true });
+    const host = family === 6 ? "::1" : "127.0.0.1";
+    const peer = await echoPeer(host);
+    try {
+      const out = await uclient([
+        "-c",
+        ...flags,
+        "-W",
+        TEST_TURN_SECRET,
+        "-u",
+        "alice",
+        "-p",
+        String(turn.port),
+        "-e",
+        host,
+        "-r",
+        String(peer.port),
+        "-n",
+        String(MESSAGES),
+        "-l",
+        "170",
+        "::1",
+      ]);
+      const total = /tot_send_msgs=(\d+), tot_recv_msgs=(\d+)\s*$/m.exec(out);
+      assert(total !== null, `no totals in uclient's output:\n${out}`);
+      assertEquals(Number(total[2]), MESSAGES, out);
+      assertEquals(peer.echoed, MESSAGES);
+      const allocated = turn.logs.filter((l) => l.includes("allocated relay"));
+      assert(
+        allocated.every((l) => / for (udp|tcp) ::1:/.test(l)),
+        allocated.join("\n"),
+      );
+      const expected = (flags as readonly string[]).includes("-Z")
+        ? /IPv4 port \d+, IPv6 port \d+ /
+        : /relay IPv6 port \d+ /;
+      assert(allocated.every((l) => expected.test(l)), allocated.join("\n"));
+    } finally {
+      peer.close();
+      await turn.close();
+    }
+  });
+}
