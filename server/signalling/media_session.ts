@@ -42,11 +42,22 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+const UNUSABLE_OFFER = "cannot use the offer for stream ";
+
 /** The text for a client whose offer the media node could not use. */
 function offerError(id: string, e: unknown): string {
   return e instanceof MediaError && e.reason === "invalid"
-    ? `cannot use the offer for stream ${id}: ${e.message}`
+    ? `${UNUSABLE_OFFER}${id}: ${e.message}`
     : errorText(e);
+}
+
+/**
+ * Whether an error sent after `abort` says the offer itself could not be
+ * used (no codec of the group, an SDP werift refuses), rather than that
+ * the server failed (for WHIP's status codes).
+ */
+export function isUnusableOfferError(text: string): boolean {
+  return text.startsWith(UNUSABLE_OFFER);
 }
 
 /** Keeps the known request values; Galène ignores the others. */
