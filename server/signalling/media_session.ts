@@ -104,6 +104,8 @@ export class MediaSession {
   readonly #session: ClientSession;
   #request: Record<string, TrackRequest[]> = {};
   #overrides = new Map<string, TrackRequest[]>();
+  /** Set by {@link watchOnly}: the one stream this client receives. */
+  #only: { id: string; request: TrackRequest[] } | null = null;
   #ups = new Map<string, UpStream>();
   /** Up streams that are not connected, with the timer that will close them. */
   #unconnected = new Map<string, ReturnType<typeof setTimeout>>();
@@ -144,7 +146,24 @@ export class MediaSession {
     this.#subscribe(down.stream, { tracksChanged: false });
   }
 
+  /**
+   * Receives one stream only, whatever its label (a WHEP viewer), instead
+   * of what `request` selects; null goes back to `request`.
+   */
+  watchOnly(id: string | null, request: readonly TrackRequest[] = []): void {
+    const group = this.#session.requireGroup();
+    this.#only = id === null ? null : { id, request: [...request] };
+    for (const stream of group.streams()) {
+      if (stream.owner !== this.#session) {
+        this.#subscribe(stream, { tracksChanged: false });
+      }
+    }
+  }
+
   #wanted(stream: PublishedStream): TrackRequest[] {
+    if (this.#only !== null) {
+      return stream.id === this.#only.id ? this.#only.request : [];
+    }
     return this.#overrides.get(stream.id) ?? this.#request[stream.label] ??
       this.#request[""] ?? [];
   }
@@ -485,5 +504,6 @@ export class MediaSession {
     }
     this.#request = {};
     this.#overrides.clear();
+    this.#only = null;
   }
 }

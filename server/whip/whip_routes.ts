@@ -1,18 +1,21 @@
 /**
  * The WHIP endpoint, `/group/NAME/.whip`, and its session resources,
- * `/group/NAME/.whip/ID` (RFC 9725, with Galène's choices):
+ * `/group/NAME/.whip/ID` (RFC 9725, with Galène's choices); and the WHEP
+ * endpoint, `/group/NAME/.whep`, with the same rules for its resources:
  *
  * - `POST` with `application/sdp` (else 415; at most {@link MAX_OFFER_BYTES},
- *   else 413; not SDP, 400) publishes into group NAME (404 when it does not
- *   exist) as user `whip` with an empty password, or with the
- *   `Authorization: Bearer` token; without `present`, 403; an offer with no
- *   codec of the group, 422; answered `201` with the SDP answer, `Location`
- *   and `ETag`, and the ICE servers as `Link` headers.
+ *   else 413; not SDP, 400) joins group NAME (404 when it does not exist)
+ *   as user `whip` (`whep`) with an empty password, or with the
+ *   `Authorization: Bearer` token (403 when refused, 503 when the group is
+ *   full). WHIP publishes (without `present`, 403; an offer with no codec of
+ *   the group, 422); WHEP receives the stream the query chooses
+ *   (server/whip/whep_session.ts; none, 404). Answered `201` with the SDP
+ *   answer, `Location` and `ETag`, and the ICE servers as `Link` headers.
  * - `PATCH` with `application/trickle-ice-sdpfrag` adds candidates (204) or,
- *   with new ICE credentials, restarts ICE (200 with the server's fragment
- *   and a new `ETag`); `DELETE` ends the session (200). Both need the token
- *   the session was created with (403), honour `If-Match` (412), and get 404
- *   for a session that does not exist (any more).
+ *   for WHIP, with new ICE credentials restarts ICE (200 with the server's
+ *   fragment and a new `ETag`); `DELETE` ends the session (200). Both need
+ *   the token the session was created with (403), honour `If-Match` (412),
+ *   and get 404 for a session that does not exist (any more).
  * - `OPTIONS` answers CORS preflights; an Origin the server does not allow
  *   (the rule of `/ws`) gets no CORS headers, and its other requests 403.
  *
@@ -36,13 +39,15 @@ import {
   type LinkIceServer,
 } from "./http_headers.ts";
 import { parseFragment, summarizeSdp } from "./sdp_text.ts";
+import type { HttpSession } from "./http_session.ts";
+import { WhepSession } from "./whep_session.ts";
 import { WhipSession } from "./whip_session.ts";
 
 /** Offers are a few kilobytes; Galène takes up to 1 MiB, which no tool needs. */
 export const MAX_OFFER_BYTES = 256 << 10;
 /** A fragment carries a few candidates. */
 export const MAX_FRAGMENT_BYTES = 64 << 10;
-/** WHIP sessions at once, over every group. */
+/** WHIP and WHEP sessions at once, over every group. */
 export const DEFAULT_MAX_SESSIONS = 1024;
 /** A bearer token longer than this is no token we issue or accept. */
 const MAX_TOKEN_BYTES = 8192;
@@ -58,9 +63,48 @@ export interface WhipRoutesDeps {
   maxSessions?: number;
 }
 
-/** The `/group/*` middleware that serves `.whip` paths and passes the rest on. */
+/** Options of a session's start, as the routes give them. */
+interface StartOptions {
+  deps: SessionDeps;
+  identity: { group: string; username: string; token: string | undefined };
+  address: string;
+  offer: string;
+  onClose(session: HttpSession): void;
+}
+
+/** What differs between the two endpoints. */
+interface Kind {
+  username: string;
+  start(
+    options: StartOptions,
+    c: Context,
+  ): Promise<{ session: HttpSession; answer: string }>;
+}
+
+const KINDS: Record<string, Kind> = {
+  ".whip": { username: "whip", start: (o) => WhipSession.start(o) },
+  ".whep": {
+    username: "whep",
+    start: (o, c) => {
+      const stream = c.req.query("stream");
+      const user = c.req.query("user");
+      return WhepSession.start({
+        ...o,
+        choice: {
+          ...(stream !== undefined ? { stream } : {}),
+          ...(user !== undefined ? { user } : {}),
+        },
+      });
+    },
+  },
+};
+
+/**
+ * The `/group/*` middleware that serves `.whip` and `.whep` paths and
+ * passes the rest on.
+ */
 export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
-  const table = new Map<string, WhipSession>();
+  const table = new Map<string, HttpSession>();
   let starting = 0;
   const max = deps.maxSessions ?? DEFAULT_MAX_SESSIONS;
   const { sessionDeps } = deps;
@@ -96,7 +140,11 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
     throw new HttpError(404, `Group "${name}" does not exist`);
   }
 
-  async function endpoint(c: Context, name: string): Promise<Response> {
+  async function endpoint(
+    c: Context,
+    name: string,
+    kind: string,
+  ): Promise<Response> {
     const method = c.req.method;
     if (method !== "POST" && method !== "OPTIONS") {
       throw new HttpError(405, "Method not allowed", {
@@ -124,23 +172,27 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
       throw new HttpError(400, (e as Error).message);
     }
     if (table.size + starting >= max) {
-      throw new HttpError(503, "Too many WHIP sessions", {
+      throw new HttpError(503, "Too many WHIP and WHEP sessions", {
         headers: { "Retry-After": "30" },
       });
     }
     starting++;
     let started;
     try {
-      started = await WhipSession.start({
+      started = await KINDS[kind]!.start({
         deps: sessionDeps,
-        identity: { group: name, username: "whip", token: bearer(c) },
+        identity: {
+          group: name,
+          username: KINDS[kind]!.username,
+          token: bearer(c),
+        },
         address: remoteAddress(c),
         offer,
         onClose: (s) => {
           table.delete(s.id);
           deps.sessions.delete(s.member.session);
         },
-      });
+      }, c);
     } finally {
       starting--;
     }
@@ -149,7 +201,10 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
     table.set(session.id, session);
     deps.sessions.add(session.member.session);
     headers.set("Content-Type", SDP);
-    headers.set("Location", `/group/${encodeURI(name)}/.whip/${session.id}`);
+    headers.set(
+      "Location",
+      `/group/${encodeURI(name)}/${kind}/${session.id}`,
+    );
     headers.set("ETag", session.etag);
     return new Response(answer, { status: 201, headers });
   }
@@ -157,6 +212,7 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
   async function resource(
     c: Context,
     name: string,
+    kind: string,
     id: string,
   ): Promise<Response> {
     const method = c.req.method;
@@ -171,8 +227,11 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
       "ETag, Link, Content-Type",
     );
     const session = table.get(id);
-    if (session === undefined || session.group !== name) {
-      throw new HttpError(404, "No such WHIP session");
+    if (
+      session === undefined || session.group !== name ||
+      !(session instanceof (kind === ".whip" ? WhipSession : WhepSession))
+    ) {
+      throw new HttpError(404, "No such session");
     }
     if (method === "OPTIONS") {
       return new Response(null, { status: 204, headers });
@@ -224,9 +283,11 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
     if (parsed === null || special === null || special === undefined) {
       return next();
     }
-    if (special === ".whip") return endpoint(c, parsed.name);
-    if (special.startsWith(".whip/")) {
-      return resource(c, parsed.name, special.slice(".whip/".length));
+    const kind = special.slice(0, 5);
+    if (!(kind in KINDS)) return next();
+    if (special === kind) return endpoint(c, parsed.name, kind);
+    if (special[5] === "/") {
+      return resource(c, parsed.name, kind, special.slice(6));
     }
     return next();
   };

@@ -15,6 +15,7 @@ import { isUnusableOfferError } from "../signalling/media_session.ts";
 import type { SessionDeps } from "../signalling/session_deps.ts";
 import { type HttpIdentity, joinAsHttpClient, sentence } from "./http_join.ts";
 import { HttpMember, MemberClosed, type Reply } from "./http_member.ts";
+import type { HttpSession, PatchResult } from "./http_session.ts";
 import { randomHex, resourceId } from "./random_id.ts";
 import {
   answerFragment,
@@ -38,13 +39,8 @@ export interface WhipStartOptions {
   onClose(session: WhipSession): void;
 }
 
-/** What a PATCH did. */
-export type PatchResult =
-  | { kind: "candidates" }
-  | { kind: "restart"; fragment: string };
-
 /** A live WHIP session. */
-export class WhipSession {
+export class WhipSession implements HttpSession {
   /** The resource id in `Location`: unguessable. */
   readonly id = resourceId();
   readonly group: string;

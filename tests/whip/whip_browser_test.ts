@@ -139,3 +139,65 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a WHEP player in Chromium watches a camera published from the web client and decodes it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const srv = await startClientTestServer();
+    const browser = await launch();
+    try {
+      const code = await bundle(PAGE);
+      const bob = await open(browser, `${srv.url}/group/demo/`);
+      await login(bob, "bob", "y", "both");
+      const group = srv.server.groups.all().find((g) => g.name === "demo")!;
+      await waitFor(
+        "bob's camera to be published",
+        () => [...group.streams()].some((s) => s.tracks.length >= 2),
+        { timeoutMs: 20_000 },
+      );
+      const player = await clientPage(browser, srv.url, code);
+      const status = await player.evaluate(
+        (endpoint) =>
+          (globalThis as unknown as {
+            startWhep(e: string): Promise<number>;
+          }).startWhep(endpoint),
+        `${srv.url}/group/demo/.whep`,
+      );
+      assert.equal(status, 201);
+      const frames = () =>
+        player.evaluate(() => {
+          const v = document.querySelector<HTMLVideoElement>("#whep");
+          return v && v.videoWidth > 0
+            ? v.getVideoPlaybackQuality().totalVideoFrames
+            : 0;
+        });
+      const first = await waitFor(
+        "the WHEP player to decode video",
+        () => frames().then((n) => n > 0 && n),
+        { timeoutMs: 20_000 },
+      );
+      await waitFor(
+        "more frames at the player",
+        () => frames().then((n) => n > first + 10),
+      );
+      assert.ok(
+        [...group.members()].some((m) => m.username === "whep"),
+        "the viewer is a member",
+      );
+      const deleted = await player.evaluate(() =>
+        (globalThis as unknown as { stopWhep(): Promise<number> }).stopWhep()
+      );
+      assert.equal(deleted, 200);
+      await waitFor(
+        "the viewer to leave",
+        () => ![...group.members()].some((m) => m.username === "whep"),
+      );
+    } finally {
+      await browser.close();
+      await srv.close();
+    }
+  },
+});
