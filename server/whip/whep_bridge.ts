@@ -65,15 +65,20 @@ function parse(sdp: string, what: string): Parsed {
   return { session, sections };
 }
 
-/** The value of `a=NAME:` in a section, else at session level. */
+/**
+ * The value of `a=NAME:` in a section, else at session level, else in
+ * another section: bundled sections share one transport, and an offer may
+ * state its credentials in the first one only.
+ */
 function attribute(
   sdp: Parsed,
   section: Section,
   name: string,
 ): string | undefined {
   const prefix = `a=${name}:`;
-  const line = section.lines.find((l) => l.startsWith(prefix)) ??
-    sdp.session.find((l) => l.startsWith(prefix));
+  const find = (lines: string[]) => lines.find((l) => l.startsWith(prefix));
+  const line = find(section.lines) ?? find(sdp.session) ??
+    sdp.sections.map((s) => find(s.lines)).find((l) => l !== undefined);
   return line?.slice(prefix.length);
 }
 
@@ -98,10 +103,15 @@ function formatLines(section: Section): string[] {
   );
 }
 
-function candidates(section: Section): string[] {
-  return section.lines.filter((l) =>
-    l.startsWith("a=candidate:") || l === "a=end-of-candidates"
-  );
+/** The candidates of the first section that has any (they are bundled). */
+function candidates(sdp: Parsed): string[] {
+  for (const section of sdp.sections) {
+    const lines = section.lines.filter((l) =>
+      l.startsWith("a=candidate:") || l === "a=end-of-candidates"
+    );
+    if (lines.length > 0) return lines;
+  }
+  return [];
 }
 
 function rejected(s: Section, mid: string): string[] {
@@ -152,7 +162,6 @@ export function bridgeOffers(player: string, server: string): Bridge {
     );
   }
   const playerOf = new Map([...pairs].map(([ss, ps]) => [ps, ss]));
-  const first = p.sections.find((x) => playerOf.has(x))!;
   const firstServer = s.sections.find((x) => pairs.has(x))!;
 
   const head = (mids: string[]) => [
@@ -186,7 +195,7 @@ export function bridgeOffers(player: string, server: string): Bridge {
       "a=rtcp-mux",
       ...formatLines(ss),
       ...ss.lines.filter((l) => /^a=(ssrc|ssrc-group|msid):/.test(l)),
-      ...candidates(firstServer),
+      ...candidates(s),
     );
   }
 
@@ -212,7 +221,7 @@ export function bridgeOffers(player: string, server: string): Bridge {
       "a=recvonly",
       "a=rtcp-mux",
       ...formatLines(ss),
-      ...candidates(first),
+      ...candidates(p),
     );
   }
   return {
