@@ -443,3 +443,54 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a WHIP stream is recorded like any other and shown in the statistics API with its bitrate",
+  ...opts,
+  async fn() {
+    const t = await startTestServer({
+      groups: { g: { ...GROUP, "allow-recording": true } },
+      config: { users: { root: { password: "pw", permissions: "admin" } } },
+    });
+    const vimes = await t.member("g", "vimes", "p");
+    const whip = new WhipClient(`${t.url}/group/g/.whip`);
+    try {
+      vimes.send({ type: "groupaction", kind: "record" });
+      await vimes.next({ type: "user", kind: "add", username: "RECORDING" });
+      await whip.publish();
+      const stats = await waitFor("whip's up stream in .stats", async () => {
+        const res = await fetch(`${t.url}/galene-api/v0/.stats`, {
+          headers: { Authorization: `Basic ${btoa("root:pw")}` },
+        });
+        const groups = await res.json() as {
+          clients: {
+            username?: string;
+            up: { tracks: { bitrate: number }[] }[];
+          }[];
+        }[];
+        const client = groups[0]?.clients.find((c) => c.username === "whip");
+        const bitrate = client?.up[0]?.tracks.reduce(
+          (n, x) => n + x.bitrate,
+          0,
+        );
+        return bitrate !== undefined && bitrate > 0 && bitrate;
+      });
+      ok(stats > 0);
+      const dir = `${t.recordingsDir}/g`;
+      const file = await waitFor("whip's recording to grow", async () => {
+        for await (const e of Deno.readDir(dir)) {
+          if (!e.name.endsWith("-whip.webm")) continue;
+          const size = (await Deno.stat(`${dir}/${e.name}`)).size;
+          if (size > 10_000) return e.name;
+        }
+        return false;
+      }, { timeoutMs: 15_000 });
+      ok(file.endsWith("-whip.webm"), file);
+      strictEqual(await whip.delete(), 200);
+    } finally {
+      await whip.close();
+      await t.close();
+    }
+  },
+});
