@@ -1,8 +1,10 @@
 /**
- * WHIP with clients nobody here wrote: Medooze's `whip-whep` (npm)
- * publishes Chromium's fake camera and microphone into a group, and a
- * person in the web client (another Chromium context) sees and hears it,
- * then sees it go when the WHIP client stops.
+ * WHIP and WHEP with clients nobody here wrote, in Chromium: Medooze's
+ * `whip-whep` (npm) publishes the fake camera in two simulcast layers and
+ * the microphone into a group, and a person in the web client (another
+ * context) gets the layer the server picks, sees and hears it, then sees it
+ * go when the WHIP client stops; and a WHEP player (RTCPeerConnection and
+ * fetch) watches a camera published from the web client.
  *
  * @module
  */
@@ -77,7 +79,7 @@ function audioPackets(p: Person): Promise<number> {
 
 Deno.test({
   name:
-    "Medooze's whip-whep WHIP client publishes into a group: a person in the web client decodes its video and receives its audio, and sees it go on stop",
+    "Medooze's whip-whep WHIP client publishes simulcast into a group: a person in the web client gets a layer the server picks, decodes its video, receives its audio, and sees it go on stop",
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -109,12 +111,30 @@ Deno.test({
         document.querySelector<HTMLVideoElement>(".tile video")?.videoWidth ??
           0
       );
+
       assert.ok(width > 0, `video width ${width}`);
       await waitFor(
         "more frames",
         () => framesOf(ann, "whip").then((n) => n > first + 10),
         { timeoutMs: 10_000 },
       );
+      // Its simulcast layers reach the server, which picks one for ann.
+      const group = srv.server.groups.all().find((g) => g.name === "demo")!;
+      const layers = await waitFor("two video layers from whip", () => {
+        const s = [...group.streams()].find((s) => s.owner.username === "whip");
+        const rids = s?.tracks.flatMap((t) => t.rid ? [t.rid] : []) ?? [];
+        return rids.length === 2 && rids.sort();
+      });
+      assert.deepEqual(layers, ["h", "l"]);
+      const annId = [...group.members()].find((m) => m.username === "ann")!.id;
+      const layer = await waitFor("a layer chosen for ann", async () => {
+        const down = (await srv.server.media.stats()).find((c) =>
+          c.direction === "down" && c.subscriber === annId &&
+          c.tracks.some((t) => t.layer !== undefined)
+        );
+        return down?.tracks.find((t) => t.layer !== undefined)?.layer;
+      });
+      assert.ok(["h", "l"].includes(layer), layer);
       await waitFor(
         "whip's audio at ann",
         () => audioPackets(ann).then((n) => n > 20),

@@ -21,15 +21,29 @@ interface Page {
 
 const page = globalThis as unknown as Page;
 
-/** Publishes the camera and microphone; resolves with the resource URL. */
+/**
+ * Publishes the camera (in two simulcast layers) and the microphone;
+ * resolves with the resource URL.
+ */
 page.startWhip = async (endpoint) => {
+  // 640×480: Chromium sends two simulcast layers from 640×360 up.
   const stream = await navigator.mediaDevices.getUserMedia({
-    video: { width: 320, height: 240 },
+    video: { width: 640, height: 480 },
     audio: true,
   });
   const pc = new RTCPeerConnection();
   for (const track of stream.getTracks()) {
-    pc.addTransceiver(track, { direction: "sendonly" });
+    pc.addTransceiver(track, {
+      direction: "sendonly",
+      ...(track.kind === "video"
+        ? {
+          sendEncodings: [
+            { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 150_000 },
+            { rid: "h", maxBitrate: 500_000 },
+          ],
+        }
+        : {}),
+    });
   }
   const client = new WHIPClient();
   page.whip = client;
