@@ -22,6 +22,7 @@
 
 import type { PublishedStream } from "../group/member.ts";
 import {
+  type ConnectionState,
   type DownConnection,
   type IceCandidate,
   MediaError,
@@ -104,6 +105,11 @@ export class MediaSession {
   readonly #session: ClientSession;
   #request: Record<string, TrackRequest[]> = {};
   #overrides = new Map<string, TrackRequest[]>();
+  /**
+   * Told each state of this client's down connections; a client with no
+   * socket of its own (a WHEP viewer) knows from it whether it is alive.
+   */
+  onDownState: ((id: string, state: ConnectionState) => void) | null = null;
   /** Set by {@link watchOnly}: the one stream this client receives. */
   #only: { id: string; request: TrackRequest[] } | null = null;
   #ups = new Map<string, UpStream>();
@@ -213,6 +219,9 @@ export class MediaSession {
           ice: this.#session.deps.iceConfiguration(),
           onIceCandidate: (candidate) => this.#downCandidate(down, candidate),
           onStateChange: (state) => {
+            if (this.#downs.get(stream.id) === down) {
+              this.onDownState?.(stream.id, state);
+            }
             if (state === "failed") {
               this.#session.deps.log(
                 `client ${this.#session.id}: down stream ${stream.id} failed`,

@@ -11,7 +11,8 @@
  * whose offer is bridged with the player's (server/whip/whep_bridge.ts).
  * When that stream ends, the session ends (the member leaves): a WHEP
  * player cannot be sent a new offer, so it must POST again to watch the
- * next one. DELETE, a kick or the server's shutdown end it too.
+ * next one. DELETE, a kick, the server's shutdown, and the ICE timeout (not
+ * connected within it, or disconnected for as long) end it too.
  *
  * @module
  */
@@ -72,6 +73,7 @@ export class WhepSession implements HttpSession {
   #streamId = "";
   #bridge: Bridge | undefined;
   #started = false;
+  #iceTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: WhepStartOptions) {
     this.group = options.identity.group;
@@ -81,7 +83,10 @@ export class WhepSession implements HttpSession {
       deps: options.deps,
       address: options.address,
       onMessage: (m) => this.#onMessage(m),
-      onClose: () => options.onClose(this),
+      onClose: () => {
+        clearTimeout(this.#iceTimer);
+        options.onClose(this);
+      },
     });
   }
 
@@ -108,6 +113,7 @@ export class WhepSession implements HttpSession {
       throw new HttpError(404, "No such stream in this group");
     }
     session.#streamId = stream.id;
+    session.#watchIce(options.deps.timings.iceTimeout);
     const offered = session.#member.request(null, {
       match: (m) =>
         (m["id"] === stream.id &&
@@ -170,7 +176,33 @@ export class WhepSession implements HttpSession {
   }
 
   close(reason = ""): void {
+    clearTimeout(this.#iceTimer);
     this.#member.close(reason);
+  }
+
+  /**
+   * A viewer that is not connected within the ICE timeout (of its offer, or
+   * of losing its connection) is gone: its session ends, as a publisher's
+   * up stream does. Nothing else tells that a WHEP player went away.
+   */
+  #watchIce(timeout: number): void {
+    const start = () => {
+      if (this.#iceTimer !== undefined) return;
+      this.#iceTimer = setTimeout(() => {
+        this.#member.session.deps.log(
+          `client ${this.#member.session.id}: WHEP viewer did not connect in ${timeout} ms`,
+        );
+        this.close("ICE timeout");
+      }, timeout);
+    };
+    this.#member.session.media.onDownState = (id, state) => {
+      if (id !== this.#streamId) return;
+      if (state === "connected") {
+        clearTimeout(this.#iceTimer);
+        this.#iceTimer = undefined;
+      } else if (state !== "closed") start();
+    };
+    start();
   }
 
   /**

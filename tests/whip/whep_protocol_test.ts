@@ -231,3 +231,53 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "a WHEP viewer that never connects is removed after the ICE timeout, one that plays stays",
+  ...opts,
+  async fn() {
+    const t = await startTestServer({
+      groups: { g: GROUP },
+      timings: { iceTimeout: 1500 },
+    });
+    const carrot = await t.member("g", "carrot", "p");
+    const camera = new Publisher(carrot);
+    const silent = new WhepPlayer(`${t.url}/group/g/.whep`);
+    const playing = new WhepPlayer(`${t.url}/group/g/.whep`);
+    try {
+      strictEqual((await camera.offer())["type"], "answer");
+      const group = t.server.groups.all().find((g) => g.name === "g")!;
+      await waitFor(
+        "carrot's tracks",
+        () => [...group.streams()].some((s) => s.tracks.length > 0),
+      );
+      await playing.play();
+      // Posted, but the answer is never applied: ICE never starts.
+      await silent.pc.setLocalDescription(await silent.pc.createOffer());
+      const posted = await fetch(`${t.url}/group/g/.whep`, {
+        method: "POST",
+        headers: { "Content-Type": "application/sdp" },
+        body: silent.pc.localDescription!.sdp,
+      });
+      await posted.body?.cancel();
+      strictEqual(posted.status, 201);
+      silent.resource = new URL(posted.headers.get("Location")!, t.url).href;
+      strictEqual(members(t).filter((u) => u === "whep").length, 2);
+      await waitFor(
+        "the silent viewer to be removed",
+        () => members(t).filter((u) => u === "whep").length === 1,
+        { timeoutMs: 5000 },
+      );
+      strictEqual(await silent.delete(), 404);
+      const before = playing.packets;
+      await waitFor("the player to go on", () => playing.packets > before + 50);
+      strictEqual(await playing.delete(), 200);
+    } finally {
+      await silent.close();
+      await playing.close();
+      await camera.close();
+      await t.close();
+    }
+  },
+});
