@@ -44,6 +44,9 @@ export interface WhepStartOptions {
   /** The player's offer, already checked by `summarizeSdp`. */
   offer: string;
   choice: StreamChoice;
+  /** The session exists (its member is about to join). */
+  onOpen(session: WhepSession): void;
+  /** The session ended, for whatever reason (to forget it). */
   onClose(session: WhepSession): void;
 }
 
@@ -88,6 +91,7 @@ export class WhepSession implements HttpSession {
         options.onClose(this);
       },
     });
+    options.onOpen(this);
   }
 
   /**

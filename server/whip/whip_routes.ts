@@ -69,6 +69,7 @@ interface StartOptions {
   identity: { group: string; username: string; token: string | undefined };
   address: string;
   offer: string;
+  onOpen(session: HttpSession): void;
   onClose(session: HttpSession): void;
 }
 
@@ -188,6 +189,8 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
         },
         address: remoteAddress(c),
         offer,
+        // In the server's sessions from the start: a shutdown kicks it.
+        onOpen: (s) => deps.sessions.add(s.member.session),
         onClose: (s) => {
           table.delete(s.id);
           deps.sessions.delete(s.member.session);
@@ -199,7 +202,6 @@ export function whipRoutes(deps: WhipRoutesDeps): MiddlewareHandler {
     const { session, answer } = started;
     if (session.closed) throw new HttpError(409, "The session ended");
     table.set(session.id, session);
-    deps.sessions.add(session.member.session);
     headers.set("Content-Type", SDP);
     headers.set(
       "Location",

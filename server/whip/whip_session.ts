@@ -35,6 +35,8 @@ export interface WhipStartOptions {
   address: string;
   /** The client's offer, already checked by {@link summarizeSdp}. */
   offer: string;
+  /** The session exists (its member is about to join). */
+  onOpen(session: WhipSession): void;
   /** The session ended, for whatever reason (to forget it). */
   onClose(session: WhipSession): void;
 }
@@ -66,6 +68,7 @@ export class WhipSession implements HttpSession {
       onMessage: (m) => this.#onMessage(m),
       onClose: () => options.onClose(this),
     });
+    options.onOpen(this);
   }
 
   /**
