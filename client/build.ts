@@ -24,6 +24,16 @@ const HEADER = "// deno-lint-ignore-file\n// deno-fmt-ignore-file\n" +
  * @throws {Error} When `deno bundle` fails (its message is included).
  */
 export async function bundleClient(): Promise<string> {
+  return HEADER + await bundle(ENTRY);
+}
+
+/**
+ * Bundles a module and its imports (npm packages included) for browsers;
+ * returns the JavaScript text. Tests use it for their own pages.
+ *
+ * @throws {Error} When `deno bundle` fails (its message is included).
+ */
+export async function bundle(entry: string): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "nereid-bundle-" });
   const out = `${dir}/app.js`;
   try {
@@ -35,17 +45,17 @@ export async function bundleClient(): Promise<string> {
         "browser",
         "--output",
         out,
-        ENTRY,
+        entry,
       ],
       stdout: "piped",
       stderr: "piped",
     }).output();
     if (!result.success) {
       throw new Error(
-        `Cannot bundle the client: ${new TextDecoder().decode(result.stderr)}`,
+        `Cannot bundle ${entry}: ${new TextDecoder().decode(result.stderr)}`,
       );
     }
-    return HEADER + await Deno.readTextFile(out);
+    return await Deno.readTextFile(out);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

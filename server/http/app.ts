@@ -18,6 +18,7 @@ import { securityHeaders } from "./security_headers.ts";
 import { recordingsRoutes } from "./recordings_routes.ts";
 import { notFoundPage, serveStatic } from "./static_files.ts";
 import { websocketRoute } from "./websocket_route.ts";
+import { whipRoutes } from "../whip/whip_routes.ts";
 
 /** What the application needs. */
 export interface AppDeps {
@@ -58,6 +59,10 @@ export function createApp(deps: AppDeps): Hono {
     })));
   });
 
+  app.use(
+    "/group/*",
+    whipRoutes({ sessionDeps: deps.sessionDeps, sessions: deps.sessions }),
+  );
   const pagePath = join(deps.staticRoot, "galene.html");
   app.route(
     "/group",

@@ -106,7 +106,8 @@ export function websocketRoute(
   };
 }
 
-function remoteAddress(c: Context): string {
+/** The client's address and port, as operators see it with `identify`. */
+export function remoteAddress(c: Context): string {
   try {
     const info = getConnInfo(c);
     const a = info.remote.address ?? "";

@@ -33,6 +33,7 @@
 
 import type { PublishedStream } from "../group/member.ts";
 import {
+  type ConnectionState,
   type DownConnection,
   type IceCandidate,
   MediaError,
@@ -66,11 +67,22 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+const UNUSABLE_OFFER = "cannot use the offer for stream ";
+
 /** The text for a client whose offer the media node could not use. */
 function offerError(id: string, e: unknown): string {
   return e instanceof MediaError && e.reason === "invalid"
-    ? `cannot use the offer for stream ${id}: ${e.message}`
+    ? `${UNUSABLE_OFFER}${id}: ${e.message}`
     : errorText(e);
+}
+
+/**
+ * Whether an error sent after `abort` says the offer itself could not be
+ * used (no codec of the group, an SDP werift refuses), rather than that
+ * the server failed (for WHIP's status codes).
+ */
+export function isUnusableOfferError(text: string): boolean {
+  return text.startsWith(UNUSABLE_OFFER);
 }
 
 /** Keeps the known request values; Galène ignores the others. */
@@ -117,6 +129,13 @@ export class MediaSession {
   readonly #session: ClientSession;
   #request: Record<string, TrackRequest[]> = {};
   #overrides = new Map<string, TrackRequest[]>();
+  /**
+   * Told each state of this client's down connections; a client with no
+   * socket of its own (a WHEP viewer) knows from it whether it is alive.
+   */
+  onDownState: ((id: string, state: ConnectionState) => void) | null = null;
+  /** Set by {@link watchOnly}: the one stream this client receives. */
+  #only: { id: string; request: TrackRequest[] } | null = null;
   #ups = new Map<string, UpStream>();
   /** Up streams that are not connected, with the timer that will close them. */
   #unconnected = new Map<string, ReturnType<typeof setTimeout>>();
@@ -157,7 +176,24 @@ export class MediaSession {
     this.#subscribe(down.stream, { tracksChanged: false });
   }
 
+  /**
+   * Receives one stream only, whatever its label (a WHEP viewer), instead
+   * of what `request` selects; null goes back to `request`.
+   */
+  watchOnly(id: string | null, request: readonly TrackRequest[] = []): void {
+    const group = this.#session.requireGroup();
+    this.#only = id === null ? null : { id, request: [...request] };
+    for (const stream of group.streams()) {
+      if (stream.owner !== this.#session) {
+        this.#subscribe(stream, { tracksChanged: false });
+      }
+    }
+  }
+
   #wanted(stream: PublishedStream): TrackRequest[] {
+    if (this.#only !== null) {
+      return stream.id === this.#only.id ? this.#only.request : [];
+    }
     return this.#overrides.get(stream.id) ?? this.#request[stream.label] ??
       this.#request[""] ?? [];
   }
@@ -207,6 +243,9 @@ export class MediaSession {
           ice: this.#session.deps.iceConfiguration(),
           onIceCandidate: (candidate) => this.#downCandidate(down, candidate),
           onStateChange: (state) => {
+            if (this.#downs.get(stream.id) === down) {
+              this.onDownState?.(stream.id, state);
+            }
             if (state === "failed") {
               this.#session.deps.log(
                 `client ${this.#session.id}: down stream ${stream.id} failed`,
@@ -519,5 +558,6 @@ export class MediaSession {
     }
     this.#request = {};
     this.#overrides.clear();
+    this.#only = null;
   }
 }
