@@ -32,8 +32,17 @@
  * media plane's `openDown` with the group, which reaches the group's node
  * where the up connection lives.
  *
- * Before a join, the group's state must be here: when Redis is unreachable
- * the join is refused with a clear message.
+ * Before a join, the group's state must be here: while Redis is
+ * unreachable every join is refused with {@link SHARED_STATE_UNREACHABLE}
+ * (a member the other edges cannot learn of would split the group). What
+ * is already running goes on: members of other edges stay in the mirror
+ * (their streams still flow through the media node) however long Redis
+ * is away, chat between this edge's members still works, and what this
+ * edge's members did meanwhile (chat, up to {@link MAX_PENDING_CHAT}
+ * messages; a lock; the group data) is shared when Redis is back, at the
+ * next heartbeat, which also asks the other edges for their members.
+ * The outage itself is logged by the connection, once; a failed share
+ * while Redis is away is not logged.
  *
  * @module
  */
@@ -50,7 +59,10 @@ import type { Actor, Member, PublishedStream } from "../group/member.ts";
 import type { UpTrackInfo } from "../media/media_node.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import type { GroupEvent, GroupEvents } from "./group_events.ts";
-import type { RedisConnection } from "./redis_connection.ts";
+import {
+  type RedisConnection,
+  RedisUnavailableError,
+} from "./redis_connection.ts";
 import type { SharedChatHistory } from "./shared_chat_history.ts";
 import { groupDataKey, groupLockKey } from "./cluster_keys.ts";
 
@@ -91,6 +103,11 @@ const HEARTBEAT_MS = 1000;
 /** An edge not heard for this long is gone, and its members with it. */
 const EDGE_GONE_MS = 3000;
 const MAX_NAME = 1024;
+/** Chat messages kept while Redis is away, shared when it is back. */
+const MAX_PENDING_CHAT = 200;
+/** Why a join is refused while the shared state cannot be read. */
+export const SHARED_STATE_UNREACHABLE =
+  "the cluster's shared state is unreachable, try again in a moment";
 
 function memberState(m: Member): MemberState {
   return {
@@ -228,6 +245,13 @@ class Replica implements GroupReplication {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** When each other edge was last heard in this group (ms). */
   readonly #heard = new Map<string, number>();
+  /** Whether Redis was up at the last heartbeat. */
+  #wasUp = true;
+  /** Chat of local members not shared because Redis was away. */
+  #pendingChat: { message: ServerMessage; entry: ChatEntry }[] = [];
+  /** A lock and group data set here while Redis was away. */
+  #pendingLock: { message: string | null } | undefined;
+  #pendingData: Record<string, unknown> | undefined;
 
   constructor(group: Group, options: GroupReplicatorOptions) {
     this.#group = group;
@@ -239,14 +263,22 @@ class Replica implements GroupReplication {
   }
 
   ready(): Promise<void> {
+    // Every join waits for Redis: a member that joined while it is away
+    // would be unknown to the other edges (the connection has logged the
+    // outage, once).
+    if (!this.#redis.up) {
+      return Promise.reject(new JoinRefused(SHARED_STATE_UNREACHABLE));
+    }
     this.#ready ??= this.#start().catch((e) => {
       this.#stop();
-      this.#log(
-        `group ${this.#group.name}: shared state unavailable: ${
-          e instanceof Error ? e.message : String(e)
-        }`,
-      );
-      throw new JoinRefused("the cluster's shared state is unreachable");
+      if (!(e instanceof RedisUnavailableError)) {
+        this.#log(
+          `group ${this.#group.name}: shared state unavailable: ${
+            e instanceof Error ? e.message : String(e)
+          }`,
+        );
+      }
+      throw new JoinRefused(SHARED_STATE_UNREACHABLE);
     });
     return this.#ready;
   }
@@ -270,6 +302,7 @@ class Replica implements GroupReplication {
     const parsed = data === null ? undefined : parseData(data);
     if (parsed !== undefined) this.#group.applyData(parsed);
     await this.#events.publish(name, "resync", {});
+    this.#wasUp = true;
     this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
   }
 
@@ -297,7 +330,14 @@ class Replica implements GroupReplication {
   #beat(): void {
     const group = this.#group;
     const now = this.#now();
-    for (const m of [...group.members()]) {
+    const up = this.#redis.up;
+    const back = up && (!this.#wasUp || this.#pendingChat.length > 0 ||
+      this.#pendingLock !== undefined || this.#pendingData !== undefined);
+    this.#wasUp = up;
+    if (back) this.#resume(now);
+    // While Redis is away no edge is heard: their members stay (their
+    // calls go on through the media node) until Redis is back.
+    for (const m of up ? [...group.members()] : []) {
       if (!(m instanceof RemoteMember)) continue;
       const heard = this.#heard.get(m.edge) ?? 0;
       if (now - heard > EDGE_GONE_MS) this.#forget(m);
@@ -310,6 +350,28 @@ class Replica implements GroupReplication {
     if (local.length > 0) {
       this.#publish("alive", { members: rosterDigest(local) });
     }
+  }
+
+  /**
+   * Redis is back: the other edges get {@link EDGE_GONE_MS} to be heard
+   * again, what was done here meanwhile (chat, a lock, group data) is
+   * shared, and the others are asked for their members and streams (they
+   * ask for ours when our heartbeat's digest differs from their mirror).
+   */
+  #resume(now: number): void {
+    for (const edge of this.#heard.keys()) this.#heard.set(edge, now);
+    const name = this.#group.name;
+    this.#log(`group ${name}: Redis is back, sharing the group's state again`);
+    const chat = this.#pendingChat;
+    this.#pendingChat = [];
+    for (const { message, entry } of chat) this.chat(message, entry);
+    const lock = this.#pendingLock;
+    this.#pendingLock = undefined;
+    if (lock !== undefined) this.locked(lock.message);
+    const data = this.#pendingData;
+    this.#pendingData = undefined;
+    if (data !== undefined) this.dataChanged(data);
+    this.#publish("resync", {});
   }
 
   /** Removes a remote member and its streams from the mirror. */
@@ -351,6 +413,8 @@ class Replica implements GroupReplication {
   }
 
   #failed(type: string, e: unknown): void {
+    // An unreachable Redis is logged by the connection, once per outage.
+    if (e instanceof RedisUnavailableError) return;
     this.#log(
       `group ${this.#group.name}: could not share ${type}: ${
         e instanceof Error ? e.message : String(e)
@@ -371,6 +435,14 @@ class Replica implements GroupReplication {
   }
 
   chat(message: ServerMessage, entry: ChatEntry): void {
+    if (!this.#redis.up) {
+      // Shared once Redis is back (the oldest go past the bound).
+      this.#pendingChat.push({ message, entry });
+      if (this.#pendingChat.length > MAX_PENDING_CHAT) {
+        this.#pendingChat.shift();
+      }
+      return;
+    }
     this.#publish("chat", message);
     this.#history.append(this.#group.name, entry, this.#time()).catch((e) =>
       this.#failed("chat history", e)
@@ -386,6 +458,10 @@ class Replica implements GroupReplication {
   }
 
   dataChanged(data: Readonly<Record<string, unknown>>): void {
+    if (!this.#redis.up) {
+      this.#pendingData = { ...data };
+      return;
+    }
     this.#redis.command((r) =>
       r.set(groupDataKey(this.#group.name), JSON.stringify(data))
     ).catch((e) => this.#failed("data", e));
@@ -400,6 +476,10 @@ class Replica implements GroupReplication {
   }
 
   locked(message: string | null): void {
+    if (!this.#redis.up) {
+      this.#pendingLock = { message };
+      return;
+    }
     // Kept for edges that follow the group later; the event is for now.
     this.#redis.command((r) =>
       r.set(groupLockKey(this.#group.name), JSON.stringify({ message }))
