@@ -95,6 +95,8 @@ interface MemberState {
   username: string;
   permissions: Permission[];
   data: Record<string, unknown>;
+  /** A system member (the recorder). */
+  system?: boolean;
 }
 
 const MAX_ID = 256;
@@ -115,13 +117,14 @@ function memberState(m: Member): MemberState {
     username: m.username,
     permissions: [...m.permissions],
     data: { ...m.data },
+    ...(m.system ? { system: true } : {}),
   };
 }
 
 function parseMember(data: unknown): MemberState | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const d = data as Record<string, unknown>;
-  const { id, username, permissions } = d;
+  const { id, username, permissions, system } = d;
   const memberData = d["data"];
   if (
     typeof id !== "string" || id.length === 0 || id.length > MAX_ID ||
@@ -129,7 +132,7 @@ function parseMember(data: unknown): MemberState | undefined {
     !Array.isArray(permissions) ||
     !permissions.every((p) => PERMISSIONS.includes(p)) ||
     typeof memberData !== "object" || memberData === null ||
-    Array.isArray(memberData)
+    Array.isArray(memberData) || (system !== undefined && system !== true)
   ) {
     return undefined;
   }
@@ -138,6 +141,7 @@ function parseMember(data: unknown): MemberState | undefined {
     username,
     permissions: permissions as Permission[],
     data: memberData as Record<string, unknown>,
+    ...(system === true ? { system } : {}),
   };
 }
 
@@ -207,7 +211,8 @@ class RemoteMember implements Member {
   permissions: Permission[];
   data: Record<string, unknown>;
   readonly address = "";
-  readonly system = false;
+  /** The recorder of another edge. */
+  readonly system: boolean;
   readonly remote = true;
   /** The edge that holds its connection. */
   readonly edge: string;
@@ -219,6 +224,7 @@ class RemoteMember implements Member {
     this.username = state.username;
     this.permissions = state.permissions;
     this.data = state.data;
+    this.system = state.system ?? false;
     this.edge = edge;
   }
 
@@ -317,8 +323,9 @@ class Replica implements GroupReplication {
     unsubscribe?.().catch((e) => this.#failed("unsubscribe", e));
   }
 
+  /** This edge's members, its recorder included (they are all shared). */
   #localMembers(): Member[] {
-    return [...this.#group.members()].filter((m) => !m.remote && !m.system);
+    return [...this.#group.members()].filter((m) => !m.remote);
   }
 
   /**
@@ -589,10 +596,8 @@ class Replica implements GroupReplication {
         return;
       }
       case "resync":
-        for (const m of group.members()) {
-          if (!m.remote && !m.system) {
-            this.#publish("member-join", memberState(m));
-          }
+        for (const m of this.#localMembers()) {
+          this.#publish("member-join", memberState(m));
         }
         for (const s of group.streams()) {
           if (!s.owner.remote) this.#publish("stream", streamState(s));
