@@ -8,7 +8,14 @@
  * is also appended to the group's {@link SharedChatHistory}, read once when
  * an edge first has a joiner in the group, so a joiner on any edge gets it.
  * An edge that starts following a group publishes `resync`, and the others
- * answer with their members.
+ * answer with their members, streams and a `roster`; the first join waits
+ * for every edge's roster (at most 2 s), so the join rules that count
+ * members (autokick's operator, max-clients) see the whole group.
+ *
+ * `autolock` and `autokick` are decided once for the cluster: by the edge
+ * whose operator left or lost `op` (Group.leave and setPermissions), or,
+ * when that edge is gone (silent for 3 s), by the live edge with the
+ * smallest id. The lock and the kicks then reach the others as events.
  *
  * What is done to a member of another edge (a message to it, a kick, a
  * permission change) is published naming it (`member-send`,
@@ -104,6 +111,8 @@ const MAX_ID = 256;
 const HEARTBEAT_MS = 1000;
 /** An edge not heard for this long is gone, and its members with it. */
 const EDGE_GONE_MS = 3000;
+/** The longest a first join waits for the other edges' members. */
+const RESYNC_WAIT_MS = 2000;
 const MAX_NAME = 1024;
 /** Chat messages kept while Redis is away, shared when it is back. */
 const MAX_PENDING_CHAT = 200;
@@ -251,6 +260,10 @@ class Replica implements GroupReplication {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** When each other edge was last heard in this group (ms). */
   readonly #heard = new Map<string, number>();
+  /** While starting: the edges whose roster came, and how many will. */
+  #rosters:
+    | { from: Set<string>; expected: number; done: () => void }
+    | undefined;
   /** Whether Redis was up at the last heartbeat. */
   #wasUp = true;
   /** Chat of local members not shared because Redis was away. */
@@ -307,7 +320,24 @@ class Replica implements GroupReplication {
     const data = await this.#redis.command((r) => r.get(groupDataKey(name)));
     const parsed = data === null ? undefined : parseData(data);
     if (parsed !== undefined) this.#group.applyData(parsed);
-    await this.#events.publish(name, "resync", {});
+    // Every edge following the group answers with its members, then a
+    // roster: the join waits for them (the rules of autokick and
+    // max-clients count them), a bounded time.
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const rosters = { from: new Set<string>(), expected: -1, done: resolve };
+    this.#rosters = rosters;
+    const receivers = await this.#events.publish(name, "resync", {});
+    rosters.expected = receivers - 1;
+    if (rosters.from.size >= rosters.expected) resolve();
+    const timer = setTimeout(() => {
+      this.#log(
+        `group ${name}: ${rosters.from.size} of ${rosters.expected} edges answered within ${RESYNC_WAIT_MS} ms`,
+      );
+      resolve();
+    }, RESYNC_WAIT_MS);
+    await promise;
+    clearTimeout(timer);
+    this.#rosters = undefined;
     this.#wasUp = true;
     this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
   }
@@ -344,11 +374,19 @@ class Replica implements GroupReplication {
     if (back) this.#resume(now);
     // While Redis is away no edge is heard: their members stay (their
     // calls go on through the media node) until Redis is back.
+    let operatorGone = false;
     for (const m of up ? [...group.members()] : []) {
       if (!(m instanceof RemoteMember)) continue;
       const heard = this.#heard.get(m.edge) ?? 0;
-      if (now - heard > EDGE_GONE_MS) this.#forget(m);
+      if (now - heard > EDGE_GONE_MS) {
+        this.#heard.delete(m.edge);
+        operatorGone ||= m.permissions.includes("op") && !m.system;
+        this.#forget(m);
+      }
     }
+    // The edge that held the last operator is gone: one edge decides
+    // autolock and autokick for it, the live edge with the smallest id.
+    if (operatorGone && this.#elected()) group.operatorGone();
     const local = this.#localMembers();
     if (local.length === 0 && group.clientCount === 0) {
       this.#stop();
@@ -379,6 +417,19 @@ class Replica implements GroupReplication {
     this.#pendingData = undefined;
     if (data !== undefined) this.dataChanged(data);
     this.#publish("resync", {});
+  }
+
+  /**
+   * Whether this edge has the smallest id of the edges heard in the group
+   * lately (every edge with members there says it is alive each second).
+   */
+  #elected(): boolean {
+    const self = this.#events.origin;
+    const now = this.#now();
+    for (const [edge, heard] of this.#heard) {
+      if (edge < self && now - heard <= EDGE_GONE_MS) return false;
+    }
+    return true;
   }
 
   /** Removes a remote member and its streams from the mirror. */
@@ -527,6 +578,13 @@ class Replica implements GroupReplication {
         const keep = new Set(ids);
         for (const m of this.#mirrorOf(event.origin)) {
           if (!keep.has(m.id)) this.#forget(m);
+        }
+        const rosters = this.#rosters;
+        if (rosters !== undefined) {
+          rosters.from.add(event.origin);
+          if (
+            rosters.expected >= 0 && rosters.from.size >= rosters.expected
+          ) rosters.done();
         }
         return;
       }
