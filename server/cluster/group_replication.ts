@@ -421,9 +421,12 @@ class Replica implements GroupReplication {
 
   /**
    * Whether this edge has the smallest id of the edges heard in the group
-   * lately (every edge with members there says it is alive each second).
+   * lately (every edge with members there says it is alive each second);
+   * an edge without members of its own there is not heard, and does not
+   * decide.
    */
   #elected(): boolean {
+    if (this.#localMembers().length === 0) return false;
     const self = this.#events.origin;
     const now = this.#now();
     for (const [edge, heard] of this.#heard) {

@@ -48,29 +48,46 @@
  *   (`member-send`, `member-kick`, `member-permissions`) and done by the
  *   edge that holds its socket. An edge that starts following a group
  *   publishes `resync`, and the others answer with their members and
- *   streams. An edge's first join in a group, which reads the shared
- *   state, is refused while Redis cannot be read ("the cluster's shared
- *   state is unreachable"); later ones are not yet.
+ *   streams. An edge's first join in a group reads the shared
+ *   state and waits (at most 2 s) for the other edges' rosters.
  *
  * Liveness: each edge with members in a group publishes `alive` with a digest
  *   of their ids every second; the members of an edge silent for 3 s are
  *   removed, and a digest unlike the mirror's asks for `resync` (answered
  *   with a `roster` that prunes the mirror).
  *
- * What is next, in order: the rest of the group state that crosses edges
- *   (autolock/autokick decided once,
- *   recording state, tokens in use, user-data changes by `setdata` of
- *   other members); clients republishing by themselves when a node is
- *   lost (the edge already ends the streams and the next open places the
- *   group on a live node); `/recordings/` across nodes; the failure tests
- *   of the issue (SIGKILL of an edge, Redis restarts) and the cluster
- *   benchmarks.
+ * - While Redis is away (`group_replication.ts`): every join is refused
+ *   ("the cluster's shared state is unreachable, try again in a
+ *   moment"); calls go on (members of other edges are kept, their streams
+ *   flow through the node); chat, lock and data of that time are shared
+ *   when it is back, and leases lost with a restarted Redis are taken
+ *   again (`cluster_media_node.ts`). Each outage is logged once.
+ * - `autolock` / `autokick` are decided once: by the edge whose last
+ *   operator left, or the live edge with the smallest id when that edge
+ *   died.
+ * - Recording: the recorder is a shared system member; `record` elsewhere
+ *   is "already recording", `unrecord` elsewhere kicks it
+ *   (server/recording/group_recorder.ts).
+ * - `/recordings/` across nodes: a node serves its files on its control
+ *   port to edges with an edge token (`node_recordings.ts`); an edge lists,
+ *   serves and deletes every live node's and its own folder's
+ *   (`cluster_recordings.ts`).
+ * - Invitations: `data/var/tokens.jsonl`, shared by edges that share
+ *   `data/` (re-read when it changes).
+ *
+ * What is next: user-data changes by `setdata` of other members; clients
+ *   republishing by themselves when a node is lost
+ *   (the edge already ends the streams and the next open places the group
+ *   on a live node); the cluster benchmarks. Known limits: concurrent
+ *   writes of `tokens.jsonl` by two edges can lose one; `record` on two
+ *   edges at the same instant can start two recorders.
  *
  * @module
  */
 
 export * from "./cluster_keys.ts";
 export * from "./cluster_media_node.ts";
+export * from "./cluster_recordings.ts";
 export * from "./edge_token.ts";
 export * from "./group_events.ts";
 export * from "./group_placement.ts";
@@ -79,6 +96,7 @@ export * from "./media_control.ts";
 export * from "./media_node_registry.ts";
 export * from "./media_role.ts";
 export * from "./media_wire.ts";
+export * from "./node_recordings.ts";
 export * from "./redis_connection.ts";
 export * from "./redis_scripts.ts";
 export * from "./redis_url.ts";
