@@ -71,7 +71,12 @@ import {
   RedisUnavailableError,
 } from "./redis_connection.ts";
 import type { SharedChatHistory } from "./shared_chat_history.ts";
-import { groupDataKey, groupLockKey } from "./cluster_keys.ts";
+import {
+  groupDataKey,
+  groupLockKey,
+  groupRecorderKey,
+} from "./cluster_keys.ts";
+import { compareAndDelete, compareAndExpire } from "./redis_scripts.ts";
 
 /** Options of {@link GroupReplicator}. */
 export interface GroupReplicatorOptions {
@@ -111,6 +116,8 @@ const MAX_ID = 256;
 const HEARTBEAT_MS = 1000;
 /** An edge not heard for this long is gone, and its members with it. */
 const EDGE_GONE_MS = 3000;
+/** The recorder's lease: renewed by the heartbeat, gone with a dead edge. */
+const RECORDER_LEASE_MS = 5000;
 /** The longest a first join waits for the other edges' members. */
 const RESYNC_WAIT_MS = 2000;
 const MAX_NAME = 1024;
@@ -264,6 +271,8 @@ class Replica implements GroupReplication {
   #rosters:
     | { from: Set<string>; expected: number; done: () => void }
     | undefined;
+  /** Whether this edge holds the group's recorder lease. */
+  #recording = false;
   /** Whether Redis was up at the last heartbeat. */
   #wasUp = true;
   /** Chat of local members not shared because Redis was away. */
@@ -395,6 +404,55 @@ class Replica implements GroupReplication {
     if (local.length > 0) {
       this.#publish("alive", { members: rosterDigest(local) });
     }
+    if (this.#recording && up) this.#renewRecorder();
+  }
+
+  #recorderLease() {
+    return {
+      key: groupRecorderKey(this.#group.name),
+      origin: this.#events.origin,
+    };
+  }
+
+  async claimRecorder(): Promise<"ok" | "taken" | "unreachable"> {
+    const { key, origin } = this.#recorderLease();
+    try {
+      const set = await this.#redis.command((r) =>
+        r.set(key, origin, "PX", RECORDER_LEASE_MS, "NX")
+      );
+      const holder = set === "OK"
+        ? origin
+        : await this.#redis.command((r) => r.get(key));
+      if (holder !== origin) return "taken";
+      this.#recording = true;
+      return "ok";
+    } catch (e) {
+      if (!(e instanceof RedisUnavailableError)) throw e;
+      return "unreachable";
+    }
+  }
+
+  releaseRecorder(): void {
+    if (!this.#recording) return;
+    this.#recording = false;
+    const { key, origin } = this.#recorderLease();
+    compareAndDelete(this.#redis, key, origin).catch((e) =>
+      this.#failed("recorder", e)
+    );
+  }
+
+  /** Renews the recorder's lease, or takes it again (Redis restarted). */
+  #renewRecorder(): void {
+    const { key, origin } = this.#recorderLease();
+    compareAndExpire(this.#redis, key, {
+      expected: origin,
+      ttlMs: RECORDER_LEASE_MS,
+    }).then(async (held) => {
+      if (held) return;
+      await this.#redis.command((r) =>
+        r.set(key, origin, "PX", RECORDER_LEASE_MS, "NX")
+      );
+    }).catch((e) => this.#failed("recorder", e));
   }
 
   /**

@@ -65,8 +65,9 @@
  * - `autolock` / `autokick` are decided once: by the edge whose last
  *   operator left, or the live edge with the smallest id when that edge
  *   died.
- * - Recording: the recorder is a shared system member; `record` elsewhere
- *   is "already recording", `unrecord` elsewhere kicks it
+ * - Recording: the recorder is a shared system member, and its edge
+ *   holds a lease in Redis (`group:NAME:recorder`); `record` elsewhere is
+ *   "already recording", `unrecord` elsewhere kicks it
  *   (server/recording/group_recorder.ts).
  * - `/recordings/` across nodes: a node serves its files on its control
  *   port to edges with an edge token (`node_recordings.ts`); an edge lists,
@@ -78,9 +79,8 @@
  * What is next: user-data changes by `setdata` of other members; clients
  *   republishing by themselves when a node is lost
  *   (the edge already ends the streams and the next open places the group
- *   on a live node); the cluster benchmarks. Known limits: concurrent
- *   writes of `tokens.jsonl` by two edges can lose one; `record` on two
- *   edges at the same instant can start two recorders.
+ *   on a live node); the cluster benchmarks. Known limit: concurrent
+ *   writes of `tokens.jsonl` by two edges can lose one.
  *
  * @module
  */

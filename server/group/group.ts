@@ -49,6 +49,13 @@ export interface GroupReplication {
   unpublished(stream: PublishedStream): void;
   /** Asks the edge holding a remote member to change its permissions. */
   setPermissions(member: Member, permissions: Member["permissions"]): void;
+  /**
+   * Claims the group's one recorder for this edge: `taken` when another
+   * edge records the group, `unreachable` when that cannot be known.
+   */
+  claimRecorder(): Promise<"ok" | "taken" | "unreachable">;
+  /** This edge's recorder of the group stopped. */
+  releaseRecorder(): void;
 }
 
 /** Why a join was refused, with the text Galène's clients know. */

@@ -9,8 +9,9 @@
  * and is shown on the others as a remote system member `RECORDING` (so
  * their clients see the group recorded, as Galène shows it); it records
  * the streams of every edge's members through the group's media node.
- * `record` on another edge is refused with "already recording", and
- * `unrecord` there kicks the remote recorder, which its edge stops.
+ * `record` on another edge is refused with "already recording" (the edge
+ * that records holds a lease in Redis, so two edges asked at once agree),
+ * and `unrecord` there kicks the remote recorder, which its edge stops.
  *
  * @module
  */
@@ -236,22 +237,31 @@ export class GroupRecorders {
    * stream already published.
    * @throws {RecordingRefused} "already recording"
    */
-  start(group: Group): Promise<RecorderMember> {
+  async start(group: Group): Promise<RecorderMember> {
     if (this.#members.has(group.name) || remoteRecorder(group)) {
-      return Promise.reject(new RecordingRefused("already recording"));
+      throw new RecordingRefused("already recording");
+    }
+    // In a cluster, one edge records a group: claimed in Redis.
+    const claim = await group.replication?.claimRecorder() ?? "ok";
+    if (claim === "unreachable") {
+      throw new RecordingRefused("the cluster's shared state is unreachable");
+    }
+    if (claim === "taken" || this.#members.has(group.name)) {
+      throw new RecordingRefused("already recording");
     }
     const member: RecorderMember = new RecorderMember(group, {
       deps: this.#deps,
       onGone: () => {
         if (this.#members.get(group.name) === member) {
           this.#members.delete(group.name);
+          group.replication?.releaseRecorder();
         }
       },
     });
     this.#members.set(group.name, member);
     group.join(member, this.#deps.now());
     for (const stream of group.streams()) member.streamPublished(stream);
-    return Promise.resolve(member);
+    return member;
   }
 
   /**

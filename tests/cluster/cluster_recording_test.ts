@@ -179,3 +179,59 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "two edges asked to record at the same instant start one recorder, and the other edge says already recording",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        "allow-recording": true,
+        users: {
+          vimes: { password: "p", permissions: "op" },
+          nobby: { password: "p", permissions: "op" },
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    try {
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const ops: WsClient[] = [];
+      for (const [url, name] of [[edge1.ws, "vimes"], [edge2.ws, "nobby"]]) {
+        const c = await connect(url!);
+        clients.push(c);
+        await c.handshake();
+        strictEqual((await c.join("g", name, "p"))["kind"], "join");
+        ops.push(c);
+      }
+      const [vimes, nobby] = ops as [WsClient, WsClient];
+      await vimes.next({ type: "user", kind: "add", id: nobby.id });
+
+      vimes.send({ type: "groupaction", kind: "record" });
+      nobby.send({ type: "groupaction", kind: "record" });
+      // Each op sees the recorder once, and one of them is refused.
+      for (const c of ops) {
+        await c.next({ type: "user", kind: "add", username: "RECORDING" });
+      }
+      const refused = await Promise.any(
+        ops.map((c) => c.next({ type: "usermessage", kind: "error" })),
+      );
+      strictEqual(refused["value"], "already recording");
+      for (const c of ops) await c.sync();
+      const recorders = (c: WsClient) =>
+        c.history.filter((m) =>
+          m["type"] === "user" && m["kind"] === "add" &&
+          m["username"] === "RECORDING"
+        ).length;
+      strictEqual(recorders(vimes), 1);
+      strictEqual(recorders(nobby), 1);
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
