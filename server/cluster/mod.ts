@@ -74,13 +74,14 @@
  *   serves and deletes every live node's and its own folder's
  *   (`cluster_recordings.ts`).
  * - Invitations: `data/var/tokens.jsonl`, shared by edges that share
- *   `data/` (re-read when it changes).
+ *   `data/` (re-read when it changes, written under a lock file:
+ *   server/auth/token_store.ts).
  *
  * What is next: user-data changes by `setdata` of other members; clients
- *   republishing by themselves when a node is lost
- *   (the edge already ends the streams and the next open places the group
- *   on a live node); the cluster benchmarks. Known limit: concurrent
- *   writes of `tokens.jsonl` by two edges can lose one.
+ *   republishing by themselves when a node is lost (the edge already ends
+ *   the streams and the next open places the group on a live node); the
+ *   cluster benchmarks. Known limit: the admin API writes the files of the
+ *   edge it is asked, so edges share `data/` and the groups folder.
  *
  * @module
  */
