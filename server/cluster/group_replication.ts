@@ -458,8 +458,8 @@ class Replica implements GroupReplication {
   /**
    * Redis is back: the other edges get {@link EDGE_GONE_MS} to be heard
    * again, what was done here meanwhile (chat, a lock, group data) is
-   * shared, and the others are asked for their members and streams (they
-   * ask for ours when our heartbeat's digest differs from their mirror).
+   * shared, this edge's members and streams are announced again, and the
+   * others are asked for theirs.
    */
   #resume(now: number): void {
     for (const edge of this.#heard.keys()) this.#heard.set(edge, now);
@@ -474,6 +474,9 @@ class Replica implements GroupReplication {
     const data = this.#pendingData;
     this.#pendingData = undefined;
     if (data !== undefined) this.dataChanged(data);
+    // Changes of members (permissions, data) missed meanwhile are not in
+    // the heartbeat's digest: say them all again, and ask the others.
+    this.#announce();
     this.#publish("resync", {});
   }
 
@@ -491,6 +494,17 @@ class Replica implements GroupReplication {
       if (edge < self && now - heard <= EDGE_GONE_MS) return false;
     }
     return true;
+  }
+
+  /** Tells the other edges this edge's members, their streams, a roster. */
+  #announce(): void {
+    for (const m of this.#localMembers()) {
+      this.#publish("member-join", memberState(m));
+    }
+    for (const s of this.#group.streams()) {
+      if (!s.owner.remote) this.#publish("stream", streamState(s));
+    }
+    this.#publish("roster", { ids: this.#localMembers().map((m) => m.id) });
   }
 
   /** Removes a remote member and its streams from the mirror. */
@@ -715,15 +729,7 @@ class Replica implements GroupReplication {
         return;
       }
       case "resync":
-        for (const m of this.#localMembers()) {
-          this.#publish("member-join", memberState(m));
-        }
-        for (const s of group.streams()) {
-          if (!s.owner.remote) this.#publish("stream", streamState(s));
-        }
-        this.#publish("roster", {
-          ids: this.#localMembers().map((m) => m.id),
-        });
+        this.#announce();
         return;
       case "stream": {
         const owner = typeof d["owner"] === "string"

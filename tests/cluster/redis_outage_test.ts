@@ -6,7 +6,7 @@
  * than an edge's silence would take to remove its members, chat between
  * members of one edge still works), and once Redis is started again on
  * the same port, joins work again and what happened meanwhile (a chat
- * message, the group's placement) is shared again.
+ * message, a member's data, the group's placement) is shared again.
  *
  * @module
  */
@@ -101,6 +101,15 @@ Deno.test({
       carrot.chat("while Redis was away");
       const local = await nobby.next({ type: "chat", source: carrot.id });
       strictEqual(local["value"], "while Redis was away");
+      // And a change of one's own data (a raised hand) on that edge.
+      nobby.send({
+        type: "useraction",
+        kind: "setdata",
+        source: nobby.id,
+        dest: nobby.id,
+        value: { raisehand: true },
+      });
+      await carrot.next({ type: "user", kind: "change", id: nobby.id });
       // The stream goes on past the time an edge's silence removes its
       // members: nobody is removed, nothing is closed.
       while (performance.now() - stopped < OUTAGE_MS) {
@@ -127,6 +136,11 @@ Deno.test({
         15_000,
       );
       strictEqual(late["value"], "while Redis was away");
+      const hand = await vimes.next(
+        { type: "user", kind: "change", id: nobby.id },
+        15_000,
+      );
+      deepStrictEqual(hand["data"], { raisehand: true });
       const { c: angua, joined } = await join(edge2.ws, "angua");
       strictEqual(joined["kind"], "join");
       await angua.next({ type: "chathistory", value: "while Redis was away" });
