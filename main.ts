@@ -25,6 +25,7 @@ import { installProcessGuard } from "./server/process_guard.ts";
 import { ConfigStore } from "./server/config/description_store.ts";
 import type { MediaNode } from "./server/media/media_node.ts";
 import type { Group } from "./server/group/group.ts";
+import type { RecordingStore } from "./server/http/recording_store.ts";
 import { startServer } from "./server/server.ts";
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -84,12 +85,14 @@ async function mediaMain(
 interface Cluster {
   media: MediaNode;
   shareGroup(group: Group): void;
+  recordings: RecordingStore;
   close(): Promise<void>;
 }
 
 /**
- * The edge's media plane (the cluster's nodes) and its sharing of group
- * state with the other edges, through Redis.
+ * The edge's media plane (the cluster's nodes), its sharing of group
+ * state with the other edges, through Redis, and its view of every
+ * node's recordings.
  */
 async function clusterMedia(
   flags: Flags,
@@ -102,6 +105,8 @@ async function clusterMedia(
     { GroupEvents },
     { SharedChatHistory },
     { GroupReplicator },
+    { ClusterRecordings },
+    { FolderRecordings },
   ] = await Promise.all([
     import("./server/cluster/redis_connection.ts"),
     import("./server/cluster/cluster_media_node.ts"),
@@ -109,16 +114,14 @@ async function clusterMedia(
     import("./server/cluster/group_events.ts"),
     import("./server/cluster/shared_chat_history.ts"),
     import("./server/cluster/group_replication.ts"),
+    import("./server/cluster/cluster_recordings.ts"),
+    import("./server/http/recording_store.ts"),
   ]);
   const log = (m: string) => console.log(m);
   const redis = openRedisConnection(flags.redis, { log, name: "nereid-edge" });
   const edgeId = idOf("edge", Deno.hostname(), String(Deno.pid));
-  const media = new ClusterMediaNode({
-    redis,
-    edgeId,
-    tokens: new EdgeTokens(secret),
-    log,
-  });
+  const tokens = new EdgeTokens(secret);
+  const media = new ClusterMediaNode({ redis, edgeId, tokens, log });
   const replicator = new GroupReplicator({
     redis,
     events: new GroupEvents(redis, { origin: edgeId, log }),
@@ -128,6 +131,13 @@ async function clusterMedia(
   return {
     media,
     shareGroup: (group) => replicator.attach(group),
+    recordings: new ClusterRecordings({
+      local: new FolderRecordings(flags.recordings),
+      redis,
+      tokens,
+      edgeId,
+      log,
+    }),
     close: () => redis.close(),
   };
 }
@@ -174,7 +184,11 @@ async function main(args: string[]): Promise<number> {
     ...(flags.turnTls ? { turnTlsPort: Number(flags.turnTls) } : {}),
     ...(range ? { udpPortRange: range } : {}),
     ...(cluster
-      ? { media: cluster.media, shareGroup: cluster.shareGroup }
+      ? {
+        media: cluster.media,
+        shareGroup: cluster.shareGroup,
+        recordingStore: cluster.recordings,
+      }
       : {}),
   });
   console.log(

@@ -25,6 +25,7 @@ import { IceServers } from "./ice/ice_servers.ts";
 import type { IceConfiguration, MediaNode } from "./media/media_node.ts";
 import { startBuiltInTurn, type TurnService } from "./turn/turn_service.ts";
 import { GroupRecorders } from "./recording/group_recorder.ts";
+import type { RecordingStore } from "./http/recording_store.ts";
 import type { ClientSession } from "./signalling/client_session.ts";
 import { CloseCode } from "./signalling/client_session.ts";
 import {
@@ -66,6 +67,11 @@ export interface ServerOptions {
    * (server/cluster/group_replication.ts); absent in a single process.
    */
   shareGroup?: (group: Group) => void;
+  /**
+   * Where `/recordings/` finds files: a cluster edge's adds every media
+   * node's (server/cluster/cluster_recordings.ts); `recordingsDir` else.
+   */
+  recordingStore?: RecordingStore;
   log?: (message: string) => void;
   /** The wall clock, ms since the epoch (tests); `Date.now` by default. */
   now?: () => number;
@@ -189,6 +195,9 @@ export async function startServer(
     config,
     staticRoot: options.staticDir,
     recordingsDir: options.recordingsDir,
+    ...(options.recordingStore
+      ? { recordingStore: options.recordingStore }
+      : {}),
     secure: !options.insecure,
     sessionDeps,
     sessions,

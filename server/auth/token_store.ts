@@ -1,11 +1,14 @@
 /**
  * The stateful token file `<dataDir>/var/tokens.jsonl`, in Galène's format
- * so that its tokens keep working: one JSON object per line.
+ * so that its tokens keep working: one JSON object per line. Several
+ * processes may share it (cluster edges sharing `data/`): each reads it
+ * again when it changed on disk, and writes under a lock file
+ * (`tokens.jsonl.lock`), so that no write is lost.
  *
  * @module
  */
 
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { writeFileAtomically } from "../files/atomic_file.ts";
 import {
   parseStatefulToken,
@@ -37,11 +40,14 @@ export interface WriteOptions {
 
 // Galène purges tokens that expired more than a week ago.
 const PURGE_AFTER = 7 * 24 * 3600 * 1000;
+/** A lock file older than this was left by a process that died (ms). */
+const STALE_LOCK_MS = 10_000;
 
 /**
  * The token file, cached in memory and re-read when it changed on disk.
  * Every operation runs in turn (one queue per store), so concurrent writers
- * in this process lose nothing; each write replaces the file atomically
+ * in this process lose nothing, and writes take a lock file that other
+ * processes respect; each write replaces the file atomically
  * ({@link writeFileAtomically}), with mode 0600. Lines that cannot
  * be parsed are logged, ignored and written back unchanged.
  *
@@ -100,7 +106,7 @@ export class TokenStore {
    * username or permission).
    */
   add(token: StatefulToken, options: WriteOptions = {}): Promise<void> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveWrite(async () => {
       const checked = validated(token);
       await this.#refresh();
       this.#precondition(options);
@@ -127,7 +133,7 @@ export class TokenStore {
     change: (current: StatefulToken) => StatefulToken,
     options: WriteOptions = {},
   ): Promise<StatefulToken> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveWrite(async () => {
       await this.#refresh();
       this.#precondition(options);
       const current = this.#tokens.get(name);
@@ -151,7 +157,7 @@ export class TokenStore {
    * @throws {TokenStoreError} `not-found`, or `precondition`.
    */
   delete(name: string, options: WriteOptions = {}): Promise<void> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveWrite(async () => {
       await this.#refresh();
       this.#precondition(options);
       if (!this.#tokens.has(name)) {
@@ -168,7 +174,7 @@ export class TokenStore {
    * returns how many; the caller runs it periodically (Galène: 15 min).
    */
   purge(now: number): Promise<number> {
-    return this.#exclusive(async () => {
+    return this.#exclusiveWrite(async () => {
       await this.#refresh();
       const next = new Map(this.#tokens);
       for (const [name, token] of next) {
@@ -214,6 +220,40 @@ export class TokenStore {
     const run = this.#queue.then(task, task);
     this.#queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Runs a read-modify-write under the lock file, so that another process
+   * writing the same file at once loses nothing (its change is read first).
+   */
+  #exclusiveWrite<T>(task: () => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const lock = `${this.#file}.lock`;
+      await Deno.mkdir(dirname(lock), { recursive: true, mode: 0o700 });
+      for (;;) {
+        try {
+          (await Deno.open(lock, { createNew: true, write: true })).close();
+          break;
+        } catch (error) {
+          if (!(error instanceof Deno.errors.AlreadyExists)) throw error;
+        }
+        const mtime = await Deno.stat(lock).then(
+          (s) => s.mtime?.getTime() ?? 0,
+          () => null,
+        );
+        if (mtime !== null && Date.now() - mtime > STALE_LOCK_MS) {
+          this.#log(`${lock}: removing a lock left for more than 10 s`);
+          await Deno.remove(lock).catch(() => {});
+        } else {
+          await new Promise((r) => setTimeout(r, 5 + Math.random() * 15));
+        }
+      }
+      try {
+        return await task();
+      } finally {
+        await Deno.remove(lock).catch(() => {});
+      }
+    });
   }
 
   /** Re-reads the file if its stamp changed since the last read or write. */

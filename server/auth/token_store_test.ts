@@ -271,3 +271,29 @@ Deno.test("TokenStore returns copies that cannot alter its state", async () => {
     assert.deepEqual(await store.get("a"), token("a"));
   });
 });
+
+Deno.test("two processes adding tokens to one file at once lose none (edges sharing data/)", async () => {
+  await withStore(async (_store, { dir }) => {
+    const storeUrl = new URL("./token_store.ts", import.meta.url).href;
+    const writer = (prefix: string) =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "eval",
+          `import { TokenStore } from ${JSON.stringify(storeUrl)};
+const store = new TokenStore({ dataDir: ${
+            JSON.stringify(dir)
+          }, log: () => {} });
+for (let i = 0; i < 40; i++) {
+  await store.add({ token: "${prefix}" + i, group: "g", includeSubgroups: false,
+    permissions: ["present"], expires: Date.now() + 3600_000 });
+}`,
+        ],
+        stdout: "null",
+        stderr: "inherit",
+      }).output();
+    const results = await Promise.all([writer("a"), writer("b")]);
+    for (const r of results) assert.equal(r.code, 0);
+    const store = new TokenStore({ dataDir: dir, log: () => {} });
+    assert.equal((await store.list()).length, 80);
+  });
+});

@@ -40,3 +40,8 @@ export function groupLockKey(group: string): string {
 export function groupDataKey(group: string): string {
   return `${KEY_PREFIX}group:${group}:data`;
 }
+
+/** The edge that records a group (a lease its heartbeat renews). */
+export function groupRecorderKey(group: string): string {
+  return `${KEY_PREFIX}group:${group}:recorder`;
+}

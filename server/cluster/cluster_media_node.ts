@@ -18,7 +18,8 @@
  * groups moves the group to a live node at once (group_placement.ts).
  *
  * While a group has up connections through this edge, the edge renews its
- * lease every `leaseMs / 3`; when the group's last one closes, the lease is
+ * lease every `leaseMs / 3`, and takes it again when it is gone (Redis
+ * restarted empty); when the group's last one closes, the lease is
  * left to run out. A placement that fails (no live node, every node full,
  * Redis unreachable) fails the open with `"unavailable"` and the reason.
  *
@@ -37,9 +38,17 @@ import {
   type UpOptions,
 } from "../media/media_node.ts";
 import type { EdgeTokens } from "./edge_token.ts";
-import { placeGroup, placementOf, renewPlacement } from "./group_placement.ts";
+import {
+  placeGroup,
+  placementOf,
+  reclaimPlacement,
+  renewPlacement,
+} from "./group_placement.ts";
 import { listMediaNodes, type MediaNodeRecord } from "./media_node_registry.ts";
-import type { RedisConnection } from "./redis_connection.ts";
+import {
+  type RedisConnection,
+  RedisUnavailableError,
+} from "./redis_connection.ts";
 import { RemoteMediaNode } from "./remote_media_node.ts";
 
 /** The default placement lease (ms). */
@@ -191,10 +200,25 @@ export class ClusterMediaNode implements MediaNode {
     }
     if (use) clearInterval(use.renew);
     const leaseMs = this.#leaseMs();
+    const redis = this.#options.redis;
+    const lease = { group, nodeId, leaseMs };
     const renew = setInterval(() => {
-      renewPlacement(this.#options.redis, { group, nodeId, leaseMs }).catch(
-        (e) => this.#options.log(`group ${JSON.stringify(group)}: lease: ${e}`),
-      );
+      // A lease gone with a restarted Redis is taken again: the streams
+      // are still on this node.
+      renewPlacement(redis, lease).then((held) =>
+        held || reclaimPlacement(redis, lease)
+      ).then((held) => {
+        if (!held) {
+          this.#options.log(
+            `group ${JSON.stringify(group)}: lease held by another node`,
+          );
+        }
+      }).catch((e) => {
+        // An unreachable Redis is logged by the connection, once.
+        if (!(e instanceof RedisUnavailableError)) {
+          this.#options.log(`group ${JSON.stringify(group)}: lease: ${e}`);
+        }
+      });
     }, leaseMs / 3);
     this.#groups.set(group, { nodeId, ups: (use?.ups ?? 0) + 1, renew });
   }

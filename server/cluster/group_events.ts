@@ -67,6 +67,11 @@ export class GroupEvents {
     this.#maxBytes = options.maxBytes ?? 1 << 20;
   }
 
+  /** This edge's id, as its events name it. */
+  get origin(): string {
+    return this.#origin;
+  }
+
   /**
    * Publishes an event to the other edges; resolves to the number of
    * subscribed connections that received it.

@@ -183,6 +183,25 @@ export function renewPlacement(
 }
 
 /**
+ * Takes the lease for `nodeId` again when nobody holds it: after Redis
+ * restarted empty (or the lease ran out while Redis was away), the node
+ * that still carries the group's streams keeps it. `false` when another
+ * node holds it now.
+ *
+ * @throws {RedisUnavailableError} When Redis is unreachable.
+ */
+export async function reclaimPlacement(
+  connection: RedisConnection,
+  options: { group: string; nodeId: string; leaseMs: number },
+): Promise<boolean> {
+  const key = groupNodeKey(options.group);
+  const set = await connection.command((r) =>
+    r.set(key, options.nodeId, "PX", String(options.leaseMs), "NX")
+  );
+  return set === "OK" || await renewPlacement(connection, options);
+}
+
+/**
  * Ends the lease if `nodeId` holds it (the group's last stream closed);
  * the next publication places the group afresh.
  *

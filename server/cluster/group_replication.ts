@@ -8,7 +8,14 @@
  * is also appended to the group's {@link SharedChatHistory}, read once when
  * an edge first has a joiner in the group, so a joiner on any edge gets it.
  * An edge that starts following a group publishes `resync`, and the others
- * answer with their members.
+ * answer with their members, streams and a `roster`; the first join waits
+ * for every edge's roster (at most 2 s), so the join rules that count
+ * members (autokick's operator, max-clients) see the whole group.
+ *
+ * `autolock` and `autokick` are decided once for the cluster: by the edge
+ * whose operator left or lost `op` (Group.leave and setPermissions), or,
+ * when that edge is gone (silent for 3 s), by the live edge with the
+ * smallest id. The lock and the kicks then reach the others as events.
  *
  * What is done to a member of another edge (a message to it, a kick, a
  * permission change) is published naming it (`member-send`,
@@ -32,8 +39,17 @@
  * media plane's `openDown` with the group, which reaches the group's node
  * where the up connection lives.
  *
- * Before a join, the group's state must be here: when Redis is unreachable
- * the join is refused with a clear message.
+ * Before a join, the group's state must be here: while Redis is
+ * unreachable every join is refused with {@link SHARED_STATE_UNREACHABLE}
+ * (a member the other edges cannot learn of would split the group). What
+ * is already running goes on: members of other edges stay in the mirror
+ * (their streams still flow through the media node) however long Redis
+ * is away, chat between this edge's members still works, and what this
+ * edge's members did meanwhile (chat, up to {@link MAX_PENDING_CHAT}
+ * messages; a lock; the group data) is shared when Redis is back, at the
+ * next heartbeat, which also asks the other edges for their members.
+ * The outage itself is logged by the connection, once; a failed share
+ * while Redis is away is not logged.
  *
  * @module
  */
@@ -50,9 +66,17 @@ import type { Actor, Member, PublishedStream } from "../group/member.ts";
 import type { UpTrackInfo } from "../media/media_node.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import type { GroupEvent, GroupEvents } from "./group_events.ts";
-import type { RedisConnection } from "./redis_connection.ts";
+import {
+  type RedisConnection,
+  RedisUnavailableError,
+} from "./redis_connection.ts";
 import type { SharedChatHistory } from "./shared_chat_history.ts";
-import { groupDataKey, groupLockKey } from "./cluster_keys.ts";
+import {
+  groupDataKey,
+  groupLockKey,
+  groupRecorderKey,
+} from "./cluster_keys.ts";
+import { compareAndDelete, compareAndExpire } from "./redis_scripts.ts";
 
 /** Options of {@link GroupReplicator}. */
 export interface GroupReplicatorOptions {
@@ -83,6 +107,8 @@ interface MemberState {
   username: string;
   permissions: Permission[];
   data: Record<string, unknown>;
+  /** A system member (the recorder). */
+  system?: boolean;
 }
 
 const MAX_ID = 256;
@@ -90,7 +116,16 @@ const MAX_ID = 256;
 const HEARTBEAT_MS = 1000;
 /** An edge not heard for this long is gone, and its members with it. */
 const EDGE_GONE_MS = 3000;
+/** The recorder's lease: renewed by the heartbeat, gone with a dead edge. */
+const RECORDER_LEASE_MS = 5000;
+/** The longest a first join waits for the other edges' members. */
+const RESYNC_WAIT_MS = 2000;
 const MAX_NAME = 1024;
+/** Chat messages kept while Redis is away, shared when it is back. */
+const MAX_PENDING_CHAT = 200;
+/** Why a join is refused while the shared state cannot be read. */
+export const SHARED_STATE_UNREACHABLE =
+  "the cluster's shared state is unreachable, try again in a moment";
 
 function memberState(m: Member): MemberState {
   return {
@@ -98,13 +133,14 @@ function memberState(m: Member): MemberState {
     username: m.username,
     permissions: [...m.permissions],
     data: { ...m.data },
+    ...(m.system ? { system: true } : {}),
   };
 }
 
 function parseMember(data: unknown): MemberState | undefined {
   if (typeof data !== "object" || data === null) return undefined;
   const d = data as Record<string, unknown>;
-  const { id, username, permissions } = d;
+  const { id, username, permissions, system } = d;
   const memberData = d["data"];
   if (
     typeof id !== "string" || id.length === 0 || id.length > MAX_ID ||
@@ -112,7 +148,7 @@ function parseMember(data: unknown): MemberState | undefined {
     !Array.isArray(permissions) ||
     !permissions.every((p) => PERMISSIONS.includes(p)) ||
     typeof memberData !== "object" || memberData === null ||
-    Array.isArray(memberData)
+    Array.isArray(memberData) || (system !== undefined && system !== true)
   ) {
     return undefined;
   }
@@ -121,6 +157,7 @@ function parseMember(data: unknown): MemberState | undefined {
     username,
     permissions: permissions as Permission[],
     data: memberData as Record<string, unknown>,
+    ...(system === true ? { system } : {}),
   };
 }
 
@@ -190,7 +227,8 @@ class RemoteMember implements Member {
   permissions: Permission[];
   data: Record<string, unknown>;
   readonly address = "";
-  readonly system = false;
+  /** The recorder of another edge. */
+  readonly system: boolean;
   readonly remote = true;
   /** The edge that holds its connection. */
   readonly edge: string;
@@ -202,6 +240,7 @@ class RemoteMember implements Member {
     this.username = state.username;
     this.permissions = state.permissions;
     this.data = state.data;
+    this.system = state.system ?? false;
     this.edge = edge;
   }
 
@@ -228,6 +267,19 @@ class Replica implements GroupReplication {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** When each other edge was last heard in this group (ms). */
   readonly #heard = new Map<string, number>();
+  /** While starting: the edges whose roster came, and how many will. */
+  #rosters:
+    | { from: Set<string>; expected: number; done: () => void }
+    | undefined;
+  /** Whether this edge holds the group's recorder lease. */
+  #recording = false;
+  /** Whether Redis was up at the last heartbeat. */
+  #wasUp = true;
+  /** Chat of local members not shared because Redis was away. */
+  #pendingChat: { message: ServerMessage; entry: ChatEntry }[] = [];
+  /** A lock and group data set here while Redis was away. */
+  #pendingLock: { message: string | null } | undefined;
+  #pendingData: Record<string, unknown> | undefined;
 
   constructor(group: Group, options: GroupReplicatorOptions) {
     this.#group = group;
@@ -239,14 +291,22 @@ class Replica implements GroupReplication {
   }
 
   ready(): Promise<void> {
+    // Every join waits for Redis: a member that joined while it is away
+    // would be unknown to the other edges (the connection has logged the
+    // outage, once).
+    if (!this.#redis.up) {
+      return Promise.reject(new JoinRefused(SHARED_STATE_UNREACHABLE));
+    }
     this.#ready ??= this.#start().catch((e) => {
       this.#stop();
-      this.#log(
-        `group ${this.#group.name}: shared state unavailable: ${
-          e instanceof Error ? e.message : String(e)
-        }`,
-      );
-      throw new JoinRefused("the cluster's shared state is unreachable");
+      if (!(e instanceof RedisUnavailableError)) {
+        this.#log(
+          `group ${this.#group.name}: shared state unavailable: ${
+            e instanceof Error ? e.message : String(e)
+          }`,
+        );
+      }
+      throw new JoinRefused(SHARED_STATE_UNREACHABLE);
     });
     return this.#ready;
   }
@@ -269,7 +329,25 @@ class Replica implements GroupReplication {
     const data = await this.#redis.command((r) => r.get(groupDataKey(name)));
     const parsed = data === null ? undefined : parseData(data);
     if (parsed !== undefined) this.#group.applyData(parsed);
-    await this.#events.publish(name, "resync", {});
+    // Every edge following the group answers with its members, then a
+    // roster: the join waits for them (the rules of autokick and
+    // max-clients count them), a bounded time.
+    const { promise, resolve } = Promise.withResolvers<void>();
+    const rosters = { from: new Set<string>(), expected: -1, done: resolve };
+    this.#rosters = rosters;
+    const receivers = await this.#events.publish(name, "resync", {});
+    rosters.expected = receivers - 1;
+    if (rosters.from.size >= rosters.expected) resolve();
+    const timer = setTimeout(() => {
+      this.#log(
+        `group ${name}: ${rosters.from.size} of ${rosters.expected} edges answered within ${RESYNC_WAIT_MS} ms`,
+      );
+      resolve();
+    }, RESYNC_WAIT_MS);
+    await promise;
+    clearTimeout(timer);
+    this.#rosters = undefined;
+    this.#wasUp = true;
     this.#timer = setInterval(() => this.#beat(), HEARTBEAT_MS);
   }
 
@@ -284,8 +362,9 @@ class Replica implements GroupReplication {
     unsubscribe?.().catch((e) => this.#failed("unsubscribe", e));
   }
 
+  /** This edge's members, its recorder included (they are all shared). */
   #localMembers(): Member[] {
-    return [...this.#group.members()].filter((m) => !m.remote && !m.system);
+    return [...this.#group.members()].filter((m) => !m.remote);
   }
 
   /**
@@ -297,11 +376,26 @@ class Replica implements GroupReplication {
   #beat(): void {
     const group = this.#group;
     const now = this.#now();
-    for (const m of [...group.members()]) {
+    const up = this.#redis.up;
+    const back = up && (!this.#wasUp || this.#pendingChat.length > 0 ||
+      this.#pendingLock !== undefined || this.#pendingData !== undefined);
+    this.#wasUp = up;
+    if (back) this.#resume(now);
+    // While Redis is away no edge is heard: their members stay (their
+    // calls go on through the media node) until Redis is back.
+    let operatorGone = false;
+    for (const m of up ? [...group.members()] : []) {
       if (!(m instanceof RemoteMember)) continue;
       const heard = this.#heard.get(m.edge) ?? 0;
-      if (now - heard > EDGE_GONE_MS) this.#forget(m);
+      if (now - heard > EDGE_GONE_MS) {
+        this.#heard.delete(m.edge);
+        operatorGone ||= m.permissions.includes("op") && !m.system;
+        this.#forget(m);
+      }
     }
+    // The edge that held the last operator is gone: one edge decides
+    // autolock and autokick for it, the live edge with the smallest id.
+    if (operatorGone && this.#elected()) group.operatorGone();
     const local = this.#localMembers();
     if (local.length === 0 && group.clientCount === 0) {
       this.#stop();
@@ -310,6 +404,107 @@ class Replica implements GroupReplication {
     if (local.length > 0) {
       this.#publish("alive", { members: rosterDigest(local) });
     }
+    if (this.#recording && up) this.#renewRecorder();
+  }
+
+  #recorderLease() {
+    return {
+      key: groupRecorderKey(this.#group.name),
+      origin: this.#events.origin,
+    };
+  }
+
+  async claimRecorder(): Promise<"ok" | "taken" | "unreachable"> {
+    const { key, origin } = this.#recorderLease();
+    try {
+      const set = await this.#redis.command((r) =>
+        r.set(key, origin, "PX", RECORDER_LEASE_MS, "NX")
+      );
+      const holder = set === "OK"
+        ? origin
+        : await this.#redis.command((r) => r.get(key));
+      if (holder !== origin) return "taken";
+      this.#recording = true;
+      return "ok";
+    } catch (e) {
+      if (!(e instanceof RedisUnavailableError)) throw e;
+      return "unreachable";
+    }
+  }
+
+  releaseRecorder(): void {
+    if (!this.#recording) return;
+    this.#recording = false;
+    const { key, origin } = this.#recorderLease();
+    compareAndDelete(this.#redis, key, origin).catch((e) =>
+      this.#failed("recorder", e)
+    );
+  }
+
+  /** Renews the recorder's lease, or takes it again (Redis restarted). */
+  #renewRecorder(): void {
+    const { key, origin } = this.#recorderLease();
+    compareAndExpire(this.#redis, key, {
+      expected: origin,
+      ttlMs: RECORDER_LEASE_MS,
+    }).then(async (held) => {
+      if (held) return;
+      await this.#redis.command((r) =>
+        r.set(key, origin, "PX", RECORDER_LEASE_MS, "NX")
+      );
+    }).catch((e) => this.#failed("recorder", e));
+  }
+
+  /**
+   * Redis is back: the other edges get {@link EDGE_GONE_MS} to be heard
+   * again, what was done here meanwhile (chat, a lock, group data) is
+   * shared, this edge's members and streams are announced again, and the
+   * others are asked for theirs.
+   */
+  #resume(now: number): void {
+    for (const edge of this.#heard.keys()) this.#heard.set(edge, now);
+    const name = this.#group.name;
+    this.#log(`group ${name}: Redis is back, sharing the group's state again`);
+    const chat = this.#pendingChat;
+    this.#pendingChat = [];
+    for (const { message, entry } of chat) this.chat(message, entry);
+    const lock = this.#pendingLock;
+    this.#pendingLock = undefined;
+    if (lock !== undefined) this.locked(lock.message);
+    const data = this.#pendingData;
+    this.#pendingData = undefined;
+    if (data !== undefined) this.dataChanged(data);
+    // Changes of members (permissions, data) missed meanwhile are not in
+    // the heartbeat's digest: say them all again, and ask the others.
+    this.#announce();
+    this.#publish("resync", {});
+  }
+
+  /**
+   * Whether this edge has the smallest id of the edges heard in the group
+   * lately (every edge with members there says it is alive each second);
+   * an edge without members of its own there is not heard, and does not
+   * decide.
+   */
+  #elected(): boolean {
+    if (this.#localMembers().length === 0) return false;
+    const self = this.#events.origin;
+    const now = this.#now();
+    for (const [edge, heard] of this.#heard) {
+      if (edge < self && now - heard <= EDGE_GONE_MS) return false;
+    }
+    return true;
+  }
+
+  /** Tells the other edges this edge's members, their streams, a roster. */
+  #announce(): void {
+    for (const m of this.#localMembers()) {
+      this.#publish("member-join", memberState(m));
+    }
+    for (const s of this.#group.streams()) {
+      if (!s.owner.remote) this.#publish("stream", streamState(s));
+    }
+    this.#publish("roster", { ids: this.#localMembers().map((m) => m.id) });
   }
 
   /** Removes a remote member and its streams from the mirror. */
@@ -351,6 +546,8 @@ class Replica implements GroupReplication {
   }
 
   #failed(type: string, e: unknown): void {
+    // An unreachable Redis is logged by the connection, once per outage.
+    if (e instanceof RedisUnavailableError) return;
     this.#log(
       `group ${this.#group.name}: could not share ${type}: ${
         e instanceof Error ? e.message : String(e)
@@ -371,6 +568,14 @@ class Replica implements GroupReplication {
   }
 
   chat(message: ServerMessage, entry: ChatEntry): void {
+    if (!this.#redis.up) {
+      // Shared once Redis is back (the oldest go past the bound).
+      this.#pendingChat.push({ message, entry });
+      if (this.#pendingChat.length > MAX_PENDING_CHAT) {
+        this.#pendingChat.shift();
+      }
+      return;
+    }
     this.#publish("chat", message);
     this.#history.append(this.#group.name, entry, this.#time()).catch((e) =>
       this.#failed("chat history", e)
@@ -386,6 +591,10 @@ class Replica implements GroupReplication {
   }
 
   dataChanged(data: Readonly<Record<string, unknown>>): void {
+    if (!this.#redis.up) {
+      this.#pendingData = { ...data };
+      return;
+    }
     this.#redis.command((r) =>
       r.set(groupDataKey(this.#group.name), JSON.stringify(data))
     ).catch((e) => this.#failed("data", e));
@@ -400,6 +609,10 @@ class Replica implements GroupReplication {
   }
 
   locked(message: string | null): void {
+    if (!this.#redis.up) {
+      this.#pendingLock = { message };
+      return;
+    }
     // Kept for edges that follow the group later; the event is for now.
     this.#redis.command((r) =>
       r.set(groupLockKey(this.#group.name), JSON.stringify({ message }))
@@ -440,6 +653,13 @@ class Replica implements GroupReplication {
         const keep = new Set(ids);
         for (const m of this.#mirrorOf(event.origin)) {
           if (!keep.has(m.id)) this.#forget(m);
+        }
+        const rosters = this.#rosters;
+        if (rosters !== undefined) {
+          rosters.from.add(event.origin);
+          if (
+            rosters.expected >= 0 && rosters.from.size >= rosters.expected
+          ) rosters.done();
         }
         return;
       }
@@ -509,17 +729,7 @@ class Replica implements GroupReplication {
         return;
       }
       case "resync":
-        for (const m of group.members()) {
-          if (!m.remote && !m.system) {
-            this.#publish("member-join", memberState(m));
-          }
-        }
-        for (const s of group.streams()) {
-          if (!s.owner.remote) this.#publish("stream", streamState(s));
-        }
-        this.#publish("roster", {
-          ids: this.#localMembers().map((m) => m.id),
-        });
+        this.#announce();
         return;
       case "stream": {
         const owner = typeof d["owner"] === "string"

@@ -54,6 +54,8 @@ export interface MediaControlOptions {
   tokens: EdgeTokens;
   log(message: string): void;
   now?: () => number;
+  /** Serves `/recordings/…` on the same port (node_recordings.ts). */
+  recordings?: (request: Request) => Promise<Response>;
 }
 
 type Handle =
@@ -335,13 +337,17 @@ class ControlLink {
 
 /**
  * A request handler for the control endpoint: upgrades `GET /control` to a
- * WebSocket link; anything else is 404.
+ * WebSocket link, passes `/recordings/…` to `options.recordings` when
+ * given; anything else is 404.
  */
 export function mediaControlHandler(
   options: MediaControlOptions,
-): (request: Request) => Response {
-  return function mediaControl(request: Request): Response {
+): (request: Request) => Response | Promise<Response> {
+  return function mediaControl(request: Request) {
     const url = new URL(request.url);
+    if (options.recordings && url.pathname.startsWith("/recordings/")) {
+      return options.recordings(request);
+    }
     if (url.pathname !== CONTROL_PATH) {
       return new Response("Not found", { status: 404 });
     }

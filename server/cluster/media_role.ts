@@ -3,8 +3,9 @@
  * media-wasm, the fast path, the recorders) behind its control endpoint
  * (media_control.ts), registered in Redis with its advertised control URL,
  * capacity and load when a Redis URL is given (media_node_registry.ts:
- * refreshed every second, gone 5 s after the process dies). It serves no
- * web client and no group.
+ * refreshed every second, gone 5 s after the process dies). On the same
+ * port it serves its recordings to edges (node_recordings.ts). It serves
+ * no web client and no group.
  *
  * The media modules are imported when a node starts, so that a process
  * that never starts one (an edge) never loads them.
@@ -68,13 +69,21 @@ function advertised(options: MediaRoleOptions, port: number): string {
 export async function startMediaRole(
   options: MediaRoleOptions,
 ): Promise<MediaRole> {
-  const [{ LocalMediaNode }, { RecordingWasm }, { EdgeTokens }, control] =
-    await Promise.all([
-      import("../media/local/local_media_node.ts"),
-      import("../../media-wasm/recording.ts"),
-      import("./edge_token.ts"),
-      import("./media_control.ts"),
-    ]);
+  const [
+    { LocalMediaNode },
+    { RecordingWasm },
+    { EdgeTokens },
+    control,
+    { FolderRecordings },
+    { nodeRecordingsHandler },
+  ] = await Promise.all([
+    import("../media/local/local_media_node.ts"),
+    import("../../media-wasm/recording.ts"),
+    import("./edge_token.ts"),
+    import("./media_control.ts"),
+    import("../http/recording_store.ts"),
+    import("./node_recordings.ts"),
+  ]);
   const tokens = new EdgeTokens(options.secret);
   const node = new LocalMediaNode({
     recordings: {
@@ -92,6 +101,11 @@ export async function startMediaRole(
     log: options.log,
     hostname: options.hostname,
     port: options.port,
+    recordings: nodeRecordingsHandler({
+      store: new FolderRecordings(options.recordingsDir),
+      nodeId: options.nodeId,
+      tokens,
+    }),
   });
   const port = Number(new URL(server.url).port);
   const url = advertised(options, port);

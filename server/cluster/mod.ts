@@ -48,9 +48,8 @@
  *   (`member-send`, `member-kick`, `member-permissions`) and done by the
  *   edge that holds its socket. An edge that starts following a group
  *   publishes `resync`, and the others answer with their members and
- *   streams. An edge's first join in a group, which reads the shared
- *   state, is refused while Redis cannot be read ("the cluster's shared
- *   state is unreachable"); later ones are not yet.
+ *   streams. An edge's first join in a group reads the shared
+ *   state and waits (at most 2 s) for the other edges' rosters.
  *
  * Liveness: each edge with members in a group publishes `alive` with a digest
  *   of their ids every second; the members of an edge silent for 3 s are
@@ -71,19 +70,40 @@
  *   tests/cluster/cross_edge_browser_test.ts (Chromium, SIGKILL of a media
  *   node and of an edge), edge_failure_test.ts, cluster_media_node_test.ts.
  *
- * What is next, in order: the rest of the group state that crosses edges
- *   (autolock/autokick decided once,
- *   recording state, tokens in use, user-data changes by `setdata` of
- *   other members); moving the other edges' streams when one edge alone
- *   lost its link to a live node (a failed lease renewal could end them
- *   as lost); `/recordings/` across nodes; the Redis restart tests and the
- *   cluster benchmarks.
+ * Outages and the rest of the shared state:
+ * - While Redis is away (`group_replication.ts`): every join is refused
+ *   ("the cluster's shared state is unreachable, try again in a
+ *   moment"); calls go on (members of other edges are kept, their streams
+ *   flow through the node); chat, lock and data of that time are shared
+ *   when it is back, and leases lost with a restarted Redis are taken
+ *   again (`cluster_media_node.ts`). Each outage is logged once.
+ * - `autolock` / `autokick` are decided once: by the edge whose last
+ *   operator left, or the live edge with the smallest id when that edge
+ *   died.
+ * - Recording: the recorder is a shared system member, and its edge
+ *   holds a lease in Redis (`group:NAME:recorder`); `record` elsewhere is
+ *   "already recording", `unrecord` elsewhere kicks it
+ *   (server/recording/group_recorder.ts).
+ * - `/recordings/` across nodes: a node serves its files on its control
+ *   port to edges with an edge token (`node_recordings.ts`); an edge lists,
+ *   serves and deletes every live node's and its own folder's
+ *   (`cluster_recordings.ts`).
+ * - Invitations: `data/var/tokens.jsonl`, shared by edges that share
+ *   `data/` (re-read when it changes, written under a lock file:
+ *   server/auth/token_store.ts).
+ *
+ * What is next: user-data changes by `setdata` of other members; moving
+ *   the other edges' streams when one edge alone lost its link to a live
+ *   node (a failed lease renewal could end them as lost); the cluster
+ *   benchmarks. Known limit: the admin API writes the files of the
+ *   edge it is asked, so edges share `data/` and the groups folder.
  *
  * @module
  */
 
 export * from "./cluster_keys.ts";
 export * from "./cluster_media_node.ts";
+export * from "./cluster_recordings.ts";
 export * from "./edge_token.ts";
 export * from "./group_events.ts";
 export * from "./group_placement.ts";
@@ -92,6 +112,7 @@ export * from "./media_control.ts";
 export * from "./media_node_registry.ts";
 export * from "./media_role.ts";
 export * from "./media_wire.ts";
+export * from "./node_recordings.ts";
 export * from "./redis_connection.ts";
 export * from "./redis_scripts.ts";
 export * from "./redis_url.ts";

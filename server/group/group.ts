@@ -49,6 +49,13 @@ export interface GroupReplication {
   unpublished(stream: PublishedStream): void;
   /** Asks the edge holding a remote member to change its permissions. */
   setPermissions(member: Member, permissions: Member["permissions"]): void;
+  /**
+   * Claims the group's one recorder for this edge: `taken` when another
+   * edge records the group, `unreachable` when that cannot be known.
+   */
+  claimRecorder(): Promise<"ok" | "taken" | "unreachable">;
+  /** This edge's recorder of the group stopped. */
+  releaseRecorder(): void;
 }
 
 /** Why a join was refused, with the text Galène's clients know. */
@@ -205,7 +212,12 @@ export class Group {
     this.broadcast(userMessage(existing ? "change" : "add", member));
   }
 
-  /** Removes a member and applies autolock/autokick; idempotent. */
+  /**
+   * Removes a member and applies autolock/autokick when it was the last
+   * operator; idempotent. For a member of another edge, its edge decides
+   * (in a cluster the decision is made once, see
+   * {@link operatorGone}).
+   */
   leave(member: Member, now: number): void {
     if (this.#members.get(member.id) !== member) return;
     this.#members.delete(member.id);
@@ -213,12 +225,20 @@ export class Group {
     this.#log(`group ${this.name}: ${member.id} left`);
     this.broadcast(userMessage("delete", member));
     if (!member.remote) this.replication?.left(member);
-    if (!member.system && member.permissions.includes("op")) {
-      this.#afterOperatorGone();
+    if (
+      !member.remote && !member.system && member.permissions.includes("op")
+    ) {
+      this.operatorGone();
     }
   }
 
-  #afterOperatorGone(): void {
+  /**
+   * An operator is gone: when none is left on any edge, locks the group
+   * (`autolock`) and kicks everyone (`autokick`, members of other edges
+   * through theirs). Called by the edge that held the operator, or, when
+   * that edge itself is gone, by the one edge the replication elects.
+   */
+  operatorGone(): void {
     if (this.hasOperator()) return;
     if (this.#description.autolock && this.#lock === null) {
       this.setLock("this group is locked");
@@ -286,7 +306,7 @@ export class Group {
     if (
       previous.includes("op") && !permissions.includes("op") && !member.system
     ) {
-      this.#afterOperatorGone();
+      this.operatorGone();
     }
   }
 

@@ -16,6 +16,7 @@ import { groupRoutes } from "./group_routes.ts";
 import { handleError } from "./http_error.ts";
 import { securityHeaders } from "./security_headers.ts";
 import { recordingsRoutes } from "./recordings_routes.ts";
+import type { RecordingStore } from "./recording_store.ts";
 import { notFoundPage, serveStatic } from "./static_files.ts";
 import { websocketRoute } from "./websocket_route.ts";
 import { whipRoutes } from "../whip/whip_routes.ts";
@@ -26,6 +27,8 @@ export interface AppDeps {
   config: () => Promise<ServerConfig>;
   staticRoot: string;
   recordingsDir: string;
+  /** Where `/recordings/` finds files (default: `recordingsDir`). */
+  recordingStore?: RecordingStore;
   /** True when served over TLS (for the `wss:` endpoint). */
   secure: boolean;
   sessionDeps: SessionDeps;
@@ -95,6 +98,7 @@ export function createApp(deps: AppDeps): Hono {
     "/recordings",
     recordingsRoutes({
       recordingsDir: deps.recordingsDir,
+      ...(deps.recordingStore ? { store: deps.recordingStore } : {}),
       groups: deps.groups,
       config: deps.config,
       now: deps.now,

@@ -5,6 +5,14 @@
  * The files are written by the media node that carries each stream (the
  * contract's `record` operation): this side decides what to record and when.
  *
+ * In a cluster, the recorder lives on the edge where `record` was typed
+ * and is shown on the others as a remote system member `RECORDING` (so
+ * their clients see the group recorded, as Galène shows it); it records
+ * the streams of every edge's members through the group's media node.
+ * `record` on another edge is refused with "already recording" (the edge
+ * that records holds a lease in Redis, so two edges asked at once agree),
+ * and `unrecord` there kicks the remote recorder, which its edge stops.
+ *
  * @module
  */
 
@@ -202,6 +210,14 @@ export class RecorderMember implements Member {
   }
 }
 
+/** The recorder of another edge of a cluster, shown in `group`. */
+function remoteRecorder(group: Group): Member | undefined {
+  for (const m of group.members()) {
+    if (m.remote && m.system && m.username === RECORDER_USERNAME) return m;
+  }
+  return undefined;
+}
+
 /** Which groups are being recorded; one recorder per group. */
 export class GroupRecorders {
   readonly #deps: GroupRecordersDeps;
@@ -221,22 +237,31 @@ export class GroupRecorders {
    * stream already published.
    * @throws {RecordingRefused} "already recording"
    */
-  start(group: Group): Promise<RecorderMember> {
-    if (this.#members.has(group.name)) {
-      return Promise.reject(new RecordingRefused("already recording"));
+  async start(group: Group): Promise<RecorderMember> {
+    if (this.#members.has(group.name) || remoteRecorder(group)) {
+      throw new RecordingRefused("already recording");
+    }
+    // In a cluster, one edge records a group: claimed in Redis.
+    const claim = await group.replication?.claimRecorder() ?? "ok";
+    if (claim === "unreachable") {
+      throw new RecordingRefused("the cluster's shared state is unreachable");
+    }
+    if (claim === "taken" || this.#members.has(group.name)) {
+      throw new RecordingRefused("already recording");
     }
     const member: RecorderMember = new RecorderMember(group, {
       deps: this.#deps,
       onGone: () => {
         if (this.#members.get(group.name) === member) {
           this.#members.delete(group.name);
+          group.replication?.releaseRecorder();
         }
       },
     });
     this.#members.set(group.name, member);
     group.join(member, this.#deps.now());
     for (const stream of group.streams()) member.streamPublished(stream);
-    return Promise.resolve(member);
+    return member;
   }
 
   /**
@@ -245,7 +270,13 @@ export class GroupRecorders {
    */
   async stop(group: Group): Promise<void> {
     const member = this.#members.get(group.name);
-    if (!member) throw new RecordingRefused("not recording");
+    if (!member) {
+      const remote = remoteRecorder(group);
+      if (!remote) throw new RecordingRefused("not recording");
+      // Its edge stops it; its leave reaches this edge as for any member.
+      remote.kick({}, "recording stopped");
+      return;
+    }
     await member.stop();
   }
 

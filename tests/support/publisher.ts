@@ -1,12 +1,15 @@
 /**
  * A publisher made of a werift peer connection, driven over a test client's
  * WebSocket like a browser would: it offers audio and video, trickles ICE
- * and sends VP8 and Opus-like packets every 20 ms.
+ * and sends VP8 and Opus-like packets every 20 ms, or, when given, real
+ * packets at their times (e.g. ffmpeg-encoded frames for a recording that
+ * must decode).
  *
  * @module
  */
 
-import type { RTCPeerConnection } from "werift";
+import { type RTCPeerConnection, RtpHeader, RtpPacket } from "werift";
+import { Buffer } from "node:buffer";
 import {
   addCandidate,
   audioPacket,
@@ -16,13 +19,36 @@ import {
 } from "../../server/media/local/test_peers.ts";
 import { randomId, type WsClient } from "./ws_client.ts";
 
+/** A packet to send at `at` ms after the answer. */
+export interface TimedRtp {
+  kind: "audio" | "video";
+  seq: number;
+  timestamp: number;
+  marker: boolean;
+  payload: Uint8Array;
+  at: number;
+}
+
 /** A werift publisher driven over the client's WebSocket. */
 export class Publisher {
   readonly id = randomId();
   readonly pc: RTCPeerConnection = loopbackPeer();
   #timer: ReturnType<typeof setInterval> | undefined;
+  readonly #packets: readonly TimedRtp[] | undefined;
+  #sent = 0;
 
-  constructor(readonly client: WsClient) {}
+  /** `packets`: sent at their times, sorted by `at`, instead of test ones. */
+  constructor(
+    readonly client: WsClient,
+    options: { packets?: readonly TimedRtp[] } = {},
+  ) {
+    this.#packets = options.packets;
+  }
+
+  /** How many of the given packets were sent. */
+  get sent(): number {
+    return this.#sent;
+  }
 
   /** Offers audio and video; resolves with the server's first reply. */
   async offer(): Promise<Record<string, unknown>> {
@@ -74,6 +100,29 @@ export class Publisher {
         // The socket closed or the test ended.
       }
     })();
+    const packets = this.#packets;
+    if (packets !== undefined) {
+      const start = performance.now();
+      this.#timer = setInterval(() => {
+        const now = performance.now() - start;
+        while (this.#sent < packets.length && packets[this.#sent]!.at <= now) {
+          const p = packets[this.#sent++]!;
+          (p.kind === "video" ? video : audio).writeRtp(
+            new RtpPacket(
+              new RtpHeader({
+                sequenceNumber: p.seq,
+                timestamp: p.timestamp >>> 0,
+                payloadType: p.kind === "video" ? 120 : 111,
+                ssrc: p.kind === "video" ? 1234 : 5678,
+                marker: p.marker,
+              }),
+              Buffer.from(p.payload),
+            ),
+          );
+        }
+      }, 10);
+      return reply;
+    }
     let seq = 0;
     this.#timer = setInterval(() => {
       seq++;

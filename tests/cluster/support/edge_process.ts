@@ -1,7 +1,9 @@
 /**
  * `main.ts -role edge` in a child process for cluster tests: a temporary
  * root with `data/config.json` (the test cluster secret) and `groups/`,
- * and the edge's WebSocket URL read from its "listening on" line.
+ * and the edge's WebSocket URL read from its "listening on" line. Its log
+ * lines after that are kept (the last {@link MAX_LOG_LINES}) for tests
+ * that read what the edge said, and shown with `NEREID_TEST_EDGE_LOG=1`.
  *
  * @module
  */
@@ -10,6 +12,7 @@ import { fileURLToPath } from "node:url";
 import { TEST_SECRET } from "../../media_node/support/remote_node.ts";
 
 const MAIN = fileURLToPath(new URL("../../../main.ts", import.meta.url));
+const MAX_LOG_LINES = 2000;
 
 /** A directory with `data/` (the cluster secret) and `groups/`. */
 export async function clusterRoot(
@@ -36,6 +39,10 @@ export interface EdgeProcess extends AsyncDisposable {
   readonly child: Deno.ChildProcess;
   /** Its WebSocket endpoint (`ws://…/ws`). */
   readonly ws: string;
+  /** Its HTTP base URL (`http://HOST:PORT`). */
+  readonly http: string;
+  /** The lines it logged since it listens. */
+  readonly log: readonly string[];
   stop(): Promise<void>;
 }
 
@@ -87,16 +94,25 @@ export async function startEdgeProcess(
       out += value;
       url = /listening on (http:\/\/\S+?)\/?\s/.exec(out)?.[1];
     }
-    // The rest of its output goes to the test's.
+    const log: string[] = [];
+    let partial = out.slice(out.indexOf("\n", out.indexOf("listening on")) + 1);
+    const keep = (text: string) => {
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      log.push(...lines);
+      if (log.length > MAX_LOG_LINES) log.splice(0, log.length - MAX_LOG_LINES);
+    };
+    keep("");
     (async () => {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) return;
+        keep(value);
         if (Deno.env.get("NEREID_TEST_EDGE_LOG")) console.log(value);
       }
     })().catch(() => {});
     const ws = url.replace("http:", "ws:") + "/ws";
-    return { child, ws, stop, [Symbol.asyncDispose]: stop };
+    return { child, ws, http: url, log, stop, [Symbol.asyncDispose]: stop };
   } catch (e) {
     await stop();
     throw e;
