@@ -1,0 +1,121 @@
+/**
+ * The cluster benchmark's arithmetic, pure: latency summaries, when the
+ * capacity ramp stops, what a chat step cost per CPU-second, and aligned
+ * text tables.
+ *
+ * @module
+ */
+
+import { quantile } from "./latency_recorder.ts";
+
+/** Median, 90th and 99th percentiles (nearest rank) of some samples. */
+export interface Summary {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+}
+
+/** Summarises `samples` (ms); NaN percentiles when there are none. */
+export function summarize(samples: readonly number[]): Summary {
+  const values = Float64Array.from(samples);
+  return {
+    count: values.length,
+    p50: quantile(values, 0.5),
+    p90: quantile(values, 0.9),
+    p99: quantile(values, 0.99),
+  };
+}
+
+/** Why the capacity ramp goes on or stops after a step. */
+export type RampVerdict = "continue" | "latency" | "errors" | "cap";
+
+/** What a ramp step saw. */
+export interface RampStep {
+  /** Members joined after the step, in all. */
+  members: number;
+  /** Joins that failed in the step, and joined members the server dropped. */
+  errors: number;
+  /** 99th percentile of the step's join times, ms. */
+  joinP99Ms: number;
+}
+
+/**
+ * Whether the ramp adds another step: it stops at the first error, when a
+ * step's join p99 exceeds `maxJoinP99Ms`, or once `cap` members are in.
+ */
+export function rampVerdict(
+  step: RampStep,
+  limits: { maxJoinP99Ms: number; cap: number },
+): RampVerdict {
+  if (step.errors > 0) return "errors";
+  if (!(step.joinP99Ms <= limits.maxJoinP99Ms)) return "latency";
+  if (step.members >= limits.cap) return "cap";
+  return "continue";
+}
+
+/** What a chat step measured. */
+export interface ChatCounts {
+  /** Chat messages sent by the members. */
+  sent: number;
+  /** Chat messages the members received (each sent one reaches its whole group). */
+  received: number;
+  /** Members of each group: every chat message goes to each, sender included. */
+  groupSize: number;
+  /** The sending window, s. */
+  seconds: number;
+  /** The edge's CPU time over the window and the drain after it, s. */
+  edgeCpuSeconds: number;
+  /** The window and the drain, s. */
+  wallSeconds: number;
+}
+
+/** The figures of a chat step. */
+export interface ChatFigures {
+  sentPerSecond: number;
+  deliveredPerSecond: number;
+  /** received ÷ (sent × group size): 1 when nothing was lost. */
+  deliveryRatio: number;
+  /** The edge's CPU time ÷ wall time: 1 is one core, busy. */
+  edgeCpu: number;
+  /** Chat messages the edge took in per CPU-second. */
+  sentPerCpuSecond: number;
+  /** Chat messages the edge delivered per CPU-second. */
+  deliveredPerCpuSecond: number;
+}
+
+/** Rates and per-CPU-second costs of one chat step. */
+export function chatFigures(c: ChatCounts): ChatFigures {
+  const expected = c.sent * c.groupSize;
+  return {
+    sentPerSecond: c.sent / c.seconds,
+    deliveredPerSecond: c.received / c.seconds,
+    deliveryRatio: expected > 0 ? c.received / expected : NaN,
+    edgeCpu: c.edgeCpuSeconds / c.wallSeconds,
+    sentPerCpuSecond: c.edgeCpuSeconds > 0 ? c.sent / c.edgeCpuSeconds : NaN,
+    deliveredPerCpuSecond: c.edgeCpuSeconds > 0
+      ? c.received / c.edgeCpuSeconds
+      : NaN,
+  };
+}
+
+/**
+ * Lines of a table: the first `left` columns padded right, the others
+ * (numbers) padded left, two spaces apart.
+ */
+export function alignedTable(
+  head: readonly string[],
+  rows: readonly (readonly string[])[],
+  left = 1,
+): string {
+  const lines = [head, ...rows];
+  const widths = head.map((_, i) =>
+    Math.max(...lines.map((l) => (l[i] ?? "").length))
+  );
+  return lines.map((l) =>
+    head.map((_, i) => {
+      const cell = l[i] ?? "";
+      return i < left ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!);
+    }).join("  ").trimEnd()
+  ).join("\n");
+}
