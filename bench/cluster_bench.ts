@@ -32,7 +32,11 @@ import {
 } from "./cluster_latency.ts";
 import { type ChatRow, chatSteps, rampMembers } from "./edge_capacity.ts";
 import type { RampResult } from "./edge_capacity.ts";
-import { alignedTable, summarize } from "./cluster_figures.ts";
+import {
+  alignedTable,
+  memoryPerClientKiB,
+  summarize,
+} from "./cluster_figures.ts";
 import { fmt, pct } from "./report_table.ts";
 
 const PARTS = ["latency", "capacity", "chat"] as const;
@@ -57,6 +61,8 @@ interface Config {
   verbose: boolean;
 }
 
+const DEFAULT_CHAT_RATES = "100,200,400,800,1600,3200,6400";
+
 const USAGE = `deno task bench:cluster [options]
   --only latency,capacity,chat   parts to run (default all)
   --reps 20 --warmup 1           latency repetitions per setup
@@ -66,7 +72,9 @@ const USAGE = `deno task bench:cluster [options]
   --max-join-p99 1000            capacity: a step above this (ms) ends the ramp
   --hold 3                       capacity: seconds of idle CPU measured at the end
   --chat-groups 5 --chat-group-size 20
-  --chat-rates 100,200,400,800   chat messages sent per second, one step each
+  --chat-rates 100,200,…,6400    chat messages sent per second, one step each,
+                                 until a step loses 1 %, has p99 > 1 s, or a
+                                 core (edge's or clients') is over 90 %
   --seconds 5                    chat: sending time per step
   --no-pin                       no taskset
   --quick                        small sizes, < 1 min on a quiet machine
@@ -132,7 +140,7 @@ function parseConfig(args: string[]): Config {
     holdSeconds: number("hold", 3, 1),
     chatGroups: number("chat-groups", 5, 2),
     chatGroupSize: number("chat-group-size", 20, 10),
-    chatRates: (values["chat-rates"] ?? (q ? "50,100" : "100,200,400,800"))
+    chatRates: (values["chat-rates"] ?? (q ? "50,100" : DEFAULT_CHAT_RATES))
       .split(",").map((r) => positive("chat-rates", r)),
     seconds: number("seconds", 5, 2),
     pin: pin
@@ -287,6 +295,7 @@ async function chat(config: Config): Promise<ChatRow[] | Error> {
       seconds: config.seconds,
       minDelivery: 0.99,
       maxChatP99Ms: 1000,
+      maxCpu: 0.9,
       progress: (m) => progress(`chat: ${m}`),
     });
   } catch (e) {
@@ -360,7 +369,9 @@ async function main(): Promise<void> {
         capacityTable(result),
         `→ one edge held ${result.members} joined clients (ended by: ${result.verdict}${
           result.firstError ? `, ${result.firstError.slice(0, 120)}` : ""
-        }); RSS ${fmt(result.rssMiB)} MiB, idle CPU ${
+        }); RSS ${fmt(result.rssMiB)} MiB (≈ ${
+          fmt(memoryPerClientKiB(result.rows[0]!, result.rows.at(-1)!), 0)
+        } KiB per client after the first step), idle CPU ${
           pct(result.idleCpu)
         } with all of them joined`,
         "",

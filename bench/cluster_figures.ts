@@ -54,6 +54,25 @@ export function rampVerdict(
   return "continue";
 }
 
+/** A point of the ramp: clients joined and the edge's resident memory. */
+export interface MemoryPoint {
+  members: number;
+  rssMiB: number;
+}
+
+/**
+ * The edge's memory per joined client, KiB: the growth of its RSS from the
+ * first step to the last over the clients added (the first step holds the
+ * process's own warm-up); NaN with fewer than two steps.
+ */
+export function memoryPerClientKiB(
+  first: MemoryPoint,
+  last: MemoryPoint,
+): number {
+  const added = last.members - first.members;
+  return added > 0 ? ((last.rssMiB - first.rssMiB) * 1024) / added : NaN;
+}
+
 /** What a chat step measured. */
 export interface ChatCounts {
   /** Chat messages sent by the members. */

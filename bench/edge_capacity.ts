@@ -6,8 +6,9 @@
  *   the limit, a join fails or a joined client is dropped, or the cap is
  *   reached; then the edge's CPU while they sit idle;
  * - {@link chatSteps}: members spread over a few groups send chat messages
- *   at a set total rate; the edge's CPU time is set against the messages
- *   taken in and delivered.
+ *   at a set total rate, one step per rate, until a step loses messages,
+ *   is slow, or finds the edge's or the clients' core busy; the edge's CPU
+ *   time is set against the messages taken in and delivered.
  *
  * @module
  */
@@ -155,6 +156,11 @@ export interface ChatOptions {
   minDelivery: number;
   /** A step whose chat p99 is above this (ms) ends the steps. */
   maxChatP99Ms: number;
+  /**
+   * A step where the edge, or this process (the clients), used more than
+   * this share of a core ends the steps: a higher rate measures no more.
+   */
+  maxCpu: number;
   progress(message: string): void;
 }
 
@@ -206,7 +212,8 @@ export async function chatSteps(options: ChatOptions): Promise<ChatRow[]> {
       );
       if (
         row.deliveryRatio < options.minDelivery ||
-        !(row.chatP99Ms <= options.maxChatP99Ms) || sink.dropped > 0
+        !(row.chatP99Ms <= options.maxChatP99Ms) || sink.dropped > 0 ||
+        row.edgeCpu > options.maxCpu || row.clientCpu > options.maxCpu
       ) break;
       await sleep(500);
     }

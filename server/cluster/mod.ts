@@ -76,8 +76,8 @@
  *   recording state, tokens in use, user-data changes by `setdata` of
  *   other members); moving the other edges' streams when one edge alone
  *   lost its link to a live node (a failed lease renewal could end them
- *   as lost); `/recordings/` across nodes; the Redis restart tests and the
- *   cluster benchmarks.
+ *   as lost); `/recordings/` across nodes; the Redis restart tests.
+ *   The cluster's figures: `deno task bench:cluster` (bench/README.md).
  *
  * @module
  */
