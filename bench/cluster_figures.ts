@@ -1,7 +1,7 @@
 /**
  * The cluster benchmark's arithmetic, pure: latency summaries, when the
- * capacity ramp stops, what a chat step cost per CPU-second, and aligned
- * text tables.
+ * capacity ramp stops, what a chat step cost per CPU-second, a line fitted
+ * through the steps, and aligned text tables.
  *
  * @module
  */
@@ -116,6 +116,35 @@ export function chatFigures(c: ChatCounts): ChatFigures {
       ? c.received / c.edgeCpuSeconds
       : NaN,
   };
+}
+
+/** A line y = intercept + slope × x. */
+export interface Line {
+  intercept: number;
+  slope: number;
+}
+
+/**
+ * The least-squares line through `points`; null with fewer than two
+ * distinct x. Fitted to (chat rate, edge CPU share), the intercept is what
+ * the edge spends with no chat and the slope the CPU-seconds per message.
+ */
+export function fitLine(
+  points: readonly { x: number; y: number }[],
+): Line | null {
+  const n = points.length;
+  if (n < 2) return null;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const p of points) {
+    sxx += (p.x - mx) ** 2;
+    sxy += (p.x - mx) * (p.y - my);
+  }
+  if (sxx === 0) return null;
+  const slope = sxy / sxx;
+  return { intercept: my - slope * mx, slope };
 }
 
 /**

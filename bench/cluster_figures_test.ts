@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   alignedTable,
   chatFigures,
+  fitLine,
   memoryPerClientKiB,
   rampVerdict,
   summarize,
@@ -87,4 +88,21 @@ Deno.test("alignedTable() pads the first columns right and the others left", () 
     "name   n\na      1\nbcd   22",
   );
   assert.equal(alignedTable(["x", "y"], [["1", ""]], 0), "x  y\n1");
+});
+
+Deno.test("fitLine() fits least squares, null without two distinct x", () => {
+  const line = fitLine([
+    { x: 100, y: 0.05 },
+    { x: 200, y: 0.07 },
+    { x: 400, y: 0.11 },
+  ]);
+  assert.ok(line !== null);
+  assert.ok(Math.abs(line.slope - 0.0002) < 1e-12);
+  assert.ok(Math.abs(line.intercept - 0.03) < 1e-12);
+  const noisy = fitLine([{ x: 0, y: 1 }, { x: 1, y: 0 }, { x: 2, y: 3 }]);
+  assert.ok(noisy !== null);
+  assert.ok(Math.abs(noisy.slope - 1) < 1e-12);
+  assert.ok(Math.abs(noisy.intercept - 1 / 3) < 1e-12);
+  assert.equal(fitLine([{ x: 1, y: 1 }]), null);
+  assert.equal(fitLine([{ x: 1, y: 1 }, { x: 1, y: 2 }]), null);
 });

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { busyShare, coreTimes } from "./core_load.ts";
 import { LatencyRecorder } from "./latency_recorder.ts";
 import { cpuSeconds, memoryMiB } from "./proc_stats.ts";
 import { capGroup } from "./cluster_setup.ts";
@@ -30,6 +31,8 @@ export interface RampOptions {
   /** The edge's WebSocket URL and process id. */
   url: string;
   pid: number;
+  /** The edge's core, or "all" when it is not pinned to one. */
+  core: number | "all";
   /** Stop once this many clients are in. */
   cap: number;
   /** Clients added per step. */
@@ -55,6 +58,8 @@ export interface RampRow {
   joinRate: number;
   /** The edge's CPU time ÷ wall time over the step. */
   edgeCpu: number;
+  /** How busy the edge's core was, whoever used it. */
+  coreBusy: number;
   rssMiB: number;
 }
 
@@ -89,6 +94,7 @@ export async function rampMembers(options: RampOptions): Promise<RampResult> {
       const count = Math.min(options.step, options.cap - members.length);
       const dropped = sink.dropped;
       const cpu0 = cpuSeconds(options.pid);
+      const core0 = coreTimes(options.core);
       const t0 = performance.now();
       const step = await joinMany(members.length, count, {
         ...options,
@@ -107,6 +113,7 @@ export async function rampMembers(options: RampOptions): Promise<RampResult> {
         errors,
         joinRate: step.joinMs.length / wall,
         edgeCpu: (cpuSeconds(options.pid) - cpu0) / wall,
+        coreBusy: busyShare(core0, coreTimes(options.core)),
         rssMiB: memoryMiB(options.pid).rss,
       };
       rows.push(row);
@@ -146,6 +153,8 @@ export async function rampMembers(options: RampOptions): Promise<RampResult> {
 export interface ChatOptions {
   url: string;
   pid: number;
+  /** The edge's core, or "all" when it is not pinned to one. */
+  core: number | "all";
   groups: number;
   groupSize: number;
   /** Chat messages sent per second by all members together, one step each. */
@@ -167,10 +176,15 @@ export interface ChatOptions {
 /** One chat step. */
 export interface ChatRow extends ChatFigures {
   rate: number;
+  sent: number;
+  /** The sending window and the drain after it, s. */
+  wallSeconds: number;
   chatP50Ms: number;
   chatP99Ms: number;
   /** This process's CPU share over the step: near 1, the clients were the limit. */
   clientCpu: number;
+  /** How busy the edge's core was, whoever used it. */
+  coreBusy: number;
 }
 
 const DRAIN_MS = 3000;
@@ -206,9 +220,9 @@ export async function chatSteps(options: ChatOptions): Promise<ChatRow[]> {
           row.deliveredPerSecond.toFixed(0)
         } delivered/s (${(row.deliveryRatio * 100).toFixed(1)} %), edge CPU ${
           (row.edgeCpu * 100).toFixed(0)
-        } %, clients CPU ${(row.clientCpu * 100).toFixed(0)} %, p99 ${
-          row.chatP99Ms.toFixed(0)
-        } ms`,
+        } % (its core ${(row.coreBusy * 100).toFixed(0)} % busy), clients CPU ${
+          (row.clientCpu * 100).toFixed(0)
+        } %, p99 ${row.chatP99Ms.toFixed(0)} ms`,
       );
       if (
         row.deliveryRatio < options.minDelivery ||
@@ -232,6 +246,7 @@ async function chatStep(
   const received0 = sink.received;
   const cpu0 = cpuSeconds(options.pid);
   const self0 = cpuSeconds("self");
+  const core0 = coreTimes(options.core);
   const t0 = performance.now();
   const windowMs = options.seconds * 1000;
   let sent = 0;
@@ -266,9 +281,12 @@ async function chatStep(
   return {
     ...figures,
     rate: options.rate,
+    sent,
+    wallSeconds: wall,
     chatP50Ms: sink.latency.quantile(0.5),
     chatP99Ms: sink.latency.quantile(0.99),
     clientCpu: (cpuSeconds("self") - self0) / wall,
+    coreBusy: busyShare(core0, coreTimes(options.core)),
   };
 }
 
