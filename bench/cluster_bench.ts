@@ -68,7 +68,7 @@ const DEFAULT_CHAT_RATES = "100,200,400,800,1600,3200,6400";
 const USAGE = `deno task bench:cluster [options]
   --only latency,capacity,chat   parts to run (default all)
   --reps 20 --warmup 1           latency repetitions per setup
-  --clients 2000 --step 200      capacity: cap and clients added per step
+  --clients 5000 --step 500      capacity: cap and clients added per step
   --group-size 20                capacity: clients per group
   --concurrency 10               capacity: joins in flight at once
   --max-join-p99 1000            capacity: a step above this (ms) ends the ramp
@@ -136,8 +136,8 @@ function parseConfig(args: string[]): Config {
     parts: parts as Part[],
     repetitions: number("reps", 20, 3),
     warmup: values.warmup === undefined ? 1 : Number(values.warmup),
-    cap: number("clients", 2000, 200),
-    step: number("step", 200, 50),
+    cap: number("clients", 5000, 200),
+    step: number("step", 500, 50),
     groupSize: number("group-size", 20, 20),
     concurrency: number("concurrency", 10, 10),
     maxJoinP99Ms: number("max-join-p99", 1000, 1000),
@@ -173,26 +173,43 @@ function loadAverage(): string {
   }
 }
 
-async function start(name: SetupName, config: Config, capGroups = 0) {
+/**
+ * Starts a setup and keeps it in `running` until it is closed, so that an
+ * interrupted run stops its processes.
+ */
+async function start(
+  name: SetupName,
+  context: { config: Config; running: Set<Setup>; capGroups?: number },
+): Promise<Setup> {
+  const { config, capGroups = 0 } = context;
   const cores = config.pin?.server ?? allCores();
   // With the capacity parts, the media node leaves the edge its core.
   const mediaCores = capGroups > 0 ? config.pin?.clients ?? cores : cores;
-  if (config.verbose) Deno.env.set("NEREID_TEST_EDGE_LOG", "1");
   const options = { cores, mediaCores, capGroups, verbose: config.verbose };
-  return name === "all-in-one"
+  const setup = name === "all-in-one"
     ? await startAllInOne(options)
     : await startEdgeAndNode(options);
+  context.running.add(setup);
+  const close = setup.close;
+  return {
+    ...setup,
+    close: async () => {
+      await close();
+      context.running.delete(setup);
+    },
+  };
 }
 
 async function latencies(
   config: Config,
+  running: Set<Setup>,
 ): Promise<Map<SetupName, LatencyResult | Error>> {
   const results = new Map<SetupName, LatencyResult | Error>();
   for (const name of ["all-in-one", "edge+node"] as const) {
     progress(`${name}: starting`);
     let setup: Setup | undefined;
     try {
-      setup = await start(name, config);
+      setup = await start(name, { config, running });
       progress(`${name}: ${config.warmup} + ${config.repetitions} repetitions`);
       results.set(
         name,
@@ -238,15 +255,18 @@ function latencyTable(results: Map<SetupName, LatencyResult | Error>): string {
   return alignedTable(head, rows);
 }
 
-async function capacity(config: Config): Promise<RampResult | Error> {
+async function capacity(
+  config: Config,
+  running: Set<Setup>,
+): Promise<RampResult | Error> {
   progress("capacity: starting edge+node");
   let setup: Setup | undefined;
   try {
-    setup = await start(
-      "edge+node",
+    setup = await start("edge+node", {
       config,
-      Math.ceil(config.cap / config.groupSize),
-    );
+      running,
+      capGroups: Math.ceil(config.cap / config.groupSize),
+    });
     return await rampMembers({
       url: setup.ws,
       pid: setup.signallingPid,
@@ -294,11 +314,18 @@ function capacityTable(result: RampResult): string {
   );
 }
 
-async function chat(config: Config): Promise<ChatRow[] | Error> {
+async function chat(
+  config: Config,
+  running: Set<Setup>,
+): Promise<ChatRow[] | Error> {
   progress("chat: starting edge+node");
   let setup: Setup | undefined;
   try {
-    setup = await start("edge+node", config, config.chatGroups);
+    setup = await start("edge+node", {
+      config,
+      running,
+      capGroups: config.chatGroups,
+    });
     return await chatSteps({
       url: setup.ws,
       pid: setup.signallingPid,
@@ -396,13 +423,19 @@ function chatTable(rows: ChatRow[]): string {
 async function main(): Promise<void> {
   const config = parseConfig(Deno.args);
   if (config.pin) await pinToCores(Deno.pid, config.pin.clients);
+  const running = new Set<Setup>();
+  Deno.addSignalListener("SIGINT", async () => {
+    progress("interrupted: stopping the servers");
+    for (const setup of running) await setup.close();
+    Deno.exit(130);
+  });
   const startLoad = loadAverage();
   const started = performance.now();
   const out: string[] = [];
   let failed = false;
 
   if (config.parts.includes("latency")) {
-    const results = await latencies(config);
+    const results = await latencies(config, running);
     failed ||= [...results.values()].some((r) => r instanceof Error);
     out.push(
       `Join-to-first-packet and signalling round trips, ${config.repetitions} repetitions ` +
@@ -412,7 +445,7 @@ async function main(): Promise<void> {
     );
   }
   if (config.parts.includes("capacity")) {
-    const result = await capacity(config);
+    const result = await capacity(config, running);
     out.push(
       `Edge capacity: clients join groups of ${config.groupSize}, ${config.step} a step, ` +
         `${config.concurrency} joins in flight; stop at join p99 > ${config.maxJoinP99Ms} ms, ` +
@@ -436,7 +469,7 @@ async function main(): Promise<void> {
     }
   }
   if (config.parts.includes("chat")) {
-    const rows = await chat(config);
+    const rows = await chat(config, running);
     out.push(
       `Chat through one edge: ${config.chatGroups} groups of ${config.chatGroupSize}, ` +
         `${config.seconds} s steps; every message reaches its whole group (sender included)`,

@@ -58,7 +58,7 @@ export interface SetupOptions {
   mediaCores?: string;
   /** Groups `cap-0` … `cap-(capGroups-1)` (default none). */
   capGroups?: number;
-  /** Server logs on stderr. */
+  /** Server logs: the one process's, the edge's and the media node's. */
   verbose?: boolean;
 }
 
@@ -144,6 +144,12 @@ export async function startAllInOne(options: SetupOptions): Promise<Setup> {
  * registered and the edge listens.
  */
 export async function startEdgeAndNode(options: SetupOptions): Promise<Setup> {
+  if (options.verbose) {
+    // What the cluster tests' support code reads in this process's
+    // environment (the edge), and passes on to the media node's.
+    Deno.env.set("NEREID_TEST_EDGE_LOG", "1");
+    Deno.env.set("NODE_LOG", "1");
+  }
   const redis = await startRedisServer();
   const root = await benchRoot(options.capGroups ?? 0);
   let media: MediaProcess | undefined;
