@@ -63,6 +63,10 @@ interface Config {
   verbose: boolean;
 }
 
+/** A line through the chat steps needs this many, this far apart in CPU. */
+const MIN_FIT_STEPS = 3;
+const MIN_FIT_CPU_SPAN = 0.1;
+
 const DEFAULT_CHAT_RATES = "100,200,400,800,1600,3200,6400";
 
 const USAGE = `deno task bench:cluster [options]
@@ -79,6 +83,7 @@ const USAGE = `deno task bench:cluster [options]
                                  --max-chat-p99 (1000 ms), or a core (the
                                  edge's or the clients') is over 90 %
   --seconds 5                    chat: sending time per step
+  --server-core 0                the servers' core; the clients get the others
   --no-pin                       no taskset
   --quick                        small sizes, < 1 min on a quiet machine
   --verbose                      server logs`;
@@ -109,6 +114,7 @@ function parseConfig(args: string[]): Config {
       "chat-rates": { type: "string" },
       "max-chat-p99": { type: "string" },
       seconds: { type: "string" },
+      "server-core": { type: "string" },
       "no-pin": { type: "boolean", default: false },
       quick: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -132,6 +138,12 @@ function parseConfig(args: string[]): Config {
   }
   const cores = navigator.hardwareConcurrency;
   const pin = !values["no-pin"] && cores >= 2;
+  const serverCore = Number(values["server-core"] ?? 0);
+  if (!Number.isInteger(serverCore) || serverCore < 0 || serverCore >= cores) {
+    throw new RangeError(
+      `Cannot use --server-core "${values["server-core"]}": 0 to ${cores - 1}`,
+    );
+  }
   return {
     parts: parts as Part[],
     repetitions: number("reps", 20, 3),
@@ -148,11 +160,19 @@ function parseConfig(args: string[]): Config {
       .split(",").map((r) => positive("chat-rates", r)),
     maxChatP99Ms: number("max-chat-p99", 1000, 1000),
     seconds: number("seconds", 5, 2),
-    pin: pin
-      ? { server: "0", clients: cores === 2 ? "1" : `1-${cores - 1}` }
-      : null,
+    pin: pin ? pinning(cores, serverCore) : null,
     verbose: values.verbose,
   };
+}
+
+/** The servers on `serverCore`, the clients on every other core. */
+function pinning(
+  cores: number,
+  serverCore: number,
+): { server: string; clients: string } {
+  const others = Array.from({ length: cores }, (_, i) => i)
+    .filter((i) => i !== serverCore);
+  return { server: String(serverCore), clients: others.join(",") };
 }
 
 /** The core the edge is pinned to, or "all". */
@@ -366,10 +386,20 @@ function chatSummary(rows: ChatRow[], groupSize: number): string[] {
     } delivered per edge CPU-second at ${fmt(best.sentPerSecond)} sent/s ` +
     `(edge at ${pct(best.edgeCpu)} of a core)`,
   ];
+  const cpus = passing.map((r) => r.edgeCpu);
+  const span = Math.max(...cpus) - Math.min(...cpus);
   const line = fitLine(
     passing.map((r) => ({ x: r.sent / r.wallSeconds, y: r.edgeCpu })),
   );
-  if (line && line.slope > 0) {
+  if (passing.length < MIN_FIT_STEPS || !(span >= MIN_FIT_CPU_SPAN)) {
+    // CPU time comes in 10 ms ticks, and a loaded machine adds its noise:
+    // a line through close points says nothing.
+    lines.push(
+      `→ no line fitted: it needs ${MIN_FIT_STEPS} steps spanning ${
+        pct(MIN_FIT_CPU_SPAN)
+      } of edge CPU (raise --chat-rates or --max-chat-p99)`,
+    );
+  } else if (line && line.slope > 0) {
     const perCore = (1 - line.intercept) / line.slope;
     lines.push(
       `→ fitted over ${passing.length} steps: ${
