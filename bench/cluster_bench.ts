@@ -63,6 +63,9 @@ interface Config {
   verbose: boolean;
 }
 
+/** Messages a client may send per second (server/signalling/client_session.ts). */
+const MAX_MESSAGES_PER_CLIENT = 100;
+
 /** A line through the chat steps needs this many, this far apart in CPU. */
 const MIN_FIT_STEPS = 3;
 const MIN_FIT_CPU_SPAN = 0.1;
@@ -144,7 +147,7 @@ function parseConfig(args: string[]): Config {
       `Cannot use --server-core "${values["server-core"]}": 0 to ${cores - 1}`,
     );
   }
-  return {
+  const config: Config = {
     parts: parts as Part[],
     repetitions: number("reps", 20, 3),
     warmup: values.warmup === undefined ? 1 : Number(values.warmup),
@@ -163,6 +166,15 @@ function parseConfig(args: string[]): Config {
     pin: pin ? pinning(cores, serverCore) : null,
     verbose: values.verbose,
   };
+  const perMember = Math.max(...config.chatRates) /
+    (config.chatGroups * config.chatGroupSize);
+  if (perMember > MAX_MESSAGES_PER_CLIENT) {
+    throw new RangeError(
+      `Cannot send ${perMember} chat messages/s per member: the server allows ` +
+        `a client ${MAX_MESSAGES_PER_CLIENT}; add members or lower --chat-rates`,
+    );
+  }
+  return config;
 }
 
 /** The servers on `serverCore`, the clients on every other core. */

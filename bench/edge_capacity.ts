@@ -127,7 +127,7 @@ export async function rampMembers(options: RampOptions): Promise<RampResult> {
           row.joinP99Ms.toFixed(0)
         } ms, ${errors} errors, edge CPU ${
           (row.edgeCpu * 100).toFixed(0)
-        } %, ` +
+        } % (its core ${(row.coreBusy * 100).toFixed(0)} % busy), ` +
           `RSS ${row.rssMiB.toFixed(0)} MiB: ${verdict}`,
       );
     }
