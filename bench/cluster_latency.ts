@@ -6,8 +6,10 @@
  * 1. `s` joins and asks for every stream (its werift subscriber answers
  *    the offers);
  * 2. `p` connects, joins and publishes audio and video from a werift peer:
- *    **publisher join → first packet** ends when `s` gets the stream's
- *    first RTP packet;
+ *    **offer → answer** is the server's part of the publication (in the
+ *    cluster, with the edge's round trip to the node), and **publisher
+ *    join → first packet** ends when `s` gets the stream's first RTP
+ *    packet;
  * 3. `v` connects and joins (**join**: connect → `joined` and its own
  *    `user add`), asks for every stream: **viewer join → first packet**
  *    ends at `v`'s first RTP packet of `p`'s stream;
@@ -31,6 +33,7 @@ export const LATENCY_FIGURES = [
   "publisher join → first packet",
   "viewer join → first packet",
   "join (connect → joined)",
+  "offer → answer",
   "request → offer",
   "chat v → s",
 ] as const;
@@ -135,9 +138,21 @@ async function repetition(
     s.start();
 
     const published = performance.now();
-    const publisher = new Publisher(await client("p"));
+    const p = await client("p");
+    const publisher = new Publisher(p);
     peers.push(publisher);
+    // The offer leaves through the client's send, after the werift work
+    // that precedes it.
+    let offered = NaN;
+    const send = p.send.bind(p);
+    p.send = (m) => {
+      if (typeof m !== "string" && m["type"] === "offer") {
+        offered = performance.now();
+      }
+      send(m);
+    };
     const reply = await publisher.offer();
+    const offerToAnswer = performance.now() - offered;
     if (reply["type"] !== "answer") {
       throw new Error(`Publication refused: ${JSON.stringify(reply)}`);
     }
@@ -169,6 +184,7 @@ async function repetition(
       "publisher join → first packet": publisherJoin,
       "viewer join → first packet": viewerJoin,
       "join (connect → joined)": join,
+      "offer → answer": offerToAnswer,
       "request → offer": requestToOffer,
       "chat v → s": chat,
     };
