@@ -94,9 +94,9 @@
  *
  * What is next: user-data changes by `setdata` of other members; moving
  *   the other edges' streams when one edge alone lost its link to a live
- *   node (a failed lease renewal could end them as lost); the cluster
- *   benchmarks. Known limit: the admin API writes the files of the
+ *   node (a failed lease renewal could end them as lost). Known limit: the admin API writes the files of the
  *   edge it is asked, so edges share `data/` and the groups folder.
+ * The cluster's figures: `deno task bench:cluster` (bench/README.md).
  *
  * @module
  */
