@@ -28,6 +28,9 @@ pub mod rtcp;
 pub mod rtp;
 pub mod seq;
 pub mod slab;
+pub mod svc_filter;
+pub mod svc_selector;
+pub mod svc_vp9;
 pub mod vp8;
 
 use engine::Engine;
