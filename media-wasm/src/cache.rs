@@ -7,6 +7,7 @@ use crate::rate::RateMeter;
 use crate::receive_stats::ReceiveStats;
 use crate::rtp;
 use crate::seq::{diff, Extender};
+use crate::svc_selector::{LayerRates, SPATIAL, TEMPORAL};
 
 /// Bytes per slot: an Ethernet MTU payload plus slack for SRTP's auth tag
 /// having been removed already.
@@ -53,6 +54,8 @@ pub struct PacketCache {
     ssrc: u32,
     stats: ReceiveStats,
     rate: RateMeter,
+    /// Rate of each (spatial, temporal) layer, for SVC layer choice.
+    layer_rates: [[RateMeter; TEMPORAL]; SPATIAL],
 }
 
 impl PacketCache {
@@ -69,6 +72,7 @@ impl PacketCache {
             ssrc: 0,
             stats: ReceiveStats::new(clock_rate),
             rate: RateMeter::default(),
+            layer_rates: [[RateMeter::default(); TEMPORAL]; SPATIAL],
         }
     }
 
@@ -110,6 +114,11 @@ impl PacketCache {
         let payload_offset = header.payload_offset - header.extension.map_or(0, |(_, l)| l);
         let payload = &buf[payload_offset..payload_offset + header.payload_len];
         let facts = inspect(self.codec, payload);
+        if facts.tid.is_some() || facts.sid.is_some() {
+            let s = usize::from(facts.sid.unwrap_or(0)).min(SPATIAL - 1);
+            let t = usize::from(facts.tid.unwrap_or(0)).min(TEMPORAL - 1);
+            self.layer_rates[s][t].add(packet.len(), now_ms);
+        }
         if facts.keyframe == Keyframe::Yes && self.last_keyframe.map_or(true, |k| ext > k) {
             self.last_keyframe = Some(ext);
         }
@@ -192,6 +201,17 @@ impl PacketCache {
     /// Loss and jitter statistics.
     pub fn stats(&mut self) -> &mut ReceiveStats {
         &mut self.stats
+    }
+
+    /// Incoming bit rate of each SVC layer (all zero without layers).
+    pub fn layer_rates(&mut self, now_ms: u32) -> LayerRates {
+        let mut out = [[0; TEMPORAL]; SPATIAL];
+        for (s, row) in self.layer_rates.iter_mut().enumerate() {
+            for (t, m) in row.iter_mut().enumerate() {
+                out[s][t] = m.rate(now_ms);
+            }
+        }
+        out
     }
 
     /// Incoming bit rate, headers included.

@@ -246,6 +246,25 @@ pub extern "C" fn down_adjust(
     engine().down_adjust(down, now_ms, [rate0, rate1, rate2], max_layer)
 }
 
+/// Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
+/// rates and its estimate bounded by `cap_bps` (0: no bound), never above
+/// spatial layer `max_sid`; returns sid | tid << 4 | reason << 8 (reasons
+/// as `down_adjust`), or -6 without SVC or before the first packet.
+#[no_mangle]
+pub extern "C" fn down_svc_adjust(down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {
+    engine().down_svc_adjust(down, now_ms, max_sid, cap_bps)
+}
+
+/// SVC layers of a down track: current sid | current tid << 4 | target sid
+/// << 8 | target tid << 12 | reason of the last change << 16 (0 none, 1
+/// keyframe, 2 temporal down, 3 spatial down, 4 temporal up) | highest sid
+/// seen << 20 | highest tid seen << 24; 7 stands for "every layer". -6 for
+/// a codec without SVC.
+#[no_mangle]
+pub extern "C" fn down_svc_layers(down: u32) -> i32 {
+    engine().down_svc_layers(down)
+}
+
 /// Writes a Sender Report; `rtp_ts` is the source's RTP time at the NTP time.
 #[no_mangle]
 pub extern "C" fn down_sr(down: u32, ntp_hi: u32, ntp_lo: u32, rtp_ts: u32) -> i32 {

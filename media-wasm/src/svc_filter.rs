@@ -90,6 +90,7 @@ pub struct SvcFilter {
     picture_ts: Option<u32>,
     dropped_pictures: u16,
     highest_sid: u8,
+    highest_tid: u8,
     last_reason: Option<SvcReason>,
 }
 
@@ -106,6 +107,7 @@ impl SvcFilter {
             picture_ts: None,
             dropped_pictures: 0,
             highest_sid: 0,
+            highest_tid: 0,
             last_reason: None,
         }
     }
@@ -123,6 +125,11 @@ impl SvcFilter {
     /// Aims for `target`; the layers change at the next allowed picture.
     pub fn set_target(&mut self, target: Layers) {
         self.selection = self.selection.with_target(target);
+    }
+
+    /// The highest spatial and temporal layer ids seen.
+    pub fn highest(&self) -> (u8, u8) {
+        (self.highest_sid, self.highest_tid)
     }
 
     /// True while only a keyframe can bring the target's spatial layer.
@@ -175,6 +182,7 @@ impl SvcFilter {
     /// Decides about one packet.
     pub fn offer(&mut self, p: &SvcPacket) -> SvcVerdict {
         self.highest_sid = self.highest_sid.max(p.sid);
+        self.highest_tid = self.highest_tid.max(p.tid);
         match self.highest {
             Some(h) if p.ext <= h => return self.late(p),
             _ => {}

@@ -196,10 +196,16 @@ pub fn choose_svc_target(
         sid: max_sid,
         tid: 7,
     });
-    let (r, reason) = choose_target(rung(target).min(top + 1) as u8, &rungs, available, top as u8);
-    if reason == TargetReason::Unchanged {
-        return (target, reason);
+    let mut at = rung(target);
+    // Above every layer the stream has (as "every layer" is): the top one.
+    if let Some(highest) = (0..rungs.len()).rev().find(|&i| rungs[i] > 0) {
+        if at > highest && highest <= top {
+            at = highest;
+        }
+    } else {
+        return (target, TargetReason::Unchanged);
     }
+    let (r, reason) = choose_target(at.min(top + 1) as u8, &rungs, available, top as u8);
     (layers_of(usize::from(r)), reason)
 }
 
@@ -432,10 +438,14 @@ mod tests {
             choose_svc_target(at(1, 2), &r, 10_000_000, 0),
             (at(0, 2), TargetReason::Capped)
         );
-        // Aiming at every layer: the best rung the stream has.
+        // Aiming at every layer: the top rung the stream has.
         assert_eq!(
             choose_svc_target(Layers::ALL, &r, 10_000_000, 2),
-            (at(1, 2), TargetReason::LayerGone)
+            (at(1, 2), TargetReason::Unchanged)
+        );
+        assert_eq!(
+            choose_svc_target(Layers::ALL, &r, 500_000, 2),
+            (at(1, 0), TargetReason::Lowered)
         );
     }
 

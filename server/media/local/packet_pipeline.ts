@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { TargetReason } from "../../../media-wasm/mod.ts";
+import type { SvcLayers, TargetReason } from "../../../media-wasm/mod.ts";
 
 /** An upstream sender's clock: NTP time (64-bit fixed point) and RTP time at one instant. */
 export interface SourceClock {
@@ -50,7 +50,7 @@ export interface UpPipeline {
 }
 
 /** Why a down track's target layer is what it is (media-wasm's own list). */
-export type { TargetReason };
+export type { SvcLayers, TargetReason };
 
 /** Per down track: turns cached up packets into this subscriber's packets. */
 export interface DownPipeline {
@@ -79,6 +79,18 @@ export interface DownPipeline {
    * the bandwidth estimate, never above `maxLayer`.
    */
   adjust(rates: readonly number[], maxLayer: number, now: number): TargetReason;
+  /**
+   * Re-aims the SVC layers (VP8, VP9) from the current source's layer rates
+   * and the estimate bounded by `capBps` (0: none), never above spatial
+   * layer `maxSpatial`; null for a codec without SVC or before the first
+   * packet.
+   */
+  svcAdjust(
+    options: { maxSpatial: number; capBps: number },
+    now: number,
+  ): { sid: number; tid: number; reason: TargetReason } | null;
+  /** The SVC layers forwarded and aimed at; null for a codec without SVC. */
+  svcLayers(): SvcLayers | null;
   /** Feeds the subscriber's REMB (bit/s). */
   onRemb(bps: number, now: number): void;
   /** Feeds a receiver report's fraction lost (0…255). */
