@@ -280,7 +280,8 @@ export class DownTrack implements SlotSink {
     if (svc === null) return;
     const text = layerText(svc.current);
     if (text === this.#svcLogged) return;
-    if (this.#svcLogged !== "") {
+    // The first settling from "every layer" (S*T*) is not a switch.
+    if (this.#svcLogged !== "" && !this.#svcLogged.includes("*")) {
       this.#options.log(
         `${this.#options.name}: SVC layers ${this.#svcLogged} → ${text} (${svc.reason})`,
       );

@@ -137,8 +137,13 @@ class Peer {
   }
 
   async publish(
-    { label = "camera", simulcast = false, screen = false, contentHint = "" } =
-      {},
+    {
+      label = "camera",
+      simulcast = false,
+      screen = false,
+      contentHint = "",
+      scalabilityMode = "",
+    } = {},
   ) {
     const stream = screen
       ? await navigator.mediaDevices.getDisplayMedia({ video: true })
@@ -156,6 +161,13 @@ class Peer {
           { rid: "h" },
           { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 100000 },
         ];
+        if (scalabilityMode) {
+          for (const e of init.sendEncodings) {
+            e.scalabilityMode = scalabilityMode;
+          }
+        }
+      } else if (track.kind === "video" && scalabilityMode) {
+        init.sendEncodings = [{ scalabilityMode }];
       }
       pc.addTransceiver(track, init);
     }
@@ -204,6 +216,9 @@ class Peer {
             timestamp: s.timestamp,
             qualityLimitationReason: s.qualityLimitationReason,
             framesPerSecond: s.framesPerSecond,
+            framesEncoded: s.framesEncoded,
+            scalabilityMode: s.scalabilityMode || "",
+            encoderImplementation: s.encoderImplementation || "",
           });
         }
       });
@@ -232,6 +247,9 @@ class Peer {
             framesReceived: s.framesReceived,
             keyFramesDecoded: s.keyFramesDecoded,
             packetsLost: s.packetsLost,
+            framesDropped: s.framesDropped,
+            freezeCount: s.freezeCount,
+            totalFreezesDuration: s.totalFreezesDuration,
           });
         }
       });
