@@ -625,8 +625,7 @@ export class MediaWasm {
   /**
    * Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
    * rates and its estimate, bounded by `capBps` (0: none), never above
-   * spatial layer `maxSpatial`; null for a codec without SVC or before the
-   * first packet.
+   * spatial layer `maxSpatial`; null for a codec without SVC.
    */
   svcAdjust(
     down: DownHandle,

@@ -458,15 +458,16 @@ impl Engine {
     /// Re-aims a down track's SVC layers from its source's layer rates and
     /// its estimate (bounded by `cap_bps` unless 0), never above spatial
     /// layer `max_sid`; returns sid | tid << 4 | reason << 8, or NOT_FOUND
-    /// for a codec without SVC or before the first packet.
+    /// for a codec without SVC.
     pub fn down_svc_adjust(&mut self, down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {
         let d = match self.downs.get_mut(down) {
             Some(d) => d,
             None => return BAD_HANDLE,
         };
+        // Before the first packet nothing is measured, but the cap applies.
         let rates = match d.source().and_then(|u| self.ups.get_mut(u)) {
             Some(t) => t.cache.layer_rates(now_ms),
-            None => return NOT_FOUND,
+            None => [[0; crate::svc_selector::TEMPORAL]; crate::svc_selector::SPATIAL],
         };
         match d.svc_retarget(&rates, max_sid.min(7) as u8, cap_bps, now_ms) {
             None => NOT_FOUND,

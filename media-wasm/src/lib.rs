@@ -249,7 +249,7 @@ pub extern "C" fn down_adjust(
 /// Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
 /// rates and its estimate bounded by `cap_bps` (0: no bound), never above
 /// spatial layer `max_sid`; returns sid | tid << 4 | reason << 8 (reasons
-/// as `down_adjust`), or -6 without SVC or before the first packet.
+/// as `down_adjust`), or -6 for a codec without SVC.
 #[no_mangle]
 pub extern "C" fn down_svc_adjust(down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {
     engine().down_svc_adjust(down, now_ms, max_sid, cap_bps)

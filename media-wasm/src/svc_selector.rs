@@ -203,6 +203,14 @@ pub fn choose_svc_target(
             at = highest;
         }
     } else {
+        // Nothing measured yet: only the cap applies.
+        if target.sid > max_sid {
+            let capped = Layers {
+                sid: max_sid,
+                ..target
+            };
+            return (capped, TargetReason::Capped);
+        }
         return (target, TargetReason::Unchanged);
     }
     let (r, reason) = choose_target(at.min(top + 1) as u8, &rungs, available, top as u8);
@@ -450,11 +458,15 @@ mod tests {
     }
 
     #[test]
-    fn no_measured_layer_changes_nothing() {
+    fn no_measured_layer_changes_nothing_but_the_cap() {
         let r = [[0; TEMPORAL]; SPATIAL];
         assert_eq!(
-            choose_svc_target(Layers::ALL, &r, 1_000, 2),
+            choose_svc_target(Layers::ALL, &r, 1_000, 7),
             (Layers::ALL, TargetReason::Unchanged)
+        );
+        assert_eq!(
+            choose_svc_target(Layers::ALL, &r, 1_000, 0),
+            (at(0, 7), TargetReason::Capped)
         );
     }
 

@@ -148,3 +148,109 @@ Deno.test({
     }
   },
 });
+
+/** Starts recording the longest pause between decoded frames at `page`. */
+async function watchDecoding(page: Page): Promise<void> {
+  await evalPeer(
+    page,
+    `peer.watch = { last: 0, lastChange: performance.now(), longest: 0 };
+     peer.watchTimer = setInterval(async () => {
+       const s = (await peer.downStats()).find((x) => x.kind === "video");
+       const now = performance.now();
+       if (s && s.framesDecoded !== peer.watch.last) {
+         peer.watch.longest = Math.max(peer.watch.longest, now - peer.watch.lastChange);
+         peer.watch.last = s.framesDecoded;
+         peer.watch.lastChange = now;
+       }
+     }, 50);`,
+  );
+}
+
+/** Stops {@link watchDecoding}; returns the longest pause in ms. */
+function longestPause(page: Page): Promise<number> {
+  return evalPeer<number>(
+    page,
+    `clearInterval(peer.watchTimer); return peer.watch.longest;`,
+  );
+}
+
+function offers(page: Page): Promise<number> {
+  return evalPeer<number>(
+    page,
+    `return peer.messages.filter((m) => m.type === "offer").length;`,
+  );
+}
+
+Deno.test({
+  name:
+    "from one VP9 L3T3_KEY stream, a video-low subscriber decodes the lowest spatial layer while another decodes 1280×720, and they swap without renegotiation or a pause over 500 ms",
+  ...opts,
+  async fn() {
+    const e2e = await startE2eServer({ codecs: ["vp9", "opus"] });
+    const browser = await launchBrowser({ videoFile: await cameraFile() });
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      const c = await openPeer(browser, e2e.url);
+      await join(a, "alice");
+      await join(b, "bob");
+      await join(c, "carol");
+      await evalPeer(b, `peer.request({"": ["video-low"]});`);
+      await evalPeer(c, `peer.request({"": ["video"]});`);
+      const id = await evalPeer<string>(
+        a,
+        `return await peer.publish({ scalabilityMode: "L3T3_KEY" });`,
+      );
+      await waitFor("A to encode VP9 L3T3_KEY", async () => {
+        const v = (await upStats(a)).find((x) => x.kind === "video");
+        return v?.scalabilityMode === "L3T3_KEY" ? true : undefined;
+      }, { timeoutMs: 10_000, intervalMs: 200 });
+      const width = async (p: Page) => (await video(p)).frameWidth;
+      const sizes = async () => {
+        const [vb, vc] = [await video(b), await video(c)];
+        return `B ${vb.frameWidth}×${vb.frameHeight}, C ${vc.frameWidth}×${vc.frameHeight}`;
+      };
+      await waitFor("C to decode 1280×720", async () => {
+        return (await width(c)) >= 1280 ? true : undefined;
+      }, { timeoutMs: 25_000, intervalMs: 200 });
+      await decodes(b, "B", 5000, 30);
+      const low = await width(b);
+      console.log(`at once: ${await sizes()}`);
+      ok(low > 0 && low <= 640, `B decodes ${low} wide`);
+      const bob = await evalPeer<string>(b, `return peer.id;`);
+      const layers = await serverLayers(e2e, bob);
+      strictEqual(layers[0]?.sid, 0, "stats show B the lowest spatial layer");
+      strictEqual(layers[0]?.maxSid, 2);
+
+      await watchDecoding(b);
+      await watchDecoding(c);
+      const before = [await offers(b), await offers(c)];
+      const t0 = Date.now();
+      await evalPeer(
+        b,
+        `peer.requestStream(${JSON.stringify(id)}, ["video"]);`,
+      );
+      await evalPeer(
+        c,
+        `peer.requestStream(${JSON.stringify(id)}, ["video-low"]);`,
+      );
+      await waitFor("B up and C down", async () => {
+        const [wb, wc] = [await width(b), await width(c)];
+        return wb >= 1280 && wc > 0 && wc <= 640 ? true : undefined;
+      }, { timeoutMs: 5000, intervalMs: 100 });
+      console.log(`swapped after ${Date.now() - t0} ms: ${await sizes()}`);
+      await new Promise((r) => setTimeout(r, 500));
+      const pauses = [await longestPause(b), await longestPause(c)];
+      console.log(`longest pauses: B ${pauses[0]} ms, C ${pauses[1]} ms`);
+      ok(pauses[0]! < 500 && pauses[1]! < 500, `pauses ${pauses}`);
+      strictEqual(
+        `${await offers(b)},${await offers(c)}`,
+        before.join(","),
+        "a switch renegotiated",
+      );
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});

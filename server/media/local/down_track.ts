@@ -178,6 +178,8 @@ export class DownTrack implements SlotSink {
    */
   start(now: number): void {
     this.#started = true;
+    // The cached keyframe goes out with the layers already chosen.
+    this.#adjustSvc(now);
     const source = this.#sources[this.#pipeline.target];
     const run = source?.pipeline?.keyframeRun(REPLAY_PACKETS);
     if (source && run) {

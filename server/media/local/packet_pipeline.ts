@@ -82,8 +82,7 @@ export interface DownPipeline {
   /**
    * Re-aims the SVC layers (VP8, VP9) from the current source's layer rates
    * and the estimate bounded by `capBps` (0: none), never above spatial
-   * layer `maxSpatial`; null for a codec without SVC or before the first
-   * packet.
+   * layer `maxSpatial`; null for a codec without SVC.
    */
   svcAdjust(
     options: { maxSpatial: number; capBps: number },

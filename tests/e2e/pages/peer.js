@@ -143,6 +143,7 @@ class Peer {
       screen = false,
       contentHint = "",
       scalabilityMode = "",
+      codec = "",
     } = {},
   ) {
     const stream = screen
@@ -169,7 +170,18 @@ class Peer {
       } else if (track.kind === "video" && scalabilityMode) {
         init.sendEncodings = [{ scalabilityMode }];
       }
-      pc.addTransceiver(track, init);
+      const transceiver = pc.addTransceiver(track, init);
+      if (track.kind === "video" && codec) {
+        // Only `codec` ("video/VP9" or "video/VP9;profile-id=0"): a
+        // scalability mode the first codec lacks stops the encoder.
+        const [mime, fmtp] = codec.split(";");
+        const all = RTCRtpSender.getCapabilities("video").codecs;
+        transceiver.setCodecPreferences(
+          all.filter((c) =>
+            c.mimeType === mime && (!fmtp || c.sdpFmtpLine === fmtp)
+          ),
+        );
+      }
     }
     const up = { pc, label, stream, pending: [], remoteSet: false };
     this.ups.set(id, up);
