@@ -178,6 +178,7 @@ interface Exports {
   out_capacity(): number;
   up_new(codec: number, clockRate: number, capacity: number): number;
   up_free(up: number): number;
+  up_set_av1_descriptor(up: number, id: number): number;
   up_ingest(up: number, len: number, nowMs: number): number;
   slot_info(up: number, slot: number): number;
   slot_seq(up: number, slot: number): number;
@@ -399,6 +400,14 @@ export class MediaWasm {
       this.#x.up_new(codec, options.clockRate, options.capacity),
       `up track (${options.codec})`,
     ) as UpHandle;
+  }
+
+  /**
+   * Makes an AV1 up track read its packets' layers from the dependency
+   * descriptor header extension negotiated with `id` (1…255).
+   */
+  setAv1Descriptor(up: UpHandle, id: number): void {
+    this.#check(this.#x.up_set_av1_descriptor(up, id), "up track");
   }
 
   /** Frees an up track; false when it was already freed. */

@@ -3,8 +3,9 @@
 //! sees one continuous stream across losses it may NACK, policy drops and
 //! simulcast layer switches, and remembers where each sent packet came from
 //! so that NACKs can be served from the cache. VP8 and VP9 packets then go
-//! through the SVC filter (`svc_filter.rs`), which forwards the spatial and
-//! temporal layers chosen for this subscriber.
+//! (and AV1 packets whose layers the dependency descriptor told) through the
+//! SVC filter (`svc_filter.rs`), which forwards the spatial and temporal
+//! layers chosen for this subscriber.
 
 use crate::bandwidth::BandwidthEstimator;
 use crate::cache::SlotMeta;
@@ -119,7 +120,7 @@ pub struct DownTrack {
     rate: RateMeter,
     bandwidth: BandwidthEstimator,
     steadiness: Steadiness,
-    /// VP8 and VP9 only.
+    /// VP8, VP9 and AV1.
     svc: Option<SvcFilter>,
     svc_steadiness: SvcSteadiness,
 }
@@ -146,7 +147,7 @@ impl DownTrack {
             bandwidth: BandwidthEstimator::default(),
             steadiness: Steadiness::default(),
             svc: match config.codec {
-                Codec::Vp8 => Some(SvcFilter::new(Mode::Vp8)),
+                Codec::Vp8 | Codec::Av1 => Some(SvcFilter::new(Mode::Vp8)),
                 Codec::Vp9 => Some(SvcFilter::new(Mode::Vp9)),
                 _ => None,
             },
@@ -154,7 +155,7 @@ impl DownTrack {
         }
     }
 
-    /// The SVC filter, for VP8 and VP9.
+    /// The SVC filter, for VP8, VP9 and AV1.
     pub fn svc(&self) -> Option<&SvcFilter> {
         self.svc.as_ref()
     }
@@ -476,6 +477,7 @@ fn svc_packet(codec: Codec, m: &SlotMeta) -> SvcPacket {
         tid: f.tid.unwrap_or(0),
         keyframe: f.keyframe == Keyframe::Yes,
         up_switch: match (f.switch_up, codec) {
+            (_, Codec::Av1) => UpSwitch::To(f.switch_targets),
             (false, _) => UpSwitch::No,
             (true, Codec::Vp8) => UpSwitch::Here,
             (true, _) => UpSwitch::After,

@@ -117,6 +117,18 @@ impl Engine {
         self.ups.insert(up).map_or(NO_HANDLES, |h| h as i32)
     }
 
+    /// Reads AV1 layers from the dependency descriptor extension `id`.
+    pub fn up_set_av1_descriptor(&mut self, up: u32, id: u32) -> i32 {
+        match self.ups.get_mut(up) {
+            Some(t) if (1..=255).contains(&id) => {
+                t.cache.set_av1_descriptor(id as u8);
+                0
+            }
+            Some(_) => BAD_ARGUMENT,
+            None => BAD_HANDLE,
+        }
+    }
+
     /// Frees an up track; 0 or BAD_HANDLE.
     pub fn up_free(&mut self, up: u32) -> i32 {
         if self.ups.remove(up) {

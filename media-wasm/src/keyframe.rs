@@ -61,8 +61,11 @@ pub struct PayloadFacts {
     /// base layer), VP9's U (later frames of higher layers reference
     /// nothing before this one).
     pub switch_up: bool,
-    /// The packet ends a layer frame (VP9's E).
+    /// The packet ends a layer frame (VP9's E, AV1's end of frame).
     pub layer_end: bool,
+    /// AV1: bit t when temporal layers up to t may start with this frame
+    /// (from the dependency descriptor, filled in by the cache).
+    pub switch_targets: u8,
 }
 
 impl PayloadFacts {
@@ -73,6 +76,7 @@ impl PayloadFacts {
         sid: None,
         switch_up: false,
         layer_end: false,
+        switch_targets: 0,
     };
 
     fn keyframe_only(k: Keyframe) -> PayloadFacts {
@@ -99,7 +103,7 @@ pub fn inspect(codec: Codec, payload: &[u8]) -> PayloadFacts {
                 tid: d.tid,
                 sid: None,
                 switch_up: d.layer_sync,
-                layer_end: false,
+                ..PayloadFacts::UNKNOWN
             },
         },
         Codec::Vp9 => vp9(payload),
@@ -132,6 +136,7 @@ fn vp9(payload: &[u8]) -> PayloadFacts {
         sid: d.sid,
         switch_up: d.switch_up,
         layer_end: d.end,
+        switch_targets: 0,
     }
 }
 

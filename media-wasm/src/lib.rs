@@ -28,6 +28,7 @@ pub mod rtcp;
 pub mod rtp;
 pub mod seq;
 pub mod slab;
+pub mod svc_av1;
 pub mod svc_filter;
 pub mod svc_selector;
 pub mod svc_vp9;
@@ -79,6 +80,13 @@ pub extern "C" fn out_capacity() -> u32 {
 #[no_mangle]
 pub extern "C" fn up_new(codec: u32, clock_rate: u32, capacity: u32) -> i32 {
     engine().up_new(codec, clock_rate, capacity)
+}
+
+/// Reads the SVC layers of an AV1 up track from the dependency descriptor
+/// header extension negotiated with id `id` (1..=255).
+#[no_mangle]
+pub extern "C" fn up_set_av1_descriptor(up: u32, id: u32) -> i32 {
+    engine().up_set_av1_descriptor(up, id)
 }
 
 /// Frees an up track.

@@ -69,8 +69,8 @@ struct Segment {
 /// How the filter treats one codec's pictures.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// VP8: dropped pictures shift the picture ids of later ones, and the
-    /// marker bit is the sender's.
+    /// VP8 (and AV1, which has no picture ids): dropped pictures shift the
+    /// picture ids of later ones, and the marker bit is the sender's.
     Vp8,
     /// VP9: picture ids keep their gaps (flexible mode references pictures
     /// by their id difference), and the marker bit goes on the last packet

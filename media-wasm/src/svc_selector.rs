@@ -9,7 +9,8 @@
 //!   (Y, RFC 7741 section 4.2: it references only the base layer), one layer
 //!   at a time; VP9 after a forwarded picture with the switching-up bit (U,
 //!   RFC 9628 section 4.2: no later picture of a higher layer references one
-//!   before it);
+//!   before it); AV1 at a frame whose dependency descriptor marks it a
+//!   switch point of a higher decode target (AV1 RTP spec, appendix A);
 //! - up, spatial: at a keyframe only (with `L3T3_KEY` an upper spatial layer
 //!   references its own earlier frames), so a down track that wants a higher
 //!   spatial layer asks for one;
@@ -52,6 +53,10 @@ pub enum UpSwitch {
     Here,
     /// VP9 U: higher temporal layers may start after this picture.
     After,
+    /// AV1 Dependency Descriptor: bit t set when temporal layers up to t
+    /// may start with this frame (its DTI for that decode target is
+    /// "switch").
+    To(u8),
 }
 
 /// What the selector needs to know about a picture, from its first packet.
@@ -139,6 +144,13 @@ pub fn on_picture(s: SvcSelection, p: Picture) -> (SvcSelection, Option<SvcReaso
         {
             n.current.tid = p.tid;
             reason = Some(SvcReason::TemporalUp);
+        } else if let UpSwitch::To(mask) = p.up_switch {
+            let top = n.target.tid.min(7);
+            let best = (n.current.tid + 1..=top).rev().find(|&t| mask & (1 << t) != 0);
+            if let (Some(t), true) = (best, p.sid <= n.current.sid) {
+                n.current.tid = t;
+                reason = Some(SvcReason::TemporalUp);
+            }
         }
     }
     n.up_next = p.up_switch == UpSwitch::After && forwarded;
@@ -322,6 +334,21 @@ mod tests {
         assert_eq!((s.current, r), (L0, None));
         let (s, r) = on_picture(s, pic(2, UpSwitch::No));
         assert_eq!((s.current, r), (at(0, 2), Some(SvcReason::TemporalUp)));
+    }
+
+    #[test]
+    fn av1_temporal_up_goes_as_high_as_the_frame_is_a_switch_point_for() {
+        let s = SvcSelection::new(L0, at(0, 2));
+        // A TL2 frame switching nothing, then a TL1 frame that is a switch
+        // point of T0-2 only: straight to TL2.
+        let (s, r) = on_picture(s, pic(2, UpSwitch::To(0)));
+        assert_eq!((s.current, r), (L0, None));
+        let (s, r) = on_picture(s, pic(1, UpSwitch::To(0b100)));
+        assert_eq!((s.current, r), (at(0, 2), Some(SvcReason::TemporalUp)));
+        // Aiming at TL1 only, a TL0 frame switching to all: TL1.
+        let s = SvcSelection::new(L0, at(0, 1));
+        let (s, _) = on_picture(s, pic(0, UpSwitch::To(0b111)));
+        assert_eq!(s.current, at(0, 1));
     }
 
     #[test]

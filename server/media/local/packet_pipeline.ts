@@ -127,7 +127,13 @@ export interface ReportFigures {
 
 /** Makes pipelines and the RTCP packets that span them. */
 export interface PacketPipelines {
-  up(options: { codec: string; clockRate: number }): UpPipeline;
+  /**
+   * `av1Descriptor`: the id of the negotiated AV1 dependency descriptor
+   * header extension, from which AV1 packets' layers are read.
+   */
+  up(
+    options: { codec: string; clockRate: number; av1Descriptor?: number },
+  ): UpPipeline;
   down(options: DownPipelineOptions): DownPipeline;
   /** One Receiver Report for up to 31 up tracks (a copy), with its figures. */
   receiverReport(

@@ -63,6 +63,9 @@ export function createWasmPipelines(wasm: MediaWasm): PacketPipelines {
         clockRate: options.clockRate,
         capacity: CODECS[codec] >= 16 ? AUDIO_CACHE : VIDEO_CACHE,
       });
+      if (options.av1Descriptor !== undefined) {
+        wasm.setAv1Descriptor(handle, options.av1Descriptor);
+      }
       const up = new WasmUp(wasm, handle, options.clockRate, () => {
         ups.delete(handle);
       });

@@ -230,6 +230,8 @@ class Peer {
             framesPerSecond: s.framesPerSecond,
             framesEncoded: s.framesEncoded,
             scalabilityMode: s.scalabilityMode || "",
+            pliCount: s.pliCount,
+            firCount: s.firCount,
             encoderImplementation: s.encoderImplementation || "",
           });
         }

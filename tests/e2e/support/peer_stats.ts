@@ -38,6 +38,9 @@ export interface UpStat {
   framesEncoded: number;
   scalabilityMode: string;
   encoderImplementation: string;
+  /** Keyframe requests the sender received. */
+  pliCount: number;
+  firCount: number;
 }
 
 /** The page's received tracks. */
