@@ -71,12 +71,28 @@ async function serverLayers(
     .flatMap((c) => c.tracks.filter((t) => t.tid !== undefined));
 }
 
+/** A temporal-layers case: the codec, and whether it is inside simulcast. */
+interface TemporalCase {
+  codec: "VP8" | "AV1";
+  /** Simulcast with L1T3 in each layer; the subscriber asks for video-low. */
+  simulcast: boolean;
+}
+
 // AV1's layers come from its dependency descriptor header extension, which
 // the server negotiates when AV1 is among the group's codecs.
-for (const codec of ["VP8", "AV1"]) {
+const TEMPORAL_CASES: TemporalCase[] = [
+  { codec: "VP8", simulcast: false },
+  { codec: "AV1", simulcast: false },
+  { codec: "VP8", simulcast: true },
+];
+
+for (const { codec, simulcast } of TEMPORAL_CASES) {
+  const what = simulcast
+    ? `the low simulcast layer of a ${codec} L1T3 stream`
+    : `a ${codec} L1T3 stream`;
   Deno.test({
     name:
-      `a bandwidth-limited subscriber of a ${codec} L1T3 stream gets its base temporal layer without loss, and the full rate back within 5 s without a keyframe`,
+      `a bandwidth-limited subscriber of ${what} gets its base temporal layer without loss, and the full rate back within 5 s without a keyframe`,
     ...opts,
     async fn() {
       const cap = new Map<string, number>();
@@ -84,16 +100,21 @@ for (const codec of ["VP8", "AV1"]) {
         codecs: [codec.toLowerCase(), "opus"],
         faults: { bandwidthCap: cap },
       });
-      const browser = await launchBrowser({ videoFile: await cameraFile() });
+      // The low simulcast layer has 100 kbit/s: Chromium's own camera
+      // pattern keeps its full frame rate there, ffmpeg's would not.
+      const browser = await launchBrowser(
+        simulcast ? {} : { videoFile: await cameraFile() },
+      );
       try {
         const a = await openPeer(browser, e2e.url);
         const b = await openPeer(browser, e2e.url);
         await join(a, "alice");
         await join(b, "bob");
-        await evalPeer(b, `peer.request({"": ["video"]});`);
+        const wanted = simulcast ? "video-low" : "video";
+        await evalPeer(b, `peer.request({"": ["${wanted}"]});`);
         await evalPeer(
           a,
-          `return await peer.publish({ scalabilityMode: "L1T3" });`,
+          `return await peer.publish({ scalabilityMode: "L1T3", codec: "video/${codec}", simulcast: ${simulcast} });`,
         );
         await waitFor("A to encode L1T3", async () => {
           const v = (await upStats(a)).find((x) => x.kind === "video");
@@ -102,11 +123,13 @@ for (const codec of ["VP8", "AV1"]) {
         await decodes(b, "B", 10_000, 30);
         const full = await frameRate(b, 3000);
         console.log(`full rate ${full.toFixed(1)} fps`);
-        ok(full >= 15, `B decodes only ${full} fps before the cap`);
+        ok(full >= 12, `B decodes only ${full} fps before the cap`);
         const start = await video(b);
-        const sent = async () =>
-          (await upStats(a)).find((x) => x.kind === "video")!;
-        const before = await sent();
+        // Keyframe requests that reached A, over its layers.
+        const asked = async () =>
+          (await upStats(a)).filter((x) => x.kind === "video")
+            .reduce((n, x) => n + x.pliCount + x.firCount, 0);
+        const before = await asked();
 
         const bob = await evalPeer<string>(b, `return peer.id;`);
         cap.set(bob, 1); // nothing fits: the base layer is the floor
@@ -128,6 +151,7 @@ for (const codec of ["VP8", "AV1"]) {
         const layers = await serverLayers(e2e, bob);
         strictEqual(layers[0]?.tid, 0, "stats show the base temporal layer");
         strictEqual(layers[0]?.maxTid, 2);
+        if (simulcast) strictEqual(layers[0]?.layer, "l", "the low layer");
 
         cap.delete(bob);
         const t0 = Date.now();
@@ -150,12 +174,7 @@ for (const codec of ["VP8", "AV1"]) {
         );
         // No keyframe was asked for (one the encoder makes by itself, as
         // AV1's does when the CPU makes it change resolution, is no switch's).
-        const after = await sent();
-        strictEqual(
-          after.pliCount + after.firCount,
-          before.pliCount + before.firCount,
-          "keyframe requests that reached A",
-        );
+        strictEqual(await asked(), before, "keyframe requests that reached A");
         strictEqual(end.pliCount, start.pliCount, "keyframe requests from B");
         strictEqual(end.packetsLost, start.packetsLost, "packets lost");
       } finally {
