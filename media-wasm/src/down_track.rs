@@ -164,11 +164,9 @@ impl DownTrack {
     /// switching, the current one's while the SVC filter needs a keyframe
     /// for a higher spatial layer.
     pub fn wants_keyframe(&self) -> Option<u8> {
-        self.selection.wants_keyframe().or_else(|| {
-            match &self.svc {
-                Some(f) if f.wants_keyframe() => self.selection.current,
-                _ => None,
-            }
+        self.selection.wants_keyframe().or_else(|| match &self.svc {
+            Some(f) if f.wants_keyframe() => self.selection.current,
+            _ => None,
         })
     }
 
@@ -853,6 +851,90 @@ mod tests {
         }
         // Frame 0 (key), 4; then TL1 sync at 6, TL2 sync at 9, all after.
         assert_eq!(tids, vec![0, 4, 6, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn vp8_picture_ids_stay_contiguous_across_their_15_bit_wrap_with_drops() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let mut rates = [[0; 4]; 3];
+        rates[0] = [160_000, 80_000, 80_000, 0];
+        d.svc_retarget(&rates, 2, 170_000, 0);
+        let mut pics = Vec::new();
+        // Picture ids 32760.. wrap to 0; frame n has picture id 32760 + n.
+        for n in 0..16u16 {
+            let tid = [0u8, 2, 1, 2][usize::from(n % 4)];
+            let pid = (32760 + n) % 32768;
+            let p = if n == 0 { 0 } else { 1 };
+            let payload = [
+                0x90,
+                0xe0,
+                0x80 | (pid >> 8) as u8,
+                pid as u8,
+                0,
+                tid << 6,
+                p,
+                0,
+            ];
+            let s = l
+                .cache
+                .store(
+                    &packet(96, n, u32::from(n) * 3000, 1000, &payload),
+                    u32::from(n),
+                )
+                .unwrap();
+            if let Some(x) = offer(&mut d, &l, s) {
+                pics.push(x.2);
+            }
+        }
+        assert_eq!(pics, vec![32760, 32761, 32762, 32763]);
+    }
+
+    #[test]
+    fn vp9_picture_ids_continue_across_a_simulcast_switch() {
+        let mut d = DownTrack::new(DownConfig {
+            ssrc: 0xabcd,
+            payload_type: 98,
+            codec: Codec::Vp9,
+            clock_rate: 90000,
+        });
+        d.set_target(1);
+        let mut h = PacketCache::new(Codec::Vp9, 90000, 16);
+        let mut l = PacketCache::new(Codec::Vp9, 90000, 16);
+        let key = |pid: u16| {
+            crate::svc_vp9::tests::non_flexible(pid, 0, 0, 9, (true, true, false, false))
+        };
+        let s = h.store(&packet(98, 1, 0, 1, &key(500)), 0).unwrap();
+        let mut out = [0u8; 1500];
+        let (bytes, meta) = h.get(s).unwrap();
+        let p = Incoming {
+            up: H,
+            slot: s as u32,
+            layer: 1,
+            bytes,
+            meta,
+        };
+        assert!(matches!(d.forward(&p, &mut out, 0), Ok(Outcome::Sent(_))));
+        d.set_target(0);
+        let s = l.store(&packet(98, 70, 0, 2, &key(20)), 30).unwrap();
+        let (bytes, meta) = l.get(s).unwrap();
+        let p = Incoming {
+            up: L,
+            slot: s as u32,
+            layer: 0,
+            bytes,
+            meta,
+        };
+        let n = match d.forward(&p, &mut out, 30) {
+            Ok(Outcome::Sent(n)) => n,
+            other => panic!("{:?}", other),
+        };
+        let hd = rtp::parse(&out[..n]).unwrap();
+        let v = crate::svc_vp9::parse(&out[hd.payload_offset..n]).unwrap();
+        assert_eq!(
+            (hd.seq, v.picture_id.unwrap().0, v.tl0_pic_idx.unwrap().0),
+            (2, 501, 10)
+        );
     }
 
     #[test]

@@ -193,7 +193,8 @@ pub fn read(data: &[u8], structure: &mut Option<Av1Structure>) -> Result<Av1Fram
         }
     }
     let s = structure.as_ref().ok_or(Av1Error::UnknownTemplate)?;
-    let index = (usize::from(template_id) + MAX_TEMPLATES - usize::from(s.id_offset)) % MAX_TEMPLATES;
+    let index =
+        (usize::from(template_id) + MAX_TEMPLATES - usize::from(s.id_offset)) % MAX_TEMPLATES;
     let &(sid, tid) = s.layers.get(index).ok_or(Av1Error::UnknownTemplate)?;
     let mut dtis = s.dtis[index];
     if custom_dtis {
@@ -299,7 +300,7 @@ pub mod tests {
         // structure present, no active targets, no custom fields
         w.put(1, 1).put(1, 0).put(1, 0).put(1, 0).put(1, 0);
         w.put(6, offset).put(5, 2); // 3 decode targets
-        // next_layer_idc: same, +tid, +tid, same, end
+                                    // next_layer_idc: same, +tid, +tid, same, end
         w.put(2, 0).put(2, 1).put(2, 1).put(2, 0).put(2, 3);
         // DTIs (S=2, R=3, D=1, -=0) per template, targets 0..2
         for dtis in [[2, 2, 2], [2, 2, 2], [0, 1, 2], [0, 0, 1], [0, 0, 1]] {
@@ -352,7 +353,10 @@ pub mod tests {
                 (f.sid, f.tid, f.switch_targets)
             })
             .collect();
-        assert_eq!(layers, vec![(0, 2, 0), (0, 1, 0b100), (0, 2, 0), (0, 0, 0b111)]);
+        assert_eq!(
+            layers,
+            vec![(0, 2, 0), (0, 1, 0b100), (0, 2, 0), (0, 0, 0b111)]
+        );
     }
 
     #[test]
@@ -371,13 +375,19 @@ pub mod tests {
         assert_eq!(read(&key, &mut s).unwrap().tid, 0);
         assert_eq!(read(&plain(0, 2, None), &mut s).unwrap().tid, 1);
         assert_eq!(read(&plain(2, 3, None), &mut s).unwrap().tid, 2);
-        assert_eq!(read(&plain(3, 4, None), &mut s), Err(Av1Error::UnknownTemplate));
+        assert_eq!(
+            read(&plain(3, 4, None), &mut s),
+            Err(Av1Error::UnknownTemplate)
+        );
     }
 
     #[test]
     fn without_a_structure_or_with_truncation_it_says_so() {
         let mut s = None;
-        assert_eq!(read(&plain(1, 1, None), &mut s), Err(Av1Error::UnknownTemplate));
+        assert_eq!(
+            read(&plain(1, 1, None), &mut s),
+            Err(Av1Error::UnknownTemplate)
+        );
         let key = l1t3_keyframe(0, 1);
         for n in 0..key.len() - 1 {
             let mut s = None;

@@ -337,7 +337,10 @@ mod tests {
     #[test]
     fn a_switch_down_and_up_keeps_numbers_contiguous_without_a_keyframe() {
         let mut f = filter();
-        assert_eq!(run(&mut f, 0, 0..4), vec![Some(0), Some(1), Some(2), Some(3)]);
+        assert_eq!(
+            run(&mut f, 0, 0..4),
+            vec![Some(0), Some(1), Some(2), Some(3)]
+        );
         f.set_target(Layers { sid: 0, tid: 0 });
         // Frames 4..8: only TL0 (frame 4) is sent.
         assert_eq!(run(&mut f, 4, 4..8), vec![Some(4), None, None, None]);
@@ -346,7 +349,10 @@ mod tests {
         // Frame 8 TL0, frame 9 TL2 with Y: not the next layer up, dropped;
         // frame 10 TL1 with Y: raises to TL1; frame 13 TL2 with Y: to TL2.
         let out = run(&mut f, 8, 8..15);
-        assert_eq!(out, vec![Some(5), None, Some(6), None, Some(7), Some(8), Some(9)]);
+        assert_eq!(
+            out,
+            vec![Some(5), None, Some(6), None, Some(7), Some(8), Some(9)]
+        );
         assert_eq!(f.selection().current, Layers { sid: 0, tid: 2 });
         assert_eq!(f.last_reason(), Some(SvcReason::TemporalUp));
     }
@@ -365,11 +371,17 @@ mod tests {
         // A base-layer packet lost upstream at ext 3, then frame 4 at ext 4:
         // the run dropped ext 2 only, so ext 3 stays a gap (out 2).
         let four = l1t3(4, 4);
-        assert!(matches!(f.offer(&four), SvcVerdict::Forward { seq: -1, .. }));
+        assert!(matches!(
+            f.offer(&four),
+            SvcVerdict::Forward { seq: -1, .. }
+        ));
         // Its repair arrives late and fills the gap.
         let mut repair = l1t3(3, 4);
         repair.keyframe = false;
-        assert!(matches!(f.offer(&repair), SvcVerdict::Forward { seq: -1, .. }));
+        assert!(matches!(
+            f.offer(&repair),
+            SvcVerdict::Forward { seq: -1, .. }
+        ));
         // A late packet of the dropped run is dropped.
         let mut tl0 = l1t3(2, 0);
         tl0.keyframe = false;
@@ -400,7 +412,50 @@ mod tests {
             .flatten()
             .map(|e| e as u16)
             .collect();
-        assert_eq!(out, vec![65_530, 65_531, 65_532, 65_533, 65_534, 65_535, 0, 1]);
+        assert_eq!(
+            out,
+            vec![65_530, 65_531, 65_532, 65_533, 65_534, 65_535, 0, 1]
+        );
+    }
+
+    #[test]
+    fn a_sync_frame_lost_upstream_delays_the_switch_and_its_repair_is_dropped() {
+        let mut f = filter();
+        f.set_target(Layers { sid: 0, tid: 0 });
+        run(&mut f, 0, 0..4); // frames 0..3: 0 sent, 1..3 dropped
+        f.set_target(Layers { sid: 0, tid: 1 });
+        // Frame 4 (TL0) sent; frame 5 (TL2, dropped); frame 6 (TL1 sync)
+        // lost upstream; frame 7 (TL2) dropped; frame 8 (TL0) sent.
+        let out: Vec<Option<i64>> = [(4, 4), (5, 5), (7, 7), (8, 8)]
+            .iter()
+            .map(|&(ext, n)| match f.offer(&l1t3(ext, n)) {
+                SvcVerdict::Forward { seq, .. } => Some(ext + seq),
+                SvcVerdict::Drop(_) => None,
+            })
+            .collect();
+        assert_eq!(out, vec![Some(1), None, None, Some(2)]);
+        assert_eq!(f.selection().current, Layers { sid: 0, tid: 0 });
+        // The sync frame's repair arrives late: TL1 is not forwarded yet,
+        // so it is dropped (its number went with the dropped run).
+        assert_eq!(f.offer(&l1t3(6, 6)), SvcVerdict::Drop(SvcDrop::Layer));
+        // The next sync frame switches.
+        assert!(matches!(f.offer(&l1t3(10, 10)), SvcVerdict::Forward { .. }));
+        assert_eq!(f.selection().current, Layers { sid: 0, tid: 1 });
+    }
+
+    #[test]
+    fn a_packet_reordered_across_the_switch_down_keeps_the_old_run() {
+        let mut f = filter();
+        // Frames 0..3 sent in full, but frame 3's packet comes after the
+        // switch down and after frame 4.
+        run(&mut f, 0, 0..3);
+        f.set_target(Layers { sid: 0, tid: 0 });
+        assert!(matches!(
+            f.offer(&l1t3(4, 4)),
+            SvcVerdict::Forward { seq: 0, .. }
+        ));
+        // Late TL2 packet of frame 3: its layer is no longer forwarded.
+        assert_eq!(f.offer(&l1t3(3, 3)), SvcVerdict::Drop(SvcDrop::Layer));
     }
 
     /// A VP9 L3T1 picture: three layer frames of two packets each.
@@ -438,7 +493,10 @@ mod tests {
                 sent.push((i, p.ext + seq, marker));
             }
         }
-        assert_eq!(sent, vec![(0, 0, false), (1, 1, true), (6, 2, false), (7, 3, true)]);
+        assert_eq!(
+            sent,
+            vec![(0, 0, false), (1, 1, true), (6, 2, false), (7, 3, true)]
+        );
         // Up again: waits for a keyframe, which it asks for.
         f.set_target(Layers { sid: 2, tid: 3 });
         assert!(f.wants_keyframe());

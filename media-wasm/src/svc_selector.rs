@@ -146,7 +146,9 @@ pub fn on_picture(s: SvcSelection, p: Picture) -> (SvcSelection, Option<SvcReaso
             reason = Some(SvcReason::TemporalUp);
         } else if let UpSwitch::To(mask) = p.up_switch {
             let top = n.target.tid.min(7);
-            let best = (n.current.tid + 1..=top).rev().find(|&t| mask & (1 << t) != 0);
+            let best = (n.current.tid + 1..=top)
+                .rev()
+                .find(|&t| mask & (1 << t) != 0);
             if let (Some(t), true) = (best, p.sid <= n.current.sid) {
                 n.current.tid = t;
                 reason = Some(SvcReason::TemporalUp);
