@@ -1,6 +1,9 @@
 //! Packet cache of one incoming track: each packet is stored once in a ring
 //! of fixed slots indexed by extended sequence number, so down tracks and
-//! NACK handling pass slot numbers around instead of copying.
+//! NACK handling pass slot numbers around instead of copying. Storing reads
+//! the payload's facts (keyframe, layers; AV1's layers from the dependency
+//! descriptor before the header extension is stripped) and measures the
+//! rate of each SVC layer.
 
 use crate::keyframe::{inspect, Codec, Keyframe, PayloadFacts};
 use crate::rate::RateMeter;

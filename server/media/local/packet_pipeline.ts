@@ -2,8 +2,9 @@
  * The per-packet work of the media node, behind one small interface.
  *
  * Everything done for each RTP packet — storing it once in the up track's
- * cache, choosing the layer a subscriber gets, rewriting SSRC, payload type,
- * sequence number, timestamp and VP8 picture ids, serving NACKs — lives
+ * cache, choosing the simulcast and SVC layers a subscriber gets, rewriting
+ * SSRC, payload type, sequence number, timestamp, marker and VP8/VP9
+ * picture ids, serving NACKs — lives
  * behind {@link PacketPipelines}; packets cross it as bytes and slots, never
  * as werift objects. The implementation is media-wasm's
  * (`wasm_pipeline.ts`); connections only see these interfaces.
@@ -22,7 +23,8 @@ export interface SourceClock {
 /** Per up track: sees every received packet once and keeps it for NACKs. */
 export interface UpPipeline {
   /**
-   * Stores one received RTP packet (header extension stripped); returns its
+   * Stores one received RTP packet (header extension stripped, once AV1's
+   * dependency descriptor is read from it); returns its
    * cache slot, or -1 when it is refused (duplicate, too old, malformed).
    * `now` in ms.
    */
