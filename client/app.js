@@ -357,6 +357,7 @@ var DEFAULT_SETTINGS = {
   microphone: "",
   throughput: "normal",
   simulcast: "auto",
+  svc: "off",
   blackboard: false,
   receive: "everything",
   publish: "both",
@@ -375,6 +376,10 @@ function maxBitrate(throughput) {
 }
 function useSimulcast(mode, members) {
   return mode === "on" || mode === "auto" && members >= 3;
+}
+function scalabilityMode(mode, simulcast) {
+  if (mode === "off") return null;
+  return mode === "spatial" && !simulcast ? "L3T3_KEY" : "L1T3";
 }
 function requestFor(mode) {
   switch (mode) {
@@ -420,6 +425,11 @@ function parseSettings(json) {
       "off",
       "auto"
     ], d.simulcast),
+    svc: pick(o["svc"], [
+      "off",
+      "temporal",
+      "spatial"
+    ], d.svc),
     blackboard: o["blackboard"] === true,
     receive: pick(o["receive"], [
       "everything",
@@ -445,6 +455,11 @@ var CHOICES = {
     "on",
     "off",
     "auto"
+  ],
+  svc: [
+    "off",
+    "temporal",
+    "spatial"
   ],
   receive: [
     "everything",
@@ -2059,10 +2074,12 @@ var Publisher = class {
       return;
     }
     for (const t of stream.getAudioTracks()) t.enabled = !this.#muted;
+    const simulcast = useSimulcast(s.simulcast, this.#o.memberCount()) && m === "both";
     this.#camera = await this.#o.streams.publish(stream, {
       label: "camera",
-      simulcast: useSimulcast(s.simulcast, this.#o.memberCount()) && m === "both",
-      maxBitrate: maxBitrate(s.throughput)
+      simulcast,
+      maxBitrate: maxBitrate(s.throughput),
+      scalabilityMode: scalabilityMode(s.svc, simulcast)
     });
     this.#o.onChange();
   }
@@ -2129,7 +2146,8 @@ var Publisher = class {
     this.#screen = await this.#o.streams.publish(stream, {
       label: "screenshare",
       simulcast: false,
-      maxBitrate: null
+      maxBitrate: null,
+      scalabilityMode: null
     });
     this.#o.onChange();
   }
@@ -2147,7 +2165,8 @@ var Publisher = class {
     const up = await this.#o.streams.publish(source.stream, {
       label: "video",
       simulcast: false,
-      maxBitrate: null
+      maxBitrate: null,
+      scalabilityMode: null
     });
     this.#file = {
       up,
@@ -2189,15 +2208,20 @@ var Publisher = class {
       this.#stop(up);
     }
   }
-  /** Republishes the camera when simulcast should be switched. */
+  /** Republishes the camera when simulcast or SVC should be switched. */
   checkSimulcast() {
     const cam = this.#camera;
     if (!cam || cam.stream.getVideoTracks().length === 0) return;
-    const want = useSimulcast(this.#o.store.value.simulcast, this.#o.memberCount());
-    if (want === cam.options.simulcast) return;
+    const s = this.#o.store.value;
+    const want = useSimulcast(s.simulcast, this.#o.memberCount());
+    const mode = scalabilityMode(s.svc, want);
+    if (want === cam.options.simulcast && mode === cam.options.scalabilityMode) {
+      return;
+    }
     this.#guard(this.#o.streams.republish(cam.id, {
       simulcast: want,
-      maxBitrate: cam.options.maxBitrate
+      maxBitrate: cam.options.maxBitrate,
+      scalabilityMode: mode
     }).then((up) => {
       if (up) this.#camera = up;
     }));
@@ -2213,10 +2237,11 @@ var Publisher = class {
     const again = async (up) => {
       this.#replacing.add(up);
       try {
-        const { simulcast, maxBitrate: maxBitrate2 } = up.options;
+        const { simulcast, maxBitrate: maxBitrate2, scalabilityMode: scalabilityMode2 } = up.options;
         return await this.#o.streams.republish(up.id, {
           simulcast,
-          maxBitrate: maxBitrate2
+          maxBitrate: maxBitrate2,
+          scalabilityMode: scalabilityMode2
         }) ?? up;
       } finally {
         this.#replacing.delete(up);
@@ -2243,7 +2268,7 @@ var Publisher = class {
     const cam = this.#camera;
     if (key2 === "throughput" && cam) {
       this.#guard(this.#o.streams.setMaxBitrate(cam.id, maxBitrate(s.throughput)));
-    } else if (key2 === "simulcast") {
+    } else if (key2 === "simulcast" || key2 === "svc") {
       this.checkSimulcast();
     } else if ((key2 === "camera" || key2 === "microphone" || key2 === "blackboard" || key2 === "publish") && cam) {
       const mode = key2 === "publish" ? s.publish === "audio" ? "audio" : "both" : this.mode;
@@ -2847,7 +2872,7 @@ function videoEncodings(options) {
   const high = options.maxBitrate === null ? {} : {
     maxBitrate: options.maxBitrate
   };
-  return options.simulcast ? [
+  const encodings = options.simulcast ? [
     {
       ...high,
       rid: "h"
@@ -2858,6 +2883,11 @@ function videoEncodings(options) {
   ] : [
     high
   ];
+  const mode = options.scalabilityMode;
+  return mode === null ? encodings : encodings.map((e) => ({
+    ...e,
+    scalabilityMode: mode
+  }));
 }
 var Stream = class {
   id;
@@ -3943,6 +3973,7 @@ var SideMenu = class {
     set("publish", s.publish === "none" ? "both" : s.publish);
     set("throughput", s.throughput);
     set("simulcast", s.simulcast);
+    set("svc", s.svc);
     set("receive", s.receive);
     byId("blackboard-check", HTMLInputElement).checked = s.blackboard;
     byId("relay-check", HTMLInputElement).checked = s.relayOnly;

@@ -197,7 +197,7 @@ function groupSection(group, history) {
         }),
         element("td", { text: String(index + 1) }),
         element("td", {
-          text: track.layer ?? layerOf(track),
+          text: [track.layer, layerOf(track)].filter((x) => x).join(" "),
           className: "text",
         }),
         element("td", { text: kbps(track.bitrate) }),

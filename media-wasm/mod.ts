@@ -65,6 +65,23 @@ export type TargetReason =
   | "layer-gone"
   | "capped";
 
+/** Why a down track's forwarded SVC layers last changed. */
+export type SvcReason =
+  | "none"
+  | "keyframe"
+  | "temporal-down"
+  | "spatial-down"
+  | "temporal-up";
+
+/** SVC layers of a down track; 7 stands for "every layer". */
+export interface SvcLayers {
+  current: { sid: number; tid: number };
+  target: { sid: number; tid: number };
+  /** The highest layer ids seen in the stream forwarded. */
+  highest: { sid: number; tid: number };
+  reason: SvcReason;
+}
+
 /** Facts about a cached packet. */
 export interface SlotInfo {
   keyframe: KeyframeAnswer;
@@ -143,6 +160,13 @@ const REASONS: readonly TargetReason[] = [
   "layer-gone",
   "capped",
 ];
+const SVC_REASONS: readonly SvcReason[] = [
+  "none",
+  "keyframe",
+  "temporal-down",
+  "spatial-down",
+  "temporal-up",
+];
 const RECORD_WORDS = 10;
 
 interface Exports {
@@ -154,6 +178,7 @@ interface Exports {
   out_capacity(): number;
   up_new(codec: number, clockRate: number, capacity: number): number;
   up_free(up: number): number;
+  up_set_av1_descriptor(up: number, id: number): number;
   up_ingest(up: number, len: number, nowMs: number): number;
   slot_info(up: number, slot: number): number;
   slot_seq(up: number, slot: number): number;
@@ -191,6 +216,13 @@ interface Exports {
     r2: number,
     maxLayer: number,
   ): number;
+  down_svc_adjust(
+    down: number,
+    nowMs: number,
+    maxSid: number,
+    capBps: number,
+  ): number;
+  down_svc_layers(down: number): number;
   down_sr(down: number, ntpHi: number, ntpLo: number, rtpTs: number): number;
   rtcp_parse(len: number): number;
   rtcp_pli(sender: number, media: number): number;
@@ -368,6 +400,14 @@ export class MediaWasm {
       this.#x.up_new(codec, options.clockRate, options.capacity),
       `up track (${options.codec})`,
     ) as UpHandle;
+  }
+
+  /**
+   * Makes an AV1 up track read its packets' layers from the dependency
+   * descriptor header extension negotiated with `id` (1…255).
+   */
+  setAv1Descriptor(up: UpHandle, id: number): void {
+    this.#check(this.#x.up_set_av1_descriptor(up, id), "up track");
   }
 
   /** Frees an up track; false when it was already freed. */
@@ -589,6 +629,43 @@ export class MediaWasm {
       "down track",
     );
     return { target: r & 0xff, reason: REASONS[r >> 8] ?? "unchanged" };
+  }
+
+  /**
+   * Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
+   * rates and its estimate, bounded by `capBps` (0: none), never above
+   * spatial layer `maxSpatial`; null for a codec without SVC.
+   */
+  svcAdjust(
+    down: DownHandle,
+    options: { nowMs: number; maxSpatial: number; capBps?: number },
+  ): { sid: number; tid: number; reason: TargetReason } | null {
+    const r = this.#x.down_svc_adjust(
+      down,
+      options.nowMs,
+      options.maxSpatial,
+      Math.min(options.capBps ?? 0, 0xffffffff) >>> 0,
+    );
+    if (r === STATUS.notFound) return null;
+    this.#check(r, "down track");
+    return {
+      sid: r & 0xf,
+      tid: (r >> 4) & 0xf,
+      reason: REASONS[r >> 8] ?? "unchanged",
+    };
+  }
+
+  /** SVC layers of a down track; null for a codec without SVC. */
+  svcLayers(down: DownHandle): SvcLayers | null {
+    const r = this.#x.down_svc_layers(down);
+    if (r === STATUS.notFound) return null;
+    this.#check(r, "down track");
+    return {
+      current: { sid: r & 0xf, tid: (r >> 4) & 0xf },
+      target: { sid: (r >> 8) & 0xf, tid: (r >> 12) & 0xf },
+      highest: { sid: (r >> 20) & 0xf, tid: (r >> 24) & 0xf },
+      reason: SVC_REASONS[(r >> 16) & 0xf] ?? "none",
+    };
   }
 
   /** A Sender Report for a down track, in its outgoing timeline. */

@@ -1,11 +1,11 @@
 /**
  * What we publish: the camera and microphone, a screen share and a local
  * file, each one up stream; the microphone's mute state (told to the
- * others through user data); simulcast switched as the group grows; the
- * settings that reopen or retune the camera; and publishing again, with
- * the same tracks, a stream whose media server the server lost (after a
- * short back-off, longer after each loss in a row, so that a cluster that
- * has no media server left is not hammered).
+ * others through user data); simulcast switched as the group grows, SVC
+ * as the user sets it; the settings that reopen or retune the camera; and
+ * publishing again, with the same tracks, a stream whose media server the
+ * server lost (after a short back-off, longer after each loss in a row, so
+ * that a cluster that has no media server left is not hammered).
  *
  * @module
  */
@@ -20,6 +20,7 @@ import type { ServerConnection } from "./protocol.ts";
 import {
   maxBitrate,
   type PublishMode,
+  scalabilityMode,
   type Settings,
   type SettingsStore,
   useSimulcast,
@@ -115,11 +116,13 @@ export class Publisher {
       return;
     }
     for (const t of stream.getAudioTracks()) t.enabled = !this.#muted;
+    const simulcast = useSimulcast(s.simulcast, this.#o.memberCount()) &&
+      m === "both";
     this.#camera = await this.#o.streams.publish(stream, {
       label: "camera",
-      simulcast: useSimulcast(s.simulcast, this.#o.memberCount()) &&
-        m === "both",
+      simulcast,
       maxBitrate: maxBitrate(s.throughput),
+      scalabilityMode: scalabilityMode(s.svc, simulcast),
     });
     this.#o.onChange();
   }
@@ -198,6 +201,7 @@ export class Publisher {
       label: "screenshare",
       simulcast: false,
       maxBitrate: null,
+      scalabilityMode: null,
     });
     this.#o.onChange();
   }
@@ -217,6 +221,7 @@ export class Publisher {
       label: "video",
       simulcast: false,
       maxBitrate: null,
+      scalabilityMode: null,
     });
     this.#file = { up, source };
   }
@@ -256,19 +261,23 @@ export class Publisher {
     }
   }
 
-  /** Republishes the camera when simulcast should be switched. */
+  /** Republishes the camera when simulcast or SVC should be switched. */
   checkSimulcast(): void {
     const cam = this.#camera;
     if (!cam || cam.stream.getVideoTracks().length === 0) return;
-    const want = useSimulcast(
-      this.#o.store.value.simulcast,
-      this.#o.memberCount(),
-    );
-    if (want === cam.options.simulcast) return;
+    const s = this.#o.store.value;
+    const want = useSimulcast(s.simulcast, this.#o.memberCount());
+    const mode = scalabilityMode(s.svc, want);
+    if (
+      want === cam.options.simulcast && mode === cam.options.scalabilityMode
+    ) {
+      return;
+    }
     this.#guard(
       this.#o.streams.republish(cam.id, {
         simulcast: want,
         maxBitrate: cam.options.maxBitrate,
+        scalabilityMode: mode,
       }).then((up) => {
         if (up) this.#camera = up;
       }),
@@ -286,10 +295,11 @@ export class Publisher {
     const again = async (up: UpStream): Promise<UpStream> => {
       this.#replacing.add(up);
       try {
-        const { simulcast, maxBitrate } = up.options;
+        const { simulcast, maxBitrate, scalabilityMode } = up.options;
         return await this.#o.streams.republish(up.id, {
           simulcast,
           maxBitrate,
+          scalabilityMode,
         }) ?? up;
       } finally {
         this.#replacing.delete(up);
@@ -319,7 +329,7 @@ export class Publisher {
       this.#guard(
         this.#o.streams.setMaxBitrate(cam.id, maxBitrate(s.throughput)),
       );
-    } else if (key === "simulcast") {
+    } else if (key === "simulcast" || key === "svc") {
       this.checkSimulcast();
     } else if (
       (key === "camera" || key === "microphone" || key === "blackboard" ||

@@ -9,6 +9,12 @@
 export type Throughput = "lowest" | "low" | "normal" | "unlimited";
 /** Whether to send two simulcast layers. */
 export type SimulcastMode = "on" | "off" | "auto";
+/**
+ * Scalable video (SVC) in the camera stream: none, frame rate layers, or
+ * frame rate and size layers, from which the server gives each person what
+ * their connection can take.
+ */
+export type SvcMode = "off" | "temporal" | "spatial";
 /** What we receive from the others. */
 export type ReceiveMode = "everything" | "audio" | "nothing";
 /** What the Enable button turns on. */
@@ -20,6 +26,7 @@ export interface Settings {
   microphone: string;
   throughput: Throughput;
   simulcast: SimulcastMode;
+  svc: SvcMode;
   blackboard: boolean;
   receive: ReceiveMode;
   publish: PublishMode;
@@ -33,6 +40,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = {
   microphone: "",
   throughput: "normal",
   simulcast: "auto",
+  svc: "off",
   blackboard: false,
   receive: "everything",
   publish: "both",
@@ -56,6 +64,20 @@ export function maxBitrate(throughput: Throughput): number | null {
 /** Simulcast decision; `auto` turns it on from three non-system members. */
 export function useSimulcast(mode: SimulcastMode, members: number): boolean {
   return mode === "on" || (mode === "auto" && members >= 3);
+}
+
+/**
+ * The camera's `scalabilityMode` for an SVC setting, or null: three temporal
+ * layers, and with "spatial" three sizes too (with simulcast each layer
+ * has its own size already, so temporal layers only). Size layers need VP9
+ * or AV1; with VP8 the browser sends frame rate layers only.
+ */
+export function scalabilityMode(
+  mode: SvcMode,
+  simulcast: boolean,
+): string | null {
+  if (mode === "off") return null;
+  return mode === "spatial" && !simulcast ? "L3T3_KEY" : "L1T3";
 }
 
 /** The `request` message's map for a receive mode. */
@@ -97,6 +119,7 @@ export function parseSettings(json: unknown): Settings {
       d.throughput,
     ),
     simulcast: pick(o["simulcast"], ["on", "off", "auto"], d.simulcast),
+    svc: pick(o["svc"], ["off", "temporal", "spatial"], d.svc),
     blackboard: o["blackboard"] === true,
     receive: pick(o["receive"], ["everything", "audio", "nothing"], d.receive),
     publish: pick(o["publish"], ["both", "audio", "none"], d.publish),
@@ -107,6 +130,7 @@ export function parseSettings(json: unknown): Settings {
 const CHOICES: Readonly<Partial<Record<keyof Settings, readonly string[]>>> = {
   throughput: ["lowest", "low", "normal", "unlimited"],
   simulcast: ["on", "off", "auto"],
+  svc: ["off", "temporal", "spatial"],
   receive: ["everything", "audio", "nothing"],
   publish: ["both", "audio", "none"],
 };

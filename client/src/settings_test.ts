@@ -3,10 +3,12 @@ import {
   maxBitrate,
   parseSettings,
   requestFor,
+  scalabilityMode,
   settingFromValue,
   useSimulcast,
   wantsLowVideo,
 } from "./settings.ts";
+import { videoEncodings } from "./streams.ts";
 
 Deno.test("useSimulcast() in auto mode starts at three members", () => {
   assert.equal(useSimulcast("auto", 2), false);
@@ -56,4 +58,27 @@ Deno.test("settingFromValue() takes a valid value and names what is wrong", () =
   );
   assert.throws(() => settingFromValue("colour", 1), /No setting called/);
   assert.throws(() => settingFromValue("toString", 1), RangeError);
+});
+
+Deno.test("scalable video is off by default and maps to a scalability mode", () => {
+  assert.equal(parseSettings({}).svc, "off");
+  assert.equal(parseSettings({ svc: "L9T9" }).svc, "off");
+  assert.equal(scalabilityMode("off", false), null);
+  assert.equal(scalabilityMode("temporal", false), "L1T3");
+  assert.equal(scalabilityMode("spatial", false), "L3T3_KEY");
+  // Simulcast layers have their own sizes: temporal layers in each.
+  assert.equal(scalabilityMode("spatial", true), "L1T3");
+  assert.deepEqual(settingFromValue("svc", "spatial"), { svc: "spatial" });
+  assert.deepEqual(
+    videoEncodings({
+      simulcast: true,
+      maxBitrate: null,
+      scalabilityMode: "L1T3",
+    }).map((e) => e.scalabilityMode),
+    ["L1T3", "L1T3"],
+  );
+  assert.deepEqual(
+    videoEncodings({ simulcast: false, maxBitrate: 1, scalabilityMode: null }),
+    [{ maxBitrate: 1 }],
+  );
 });

@@ -32,6 +32,8 @@ export interface PublishOptions {
   simulcast: boolean;
   /** Bits per second for the video, or null for no limit. */
   maxBitrate: number | null;
+  /** The video's SVC `scalabilityMode` (e.g. `L1T3`), or null for none. */
+  scalabilityMode: string | null;
   /** Id of an up stream this one replaces (subscribers swap seamlessly). */
   replace?: string;
 }
@@ -43,16 +45,27 @@ export const LOW_LAYER: RTCRtpEncodingParameters = {
   maxBitrate: 100_000,
 };
 
+/** An encoding with its SVC mode (not yet in TypeScript's DOM types). */
+export type VideoEncoding = RTCRtpEncodingParameters & {
+  scalabilityMode?: string;
+};
+
 /** Encodings of a video sender for the given options. */
 export function videoEncodings(
-  options: Pick<PublishOptions, "simulcast" | "maxBitrate">,
-): RTCRtpEncodingParameters[] {
+  options: Pick<PublishOptions, "simulcast" | "maxBitrate" | "scalabilityMode">,
+): VideoEncoding[] {
   const high: RTCRtpEncodingParameters = options.maxBitrate === null
     ? {}
     : { maxBitrate: options.maxBitrate };
   // Galène expects high first: the server forwards the first video track
   // for `video` and the last one for `video-low`.
-  return options.simulcast ? [{ ...high, rid: "h" }, { ...LOW_LAYER }] : [high];
+  const encodings = options.simulcast
+    ? [{ ...high, rid: "h" }, { ...LOW_LAYER }]
+    : [high];
+  const mode = options.scalabilityMode;
+  return mode === null
+    ? encodings
+    : encodings.map((e) => ({ ...e, scalabilityMode: mode }));
 }
 
 /** What carries a stream. */

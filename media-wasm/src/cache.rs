@@ -1,12 +1,17 @@
 //! Packet cache of one incoming track: each packet is stored once in a ring
 //! of fixed slots indexed by extended sequence number, so down tracks and
-//! NACK handling pass slot numbers around instead of copying.
+//! NACK handling pass slot numbers around instead of copying. Storing reads
+//! the payload's facts (keyframe, layers; AV1's layers from the dependency
+//! descriptor before the header extension is stripped) and measures the
+//! rate of each SVC layer.
 
 use crate::keyframe::{inspect, Codec, Keyframe, PayloadFacts};
 use crate::rate::RateMeter;
 use crate::receive_stats::ReceiveStats;
 use crate::rtp;
 use crate::seq::{diff, Extender};
+use crate::svc_av1::{self, Av1Structure};
+use crate::svc_selector::{LayerRates, SPATIAL, TEMPORAL};
 
 /// Bytes per slot: an Ethernet MTU payload plus slack for SRTP's auth tag
 /// having been removed already.
@@ -53,6 +58,12 @@ pub struct PacketCache {
     ssrc: u32,
     stats: ReceiveStats,
     rate: RateMeter,
+    /// Rate of each (spatial, temporal) layer, for SVC layer choice.
+    layer_rates: [[RateMeter; TEMPORAL]; SPATIAL],
+    /// AV1: the negotiated id of the dependency descriptor extension, and
+    /// the template structure it last announced.
+    av1_descriptor: Option<u8>,
+    av1_structure: Option<Av1Structure>,
 }
 
 impl PacketCache {
@@ -69,6 +80,9 @@ impl PacketCache {
             ssrc: 0,
             stats: ReceiveStats::new(clock_rate),
             rate: RateMeter::default(),
+            layer_rates: [[RateMeter::default(); TEMPORAL]; SPATIAL],
+            av1_descriptor: None,
+            av1_structure: None,
         }
     }
 
@@ -104,12 +118,24 @@ impl PacketCache {
         self.stats.record(ext, header.timestamp, now_ms);
         self.rate.add(packet.len(), now_ms);
 
+        let av1 = self.av1_layers(packet, &header);
         let buf = &mut self.data[slot * SLOT_BYTES..slot * SLOT_BYTES + packet.len()];
         buf.copy_from_slice(packet);
         let len = rtp::strip_extension(buf, &header);
         let payload_offset = header.payload_offset - header.extension.map_or(0, |(_, l)| l);
         let payload = &buf[payload_offset..payload_offset + header.payload_len];
-        let facts = inspect(self.codec, payload);
+        let mut facts = inspect(self.codec, payload);
+        if let Some(f) = av1 {
+            facts.sid = Some(f.sid);
+            facts.tid = Some(f.tid);
+            facts.layer_end = f.end_of_frame;
+            facts.switch_targets = f.switch_targets;
+        }
+        if facts.tid.is_some() || facts.sid.is_some() {
+            let s = usize::from(facts.sid.unwrap_or(0)).min(SPATIAL - 1);
+            let t = usize::from(facts.tid.unwrap_or(0)).min(TEMPORAL - 1);
+            self.layer_rates[s][t].add(packet.len(), now_ms);
+        }
         if facts.keyframe == Keyframe::Yes && self.last_keyframe.map_or(true, |k| ext > k) {
             self.last_keyframe = Some(ext);
         }
@@ -124,6 +150,20 @@ impl PacketCache {
             facts,
         });
         Ok(slot)
+    }
+
+    /// Reads AV1 layers from the packet's dependency descriptor, once its
+    /// extension id is known; a descriptor that cannot be read (no
+    /// structure yet) gives none.
+    pub fn set_av1_descriptor(&mut self, id: u8) {
+        self.av1_descriptor = Some(id);
+    }
+
+    fn av1_layers(&mut self, packet: &[u8], header: &rtp::RtpHeader) -> Option<svc_av1::Av1Frame> {
+        let id = self.av1_descriptor?;
+        let (at, len) = header.extension?;
+        let data = svc_av1::find_element(packet.get(at..at + len)?, id)?;
+        svc_av1::read(data, &mut self.av1_structure).ok()
     }
 
     /// Extends `seq`, handling jumps as RFC 3550 A.1 does: a jump is only
@@ -194,6 +234,17 @@ impl PacketCache {
         &mut self.stats
     }
 
+    /// Incoming bit rate of each SVC layer (all zero without layers).
+    pub fn layer_rates(&mut self, now_ms: u32) -> LayerRates {
+        let mut out = [[0; TEMPORAL]; SPATIAL];
+        for (s, row) in self.layer_rates.iter_mut().enumerate() {
+            for (t, m) in row.iter_mut().enumerate() {
+                out[s][t] = m.rate(now_ms);
+            }
+        }
+        out
+    }
+
     /// Incoming bit rate, headers included.
     pub fn bitrate(&mut self, now_ms: u32) -> u32 {
         self.rate.rate(now_ms)
@@ -204,6 +255,42 @@ impl PacketCache {
 mod tests {
     use super::*;
     use crate::rtp::tests::packet;
+
+    /// An AV1 packet whose two-byte header extension carries element 12
+    /// (other elements around it) with `descriptor`.
+    fn av1(seq: u16, descriptor: &[u8]) -> Vec<u8> {
+        let mut ext = vec![5u8, 1, 0xee, 12, descriptor.len() as u8];
+        ext.extend_from_slice(descriptor);
+        while ext.len() % 4 != 0 {
+            ext.push(0);
+        }
+        let mut p = packet(45, seq, u32::from(seq) * 3000, 7, &[]);
+        p[0] |= 0x10;
+        let mut block = vec![0x10, 0x00, 0, (ext.len() / 4) as u8];
+        block.extend(ext);
+        p.extend(block);
+        p.extend([0x10, 0x32, 0]); // aggregation header, frame OBU
+        p
+    }
+
+    #[test]
+    fn av1_layers_come_from_the_dependency_descriptor() {
+        use crate::svc_av1::tests::{l1t3_keyframe, plain};
+        let mut c = PacketCache::new(Codec::Av1, 90000, 16);
+        // Before the id is known: no layers.
+        let s = c.store(&av1(1, &l1t3_keyframe(0, 1)), 0).unwrap();
+        assert_eq!(c.get(s).unwrap().1.facts.tid, None);
+        c.set_av1_descriptor(12);
+        let s = c.store(&av1(2, &l1t3_keyframe(0, 2)), 0).unwrap();
+        let f = c.get(s).unwrap().1.facts;
+        assert_eq!((f.sid, f.tid, f.switch_targets), (Some(0), Some(0), 0b111));
+        let s = c.store(&av1(3, &plain(3, 3, None)), 0).unwrap();
+        let (bytes, m) = c.get(s).unwrap();
+        assert_eq!((m.facts.tid, m.facts.layer_end), (Some(2), true));
+        // The extension is gone from what is forwarded.
+        assert_eq!(rtp::parse(bytes).unwrap().extension, None);
+        assert_eq!(&bytes[usize::from(m.payload_offset)..], &[0x10, 0x32, 0]);
+    }
 
     fn vp8(seq: u16, keyframe: bool) -> Vec<u8> {
         let p = if keyframe { 0 } else { 1 };

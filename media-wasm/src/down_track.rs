@@ -2,7 +2,10 @@
 //! sequence number, timestamp and VP8 picture ids so that the subscriber
 //! sees one continuous stream across losses it may NACK, policy drops and
 //! simulcast layer switches, and remembers where each sent packet came from
-//! so that NACKs can be served from the cache.
+//! so that NACKs can be served from the cache. VP8 and VP9 packets then go
+//! (and AV1 packets whose layers the dependency descriptor told) through the
+//! SVC filter (`svc_filter.rs`), which forwards the spatial and temporal
+//! layers chosen for this subscriber.
 
 use crate::bandwidth::BandwidthEstimator;
 use crate::cache::SlotMeta;
@@ -14,6 +17,9 @@ use crate::rate::RateMeter;
 use crate::rtcp::{self, RtcpError, SenderInfo};
 use crate::rtp;
 use crate::seq;
+use crate::svc_filter::{Mode, SvcDrop, SvcFilter, SvcPacket, SvcVerdict};
+use crate::svc_selector::{LayerRates, Layers, SvcSteadiness, UpSwitch};
+use crate::svc_vp9;
 use crate::vp8;
 
 /// Sent packets remembered for NACKs: 2 s of 500 packets/s video.
@@ -37,6 +43,8 @@ pub enum Skip {
     Selector(DropReason),
     /// Older than the keyframe the current layer started at.
     BeforeSwitch,
+    /// An SVC layer not forwarded.
+    Svc(SvcDrop),
 }
 
 /// The result of offering a packet.
@@ -87,6 +95,8 @@ pub struct Sent {
     pub slot: u32,
     pub in_ext: i64,
     pub offsets: Offsets,
+    /// The marker bit it was sent with, when the SVC filter set it.
+    pub marker: Option<bool>,
 }
 
 /// Identity of the outgoing stream.
@@ -110,6 +120,9 @@ pub struct DownTrack {
     rate: RateMeter,
     bandwidth: BandwidthEstimator,
     steadiness: Steadiness,
+    /// VP8, VP9 and AV1.
+    svc: Option<SvcFilter>,
+    svc_steadiness: SvcSteadiness,
 }
 
 struct Written {
@@ -133,7 +146,50 @@ impl DownTrack {
             rate: RateMeter::default(),
             bandwidth: BandwidthEstimator::default(),
             steadiness: Steadiness::default(),
+            svc: match config.codec {
+                Codec::Vp8 | Codec::Av1 => Some(SvcFilter::new(Mode::Vp8)),
+                Codec::Vp9 => Some(SvcFilter::new(Mode::Vp9)),
+                _ => None,
+            },
+            svc_steadiness: SvcSteadiness::default(),
         }
+    }
+
+    /// The SVC filter, for VP8, VP9 and AV1.
+    pub fn svc(&self) -> Option<&SvcFilter> {
+        self.svc.as_ref()
+    }
+
+    /// The simulcast layer whose keyframe is needed: the target's while
+    /// switching, the current one's while the SVC filter needs a keyframe
+    /// for a higher spatial layer.
+    pub fn wants_keyframe(&self) -> Option<u8> {
+        self.selection.wants_keyframe().or_else(|| match &self.svc {
+            Some(f) if f.wants_keyframe() => self.selection.current,
+            _ => None,
+        })
+    }
+
+    /// Re-aims the SVC layers from the current source's layer rates and the
+    /// estimate (bounded by `cap_bps` when not 0), never above spatial layer
+    /// `max_sid`; None for a codec without SVC.
+    pub fn svc_retarget(
+        &mut self,
+        rates: &LayerRates,
+        max_sid: u8,
+        cap_bps: u32,
+        now_ms: u32,
+    ) -> Option<(Layers, TargetReason)> {
+        let f = self.svc.as_mut()?;
+        let mut available = self.bandwidth.available(now_ms);
+        if cap_bps > 0 {
+            available = available.min(cap_bps);
+        }
+        let (target, reason) =
+            self.svc_steadiness
+                .choose(f.selection().target, rates, available, max_sid, now_ms);
+        f.set_target(target);
+        Some((target, reason))
     }
 
     /// The selector state.
@@ -209,10 +265,29 @@ impl DownTrack {
         if p.meta.ext_seq < anchor.first_ext {
             return Ok(Outcome::Skipped(Skip::BeforeSwitch));
         }
-        let w = self.rewrite(p.bytes, p.meta, anchor.offsets, out)?;
+        let mut offsets = anchor.offsets;
+        let mut marker = None;
+        if let Some(f) = &mut self.svc {
+            if let Decision::SwitchNow { .. } = decision {
+                f.reset(anchor.first_ext, anchor.offsets.seq);
+            }
+            match f.offer(&svc_packet(self.config.codec, p.meta)) {
+                SvcVerdict::Drop(r) => return Ok(Outcome::Skipped(Skip::Svc(r))),
+                SvcVerdict::Forward {
+                    seq,
+                    pictures,
+                    marker: m,
+                } => {
+                    offsets.seq = seq;
+                    offsets.picture_id = offsets.picture_id.wrapping_sub(pictures);
+                    marker = Some(m);
+                }
+            }
+        }
+        let w = self.rewrite(p.bytes, p.meta, offsets, marker, out)?;
         self.selection = next;
         self.anchor = Some(anchor);
-        let out_ext = p.meta.ext_seq + anchor.offsets.seq;
+        let out_ext = p.meta.ext_seq + offsets.seq;
         if self.last.map_or(true, |l| out_ext > l.ext) {
             self.last = Some(LastOut {
                 ext: out_ext,
@@ -228,7 +303,8 @@ impl DownTrack {
             up: p.up,
             slot: p.slot,
             in_ext: p.meta.ext_seq,
-            offsets: anchor.offsets,
+            offsets,
+            marker,
         });
         self.packets = self.packets.wrapping_add(1);
         self.octets = self.octets.wrapping_add((w.len - rtp::FIXED_HEADER) as u32);
@@ -274,12 +350,18 @@ impl DownTrack {
         bytes: &[u8],
         m: &SlotMeta,
     ) -> Result<(Option<u16>, Option<u8>), DownError> {
-        if self.config.codec != Codec::Vp8 {
+        if self.config.codec != Codec::Vp8 && self.config.codec != Codec::Vp9 {
             return Ok((None, None));
         }
         let payload = bytes
             .get(usize::from(m.payload_offset)..)
             .ok_or(DownError::Malformed)?;
+        if self.config.codec == Codec::Vp9 {
+            return Ok(match svc_vp9::parse(payload) {
+                Some(d) => (d.picture_id.map(|x| x.0), d.tl0_pic_idx.map(|x| x.0)),
+                None => (None, None),
+            });
+        }
         Ok(match vp8::parse(payload) {
             Some(d) => (d.picture_id.map(|x| x.0), d.tl0_pic_idx.map(|x| x.0)),
             None => (None, None),
@@ -291,6 +373,7 @@ impl DownTrack {
         bytes: &[u8],
         m: &SlotMeta,
         off: Offsets,
+        marker: Option<bool>,
         out: &mut [u8],
     ) -> Result<Written, DownError> {
         let out = out
@@ -302,6 +385,9 @@ impl DownTrack {
         rtp::set_payload_type(out, self.config.payload_type);
         rtp::set_seq(out, (m.ext_seq + off.seq) as u16);
         rtp::set_timestamp(out, ts);
+        if let Some(mk) = marker {
+            rtp::set_marker(out, mk);
+        }
         let (mut picture_id, mut tl0) = (None, None);
         if self.config.codec == Codec::Vp8 {
             let payload = out
@@ -316,6 +402,22 @@ impl DownTrack {
                 if let Some((v, _)) = d.tl0_pic_idx {
                     let nv = v.wrapping_add(off.tl0);
                     vp8::set_tl0_pic_idx(payload, &d, nv);
+                    tl0 = Some(nv);
+                }
+            }
+        } else if self.config.codec == Codec::Vp9 {
+            let payload = out
+                .get_mut(usize::from(m.payload_offset)..)
+                .ok_or(DownError::Malformed)?;
+            if let Some(d) = svc_vp9::parse(payload) {
+                if let Some((v, _, long)) = d.picture_id {
+                    let nv = v.wrapping_add(off.picture_id) % vp8::picture_id_modulus(long);
+                    svc_vp9::set_picture_id(payload, &d, nv);
+                    picture_id = Some(nv);
+                }
+                if let Some((v, _)) = d.tl0_pic_idx {
+                    let nv = v.wrapping_add(off.tl0);
+                    svc_vp9::set_tl0_pic_idx(payload, &d, nv);
                     tl0 = Some(nv);
                 }
             }
@@ -341,7 +443,7 @@ impl DownTrack {
         m: &SlotMeta,
         out: &mut [u8],
     ) -> Result<usize, DownError> {
-        Ok(self.rewrite(bytes, m, sent.offsets, out)?.len)
+        Ok(self.rewrite(bytes, m, sent.offsets, sent.marker, out)?.len)
     }
 
     /// Writes a Sender Report: `source_rtp_ts` is the current source's RTP
@@ -360,6 +462,26 @@ impl DownTrack {
             octets: self.octets,
         };
         rtcp::write_sr(out, self.config.ssrc, &info, &[])
+    }
+}
+
+/// What the SVC filter needs of a cached packet.
+fn svc_packet(codec: Codec, m: &SlotMeta) -> SvcPacket {
+    let f = &m.facts;
+    SvcPacket {
+        ext: m.ext_seq,
+        timestamp: m.timestamp,
+        sid: f.sid.unwrap_or(0),
+        tid: f.tid.unwrap_or(0),
+        keyframe: f.keyframe == Keyframe::Yes,
+        up_switch: match (f.switch_up, codec) {
+            (_, Codec::Av1) => UpSwitch::To(f.switch_targets),
+            (false, _) => UpSwitch::No,
+            (true, Codec::Vp8) => UpSwitch::Here,
+            (true, _) => UpSwitch::After,
+        },
+        layer_end: f.layer_end,
+        marker: m.marker,
     }
 }
 
@@ -645,6 +767,174 @@ mod tests {
             }
         }
         changes
+    }
+
+    /// Stores a one-packet VP8 L1T3 frame `n` (pattern 0 2 1 2, Y on the
+    /// first TL1 and TL2 after each TL0; frame 0 a keyframe) at seq `seq`.
+    fn push_l1t3(up: &mut Up, seq: u16, n: u16) -> usize {
+        let tid = [0u8, 2, 1, 2][usize::from(n % 4)];
+        let sync = n % 4 == 1 || n % 4 == 2;
+        let tl0 = (n / 4) as u8;
+        let p = if n == 0 { 0 } else { 1 };
+        let t = (tid << 6) | if sync { 0x20 } else { 0 };
+        let payload = [0x90, 0xe0, 0x80 | (n >> 8) as u8, n as u8, tl0, t, p, 0, 0];
+        up.cache
+            .store(
+                &packet(96, seq, u32::from(n) * 3000, 1000, &payload),
+                u32::from(n) * 33,
+            )
+            .unwrap()
+    }
+
+    fn base_only() -> Layers {
+        Layers { sid: 0, tid: 0 }
+    }
+
+    #[test]
+    fn vp8_temporal_layers_are_dropped_with_contiguous_numbers_and_picture_ids() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let mut rates = [[0; 4]; 3];
+        rates[0] = [160_000, 80_000, 80_000, 0];
+        let mut sent = Vec::new();
+        for n in 0..16u16 {
+            if n == 4 {
+                let r = d.svc_retarget(&rates, 2, 170_000, 0);
+                assert_eq!(r, Some((base_only(), TargetReason::Lowered)));
+            }
+            let s = push_l1t3(&mut l, 100 + n, n);
+            if let Some(x) = offer(&mut d, &l, s) {
+                sent.push(x);
+            }
+        }
+        // Frames 0-3 all, then 4, 8, 12: seq, timestamp, picture id, TL0PICIDX.
+        assert_eq!(
+            sent,
+            vec![
+                (100, 0, 0, 0),
+                (101, 3000, 1, 0),
+                (102, 6000, 2, 0),
+                (103, 9000, 3, 0),
+                (104, 12000, 4, 1),
+                (105, 24000, 5, 2),
+                (106, 36000, 6, 3),
+            ]
+        );
+        // A NACK for 105 gets frame 8 again, as it was sent.
+        let s = d.sent(105).unwrap();
+        let (bytes, meta) = l.cache.get(s.slot as usize).unwrap();
+        let mut out = [0u8; 1500];
+        let n = d.retransmit(&s, bytes, meta, &mut out).unwrap();
+        let h = rtp::parse(&out[..n]).unwrap();
+        let v = vp8::parse(&out[h.payload_offset..n]).unwrap();
+        assert_eq!((h.seq, v.picture_id.unwrap().0), (105, 5));
+    }
+
+    #[test]
+    fn vp8_temporal_layers_come_back_at_sync_frames_without_a_keyframe() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let mut rates = [[0; 4]; 3];
+        rates[0] = [160_000, 80_000, 80_000, 0];
+        d.svc_retarget(&rates, 2, 170_000, 0);
+        let mut tids = Vec::new();
+        for n in 0..12u16 {
+            if n == 5 {
+                let r = d.svc_retarget(&rates, 2, 0, 10_000);
+                assert_eq!(r, Some((Layers { sid: 0, tid: 2 }, TargetReason::Raised)));
+                assert_eq!(d.wants_keyframe(), None);
+            }
+            let s = push_l1t3(&mut l, 60000 + n, n);
+            if offer(&mut d, &l, s).is_some() {
+                tids.push(n);
+            }
+        }
+        // Frame 0 (key), 4; then TL1 sync at 6, TL2 sync at 9, all after.
+        assert_eq!(tids, vec![0, 4, 6, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn vp8_picture_ids_stay_contiguous_across_their_15_bit_wrap_with_drops() {
+        let mut d = down();
+        let mut l = Up::new(L, 0);
+        let mut rates = [[0; 4]; 3];
+        rates[0] = [160_000, 80_000, 80_000, 0];
+        d.svc_retarget(&rates, 2, 170_000, 0);
+        let mut pics = Vec::new();
+        // Picture ids 32760.. wrap to 0; frame n has picture id 32760 + n.
+        for n in 0..16u16 {
+            let tid = [0u8, 2, 1, 2][usize::from(n % 4)];
+            let pid = (32760 + n) % 32768;
+            let p = if n == 0 { 0 } else { 1 };
+            let payload = [
+                0x90,
+                0xe0,
+                0x80 | (pid >> 8) as u8,
+                pid as u8,
+                0,
+                tid << 6,
+                p,
+                0,
+            ];
+            let s = l
+                .cache
+                .store(
+                    &packet(96, n, u32::from(n) * 3000, 1000, &payload),
+                    u32::from(n),
+                )
+                .unwrap();
+            if let Some(x) = offer(&mut d, &l, s) {
+                pics.push(x.2);
+            }
+        }
+        assert_eq!(pics, vec![32760, 32761, 32762, 32763]);
+    }
+
+    #[test]
+    fn vp9_picture_ids_continue_across_a_simulcast_switch() {
+        let mut d = DownTrack::new(DownConfig {
+            ssrc: 0xabcd,
+            payload_type: 98,
+            codec: Codec::Vp9,
+            clock_rate: 90000,
+        });
+        d.set_target(1);
+        let mut h = PacketCache::new(Codec::Vp9, 90000, 16);
+        let mut l = PacketCache::new(Codec::Vp9, 90000, 16);
+        let key = |pid: u16| {
+            crate::svc_vp9::tests::non_flexible(pid, 0, 0, 9, (true, true, false, false))
+        };
+        let s = h.store(&packet(98, 1, 0, 1, &key(500)), 0).unwrap();
+        let mut out = [0u8; 1500];
+        let (bytes, meta) = h.get(s).unwrap();
+        let p = Incoming {
+            up: H,
+            slot: s as u32,
+            layer: 1,
+            bytes,
+            meta,
+        };
+        assert!(matches!(d.forward(&p, &mut out, 0), Ok(Outcome::Sent(_))));
+        d.set_target(0);
+        let s = l.store(&packet(98, 70, 0, 2, &key(20)), 30).unwrap();
+        let (bytes, meta) = l.get(s).unwrap();
+        let p = Incoming {
+            up: L,
+            slot: s as u32,
+            layer: 0,
+            bytes,
+            meta,
+        };
+        let n = match d.forward(&p, &mut out, 30) {
+            Ok(Outcome::Sent(n)) => n,
+            other => panic!("{:?}", other),
+        };
+        let hd = rtp::parse(&out[..n]).unwrap();
+        let v = crate::svc_vp9::parse(&out[hd.payload_offset..n]).unwrap();
+        assert_eq!(
+            (hd.seq, v.picture_id.unwrap().0, v.tl0_pic_idx.unwrap().0),
+            (2, 501, 10)
+        );
     }
 
     #[test]

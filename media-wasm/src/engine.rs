@@ -117,6 +117,18 @@ impl Engine {
         self.ups.insert(up).map_or(NO_HANDLES, |h| h as i32)
     }
 
+    /// Reads AV1 layers from the dependency descriptor extension `id`.
+    pub fn up_set_av1_descriptor(&mut self, up: u32, id: u32) -> i32 {
+        match self.ups.get_mut(up) {
+            Some(t) if (1..=255).contains(&id) => {
+                t.cache.set_av1_descriptor(id as u8);
+                0
+            }
+            Some(_) => BAD_ARGUMENT,
+            None => BAD_HANDLE,
+        }
+    }
+
     /// Frees an up track; 0 or BAD_HANDLE.
     pub fn up_free(&mut self, up: u32) -> i32 {
         if self.ups.remove(up) {
@@ -378,7 +390,7 @@ impl Engine {
     pub fn down_wants_keyframe(&self, down: u32) -> i32 {
         match self.downs.get(down) {
             None => BAD_HANDLE,
-            Some(d) => d.selection().wants_keyframe().map_or(-1, i32::from),
+            Some(d) => d.wants_keyframe().map_or(-1, i32::from),
         }
     }
 
@@ -451,6 +463,53 @@ impl Engine {
             Some(d) => {
                 let (target, reason) = d.retarget(rates, max_layer.min(255) as u8, now_ms);
                 i32::from(target) | (reason as i32) << 8
+            }
+        }
+    }
+
+    /// Re-aims a down track's SVC layers from its source's layer rates and
+    /// its estimate (bounded by `cap_bps` unless 0), never above spatial
+    /// layer `max_sid`; returns sid | tid << 4 | reason << 8, or NOT_FOUND
+    /// for a codec without SVC.
+    pub fn down_svc_adjust(&mut self, down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {
+        let d = match self.downs.get_mut(down) {
+            Some(d) => d,
+            None => return BAD_HANDLE,
+        };
+        // Before the first packet nothing is measured, but the cap applies.
+        let rates = match d.source().and_then(|u| self.ups.get_mut(u)) {
+            Some(t) => t.cache.layer_rates(now_ms),
+            None => [[0; crate::svc_selector::TEMPORAL]; crate::svc_selector::SPATIAL],
+        };
+        match d.svc_retarget(&rates, max_sid.min(7) as u8, cap_bps, now_ms) {
+            None => NOT_FOUND,
+            Some((l, reason)) => {
+                i32::from(l.sid.min(15)) | i32::from(l.tid.min(15)) << 4 | (reason as i32) << 8
+            }
+        }
+    }
+
+    /// SVC layers of a down track: current sid | current tid << 4 | target
+    /// sid << 8 | target tid << 12 | last change's reason << 16 | highest
+    /// sid seen << 20 | highest tid seen << 24 (7 for "all layers");
+    /// NOT_FOUND for a codec without SVC.
+    pub fn down_svc_layers(&self, down: u32) -> i32 {
+        let d = match self.downs.get(down) {
+            Some(d) => d,
+            None => return BAD_HANDLE,
+        };
+        match d.svc() {
+            None => NOT_FOUND,
+            Some(f) => {
+                let s = f.selection();
+                let n = |v: u8| i32::from(v.min(7));
+                n(s.current.sid)
+                    | n(s.current.tid) << 4
+                    | n(s.target.sid) << 8
+                    | n(s.target.tid) << 12
+                    | f.last_reason().map_or(0, |r| r as i32) << 16
+                    | n(f.highest().0) << 20
+                    | n(f.highest().1) << 24
             }
         }
     }

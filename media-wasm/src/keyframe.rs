@@ -57,6 +57,15 @@ pub struct PayloadFacts {
     pub frame_start: bool,
     pub tid: Option<u8>,
     pub sid: Option<u8>,
+    /// A temporal switching point: VP8's Y (this frame references only the
+    /// base layer), VP9's U (later frames of higher layers reference
+    /// nothing before this one).
+    pub switch_up: bool,
+    /// The packet ends a layer frame (VP9's E, AV1's end of frame).
+    pub layer_end: bool,
+    /// AV1: bit t when temporal layers up to t may start with this frame
+    /// (from the dependency descriptor, filled in by the cache).
+    pub switch_targets: u8,
 }
 
 impl PayloadFacts {
@@ -65,14 +74,16 @@ impl PayloadFacts {
         frame_start: false,
         tid: None,
         sid: None,
+        switch_up: false,
+        layer_end: false,
+        switch_targets: 0,
     };
 
     fn keyframe_only(k: Keyframe) -> PayloadFacts {
         PayloadFacts {
             keyframe: k,
             frame_start: k == Keyframe::Yes,
-            tid: None,
-            sid: None,
+            ..PayloadFacts::UNKNOWN
         }
     }
 }
@@ -91,6 +102,8 @@ pub fn inspect(codec: Codec, payload: &[u8]) -> PayloadFacts {
                 frame_start: d.frame_start(),
                 tid: d.tid,
                 sid: None,
+                switch_up: d.layer_sync,
+                ..PayloadFacts::UNKNOWN
             },
         },
         Codec::Vp9 => vp9(payload),
@@ -100,50 +113,30 @@ pub fn inspect(codec: Codec, payload: &[u8]) -> PayloadFacts {
         Codec::Opus | Codec::G722 | Codec::Pcmu | Codec::Pcma => PayloadFacts {
             keyframe: Keyframe::Yes,
             frame_start: true,
-            tid: None,
-            sid: None,
+            ..PayloadFacts::UNKNOWN
         },
     }
 }
 
-/// VP9 payload descriptor (RFC 9628 section 4.2): I P L F B E V Z.
+/// VP9 payload descriptor (RFC 9628 section 4.2), read by `svc_vp9`.
 fn vp9(payload: &[u8]) -> PayloadFacts {
-    let b0 = match payload.first() {
-        Some(&b) => b,
+    let d = match crate::svc_vp9::parse(payload) {
+        Some(d) => d,
         None => return PayloadFacts::UNKNOWN,
     };
-    let mut at = 1;
-    if b0 & 0x80 != 0 {
-        match payload.get(at) {
-            Some(&p) if p & 0x80 != 0 => at += 2,
-            Some(_) => at += 1,
-            None => return PayloadFacts::UNKNOWN,
-        }
-    }
-    let (mut tid, mut sid) = (None, None);
-    if b0 & 0x20 != 0 {
-        match payload.get(at) {
-            Some(&l) => {
-                tid = Some(l >> 5);
-                sid = Some((l >> 1) & 0x07);
-            }
-            None => return PayloadFacts::UNKNOWN,
-        }
-    }
-    let begins = b0 & 0x08 != 0;
-    let inter = b0 & 0x40 != 0;
-    let base = sid.unwrap_or(0) == 0;
-    // A keyframe is a non-inter-predicted start of the base spatial layer.
-    let keyframe = if begins && !inter && base {
-        Keyframe::Yes
-    } else {
-        Keyframe::No
-    };
+    let base = d.sid.unwrap_or(0) == 0;
     PayloadFacts {
-        keyframe,
-        frame_start: begins && base,
-        tid,
-        sid,
+        keyframe: if d.keyframe() {
+            Keyframe::Yes
+        } else {
+            Keyframe::No
+        },
+        frame_start: d.begin && base,
+        tid: d.tid,
+        sid: d.sid,
+        switch_up: d.switch_up,
+        layer_end: d.end,
+        switch_targets: 0,
     }
 }
 

@@ -28,6 +28,10 @@ pub mod rtcp;
 pub mod rtp;
 pub mod seq;
 pub mod slab;
+pub mod svc_av1;
+pub mod svc_filter;
+pub mod svc_selector;
+pub mod svc_vp9;
 pub mod vp8;
 
 use engine::Engine;
@@ -76,6 +80,13 @@ pub extern "C" fn out_capacity() -> u32 {
 #[no_mangle]
 pub extern "C" fn up_new(codec: u32, clock_rate: u32, capacity: u32) -> i32 {
     engine().up_new(codec, clock_rate, capacity)
+}
+
+/// Reads the SVC layers of an AV1 up track from the dependency descriptor
+/// header extension negotiated with id `id` (1..=255).
+#[no_mangle]
+pub extern "C" fn up_set_av1_descriptor(up: u32, id: u32) -> i32 {
+    engine().up_set_av1_descriptor(up, id)
 }
 
 /// Frees an up track.
@@ -241,6 +252,25 @@ pub extern "C" fn down_adjust(
     max_layer: u32,
 ) -> i32 {
     engine().down_adjust(down, now_ms, [rate0, rate1, rate2], max_layer)
+}
+
+/// Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
+/// rates and its estimate bounded by `cap_bps` (0: no bound), never above
+/// spatial layer `max_sid`; returns sid | tid << 4 | reason << 8 (reasons
+/// as `down_adjust`), or -6 for a codec without SVC.
+#[no_mangle]
+pub extern "C" fn down_svc_adjust(down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {
+    engine().down_svc_adjust(down, now_ms, max_sid, cap_bps)
+}
+
+/// SVC layers of a down track: current sid | current tid << 4 | target sid
+/// << 8 | target tid << 12 | reason of the last change << 16 (0 none, 1
+/// keyframe, 2 temporal down, 3 spatial down, 4 temporal up) | highest sid
+/// seen << 20 | highest tid seen << 24; 7 stands for "every layer". -6 for
+/// a codec without SVC.
+#[no_mangle]
+pub extern "C" fn down_svc_layers(down: u32) -> i32 {
+    engine().down_svc_layers(down)
 }
 
 /// Writes a Sender Report; `rtp_ts` is the source's RTP time at the NTP time.

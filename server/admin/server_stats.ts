@@ -14,8 +14,13 @@ export interface TrackReport {
   loss: number;
   rtt?: number;
   jitter?: number;
-  /** The simulcast layer (rid), Nereid's stand-in for Galène's sid/tid. */
+  /** The simulcast layer (rid). */
   layer?: string;
+  /** SVC, as Galène: the spatial and temporal layers forwarded and the highest seen. */
+  sid?: number;
+  maxSid?: number;
+  tid?: number;
+  maxTid?: number;
 }
 
 /** One connection as `.stats` shows it. */
@@ -129,6 +134,10 @@ function trackReport(track: TrackStats): TrackReport {
   if (track.rtt !== undefined) report.rtt = finite(track.rtt) * 1000;
   if (track.jitter !== undefined) report.jitter = finite(track.jitter) * 1000;
   if (track.layer !== undefined) report.layer = track.layer;
+  for (const key of ["sid", "maxSid", "tid", "maxTid"] as const) {
+    const v = track[key];
+    if (v !== undefined) report[key] = finite(v);
+  }
   return report;
 }
 

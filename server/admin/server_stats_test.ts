@@ -70,3 +70,17 @@ Deno.test("buildStats() clamps loss and replaces non-finite figures", () => {
   ]);
   assert.deepEqual(g?.clients[0]?.up[0]?.tracks, [{ bitrate: 0, loss: 1 }]);
 });
+
+Deno.test("buildStats() passes a down track's SVC layers on in Galène's fields", () => {
+  const [g] = buildStats([group("a", ["c"], [])], [
+    {
+      id: "s",
+      direction: "down",
+      subscriber: "c",
+      tracks: [{ bitrate: 1, loss: 0, sid: 0, maxSid: 2, tid: 1, maxTid: 2 }],
+    },
+  ]);
+  assert.deepEqual(g?.clients[0]?.down[0]?.tracks, [
+    { bitrate: 1, loss: 0, sid: 0, maxSid: 2, tid: 1, maxTid: 2 },
+  ]);
+});

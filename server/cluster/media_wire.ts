@@ -412,7 +412,16 @@ function trackStats(t: unknown): TrackStats {
     bitrate: num(o, "bitrate"),
     loss: num(o, "loss"),
   };
-  for (const key of ["maxBitrate", "rtt", "jitter"] as const) {
+  const keys = [
+    "maxBitrate",
+    "rtt",
+    "jitter",
+    "sid",
+    "maxSid",
+    "tid",
+    "maxTid",
+  ] as const;
+  for (const key of keys) {
     if (o[key] !== undefined) stats[key] = num(o, key);
   }
   if (o["layer"] !== undefined) stats.layer = str(o, "layer", 32);

@@ -1,5 +1,9 @@
 import { deepStrictEqual, throws } from "node:assert/strict";
-import { parseEdgeMessage, parseNodeMessage } from "./media_wire.ts";
+import {
+  parseEdgeMessage,
+  parseNodeMessage,
+  parseStats,
+} from "./media_wire.ts";
 
 const call = (o: Record<string, unknown>) =>
   JSON.stringify({ v: 1, type: "call", call: 7, ...o });
@@ -91,5 +95,25 @@ Deno.test("parseNodeMessage() turns an error result into a reason, unknown reaso
         }),
       ),
     /Unknown connection state/,
+  );
+});
+
+Deno.test("parseStats() keeps a down track's SVC layers", () => {
+  const track = { bitrate: 1, loss: 0, sid: 0, maxSid: 2, tid: 1, maxTid: 2 };
+  deepStrictEqual(
+    parseStats([{
+      id: "s",
+      direction: "down",
+      subscriber: "c",
+      tracks: [track],
+    }]),
+    [{ id: "s", direction: "down", subscriber: "c", tracks: [track] }],
+  );
+  throws(() =>
+    parseStats([{
+      id: "s",
+      direction: "down",
+      tracks: [{ ...track, tid: "1" }],
+    }])
   );
 });

@@ -231,6 +231,11 @@ export interface TrackStats {
   /** Interarrival jitter, seconds. */
   jitter?: number;
   layer?: string;
+  /** SVC: the spatial and temporal layers forwarded, and the highest seen. */
+  sid?: number;
+  maxSid?: number;
+  tid?: number;
+  maxTid?: number;
 }
 
 /** One connection's figures for the statistics API. */

@@ -119,26 +119,40 @@ export interface SenderInfo {
   settings: MediaTrackSettings;
   /** Per encoding; null when unlimited. */
   maxBitrate: (number | null)[];
+  /** Per encoding, as set; null when none is. */
+  scalabilityMode: (string | null)[];
+  /** What the encoder produces now, from `outbound-rtp` (video only). */
+  encoding: string[];
 }
 
 /** The tracks the page sends now, over its open peer connections. */
 export async function senders(p: Person): Promise<SenderInfo[]> {
-  return await p.page.evaluate(() =>
-    (globalThis as unknown as { __pcs: RTCPeerConnection[] }).__pcs
+  return await p.page.evaluate(async () => {
+    const all = (globalThis as unknown as { __pcs: RTCPeerConnection[] })
+      .__pcs
       .filter((pc) => pc.signalingState !== "closed")
       .flatMap((pc) => pc.getSenders())
-      .flatMap((s) =>
-        s.track && s.track.readyState === "live"
-          ? [{
-            kind: s.track.kind,
-            settings: s.track.getSettings(),
-            maxBitrate: s.getParameters().encodings.map((e) =>
-              e.maxBitrate ?? null
-            ),
-          }]
-          : []
-      )
-  );
+      .filter((s) => s.track && s.track.readyState === "live");
+    return await Promise.all(all.map(async (s) => {
+      const encoding: string[] = [];
+      (await s.getStats()).forEach((r) => {
+        if (r.type === "outbound-rtp" && r.scalabilityMode) {
+          encoding.push(r.scalabilityMode);
+        }
+      });
+      const encodings = s.getParameters()
+        .encodings as (RTCRtpEncodingParameters & {
+          scalabilityMode?: string;
+        })[];
+      return {
+        kind: s.track!.kind,
+        settings: s.track!.getSettings(),
+        maxBitrate: encodings.map((e) => e.maxBitrate ?? null),
+        scalabilityMode: encodings.map((e) => e.scalabilityMode ?? null),
+        encoding,
+      };
+    }));
+  });
 }
 
 /** Retries `check` until it stops throwing, or throws its last error. */

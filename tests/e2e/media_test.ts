@@ -7,55 +7,14 @@ import type { Browser, Page } from "playwright-core";
 import { cameraFile, launchBrowser, openPeer } from "./support/browser.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { type E2eServer, startE2eServer } from "./support/e2e_server.ts";
-
-interface DownStat {
-  id: string;
-  label: string;
-  kind: string;
-  packetsReceived: number;
-  bytesReceived: number;
-  framesDecoded: number;
-  frameWidth: number;
-  frameHeight: number;
-  timestamp: number;
-}
-
-interface UpStat {
-  id: string;
-  kind: string;
-  rid: string;
-  bytesSent: number;
-  frameWidth: number;
-  timestamp: number;
-}
-
-function downStats(page: Page): Promise<DownStat[]> {
-  return page.evaluate(() =>
-    (globalThis as unknown as { peer: { downStats(): Promise<DownStat[]> } })
-      .peer.downStats()
-  );
-}
-
-function upStats(page: Page): Promise<UpStat[]> {
-  return page.evaluate(() =>
-    (globalThis as unknown as { peer: { upStats(): Promise<UpStat[]> } }).peer
-      .upStats()
-  );
-}
-
-async function join(page: Page, username: string): Promise<void> {
-  await page.evaluate(
-    (u) =>
-      (globalThis as unknown as {
-        peer: { connect(g: string, u: string, p: string): Promise<unknown> };
-      }).peer.connect("e2e", u, "x").then(() => undefined),
-    username,
-  );
-}
-
-function evalPeer<T>(page: Page, code: string): Promise<T> {
-  return page.evaluate(`(async () => { const peer = window.peer; ${code} })()`);
-}
+import {
+  decodes,
+  downStats,
+  evalPeer,
+  join,
+  type UpStat,
+  upStats,
+} from "./support/peer_stats.ts";
 
 interface Call {
   e2e: E2eServer;
@@ -84,14 +43,6 @@ async function inCall(
     await browser.close();
     await e2e.close();
   }
-}
-
-/** Waits until `page` has decoded more than `frames` video frames. */
-function decodes(page: Page, who: string, timeout: number, frames = 0) {
-  return waitFor(`${who} to decode video`, async () => {
-    const v = (await downStats(page)).find((x) => x.kind === "video");
-    return v && v.framesDecoded > frames ? true : undefined;
-  }, { timeoutMs: timeout, intervalMs: 200 });
 }
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

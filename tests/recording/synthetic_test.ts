@@ -41,7 +41,7 @@ for (const codec of ["vp8", "vp9", "h264"] as SyntheticCodec[]) {
       ok(Math.abs(duration - SECONDS) <= 0.5, `duration ${duration}`);
       ok(await hasCues(path), "Cues");
       strictEqual(await decodeErrors(path), "");
-      strictEqual(await decodeErrors(path, 5), "");
+      strictEqual(await decodeErrors(path, { seek: 5 }), "");
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

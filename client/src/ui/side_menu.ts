@@ -1,6 +1,7 @@
 /**
- * The settings pane: devices, throughput, simulcast, blackboard mode, relay
- * only, what to receive, and playing a local file. Bound to a SettingsStore.
+ * The settings pane: devices, throughput, simulcast, scalable video,
+ * blackboard mode, relay only, what to receive, and playing a local file.
+ * Bound to a SettingsStore.
  *
  * @module
  */
@@ -156,6 +157,7 @@ export class SideMenu {
     set("publish", s.publish === "none" ? "both" : s.publish);
     set("throughput", s.throughput);
     set("simulcast", s.simulcast);
+    set("svc", s.svc);
     set("receive", s.receive);
     byId("blackboard-check", HTMLInputElement).checked = s.blackboard;
     byId("relay-check", HTMLInputElement).checked = s.relayOnly;

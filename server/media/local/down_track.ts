@@ -1,13 +1,15 @@
 /**
  * One track sent to a subscriber: the outgoing side of a fan-out, with its
- * simulcast layer choice, retransmissions and sender reports.
+ * simulcast layer choice, its SVC layer choice inside that layer (VP8, VP9;
+ * the pipeline switches, this class re-aims and logs), retransmissions and
+ * sender reports.
  *
  * @module
  */
 
 import type { RTCDtlsTransport } from "werift";
 import { sendRawRtcp, sendRawRtp } from "../fast/raw_rtp.ts";
-import type { DownPipeline } from "./packet_pipeline.ts";
+import type { DownPipeline, SvcLayers } from "./packet_pipeline.ts";
 import type { SlotSink, UpTrack } from "./up_track.ts";
 import type { ConnectionGuard } from "./connection_guard.ts";
 
@@ -30,6 +32,12 @@ export interface Faults {
    * as a fault of the per-packet pipeline would raise.
    */
   throwIn?: Map<string, FaultSite>;
+  /**
+   * Bandwidth (bit/s) assumed towards a subscriber, by its client id: its
+   * SVC layers are chosen as if its estimate were at most that. Read at
+   * every re-aim, so that a test can set and lift it during a call.
+   */
+  bandwidthCap?: Map<string, number>;
 }
 
 /** Options of {@link DownTrack}. */
@@ -41,6 +49,10 @@ export interface DownTrackOptions {
   sources: readonly UpTrack[];
   /** The highest layer the subscriber asked for. */
   maxLayer: number;
+  /** The highest SVC spatial layer allowed (0 pins the lowest; 7 any). */
+  maxSpatial: number;
+  /** The subscribing client's id. */
+  subscriber: string;
   clockRate: number;
   faults: Faults;
   /** The down connection's guard: a packet that throws fails that connection only. */
@@ -61,6 +73,8 @@ export class DownTrack implements SlotSink {
   #sources: readonly UpTrack[];
   readonly #drop: number;
   #maxLayer: number;
+  #maxSpatial: number;
+  #svcLogged = "";
   #lastSr: { compact: number; at: number } | undefined;
   #rtt: number | undefined;
   #loss = 0;
@@ -75,6 +89,7 @@ export class DownTrack implements SlotSink {
     this.#pipeline = options.pipeline;
     this.#sources = options.sources;
     this.#maxLayer = Math.min(options.maxLayer, options.sources.length - 1);
+    this.#maxSpatial = options.maxSpatial;
     this.#drop = options.faults.dropForwarded ?? 0;
     for (const source of this.#sources) source.attachSlots(this);
   }
@@ -95,6 +110,11 @@ export class DownTrack implements SlotSink {
     const l = this.#pipeline.current;
     if (l < 0) return undefined;
     return this.#sources[l]?.rid ?? String(l);
+  }
+
+  /** The SVC layers forwarded and aimed at; null without SVC. */
+  get svc(): SvcLayers | null {
+    return this.#pipeline.svcLayers();
   }
 
   /** Packets served to NACKs so far. */
@@ -158,6 +178,8 @@ export class DownTrack implements SlotSink {
    */
   start(now: number): void {
     this.#started = true;
+    // The cached keyframe goes out with the layers already chosen.
+    this.#adjustSvc(now);
     const source = this.#sources[this.#pipeline.target];
     const run = source?.pipeline?.keyframeRun(REPLAY_PACKETS);
     if (source && run) {
@@ -172,6 +194,12 @@ export class DownTrack implements SlotSink {
   /** Changes the highest layer allowed and re-aims at once. */
   setMaxLayer(layer: number, now: number): void {
     this.#maxLayer = Math.min(layer, this.#sources.length - 1);
+    this.adjust(now);
+  }
+
+  /** Changes the highest SVC spatial layer allowed and re-aims at once. */
+  setMaxSpatial(sid: number, now: number): void {
+    this.#maxSpatial = sid;
     this.adjust(now);
   }
 
@@ -208,7 +236,12 @@ export class DownTrack implements SlotSink {
   /** Re-aims from the layers' rates and the subscriber's estimate; asks for the keyframe a switch needs. */
   adjust(now: number): void {
     if (this.#closed) return;
-    if (this.#sources.length < 2) return;
+    if (this.#sources.length >= 2) this.#adjustSimulcast(now);
+    this.#adjustSvc(now);
+    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+  }
+
+  #adjustSimulcast(now: number): void {
     const rates = this.#sources.map((s) => s.layerRate(now));
     const before = this.#pipeline.target;
     const reason = this.#pipeline.adjust(rates, this.#maxLayer, now);
@@ -220,7 +253,42 @@ export class DownTrack implements SlotSink {
         } bit/s, rates ${rates.join("/")})`,
       );
     }
-    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+  }
+
+  #adjustSvc(now: number): void {
+    const before = this.#pipeline.svcLayers();
+    const cap = this.#options.faults.bandwidthCap?.get(
+      this.#options.subscriber,
+    );
+    const r = this.#pipeline.svcAdjust(
+      { maxSpatial: this.#maxSpatial, capBps: cap ?? 0 },
+      now,
+    );
+    if (r === null || before === null) return;
+    if (r.sid !== before.target.sid || r.tid !== before.target.tid) {
+      this.#options.log(
+        `${this.#options.name}: SVC target ${layerText(before.target)} → ${
+          layerText(r)
+        } (${r.reason}; available ${
+          Math.min(this.#pipeline.available(now), cap ?? Infinity)
+        } bit/s)`,
+      );
+    }
+  }
+
+  /** Logs a change of the SVC layers forwarded, with the pipeline's reason. */
+  #logSvc(): void {
+    const svc = this.#pipeline.svcLayers();
+    if (svc === null) return;
+    const text = layerText(svc.current);
+    if (text === this.#svcLogged) return;
+    // The first settling from "every layer" (S*T*) is not a switch.
+    if (this.#svcLogged !== "" && !this.#svcLogged.includes("*")) {
+      this.#options.log(
+        `${this.#options.name}: SVC layers ${this.#svcLogged} → ${text} (${svc.reason})`,
+      );
+    }
+    this.#svcLogged = text;
   }
 
   /**
@@ -240,6 +308,7 @@ export class DownTrack implements SlotSink {
   tick(now: number): void {
     if (this.#closed) return;
     if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+    this.#logSvc();
     this.#senderReport(now);
   }
 
@@ -302,4 +371,10 @@ export class DownTrack implements SlotSink {
     };
     sendRawRtcp(transport, packet);
   }
+}
+
+/** `S1T2`, or `S*` / `T*` for "every layer" (7). */
+function layerText(l: { sid: number; tid: number }): string {
+  const n = (v: number) => (v >= 7 ? "*" : String(v));
+  return `S${n(l.sid)}T${n(l.tid)}`;
 }

@@ -62,6 +62,18 @@ const FMT_PLI = 1;
 const FMT_FIR = 4;
 // Simulcast rids by rank; others rank by order of arrival, above these.
 const RID_RANK: Record<string, number> = { q: 0, l: 1, m: 2, f: 3, h: 4 };
+/** `maxSpatial` for "any SVC spatial layer". */
+const ANY_SPATIAL = 7;
+
+/** The up tracks a request selects for one kind, and the layers allowed. */
+interface VideoSelection {
+  /** Lowest layer first. */
+  sources: UpTrack[];
+  /** Highest simulcast layer. */
+  maxLayer: number;
+  /** Highest SVC spatial layer. */
+  maxSpatial: number;
+}
 
 interface Sent {
   track: DownTrack;
@@ -210,7 +222,9 @@ export class LocalDownConnection implements AttachedDown {
       (before.video === undefined) !== (after.video === undefined);
     if (!changed && after.video && this.#video) {
       // A layer switch: same outgoing track, the pipeline splices at a keyframe.
-      this.#video.track.setMaxLayer(after.video.maxLayer, performance.now());
+      const now = performance.now();
+      this.#video.track.setMaxLayer(after.video.maxLayer, now);
+      this.#video.track.setMaxSpatial(after.video.maxSpatial, now);
     }
     return changed;
   }
@@ -242,6 +256,14 @@ export class LocalDownConnection implements AttachedDown {
       if (max !== undefined) stats.maxBitrate = max;
       const layer = track.layerName;
       if (sent === this.#video && layer !== undefined) stats.layer = layer;
+      const svc = sent === this.#video ? track.svc : null;
+      if (svc !== null && track.layer >= 0) {
+        // As Galène's statistics: the layers forwarded, and the highest seen.
+        stats.sid = Math.min(svc.current.sid, svc.highest.sid);
+        stats.maxSid = svc.highest.sid;
+        stats.tid = Math.min(svc.current.tid, svc.highest.tid);
+        stats.maxTid = svc.highest.tid;
+      }
       return [stats];
     });
     return {
@@ -268,11 +290,11 @@ export class LocalDownConnection implements AttachedDown {
   /** The up tracks the current request selects; video as its layers, lowest first. */
   #selection(): {
     audio?: UpTrack;
-    video?: { sources: UpTrack[]; maxLayer: number };
+    video?: VideoSelection;
   } {
     const result: {
       audio?: UpTrack;
-      video?: { sources: UpTrack[]; maxLayer: number };
+      video?: VideoSelection;
     } = {};
     const audio = this.#up.liveTracks("audio")[0];
     if (this.#request.includes("audio") && audio) result.audio = audio;
@@ -285,8 +307,12 @@ export class LocalDownConnection implements AttachedDown {
       const sources = all.filter((t) => t.codec === first.codec);
       const rank = (t: UpTrack) => RID_RANK[t.rid ?? ""] ?? 10;
       sources.sort((a, b) => rank(a) - rank(b));
-      const maxLayer = this.#request.includes("video") ? sources.length - 1 : 0;
-      result.video = { sources, maxLayer };
+      const high = this.#request.includes("video");
+      const maxLayer = high ? sources.length - 1 : 0;
+      // Galène: video-low pins the lowest spatial layer of a single track;
+      // with simulcast, low is the lowest simulcast layer, all its layers.
+      const maxSpatial = high || sources.length > 1 ? ANY_SPATIAL : 0;
+      result.video = { sources, maxLayer, maxSpatial };
     }
     return result;
   }
@@ -295,14 +321,15 @@ export class LocalDownConnection implements AttachedDown {
     const selection = this.#selection();
     this.#audio = this.#sync(
       this.#audio,
-      selection.audio && { sources: [selection.audio], maxLayer: 0 },
+      selection.audio &&
+        { sources: [selection.audio], maxLayer: 0, maxSpatial: 0 },
     );
     this.#video = this.#sync(this.#video, selection.video);
   }
 
   #sync(
     sent: Sent | undefined,
-    source: { sources: UpTrack[]; maxLayer: number } | undefined,
+    source: VideoSelection | undefined,
   ): Sent | undefined {
     if (sent && !source) {
       sent.track.close();
@@ -329,6 +356,8 @@ export class LocalDownConnection implements AttachedDown {
       transport: () => sender.transport ?? undefined,
       sources: source.sources,
       maxLayer: source.maxLayer,
+      maxSpatial: source.maxSpatial,
+      subscriber: this.subscriber,
       clockRate: codec.clockRate,
       faults: this.#context.faults,
       guard: this.#guard,

@@ -34,7 +34,11 @@ import type {
 import { codecEntries, type CodecEntry, weriftCodec } from "./codecs.ts";
 import { filterOffer } from "./offer_filter.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
-import { peerConfig, type TransportSettings } from "./peer_config.ts";
+import {
+  DEPENDENCY_DESCRIPTOR_URI,
+  peerConfig,
+  type TransportSettings,
+} from "./peer_config.ts";
 import type { Faults } from "./down_track.ts";
 import { duplicateHandshakes } from "./dtls_retransmission.ts";
 import { TrackReport } from "./track_report.ts";
@@ -325,6 +329,10 @@ export class LocalUpConnection implements UpConnection, TapHost {
       layer: this.#tracks.length,
       // werift may set the mid after the track event: look it up late.
       codecOf: (pt) => this.#formats.get(transceiver.mid ?? "")?.get(pt),
+      av1Descriptor: () =>
+        transceiver.headerExtensions.find((e) =>
+          e.uri === DEPENDENCY_DESCRIPTOR_URI
+        )?.id,
       pipelines: this.#context.pipelines,
       guard: this.#guard,
       rtcpSsrc: this.#rtcpSsrc,

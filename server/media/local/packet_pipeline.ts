@@ -2,8 +2,9 @@
  * The per-packet work of the media node, behind one small interface.
  *
  * Everything done for each RTP packet — storing it once in the up track's
- * cache, choosing the layer a subscriber gets, rewriting SSRC, payload type,
- * sequence number, timestamp and VP8 picture ids, serving NACKs — lives
+ * cache, choosing the simulcast and SVC layers a subscriber gets, rewriting
+ * SSRC, payload type, sequence number, timestamp, marker and VP8/VP9
+ * picture ids, serving NACKs — lives
  * behind {@link PacketPipelines}; packets cross it as bytes and slots, never
  * as werift objects. The implementation is media-wasm's
  * (`wasm_pipeline.ts`); connections only see these interfaces.
@@ -11,7 +12,7 @@
  * @module
  */
 
-import type { TargetReason } from "../../../media-wasm/mod.ts";
+import type { SvcLayers, TargetReason } from "../../../media-wasm/mod.ts";
 
 /** An upstream sender's clock: NTP time (64-bit fixed point) and RTP time at one instant. */
 export interface SourceClock {
@@ -22,7 +23,8 @@ export interface SourceClock {
 /** Per up track: sees every received packet once and keeps it for NACKs. */
 export interface UpPipeline {
   /**
-   * Stores one received RTP packet (header extension stripped); returns its
+   * Stores one received RTP packet (header extension stripped, once AV1's
+   * dependency descriptor is read from it); returns its
    * cache slot, or -1 when it is refused (duplicate, too old, malformed).
    * `now` in ms.
    */
@@ -50,7 +52,7 @@ export interface UpPipeline {
 }
 
 /** Why a down track's target layer is what it is (media-wasm's own list). */
-export type { TargetReason };
+export type { SvcLayers, TargetReason };
 
 /** Per down track: turns cached up packets into this subscriber's packets. */
 export interface DownPipeline {
@@ -79,6 +81,17 @@ export interface DownPipeline {
    * the bandwidth estimate, never above `maxLayer`.
    */
   adjust(rates: readonly number[], maxLayer: number, now: number): TargetReason;
+  /**
+   * Re-aims the SVC layers (VP8, VP9) from the current source's layer rates
+   * and the estimate bounded by `capBps` (0: none), never above spatial
+   * layer `maxSpatial`; null for a codec without SVC.
+   */
+  svcAdjust(
+    options: { maxSpatial: number; capBps: number },
+    now: number,
+  ): { sid: number; tid: number; reason: TargetReason } | null;
+  /** The SVC layers forwarded and aimed at; null for a codec without SVC. */
+  svcLayers(): SvcLayers | null;
   /** Feeds the subscriber's REMB (bit/s). */
   onRemb(bps: number, now: number): void;
   /** Feeds a receiver report's fraction lost (0…255). */
@@ -116,7 +129,13 @@ export interface ReportFigures {
 
 /** Makes pipelines and the RTCP packets that span them. */
 export interface PacketPipelines {
-  up(options: { codec: string; clockRate: number }): UpPipeline;
+  /**
+   * `av1Descriptor`: the id of the negotiated AV1 dependency descriptor
+   * header extension, from which AV1 packets' layers are read.
+   */
+  up(
+    options: { codec: string; clockRate: number; av1Descriptor?: number },
+  ): UpPipeline;
   down(options: DownPipelineOptions): DownPipeline;
   /** One Receiver Report for up to 31 up tracks (a copy), with its figures. */
   receiverReport(

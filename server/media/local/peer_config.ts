@@ -6,6 +6,7 @@
 
 import {
   type RTCPeerConnectionConfig,
+  RTCRtpHeaderExtensionParameters,
   useRepairedRtpStreamId,
   useSdesMid,
   useSdesRTPStreamId,
@@ -48,25 +49,35 @@ export function loopbackIce(): Pick<
   };
 }
 
+/** The AV1 Dependency Descriptor header extension (AV1 RTP spec, appendix A). */
+export const DEPENDENCY_DESCRIPTOR_URI =
+  "https://aomediacodec.github.io/av1-rtp-spec/#dependency-descriptor-rtp-header-extension";
+
 /**
  * Builds a werift configuration for a new peer connection: the node's ICE
  * settings as they are now, max-bundle, and only the header extensions
- * needed to receive simulcast.
+ * needed to receive simulcast, and AV1's layers when AV1 is among `codecs`.
  */
 export function peerConfig(
   settings: TransportSettings,
   codecs: NonNullable<RTCPeerConnectionConfig["codecs"]>,
 ): RTCPeerConnectionConfig {
   const ice = settings.ice;
+  const video = [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()];
+  if (codecs.video?.some((c) => c.mimeType.toLowerCase() === "video/av1")) {
+    video.push(
+      new RTCRtpHeaderExtensionParameters({
+        id: 0, // werift numbers its offers; an answer takes the offer's id
+        uri: DEPENDENCY_DESCRIPTOR_URI,
+      }),
+    );
+  }
   const config: RTCPeerConnectionConfig = {
     iceServers: ice.iceServers.map((server) => ({ ...server })),
     iceTransportPolicy: ice.iceTransportPolicy ?? "all",
     bundlePolicy: "max-bundle",
     codecs,
-    headerExtensions: {
-      audio: [useSdesMid()],
-      video: [useSdesMid(), useSdesRTPStreamId(), useRepairedRtpStreamId()],
-    },
+    headerExtensions: { audio: [useSdesMid()], video },
   };
   if (settings.udpPortRange) config.icePortRange = settings.udpPortRange;
   if (settings.loopbackOnly) {

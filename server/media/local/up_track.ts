@@ -43,6 +43,8 @@ export interface UpTrackOptions {
   layer: number;
   /** Maps a received payload type to the codec it carries. */
   codecOf(payloadType: number): CodecEntry | undefined;
+  /** The negotiated id of the AV1 dependency descriptor extension, if any. */
+  av1Descriptor(): number | undefined;
   pipelines: PacketPipelines;
   /** The up connection's guard, for werift's packet events. */
   guard: ConnectionGuard;
@@ -236,9 +238,13 @@ export class UpTrack {
       if (codec === undefined) return;
       this.#codec = codec;
       this.#ssrc = packet.header.ssrc;
+      const av1Descriptor = codec.name === "av1"
+        ? this.#options.av1Descriptor()
+        : undefined;
       this.#pipeline = this.#options.pipelines.up({
         codec: codec.name,
         clockRate: codec.clockRate,
+        ...(av1Descriptor !== undefined ? { av1Descriptor } : {}),
       });
       this.#options.onFirstPacket(this);
       if (this.#keyframeWanted) this.tick(now);

@@ -28,6 +28,7 @@ import type {
   PacketPipelines,
   ReportFigures,
   SourceClock,
+  SvcLayers,
   TargetReason,
   UpPipeline,
 } from "./packet_pipeline.ts";
@@ -62,6 +63,9 @@ export function createWasmPipelines(wasm: MediaWasm): PacketPipelines {
         clockRate: options.clockRate,
         capacity: CODECS[codec] >= 16 ? AUDIO_CACHE : VIDEO_CACHE,
       });
+      if (options.av1Descriptor !== undefined) {
+        wasm.setAv1Descriptor(handle, options.av1Descriptor);
+      }
       const up = new WasmUp(wasm, handle, options.clockRate, () => {
         ups.delete(handle);
       });
@@ -257,6 +261,22 @@ class WasmDown implements DownPipeline {
       rates: rates.map((r) => Math.min(Math.round(r), 0xffffffff)),
       maxLayer,
     }).reason;
+  }
+
+  svcAdjust(
+    options: { maxSpatial: number; capBps: number },
+    now: number,
+  ): { sid: number; tid: number; reason: TargetReason } | null {
+    if (this.#closed) return null;
+    return this.#wasm.svcAdjust(this.#handle, {
+      nowMs: ms(now),
+      maxSpatial: options.maxSpatial,
+      capBps: Math.max(0, Math.round(options.capBps)),
+    });
+  }
+
+  svcLayers(): SvcLayers | null {
+    return this.#closed ? null : this.#wasm.svcLayers(this.#handle);
   }
 
   onRemb(bps: number, now: number): void {

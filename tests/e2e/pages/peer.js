@@ -137,8 +137,14 @@ class Peer {
   }
 
   async publish(
-    { label = "camera", simulcast = false, screen = false, contentHint = "" } =
-      {},
+    {
+      label = "camera",
+      simulcast = false,
+      screen = false,
+      contentHint = "",
+      scalabilityMode = "",
+      codec = "",
+    } = {},
   ) {
     const stream = screen
       ? await navigator.mediaDevices.getDisplayMedia({ video: true })
@@ -156,8 +162,26 @@ class Peer {
           { rid: "h" },
           { rid: "l", scaleResolutionDownBy: 2, maxBitrate: 100000 },
         ];
+        if (scalabilityMode) {
+          for (const e of init.sendEncodings) {
+            e.scalabilityMode = scalabilityMode;
+          }
+        }
+      } else if (track.kind === "video" && scalabilityMode) {
+        init.sendEncodings = [{ scalabilityMode }];
       }
-      pc.addTransceiver(track, init);
+      const transceiver = pc.addTransceiver(track, init);
+      if (track.kind === "video" && codec) {
+        // Only `codec` ("video/VP9" or "video/VP9;profile-id=0"): a
+        // scalability mode the first codec lacks stops the encoder.
+        const [mime, fmtp] = codec.split(";");
+        const all = RTCRtpSender.getCapabilities("video").codecs;
+        transceiver.setCodecPreferences(
+          all.filter((c) =>
+            c.mimeType === mime && (!fmtp || c.sdpFmtpLine === fmtp)
+          ),
+        );
+      }
     }
     const up = { pc, label, stream, pending: [], remoteSet: false };
     this.ups.set(id, up);
@@ -204,6 +228,11 @@ class Peer {
             timestamp: s.timestamp,
             qualityLimitationReason: s.qualityLimitationReason,
             framesPerSecond: s.framesPerSecond,
+            framesEncoded: s.framesEncoded,
+            scalabilityMode: s.scalabilityMode || "",
+            pliCount: s.pliCount,
+            firCount: s.firCount,
+            encoderImplementation: s.encoderImplementation || "",
           });
         }
       });
@@ -232,6 +261,9 @@ class Peer {
             framesReceived: s.framesReceived,
             keyFramesDecoded: s.keyFramesDecoded,
             packetsLost: s.packetsLost,
+            framesDropped: s.framesDropped,
+            freezeCount: s.freezeCount,
+            totalFreezesDuration: s.totalFreezesDuration,
           });
         }
       });

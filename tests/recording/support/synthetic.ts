@@ -334,17 +334,23 @@ export async function probe(path: string): Promise<Probe> {
   return JSON.parse(new TextDecoder().decode(out.stdout)) as Probe;
 }
 
-/** Decodes the whole file; returns ffmpeg's error output (empty when clean). */
+/**
+ * Decodes the whole file (or one frame from `seek` seconds), with ffmpeg's
+ * default decoder or `decoder`; returns ffmpeg's error output (empty when
+ * clean).
+ */
 export async function decodeErrors(
   path: string,
-  seek?: number,
+  options: { seek?: number; decoder?: string } = {},
 ): Promise<string> {
+  const { seek, decoder } = options;
   const args = [
     "-v",
     "error",
     ...(seek !== undefined ? ["-ss", String(seek)] : []),
+    ...(decoder !== undefined ? ["-c:v", decoder] : []),
     "-i",
-    path,
+    `file:${path}`,
   ];
   if (seek !== undefined) args.push("-frames:v", "1");
   args.push("-f", "null", "-");
