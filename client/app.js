@@ -2118,7 +2118,8 @@ var Publisher = class {
       next = await this.#o.streams.publish(up.stream, {
         label: up.label,
         simulcast: up.options.simulcast,
-        maxBitrate: up.options.maxBitrate
+        maxBitrate: up.options.maxBitrate,
+        scalabilityMode: up.options.scalabilityMode
       });
     } catch (e) {
       up.stopTracks();

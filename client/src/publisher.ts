@@ -172,6 +172,7 @@ export class Publisher {
         label: up.label,
         simulcast: up.options.simulcast,
         maxBitrate: up.options.maxBitrate,
+        scalabilityMode: up.options.scalabilityMode,
       });
     } catch (e) {
       up.stopTracks();
