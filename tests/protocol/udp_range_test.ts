@@ -24,12 +24,24 @@ async function scenario(
   args: string[],
   addresses: { ipv4: string; ipv6?: string },
 ): Promise<ScenarioReport> {
-  const out = await runInNetns(addresses, { script: SCENARIO, args });
+  const out = await runInNetns(addresses, {
+    script: SCENARIO,
+    args,
+    // werift's DTLS errors, on standard error: told with a failure.
+    env: {
+      DEBUG: "werift-dtls*err,werift:packages/webrtc/src/transport/dtls.ts",
+    },
+  });
   const line = out.stdout.trim().split("\n").at(-1) ?? "";
   if (out.code !== 0 || !line.startsWith("{")) {
     throw new Error(`The scenario failed (${out.code}): ${out.stderr}`);
   }
-  return JSON.parse(line) as ScenarioReport;
+  const report = JSON.parse(line) as ScenarioReport;
+  if (report.failure !== undefined) {
+    report.failure += `\nthe server's last lines:\n${report.serverLog}` +
+      `\nthe clients' werift DTLS errors:\n${out.stderr.slice(-4000)}`;
+  }
+  return report;
 }
 
 function assertServerLived(report: ScenarioReport): void {

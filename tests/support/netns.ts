@@ -65,7 +65,12 @@ export const netnsAvailable: boolean = probe();
  */
 export async function runInNetns(
   addresses: NetnsAddresses,
-  command: { script: string; args?: string[]; timeoutMs?: number },
+  command: {
+    script: string;
+    args?: string[];
+    timeoutMs?: number;
+    env?: Record<string, string>;
+  },
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const deno = [Deno.execPath(), "run", "-A", command.script].concat(
     command.args ?? [],
@@ -73,7 +78,7 @@ export async function runInNetns(
   const child = new Deno.Command("unshare", {
     args: ["--net", "sh", "-c", `${setup(addresses)}\nexec ${deno}`],
     // Deno would look for a newer version of itself.
-    env: { DENO_NO_UPDATE_CHECK: "1" },
+    env: { ...command.env, DENO_NO_UPDATE_CHECK: "1" },
     stdout: "piped",
     stderr: "piped",
   }).spawn();

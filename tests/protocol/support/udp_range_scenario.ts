@@ -28,6 +28,8 @@ export interface ScenarioReport {
   serverExit: number | null;
   /** The end of the server's standard error. */
   serverErrors: string;
+  /** The server's last log lines (standard output). */
+  serverLog: string;
   /** Per publisher: the type of the server's reply, and its candidates' addresses. */
   offers: { type: string; addresses: string[]; error?: string }[];
   /** Packets each subscriber got of each stream of the last round (`call`). */
@@ -50,11 +52,15 @@ class Server {
   readonly url: Promise<string>;
   exit: number | null = null;
   #errors = "";
+  #log: string[] = [];
 
   constructor(args: string[]) {
     this.process = new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", `${REPO}main.ts`, ...args],
       cwd: REPO,
+      // werift's debug lines are for the clients here (the server must
+      // write nothing to standard error).
+      env: { DEBUG: "" },
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -65,6 +71,16 @@ class Server {
 
   get errors(): string {
     return this.#errors.slice(-2000);
+  }
+
+  /** The last 60 lines the server logged. */
+  get log(): string {
+    return this.#log.join("\n");
+  }
+
+  #keep(text: string): void {
+    this.#log.push(...text.split("\n").filter((l) => l !== ""));
+    this.#log.splice(0, Math.max(0, this.#log.length - 60));
   }
 
   async #collect(
@@ -89,7 +105,11 @@ class Server {
       if (m) {
         // Keep reading, so that the server never blocks on a full pipe.
         void (async () => {
-          while (!(await reader.read()).done) { /* discard */ }
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) return;
+            this.#keep(value);
+          }
         })();
         return m[1]!;
       }
@@ -160,6 +180,7 @@ async function call(server: Server, range: [number, number]) {
   const report: ScenarioReport = {
     serverExit: null,
     serverErrors: "",
+    serverLog: "",
     offers: [],
     received: [],
     sockets: [0, 0],
@@ -216,6 +237,7 @@ async function exhaust(server: Server, range: [number, number]) {
   const report: ScenarioReport = {
     serverExit: null,
     serverErrors: "",
+    serverLog: "",
     offers: [],
     received: [],
     sockets: [0, 0],
@@ -281,6 +303,7 @@ if (import.meta.main) {
   const report = await run(server, [low, high]);
   report.serverExit = server.exit;
   report.serverErrors = server.errors;
+  report.serverLog = server.log;
   await server.stop();
   await Deno.remove(root, { recursive: true });
   console.log(JSON.stringify(report));
