@@ -365,6 +365,7 @@ export class RemoteMediaNode implements MediaNode {
       subscriber: options.subscriber,
       upId: options.upId,
       request: [...options.request],
+      ...(options.follows ? { follows: true } : {}),
       ice: options.ice,
     });
     return {
@@ -391,6 +392,9 @@ export class RemoteMediaNode implements MediaNode {
         });
         if (typeof changed !== "boolean") throw unexpected("setRequest");
         return changed;
+      },
+      retarget: async (upId) => {
+        await this.#call({ op: "retarget", conn, upId });
       },
       close: () => {
         if (this.#handles.delete(conn)) this.#fire({ op: "close", conn });

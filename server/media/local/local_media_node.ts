@@ -211,6 +211,23 @@ export class LocalMediaNode implements MediaNode {
           return Promise.reject(MediaError.from(e));
         }
       },
+      retarget: (upId) => {
+        const target = this.#ups.get(upId);
+        if (target === undefined) {
+          return Promise.reject(
+            new MediaError(
+              "not-found",
+              `Cannot move down connection "${options.id}": no up connection "${upId}"`,
+            ),
+          );
+        }
+        try {
+          down.retarget(target);
+          return Promise.resolve();
+        } catch (e) {
+          return Promise.reject(MediaError.from(e));
+        }
+      },
       close: () => down.close(),
     });
   }
