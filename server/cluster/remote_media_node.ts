@@ -368,8 +368,11 @@ export class RemoteMediaNode implements MediaNode {
       ...(options.follows ? { follows: true } : {}),
       ice: options.ice,
     });
+    let id = options.id;
     return {
-      id: options.id,
+      get id() {
+        return id;
+      },
       negotiate: async (o) => {
         const sdp = await this.#call({
           op: "negotiate",
@@ -395,6 +398,7 @@ export class RemoteMediaNode implements MediaNode {
       },
       retarget: async (upId) => {
         await this.#call({ op: "retarget", conn, upId });
+        id = upId;
       },
       close: () => {
         if (this.#handles.delete(conn)) this.#fire({ op: "close", conn });

@@ -212,6 +212,7 @@ export interface DownConnection {
    * packet sent, from the new source's next keyframe (asked for at once, or
    * replayed from its cache). A kind the new stream lacks stays silent
    * until it has it, and a kind this connection does not send is not sent.
+   * The connection's id becomes `upId`.
    * @throws {MediaError} `"not-found"` without that up connection;
    * `"refused"` when a kind this connection sends comes in another codec
    * (the subscriber negotiated this one), or the stream has none of its

@@ -296,7 +296,11 @@ export function mediaNodeContract(
         (packets[1]!.header.timestamp - packets[0]!.header.timestamp) >>> 0;
       ok(forward > 0 && forward < 0x10000000, `${kind} time goes on`);
     }
-    strictEqual(await count(node), 2);
+    strictEqual(sub.down.id, "s2");
+    deepStrictEqual(
+      (await node.stats()).map((c) => `${c.direction} ${c.id}`).sort(),
+      ["down s2", "up s2"],
+    );
     sub.down.close();
     b.up.close();
     await a.pc.close();

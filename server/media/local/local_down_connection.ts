@@ -83,7 +83,8 @@ type Selection = {
 
 /** A subscriber's connection: the node offers, the client answers. */
 export class LocalDownConnection implements AttachedDown {
-  readonly id: string;
+  /** The up connection's id: another one after {@link retarget}. */
+  id: string;
   readonly subscriber: string;
   readonly #options: DownOptions;
   readonly #context: DownContext;
@@ -249,6 +250,7 @@ export class LocalDownConnection implements AttachedDown {
     }
     this.#up?.detach(this);
     this.#up = up;
+    this.id = up.id;
     up.attach(this);
     const now = performance.now();
     this.#audio?.track.retarget(pairs[0]!.sources ?? [], 0, now);

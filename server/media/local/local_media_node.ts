@@ -200,7 +200,9 @@ export class LocalMediaNode implements MediaNode {
     }
     this.#downs.add(down);
     return Promise.resolve({
-      id: down.id,
+      get id() {
+        return down.id;
+      },
       negotiate: (o) => down.negotiate(o).catch(fail),
       answer: (sdp) => down.answer(sdp).catch(fail),
       addIceCandidate: (c) => down.addIceCandidate(c).catch(fail),
