@@ -144,6 +144,13 @@ class BaselineDown implements DownConnection {
     return Promise.resolve(before !== this.#wantsVideo);
   }
 
+  /** Not part of the benchmark. */
+  retarget(_upId: string): Promise<void> {
+    return Promise.reject(
+      new MediaError("refused", "The baseline node does not retarget"),
+    );
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -253,7 +253,9 @@ impl DownTrack {
             Decision::Forward => match self.anchor {
                 Some(a) if a.up == p.up => a,
                 // Same layer number from another up track (the publisher
-                // replaced it): wait for its keyframe like a switch.
+                // replaced it, or the subscriber now follows another
+                // stream): its keyframe re-anchors, as a switch does.
+                _ if info.keyframe => self.anchor_at(p)?,
                 _ => {
                     return Ok(Outcome::Skipped(Skip::Selector(
                         DropReason::AwaitingKeyframe,
@@ -682,6 +684,27 @@ mod tests {
         offer(&mut d, &a, s);
         let s = b.push(900, 0, 1, false, 10);
         assert_eq!(offer(&mut d, &b, s), None);
+    }
+
+    #[test]
+    fn another_up_tracks_keyframe_on_the_same_layer_continues_the_numbers() {
+        let mut d = down();
+        let mut a = Up::new(5, 0);
+        let mut b = Up::new(6, 0);
+        let s = a.push(1, 0, 1, true, 0);
+        assert_eq!(offer(&mut d, &a, s), Some((1, 0, 1, 1)));
+        let s = a.push(2, 3000, 2, false, 33);
+        assert_eq!(offer(&mut d, &a, s), Some((2, 3000, 2, 2)));
+        // B starts 100 ms later, with numbers of its own.
+        let s = b.push(40000, 777, 9000, false, 120);
+        assert_eq!(offer(&mut d, &b, s), None);
+        let s = b.push(40001, 3777, 9001, true, 133);
+        assert_eq!(offer(&mut d, &b, s), Some((3, 3000 + 9000, 3, 3)));
+        let s = b.push(40002, 6777, 9002, false, 166);
+        assert_eq!(offer(&mut d, &b, s), Some((4, 3000 + 9000 + 3000, 4, 4)));
+        // A's late packets are not sent once B is anchored.
+        let s = a.push(3, 6000, 3, false, 170);
+        assert_eq!(offer(&mut d, &a, s), None);
     }
 
     #[test]

@@ -195,6 +195,7 @@ class ControlLink {
             subscriber: o.subscriber,
             upId: o.upId,
             request: o.request,
+            ...(o.follows ? { follows: true } : {}),
             ice: o.ice,
             onIceCandidate: (candidate) =>
               this.#event({ event: "ice", conn: o.conn, candidate }),
@@ -225,6 +226,10 @@ class ControlLink {
         return this.#down(o.conn).then((c) => c.answer(o.sdp)).then(() => null);
       case "setRequest":
         return this.#down(o.conn).then((c) => c.setRequest(o.request));
+      case "retarget":
+        return this.#down(o.conn).then((c) => c.retarget(o.upId)).then(() =>
+          null
+        );
       case "close": {
         const handle = this.#handles.get(o.conn);
         this.#handles.delete(o.conn);

@@ -52,7 +52,7 @@ Deno.test("a link whose first message is not hello is closed with 4001", async (
   await withControl(async (control) => {
     const l = link(control.url);
     await l.open;
-    l.ws.send(JSON.stringify({ v: 1, type: "call", call: 1, op: "stats" }));
+    l.ws.send(JSON.stringify({ v: 2, type: "call", call: 1, op: "stats" }));
     deepStrictEqual(await l.closed, {
       code: 4001,
       reason: "The first message must be hello",
@@ -69,11 +69,11 @@ Deno.test("after hello, a call sent at once is answered (it waits for the hello'
       nodeId: "media-1",
       now: Date.now(),
     });
-    l.ws.send(JSON.stringify({ v: 1, type: "hello", token }));
-    l.ws.send(JSON.stringify({ v: 1, type: "call", call: 1, op: "stats" }));
+    l.ws.send(JSON.stringify({ v: 2, type: "hello", token }));
+    l.ws.send(JSON.stringify({ v: 2, type: "call", call: 1, op: "stats" }));
     l.ws.send(
       JSON.stringify({
-        v: 1,
+        v: 2,
         type: "call",
         call: 2,
         op: "offer",
@@ -83,16 +83,16 @@ Deno.test("after hello, a call sent at once is answered (it waits for the hello'
     );
     await next(l.messages, 3);
     deepStrictEqual(l.messages, [
-      { v: 1, type: "welcome", node: "media-1" },
-      { v: 1, type: "result", call: 1, value: [] },
+      { v: 2, type: "welcome", node: "media-1" },
+      { v: 2, type: "result", call: 1, value: [] },
       {
-        v: 1,
+        v: 2,
         type: "result",
         call: 2,
         error: { reason: "closed", message: 'No open connection "u9"' },
       },
     ]);
-    l.ws.send(JSON.stringify({ v: 1, type: "call", call: 3, op: "rm -rf" }));
+    l.ws.send(JSON.stringify({ v: 2, type: "call", call: 3, op: "rm -rf" }));
     const closed = await l.closed;
     strictEqual(closed.code, 1007);
     strictEqual(closed.reason, 'Unknown operation "rm -rf"');

@@ -59,6 +59,7 @@ export type Operation =
     subscriber: string;
     upId: string;
     request: TrackRequest[];
+    follows?: boolean;
     ice: IceConfiguration;
   }
   | { op: "offer"; conn: string; sdp: string }
@@ -66,6 +67,7 @@ export type Operation =
   | { op: "negotiate"; conn: string; iceRestart: boolean }
   | { op: "addIceCandidate"; conn: string; candidate: IceCandidate }
   | { op: "setRequest"; conn: string; request: TrackRequest[] }
+  | { op: "retarget"; conn: string; upId: string }
   | { op: "close"; conn: string }
   | {
     op: "record";
@@ -212,6 +214,7 @@ const OPERATIONS: Record<string, (m: Json) => Operation> = {
     subscriber: str(m, "subscriber", 256),
     upId: str(m, "upId", 256),
     request: requests(m),
+    ...(m["follows"] === true ? { follows: true } : {}),
     ice: ice(m),
   }),
   offer: (m) => ({ op: "offer", conn: str(m, "conn", 64), sdp: str(m, "sdp") }),
@@ -234,6 +237,11 @@ const OPERATIONS: Record<string, (m: Json) => Operation> = {
     op: "setRequest",
     conn: str(m, "conn", 64),
     request: requests(m),
+  }),
+  retarget: (m) => ({
+    op: "retarget",
+    conn: str(m, "conn", 64),
+    upId: str(m, "upId", 256),
   }),
   close: (m) => ({ op: "close", conn: str(m, "conn", 64) }),
   record: (m) => ({

@@ -6,7 +6,7 @@ import {
 } from "./media_wire.ts";
 
 const call = (o: Record<string, unknown>) =>
-  JSON.stringify({ v: 1, type: "call", call: 7, ...o });
+  JSON.stringify({ v: 2, type: "call", call: 7, ...o });
 
 Deno.test("parseEdgeMessage() types a call and keeps only known request values", () => {
   deepStrictEqual(
@@ -22,7 +22,7 @@ Deno.test("parseEdgeMessage() types a call and keeps only known request values",
       extra: "ignored",
     })),
     {
-      v: 1,
+      v: 2,
       type: "call",
       call: 7,
       op: "openDown",
@@ -39,8 +39,8 @@ Deno.test("parseEdgeMessage() types a call and keeps only known request values",
 
 Deno.test("parseEdgeMessage() refuses another version, unknown operations and group names that leave the recordings folder", () => {
   throws(
-    () => parseEdgeMessage(JSON.stringify({ v: 2, type: "ping" })),
-    /contract version 2, not 1/,
+    () => parseEdgeMessage(JSON.stringify({ v: 1, type: "ping" })),
+    /contract version 1, not 2/,
   );
   throws(() => parseEdgeMessage(call({ op: "rm" })), /Unknown operation "rm"/);
   for (const group of ["../etc", "a/../../b", "/abs", "a//b", "a\\b", ""]) {
@@ -57,13 +57,13 @@ Deno.test("parseEdgeMessage() refuses another version, unknown operations and gr
 Deno.test("parseNodeMessage() turns an error result into a reason, unknown reasons into failed", () => {
   deepStrictEqual(
     parseNodeMessage(JSON.stringify({
-      v: 1,
+      v: 2,
       type: "result",
       call: 3,
       error: { reason: "not-found", message: "no up" },
     })),
     {
-      v: 1,
+      v: 2,
       type: "result",
       call: 3,
       error: { reason: "not-found", message: "no up" },
@@ -71,13 +71,13 @@ Deno.test("parseNodeMessage() turns an error result into a reason, unknown reaso
   );
   deepStrictEqual(
     parseNodeMessage(JSON.stringify({
-      v: 1,
+      v: 2,
       type: "result",
       call: 3,
       error: { reason: "weird", message: "m" },
     })),
     {
-      v: 1,
+      v: 2,
       type: "result",
       call: 3,
       error: { reason: "failed", message: "m" },
@@ -87,7 +87,7 @@ Deno.test("parseNodeMessage() turns an error result into a reason, unknown reaso
     () =>
       parseNodeMessage(
         JSON.stringify({
-          v: 1,
+          v: 2,
           type: "event",
           event: "state",
           conn: "u1",

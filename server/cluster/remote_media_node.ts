@@ -365,10 +365,14 @@ export class RemoteMediaNode implements MediaNode {
       subscriber: options.subscriber,
       upId: options.upId,
       request: [...options.request],
+      ...(options.follows ? { follows: true } : {}),
       ice: options.ice,
     });
+    let id = options.id;
     return {
-      id: options.id,
+      get id() {
+        return id;
+      },
       negotiate: async (o) => {
         const sdp = await this.#call({
           op: "negotiate",
@@ -391,6 +395,10 @@ export class RemoteMediaNode implements MediaNode {
         });
         if (typeof changed !== "boolean") throw unexpected("setRequest");
         return changed;
+      },
+      retarget: async (upId) => {
+        await this.#call({ op: "retarget", conn, upId });
+        id = upId;
       },
       close: () => {
         if (this.#handles.delete(conn)) this.#fire({ op: "close", conn });

@@ -29,7 +29,7 @@
  */
 
 /** The version of this contract; a remote node speaking another one is refused. */
-export const MEDIA_CONTRACT_VERSION = 1;
+export const MEDIA_CONTRACT_VERSION = 2;
 
 /** Why a media operation failed. */
 export type MediaErrorReason =
@@ -160,6 +160,13 @@ export interface DownOptions {
   upId: string;
   /** What the subscriber wants of that stream. */
   request: readonly TrackRequest[];
+  /**
+   * The connection outlives its up connection: when that one closes, this
+   * one stays open (ICE and DTLS up, nothing sent) until
+   * {@link DownConnection.retarget} gives it another, or it is closed.
+   * Without it, it closes with its up connection.
+   */
+  follows?: boolean;
   ice: IceConfiguration;
   onIceCandidate(candidate: IceCandidate): void;
   onStateChange(state: ConnectionState): void;
@@ -174,7 +181,10 @@ export interface UpConnection {
    */
   offer(sdp: string): Promise<string>;
   addIceCandidate(candidate: IceCandidate): Promise<void>;
-  /** Idempotent; closes every down connection and recording attached to it. */
+  /**
+   * Idempotent; closes every recording attached to it, and every down
+   * connection but those that follow (they wait for a `retarget`).
+   */
   close(): void;
 }
 
@@ -195,6 +205,20 @@ export interface DownConnection {
    * layers happen inside the media plane and need none.
    */
   setRequest(request: readonly TrackRequest[]): Promise<boolean>;
+  /**
+   * Forwards another up connection on this connection's tracks, without a
+   * new offer (the subscriber cannot be sent one: a WHEP player): the same
+   * SSRCs, with sequence numbers and timestamps continuing from the last
+   * packet sent, from the new source's next keyframe (asked for at once, or
+   * replayed from its cache). A kind the new stream lacks stays silent
+   * until it has it, and a kind this connection does not send is not sent.
+   * The connection's id becomes `upId`.
+   * @throws {MediaError} `"not-found"` without that up connection;
+   * `"refused"` when a kind this connection sends comes in another codec
+   * (the subscriber negotiated this one), or the stream has none of its
+   * kinds; `"closed"`
+   */
+  retarget(upId: string): Promise<void>;
   /** Idempotent. */
   close(): void;
 }

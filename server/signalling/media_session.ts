@@ -23,6 +23,14 @@
  * is closed without an error: that edge is gone (killed) or its
  * `stream-close` is on the way, and its members' removal follows.
  *
+ * A client that watches one stream only (a WHEP viewer, {@link
+ * MediaSession.watchOnly}) may follow: when that stream ends, its down
+ * connection stays open, sending nothing, and moves to the stream its
+ * {@link Follow} picks among the others (now, or when one is published)
+ * without a new offer (the media node's `retarget`: same SSRCs, numbers
+ * continuing); the down stream is then known by the new stream's id. A
+ * move the media node refuses (another codec) closes it with an error.
+ *
  * A client has at most `maxUpStreams` up streams, and an up stream that is
  * not connected within the ICE timeout is closed (the client is told
  * `abort`). The first message about a down stream is its `offer`: server
@@ -97,9 +105,23 @@ interface UpStream {
   readonly opened: Promise<UpConnection>;
 }
 
+/**
+ * How a client that watches one stream follows when it ends: which stream
+ * to move to, and what to tell.
+ */
+export interface Follow {
+  /** The stream to move to among those published (oldest first), if any. */
+  pick(streams: readonly PublishedStream[]): PublishedStream | undefined;
+  /** The stream watched ended and none was picked: the connection waits. */
+  onWaiting(from: string): void;
+  /** The down stream `from` is now `to` (its messages carry that id). */
+  onMoved(from: string, to: string): void;
+}
+
 /** A stream this client receives. */
 class DownStream {
-  readonly stream: PublishedStream;
+  /** The stream forwarded (another one after a follower moved). */
+  stream: PublishedStream;
   /** The media node's connection, once open (rejected when it cannot be). */
   readonly opened: Promise<DownConnection>;
   /** An offer is out and its answer has not come back. */
@@ -113,6 +135,10 @@ class DownStream {
    * gatherer fills it, with a handful of candidates per offer.
    */
   held: IceCandidate[] | null = [];
+  /** A follower whose stream ended, waiting for another. */
+  waiting = false;
+  /** A follower's move is under way. */
+  moving = false;
 
   constructor(
     stream: PublishedStream,
@@ -135,7 +161,7 @@ export class MediaSession {
    */
   onDownState: ((id: string, state: ConnectionState) => void) | null = null;
   /** Set by {@link watchOnly}: the one stream this client receives. */
-  #only: { id: string; request: TrackRequest[] } | null = null;
+  #only: { id: string; request: TrackRequest[]; follow?: Follow } | null = null;
   #ups = new Map<string, UpStream>();
   /** Up streams that are not connected, with the timer that will close them. */
   #unconnected = new Map<string, ReturnType<typeof setTimeout>>();
@@ -178,11 +204,18 @@ export class MediaSession {
 
   /**
    * Receives one stream only, whatever its label (a WHEP viewer), instead
-   * of what `request` selects; null goes back to `request`.
+   * of what `request` selects; null goes back to `request`. With `follow`,
+   * its down connection moves to another stream when this one ends.
    */
-  watchOnly(id: string | null, request: readonly TrackRequest[] = []): void {
+  watchOnly(
+    id: string | null,
+    request: readonly TrackRequest[] = [],
+    follow?: Follow,
+  ): void {
     const group = this.#session.requireGroup();
-    this.#only = id === null ? null : { id, request: [...request] };
+    this.#only = id === null
+      ? null
+      : { id, request: [...request], ...(follow ? { follow } : {}) };
     for (const stream of group.streams()) {
       if (stream.owner !== this.#session) {
         this.#subscribe(stream, { tracksChanged: false });
@@ -200,6 +233,12 @@ export class MediaSession {
 
   /** Another member's stream appeared or its tracks changed. */
   streamPublished(stream: PublishedStream): void {
+    const only = this.#only;
+    const waiting = only?.follow && this.#downs.get(only.id);
+    if (waiting && waiting.waiting) {
+      this.#follow(waiting);
+      return;
+    }
     this.#subscribe(stream, { tracksChanged: true });
   }
 
@@ -240,25 +279,30 @@ export class MediaSession {
           subscriber: this.#session.id,
           upId: stream.upId,
           request: wanted,
+          ...(this.#only?.follow && this.#only.id === stream.id
+            ? { follows: true }
+            : {}),
           ice: this.#session.deps.iceConfiguration(),
           onIceCandidate: (candidate) => this.#downCandidate(down, candidate),
           onStateChange: (state) => {
-            if (this.#downs.get(stream.id) === down) {
-              this.onDownState?.(stream.id, state);
+            // A follower's stream may have changed since it was opened.
+            const current = down.stream;
+            if (this.#downs.get(current.id) === down) {
+              this.onDownState?.(current.id, state);
             }
             if (state === "failed") {
               this.#session.deps.log(
-                `client ${this.#session.id}: down stream ${stream.id} failed`,
+                `client ${this.#session.id}: down stream ${current.id} failed`,
               );
             }
             // Closed by the media node itself (else it is already forgotten).
             if (state === "closed" && this.#closeDown(down, { tell: true })) {
               // A member of another edge: its up closed with its edge gone,
               // or its stream-close is on the way; no error of ours.
-              if (!stream.owner.remote) {
+              if (!current.owner.remote) {
                 this.#session.notify(
                   "error",
-                  `stream ${stream.id} was closed by a media error on the server`,
+                  `stream ${current.id} was closed by a media error on the server`,
                 );
               }
             }
@@ -274,7 +318,54 @@ export class MediaSession {
   /** Another member's stream is gone. */
   streamClosed(stream: PublishedStream): void {
     const down = this.#downs.get(stream.id);
-    if (down && down.stream === stream) this.#closeDown(down, { tell: true });
+    if (down === undefined || down.stream !== stream) return;
+    if (this.#only?.follow && this.#only.id === stream.id) this.#follow(down);
+    else this.#closeDown(down, { tell: true });
+  }
+
+  /**
+   * A follower's stream ended (or a stream appeared while it waits): moves
+   * its down connection to the stream its {@link Follow} picks, or waits.
+   */
+  #follow(down: DownStream): void {
+    const only = this.#only;
+    const group = this.#session.group;
+    const follow = only?.follow;
+    if (!follow || group === null || down.moving) return;
+    const from = down.stream;
+    const next = follow.pick(
+      [...group.streams()].filter((s) =>
+        s.owner !== this.#session && s !== from && s.tracks.length > 0
+      ),
+    );
+    if (next === undefined) {
+      if (!down.waiting) {
+        down.waiting = true;
+        follow.onWaiting(from.id);
+      }
+      return;
+    }
+    down.moving = true;
+    down.opened.then((conn) => conn.retarget(next.upId)).then(() => {
+      down.moving = false;
+      if (this.#downs.get(from.id) !== down || this.#only !== only) return;
+      this.#downs.delete(from.id);
+      down.stream = next;
+      down.waiting = false;
+      this.#downs.set(next.id, down);
+      only.id = next.id;
+      this.#session.deps.log(
+        `client ${this.#session.id}: down stream ${
+          from.id.slice(0, 64)
+        } follows to ${next.id.slice(0, 64)}`,
+      );
+      follow.onMoved(from.id, next.id);
+      // It ended while the move was under way.
+      if (![...group.streams()].includes(next)) this.#follow(down);
+    }).catch((e) => {
+      down.moving = false;
+      this.#downFailed(down, "follow", e);
+    });
   }
 
   #negotiate(down: DownStream, iceRestart: boolean): void {

@@ -9,10 +9,18 @@
  *
  * It receives that stream through a down connection like any subscriber's,
  * whose offer is bridged with the player's (server/whip/whep_bridge.ts).
- * When that stream ends, the session ends (the member leaves): a WHEP
- * player cannot be sent a new offer, so it must POST again to watch the
- * next one. DELETE, a kick, the server's shutdown, and the ICE timeout (not
- * connected within it, or disconnected for as long) end it too.
+ *
+ * When that stream ends, the viewer follows (2 and 3): the same rule picks
+ * among the streams left (NAME's latest, or the group's latest), or, when
+ * none is there, the next one published within the ICE timeout. The down
+ * connection moves to it without a new offer (a WHEP player cannot be sent
+ * one; the media node's `retarget`): the player's tracks go on with the
+ * same SSRCs and continuing numbers, from the new stream's next keyframe.
+ * A kind the new stream lacks stays silent. The session ends when no
+ * stream comes within the ICE timeout, when the new stream sends a kind in
+ * another codec than the one negotiated with the player, and, for 1, with
+ * its stream. DELETE, a kick, the server's shutdown, and the ICE timeout
+ * (not connected within it, or disconnected for as long) end it too.
  *
  * @module
  */
@@ -26,6 +34,7 @@ import type { HttpSession, PatchResult } from "./http_session.ts";
 import { randomHex, resourceId } from "./random_id.ts";
 import type { SdpFragment } from "./sdp_text.ts";
 import { type Bridge, bridgeOffers } from "./whep_bridge.ts";
+import type { Follow } from "../signalling/media_session.ts";
 
 /** Time for the media node to make its offer (it gets 10 s per call). */
 const OFFER_TIMEOUT_MS = 15_000;
@@ -77,6 +86,8 @@ export class WhepSession implements HttpSession {
   #bridge: Bridge | undefined;
   #started = false;
   #iceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Runs while a follower waits for a stream to move to. */
+  #waitTimer: ReturnType<typeof setTimeout> | undefined;
 
   private constructor(options: WhepStartOptions) {
     this.group = options.identity.group;
@@ -88,6 +99,7 @@ export class WhepSession implements HttpSession {
       onMessage: (m) => this.#onMessage(m),
       onClose: () => {
         clearTimeout(this.#iceTimer);
+        clearTimeout(this.#waitTimer);
         options.onClose(this);
       },
     });
@@ -118,14 +130,19 @@ export class WhepSession implements HttpSession {
     }
     session.#streamId = stream.id;
     session.#watchIce(options.deps.timings.iceTimeout);
+    // The one down stream's offer (it may have followed to another stream
+    // meanwhile), or its end.
     const offered = session.#member.request(null, {
       match: (m) =>
-        (m["id"] === stream.id &&
-          (m["type"] === "offer" || m["type"] === "close")) ||
+        m["type"] === "offer" ||
+        (m["type"] === "close" && m["id"] === session.#streamId) ||
         (m["type"] === "usermessage" && m["kind"] === "error"),
       timeoutMs: OFFER_TIMEOUT_MS,
     });
-    client.media.watchOnly(stream.id, ["audio", "video"]);
+    const follow = options.choice.stream === undefined
+      ? session.#follow(options.choice, options.deps.timings.iceTimeout)
+      : undefined;
+    client.media.watchOnly(stream.id, ["audio", "video"], follow);
     let reply: Reply;
     try {
       reply = await offered;
@@ -141,6 +158,7 @@ export class WhepSession implements HttpSession {
       const text = String(reply["value"] ?? "the stream ended");
       throw new HttpError(503, sentence(text));
     }
+    session.#streamId = String(reply["id"]);
     const answer = session.#answer(String(reply["sdp"]));
     session.#started = true;
     return { session, answer };
@@ -181,7 +199,34 @@ export class WhepSession implements HttpSession {
 
   close(reason = ""): void {
     clearTimeout(this.#iceTimer);
+    clearTimeout(this.#waitTimer);
     this.#member.close(reason);
+  }
+
+  /**
+   * How this viewer follows: the rule of its choice among the streams
+   * left, waiting up to `timeout` for one.
+   */
+  #follow(choice: StreamChoice, timeout: number): Follow {
+    const log = (text: string) =>
+      this.#member.session.deps.log(
+        `client ${this.#member.session.id}: WHEP viewer ${text}`,
+      );
+    return {
+      pick: (streams) => chooseStream(streams, choice),
+      onWaiting: () => {
+        clearTimeout(this.#waitTimer);
+        this.#waitTimer = setTimeout(() => {
+          log(`found no stream to follow in ${timeout} ms`);
+          this.close("stream ended");
+        }, timeout);
+      },
+      onMoved: (_from, to) => {
+        clearTimeout(this.#waitTimer);
+        this.#waitTimer = undefined;
+        this.#streamId = to;
+      },
+    };
   }
 
   /**

@@ -53,8 +53,12 @@ interface Published {
 
 // Trickle ICE both ways: every candidate crosses the contract as an event
 // or an operation, none inside the SDP.
-async function publish(node: MediaNode, id: string): Promise<Published> {
-  const pc = loopbackPeer();
+async function publish(
+  node: MediaNode,
+  id: string,
+  options: { video?: "VP8" | "VP9" } = {},
+): Promise<Published> {
+  const pc = loopbackPeer(options);
   const video = sendTrack("video");
   const audio = sendTrack("audio");
   pc.addTransceiver(audio, { direction: "sendonly" });
@@ -64,7 +68,7 @@ async function publish(node: MediaNode, id: string): Promise<Published> {
   const up = await node.openUp({
     group: "g",
     id,
-    codecs: ["vp8", "opus"],
+    codecs: ["vp8", "vp9", "opus"],
     ice: NO_ICE,
     onIceCandidate: (c) => void addCandidate(pc, c),
     onTracks: (t) => tracks.push([...t]),
@@ -90,7 +94,7 @@ interface Subscribed {
 
 async function subscribe(
   node: MediaNode,
-  options: { upId: string; request: TrackRequest[] },
+  options: { upId: string; request: TrackRequest[]; follows?: boolean },
 ): Promise<Subscribed> {
   const pc = loopbackPeer();
   const received = { audio: [] as RtpPacket[], video: [] as RtpPacket[] };
@@ -106,6 +110,7 @@ async function subscribe(
     subscriber: "client-b",
     upId: options.upId,
     request: options.request,
+    ...(options.follows ? { follows: true } : {}),
     ice: NO_ICE,
     onIceCandidate: (c) => void addCandidate(pc, c),
     onStateChange: (s) => states.push(s),
@@ -123,26 +128,36 @@ async function subscribe(
   return { pc, down, received, states };
 }
 
-/** Writes `count` video and audio packets, 5 ms apart. */
+/**
+ * Writes `count` video and audio packets, 5 ms apart; `base` shifts their
+ * sequence numbers and timestamps (another publisher's own numbers).
+ */
 async function send(
   pub: Published,
-  options: { from: number; count: number },
+  options: { from: number; count: number; base?: number },
 ): Promise<void> {
+  const base = options.base ?? 0;
   for (let i = options.from; i < options.from + options.count; i++) {
     pub.video.writeRtp(
-      vp8Packet({ seq: 30000 + i, timestamp: 3000 * i, key: i % 30 === 0 }),
+      vp8Packet({
+        seq: 30000 + base + i,
+        timestamp: 3000 * (base + i),
+        key: i % 30 === 0,
+      }),
     );
-    pub.audio.writeRtp(audioPacket(100 + i, 960 * i));
+    pub.audio.writeRtp(audioPacket(100 + base + i, 960 * (base + i)));
     await new Promise((r) => setTimeout(r, 5));
   }
 }
 
-/** Sends until the node has reported both tracks. */
-async function started(pub: Published): Promise<void> {
-  for (let i = 0; i < 200 && (pub.tracks.at(-1)?.length ?? 0) < 2; i += 5) {
-    await send(pub, { from: i, count: 5 });
+/** Sends until the node has reported both tracks; returns the next packet's index. */
+async function started(pub: Published, base = 0): Promise<number> {
+  let i = 0;
+  for (; i < 200 && (pub.tracks.at(-1)?.length ?? 0) < 2; i += 5) {
+    await send(pub, { from: i, count: 5, base });
   }
   strictEqual(pub.tracks.at(-1)?.length, 2, "both tracks reported");
+  return i;
 }
 
 async function rejectsWith(
@@ -161,6 +176,28 @@ async function rejectsWith(
 
 async function count(node: MediaNode): Promise<number> {
   return (await node.stats()).length;
+}
+
+/** Waits until the node has `n` connections (closing is fire-and-forget). */
+async function counted(node: MediaNode, n: number): Promise<void> {
+  for (let i = 0; i < 100 && await count(node) !== n; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  strictEqual(await count(node), n);
+}
+
+/**
+ * The largest step between consecutive sequence numbers received (mod
+ * 2^16), and the SSRCs seen.
+ */
+function continuity(packets: readonly RtpPacket[]) {
+  let step = 0;
+  for (let i = 1; i < packets.length; i++) {
+    const d = (packets[i]!.header.sequenceNumber -
+      packets[i - 1]!.header.sequenceNumber) & 0xffff;
+    step = Math.max(step, d);
+  }
+  return { step, ssrcs: new Set(packets.map((p) => p.header.ssrc)) };
 }
 
 /** Registers the contract's tests for the nodes `start` makes. */
@@ -211,6 +248,86 @@ export function mediaNodeContract(
     pub.up.close(); // idempotent
     sub.down.close();
     await pub.pc.close();
+    await sub.pc.close();
+  });
+
+  test("a down connection that follows outlives its up; retarget moves it to another up on the same SSRCs, its numbers continuing", async ({ node }) => {
+    const a = await publish(node, "s1");
+    await started(a);
+    const sub = await subscribe(node, {
+      upId: "s1",
+      request: ["audio", "video"],
+      follows: true,
+    });
+    await send(a, { from: 200, count: 60 });
+    await waitFor(
+      "A's packets at the subscriber",
+      () => sub.received.video.length >= 30 && sub.received.audio.length >= 30,
+    );
+    a.up.close();
+    await counted(node, 1); // the down alone
+    ok(!sub.states.includes("closed"), "the follower stays open");
+    const before = {
+      video: sub.received.video.length,
+      audio: sub.received.audio.length,
+    };
+    // B numbers its packets 20000 further on: re-anchored, they continue A's.
+    const b = await publish(node, "s2");
+    const next = await started(b, 20000);
+    await sub.down.retarget("s2");
+    await send(b, { from: next, count: 90, base: 20000 });
+    await waitFor(
+      "B's packets at the subscriber",
+      () =>
+        sub.received.video.length >= before.video + 30 &&
+        sub.received.audio.length >= before.audio + 30,
+    );
+    for (const kind of ["video", "audio"] as const) {
+      // From A's last packet on (A's own start had a gap of its own).
+      const packets = sub.received[kind].slice(before[kind] - 1);
+      const c = continuity(packets);
+      strictEqual(c.ssrcs.size, 1, `one ${kind} SSRC`);
+      ok(
+        c.ssrcs.has(sub.received[kind][0]!.header.ssrc),
+        `${kind}: A's SSRC`,
+      );
+      ok(c.step >= 1 && c.step <= 3, `${kind} steps at most 3, not ${c.step}`);
+      const forward =
+        (packets[1]!.header.timestamp - packets[0]!.header.timestamp) >>> 0;
+      ok(forward > 0 && forward < 0x10000000, `${kind} time goes on`);
+    }
+    strictEqual(sub.down.id, "s2");
+    deepStrictEqual(
+      (await node.stats()).map((c) => `${c.direction} ${c.id}`).sort(),
+      ["down s2", "up s2"],
+    );
+    sub.down.close();
+    b.up.close();
+    await a.pc.close();
+    await b.pc.close();
+    await sub.pc.close();
+  });
+
+  test("retarget refuses an unknown up (not-found) and another codec (refused); a waiting follower closes when closed", async ({ node }) => {
+    const a = await publish(node, "s1");
+    await started(a);
+    const sub = await subscribe(node, {
+      upId: "s1",
+      request: ["video"],
+      follows: true,
+    });
+    await rejectsWith(sub.down.retarget("nope"), "not-found");
+    const vp9 = await publish(node, "s2", { video: "VP9" });
+    await started(vp9);
+    const e = await rejectsWith(sub.down.retarget("s2"), "refused");
+    ok(/vp8/.test(e.message) && /vp9/.test(e.message), e.message);
+    a.up.close();
+    vp9.up.close();
+    await counted(node, 1);
+    sub.down.close();
+    await counted(node, 0);
+    await a.pc.close();
+    await vp9.pc.close();
     await sub.pc.close();
   });
 

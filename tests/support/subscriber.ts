@@ -57,6 +57,11 @@ export class Subscriber {
     })();
   }
 
+  /** The ids of the streams offered so far. */
+  get streams(): string[] {
+    return [...this.#pcs.keys()];
+  }
+
   /** RTP packets received so far on stream `id`. */
   received(id: string): number {
     return this.#received.get(id) ?? 0;

@@ -10,10 +10,22 @@
 import { RTCPeerConnection, RTCRtpCodecParameters, useSdesMid } from "werift";
 import { loopbackIce } from "../../server/media/local/peer_config.ts";
 
+/** What a player notes of each RTP packet it receives. */
+export interface ReceivedRtp {
+  ssrc: number;
+  seq: number;
+  timestamp: number;
+}
+
 /** A werift WHEP player. */
 export class WhepPlayer {
   readonly pc: RTCPeerConnection;
   resource = "";
+  /** The headers of the packets received, by kind, in arrival order. */
+  readonly received = {
+    audio: [] as ReceivedRtp[],
+    video: [] as ReceivedRtp[],
+  };
   #packets = 0;
 
   /** `videoPayloadType` other than 96 makes an offer the server cannot serve. */
@@ -51,7 +63,16 @@ export class WhepPlayer {
     this.pc.addTransceiver("video", { direction: "recvonly" });
     this.pc.addTransceiver("audio", { direction: "recvonly" });
     this.pc.onTrack.subscribe((track) => {
-      track.onReceiveRtp.subscribe(() => this.#packets++);
+      const list = this.received[track.kind === "audio" ? "audio" : "video"];
+      track.onReceiveRtp.subscribe((p) => {
+        this.#packets++;
+        const h = p.header;
+        list.push({
+          ssrc: h.ssrc,
+          seq: h.sequenceNumber,
+          timestamp: h.timestamp,
+        });
+      });
     });
   }
 

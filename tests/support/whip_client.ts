@@ -18,7 +18,7 @@ import {
 
 /** A werift WHIP client. */
 export class WhipClient {
-  readonly pc: RTCPeerConnection = loopbackPeer();
+  readonly pc: RTCPeerConnection;
   /** The session's URL, once created. */
   resource = "";
   etag = "";
@@ -26,7 +26,13 @@ export class WhipClient {
   #video = sendTrack("video");
   #audio = sendTrack("audio");
 
-  constructor(readonly endpoint: string, readonly token?: string) {
+  /** `video` is the codec it offers (its packets are VP8's bytes). */
+  constructor(
+    readonly endpoint: string,
+    readonly token?: string,
+    options: { video?: "VP8" | "VP9" } = {},
+  ) {
+    this.pc = loopbackPeer(options);
     this.pc.addTransceiver(this.#video, { direction: "sendonly" });
     this.pc.addTransceiver(this.#audio, { direction: "sendonly" });
   }

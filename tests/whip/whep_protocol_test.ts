@@ -1,6 +1,7 @@
 /**
  * WHEP through a real server, with werift peers: a WHEP player receives the
- * stream the rule chooses, ends with it, is a member for `max-clients` and
+ * stream the rule chooses (a `?stream=` viewer ends with it; following is
+ * whep_follow_test.ts), is a member for `max-clients` and
  * for operators, and every refusal gets its status and leaves nothing.
  *
  * @module
@@ -47,7 +48,7 @@ function members(t: TestServer): string[] {
 
 Deno.test({
   name:
-    "a WHEP player receives the stream published last, ?user= and ?stream= choose another, and the session ends with its stream",
+    "a WHEP player receives the stream published last, ?user= and ?stream= choose another, and a ?stream= viewer's session ends with its stream",
   ...opts,
   async fn() {
     const t = await startTestServer({ groups: { g: GROUP } });
@@ -94,14 +95,15 @@ Deno.test({
       strictEqual((await player().play("?stream=nope")).status, 404);
       strictEqual((await player().play("?user=nobody")).status, 404);
 
-      // Carrot's stream ends: its viewer's session ends, the other's not.
-      carrot.send({ type: "close", id: camera.id });
+      // The WHIP stream ends: its ?stream= viewer's session ends (it does
+      // not follow), carrot's viewer's not.
+      strictEqual(await whip.delete(), 200);
       await waitFor(
-        "carrot's viewer to leave",
+        "the ?stream= viewer to leave",
         () => members(t).filter((u) => u === "whep").length === 1,
       );
-      strictEqual(await byUser.delete(), 404);
-      strictEqual(await byId.delete(), 200);
+      strictEqual(await byId.delete(), 404);
+      strictEqual(await byUser.delete(), 200);
       await waitFor("no viewer", () => !members(t).includes("whep"));
     } finally {
       for (const p of players) await p.close();

@@ -3,8 +3,9 @@
  * `whip-whep` (npm) publishes the fake camera in two simulcast layers and
  * the microphone into a group, and a person in the web client (another
  * context) gets the layer the server picks, sees and hears it, then sees it
- * go when the WHIP client stops; and a WHEP player (RTCPeerConnection and
- * fetch) watches a camera published from the web client.
+ * go when the WHIP client stops; a WHEP player (RTCPeerConnection and
+ * fetch) watches a camera published from the web client; and a WHEP player
+ * follows from one WHIP publisher to the next, decoding on.
  *
  * @module
  */
@@ -57,6 +58,30 @@ function framesOf(p: Person, username: string): Promise<number> {
     if (!video || video.videoWidth === 0) return 0;
     return video.getVideoPlaybackQuality().totalVideoFrames;
   }, username);
+}
+
+/** Frames the page's WHEP player has decoded (0 before it has a picture). */
+function whepFrames(player: Page): Promise<number> {
+  return player.evaluate(() => {
+    const v = document.querySelector<HTMLVideoElement>("#whep");
+    return v && v.videoWidth > 0
+      ? v.getVideoPlaybackQuality().totalVideoFrames
+      : 0;
+  });
+}
+
+/** The SSRCs of the video the page's WHEP player has received. */
+function whepVideoSsrcs(player: Page): Promise<number[]> {
+  return player.evaluate(async () => {
+    const pc = (globalThis as unknown as {
+      whep?: { pc: RTCPeerConnection };
+    }).whep?.pc;
+    const ssrcs: number[] = [];
+    for (const s of (await pc?.getStats())?.values() ?? []) {
+      if (s.type === "inbound-rtp" && s.kind === "video") ssrcs.push(s.ssrc);
+    }
+    return ssrcs;
+  });
 }
 
 /** Audio packets received over the page's peer connections. */
@@ -187,13 +212,7 @@ Deno.test({
         `${srv.url}/group/demo/.whep`,
       );
       assert.equal(status, 201);
-      const frames = () =>
-        player.evaluate(() => {
-          const v = document.querySelector<HTMLVideoElement>("#whep");
-          return v && v.videoWidth > 0
-            ? v.getVideoPlaybackQuality().totalVideoFrames
-            : 0;
-        });
+      const frames = () => whepFrames(player);
       const first = await waitFor(
         "the WHEP player to decode video",
         () => frames().then((n) => n > 0 && n),
@@ -215,6 +234,80 @@ Deno.test({
         "the viewer to leave",
         () => ![...group.members()].some((m) => m.username === "whep"),
       );
+    } finally {
+      await browser.close();
+      await srv.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a WHEP player in Chromium follows: its WHIP publisher stops, another starts, and the player decodes on in the same session, on the same SSRC",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const srv = await startClientTestServer();
+    const browser = await launch();
+    try {
+      const code = await bundle(PAGE);
+      const group = () =>
+        srv.server.groups.all().find((g) => g.name === "demo");
+      const live = () =>
+        [...group()?.streams() ?? []].filter((s) => s.tracks.length);
+      const startWhip = (page: Page) =>
+        page.evaluate(
+          (endpoint) =>
+            (globalThis as unknown as {
+              startWhip(e: string): Promise<string>;
+            }).startWhip(endpoint),
+          `${srv.url}/group/demo/.whip`,
+        );
+      const a = await clientPage(browser, srv.url, code);
+      await startWhip(a);
+      await waitFor("A's tracks", () => live().length === 1, {
+        timeoutMs: 20_000,
+      });
+      const player = await clientPage(browser, srv.url, code);
+      const status = await player.evaluate(
+        (endpoint) =>
+          (globalThis as unknown as {
+            startWhep(e: string): Promise<number>;
+          }).startWhep(endpoint),
+        `${srv.url}/group/demo/.whep`,
+      );
+      assert.equal(status, 201);
+      const first = await waitFor(
+        "the player to decode A",
+        () => whepFrames(player).then((n) => n > 30 && n),
+        { timeoutMs: 20_000 },
+      );
+      const [ssrc] = await whepVideoSsrcs(player);
+
+      await a.evaluate(() =>
+        (globalThis as unknown as { stopWhip(): Promise<void> }).stopWhip()
+      );
+      await waitFor("A to end", () => live().length === 0);
+      assert.ok(
+        [...group()!.members()].some((m) => m.username === "whep"),
+        "the viewer waits",
+      );
+      const paused = await whepFrames(player);
+      const b = await clientPage(browser, srv.url, code);
+      await startWhip(b);
+      const after = await waitFor(
+        "the player to decode B",
+        () => whepFrames(player).then((n) => n > paused + 60 && n),
+        { timeoutMs: 20_000 },
+      );
+      console.log(
+        `frames: ${first} decoded from A, ${paused} when A stopped, ${after} with B`,
+      );
+      assert.deepEqual(await whepVideoSsrcs(player), [ssrc]);
+      const deleted = await player.evaluate(() =>
+        (globalThis as unknown as { stopWhep(): Promise<number> }).stopWhep()
+      );
+      assert.equal(deleted, 200, "the same session");
     } finally {
       await browser.close();
       await srv.close();

@@ -82,6 +82,8 @@ export class DownTrack implements SlotSink {
   #remb: number | undefined;
   #retransmitted = 0;
   #started = false;
+  /** Moved to other sources whose keyframe has not been forwarded yet. */
+  #moving = false;
   #closed = false;
 
   constructor(options: DownTrackOptions) {
@@ -188,7 +190,9 @@ export class DownTrack implements SlotSink {
         `${this.#options.name}: replayed ${run.length} packets from the cached keyframe`,
       );
     }
-    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+    if (this.#pipeline.wantsKeyframe() >= 0 || this.#awaitingMove()) {
+      this.requestKeyframe(now);
+    }
   }
 
   /** Changes the highest layer allowed and re-aims at once. */
@@ -231,6 +235,42 @@ export class DownTrack implements SlotSink {
     const capIndex = cap === undefined ? -1 : this.#sources.indexOf(cap);
     this.setMaxLayer(capIndex < 0 ? this.#maxLayer : capIndex, now);
     return added.length;
+  }
+
+  /** Number of up tracks this track may forward (0: silent). */
+  get sourceCount(): number {
+    return this.#sources.length;
+  }
+
+  /**
+   * Forwards other up tracks (another stream's layers, lowest first; none
+   * leaves it silent) on this same outgoing track. The pipeline re-anchors
+   * at their first keyframe, so that the subscriber's sequence numbers and
+   * timestamps continue; that keyframe is replayed from the cache when
+   * recent, and asked for until it comes.
+   */
+  retarget(sources: readonly UpTrack[], maxLayer: number, now: number): void {
+    if (this.#closed) return;
+    for (const source of this.#sources) source.detachSlots(this);
+    this.#sources = sources;
+    for (const source of sources) source.attachSlots(this);
+    this.#maxLayer = Math.max(0, Math.min(maxLayer, sources.length - 1));
+    this.#pipeline.setTarget(this.#maxLayer);
+    this.#moving = sources.length > 0;
+    this.#options.log(
+      `${this.#options.name}: moved to ${sources.length} other source(s)`,
+    );
+    if (this.#started && this.#moving) this.start(now);
+  }
+
+  /** Whether a move waits for the new sources' keyframe (cleared once one is forwarded). */
+  #awaitingMove(): boolean {
+    if (!this.#moving) return false;
+    const current = this.#pipeline.source();
+    if (this.#sources.some((s) => s.pipeline === current)) {
+      this.#moving = false;
+    }
+    return this.#moving;
   }
 
   /** Re-aims from the layers' rates and the subscriber's estimate; asks for the keyframe a switch needs. */
@@ -300,14 +340,20 @@ export class DownTrack implements SlotSink {
   requestKeyframe(now: number): void {
     if (!this.#started) return;
     const wanted = this.#pipeline.wantsKeyframe();
-    const layer = wanted >= 0 ? wanted : Math.max(0, this.#pipeline.current);
+    const layer = wanted >= 0
+      ? wanted
+      : this.#awaitingMove()
+      ? this.#pipeline.target
+      : Math.max(0, this.#pipeline.current);
     this.#sources[layer]?.requestKeyframe(now);
   }
 
   /** Every 500 ms: re-asks for a keyframe while one is awaited, and sends a Sender Report. */
   tick(now: number): void {
     if (this.#closed) return;
-    if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
+    if (this.#pipeline.wantsKeyframe() >= 0 || this.#awaitingMove()) {
+      this.requestKeyframe(now);
+    }
     this.#logSvc();
     this.#senderReport(now);
   }

@@ -7,6 +7,11 @@
  * not the publisher's nor another subscriber's. A connection that gathers
  * no ICE candidate refuses to make an offer, with the reason.
  *
+ * One opened with `follows` outlives its up connection: it then sends
+ * nothing, keeps its tracks, and waits for {@link LocalDownConnection.retarget}
+ * to give it another up connection, whose tracks its outgoing tracks then
+ * forward (the same SSRCs, the numbers continuing: down_track.ts).
+ *
  * @module
  */
 
@@ -24,11 +29,12 @@ import {
   RtcpTransportLayerFeedback,
   type RTCRtpTransceiver,
 } from "werift";
-import type {
-  ConnectionStats,
-  DownOptions,
-  IceCandidate,
-  TrackRequest,
+import {
+  type ConnectionStats,
+  type DownOptions,
+  type IceCandidate,
+  MediaError,
+  type TrackRequest,
 } from "../media_node.ts";
 import { weriftCodec } from "./codecs.ts";
 import { DownTrack, type Faults } from "./down_track.ts";
@@ -78,15 +84,24 @@ interface VideoSelection {
 interface Sent {
   track: DownTrack;
   transceiver: RTCRtpTransceiver;
+  /** The codec negotiated for it: another cannot be sent on it. */
+  codec: string;
 }
+
+type Selection = {
+  audio?: UpTrack;
+  video?: VideoSelection;
+};
 
 /** A subscriber's connection: the node offers, the client answers. */
 export class LocalDownConnection implements AttachedDown {
-  readonly id: string;
+  /** The up connection's id: another one after {@link retarget}. */
+  id: string;
   readonly subscriber: string;
   readonly #options: DownOptions;
   readonly #context: DownContext;
-  readonly #up: LocalUpConnection;
+  /** Null while a follower waits for another up connection. */
+  #up: LocalUpConnection | null;
   readonly #pc: RTCPeerConnection;
   readonly #guard: ConnectionGuard;
   #request: readonly TrackRequest[];
@@ -213,6 +228,69 @@ export class LocalDownConnection implements AttachedDown {
     await this.#pc.addIceCandidate(toWeriftCandidate(candidate));
   }
 
+  /**
+   * Forwards `up` instead (see the contract's `retarget`).
+   * @throws {MediaError} `"refused"` when a kind sent comes in another
+   * codec, or `up` has none of the kinds sent; `"closed"`
+   */
+  retarget(up: LocalUpConnection): void {
+    if (this.#closed) {
+      throw new MediaError(
+        "closed",
+        `Cannot retarget down connection "${this.id}": it is closed`,
+      );
+    }
+    const selection = this.#selection(up);
+    const pairs = [
+      { sent: this.#audio, sources: selection.audio && [selection.audio] },
+      { sent: this.#video, sources: selection.video?.sources },
+    ];
+    for (const { sent, sources } of pairs) {
+      const codec = sources?.[0]?.codec?.name;
+      if (sent && codec !== undefined && codec !== sent.codec) {
+        throw new MediaError(
+          "refused",
+          `Cannot move down connection "${this.id}" to "${up.id}": it sends ${sent.codec}, that stream ${codec}`,
+        );
+      }
+    }
+    if (!pairs.some((p) => p.sent && p.sources)) {
+      throw new MediaError(
+        "refused",
+        `Cannot move down connection "${this.id}" to "${up.id}": no kind in common`,
+      );
+    }
+    this.#up?.detach(this);
+    this.#up = up;
+    this.id = up.id;
+    up.attach(this);
+    const now = performance.now();
+    this.#audio?.track.retarget(pairs[0]!.sources ?? [], 0, now);
+    this.#video?.track.retarget(
+      pairs[1]!.sources ?? [],
+      selection.video?.maxLayer ?? 0,
+      now,
+    );
+    this.#context.log(`${this.#guard.name}: now forwards up ${up.id}`);
+  }
+
+  /**
+   * Its up connection closed: it closes too, or, when it follows, waits
+   * silent for {@link retarget}.
+   */
+  upClosed(): void {
+    if (!this.#options.follows) {
+      this.close();
+      return;
+    }
+    this.#up = null;
+    if (this.#closed) return;
+    const now = performance.now();
+    this.#audio?.track.retarget([], 0, now);
+    this.#video?.track.retarget([], 0, now);
+    this.#context.log(`${this.#guard.name}: its up closed; waiting`);
+  }
+
   setRequest(request: readonly TrackRequest[]): boolean {
     const before = this.#selection();
     this.#request = [...request];
@@ -279,7 +357,7 @@ export class LocalDownConnection implements AttachedDown {
     this.#closed = true;
     this.#audio?.track.close();
     this.#video?.track.close();
-    this.#up.detach(this);
+    this.#up?.detach(this);
     const teardown = this.#pc.close().catch((e: unknown) => {
       this.#context.log(`${this.#guard.name}: close failed: ${e}`);
     });
@@ -287,18 +365,16 @@ export class LocalDownConnection implements AttachedDown {
     this.#options.onStateChange("closed");
   }
 
-  /** The up tracks the current request selects; video as its layers, lowest first. */
-  #selection(): {
-    audio?: UpTrack;
-    video?: VideoSelection;
-  } {
-    const result: {
-      audio?: UpTrack;
-      video?: VideoSelection;
-    } = {};
-    const audio = this.#up.liveTracks("audio")[0];
+  /**
+   * The tracks of `up` (by default the one forwarded) the current request
+   * selects; video as its layers, lowest first.
+   */
+  #selection(up = this.#up): Selection {
+    const result: Selection = {};
+    if (up === null) return result;
+    const audio = up.liveTracks("audio")[0];
     if (this.#request.includes("audio") && audio) result.audio = audio;
-    const all = this.#up.liveTracks("video");
+    const all = up.liveTracks("video");
     const first = all[0];
     const wants = this.#request.includes("video") ||
       this.#request.includes("video-low");
@@ -318,6 +394,8 @@ export class LocalDownConnection implements AttachedDown {
   }
 
   #syncTracks(): void {
+    // A follower keeps what it negotiated while it waits.
+    if (this.#up === null) return;
     const selection = this.#selection();
     this.#audio = this.#sync(
       this.#audio,
@@ -331,6 +409,24 @@ export class LocalDownConnection implements AttachedDown {
     sent: Sent | undefined,
     source: VideoSelection | undefined,
   ): Sent | undefined {
+    if (sent && !source && this.#options.follows) {
+      // A follower's subscriber cannot be sent a new offer later: the
+      // track stays, silent, for a stream that has the kind.
+      sent.track.retarget([], 0, performance.now());
+      return sent;
+    }
+    if (sent && source && sent.track.sourceCount === 0) {
+      // A follower's silent track, and the stream now has the kind.
+      const codec = source.sources[0]!.codec!.name;
+      if (codec !== sent.codec) {
+        throw new MediaError(
+          "refused",
+          `Cannot send ${codec} on down connection "${this.id}": it sends ${sent.codec}`,
+        );
+      }
+      sent.track.retarget(source.sources, source.maxLayer, performance.now());
+      return sent;
+    }
     if (sent && !source) {
       sent.track.close();
       this.#pc.removeTrack(sent.transceiver.sender);
@@ -379,7 +475,7 @@ export class LocalDownConnection implements AttachedDown {
         (packet: RtcpPacket) => this.#onRtcp(track, sender.ssrc, packet),
       ),
     );
-    return { track, transceiver };
+    return { track, transceiver, codec: codec.name };
   }
 
   #onRtcp(track: DownTrack, ssrc: number, packet: RtcpPacket): boolean {

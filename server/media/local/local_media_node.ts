@@ -200,13 +200,32 @@ export class LocalMediaNode implements MediaNode {
     }
     this.#downs.add(down);
     return Promise.resolve({
-      id: down.id,
+      get id() {
+        return down.id;
+      },
       negotiate: (o) => down.negotiate(o).catch(fail),
       answer: (sdp) => down.answer(sdp).catch(fail),
       addIceCandidate: (c) => down.addIceCandidate(c).catch(fail),
       setRequest: (request) => {
         try {
           return Promise.resolve(down.setRequest(request));
+        } catch (e) {
+          return Promise.reject(MediaError.from(e));
+        }
+      },
+      retarget: (upId) => {
+        const target = this.#ups.get(upId);
+        if (target === undefined) {
+          return Promise.reject(
+            new MediaError(
+              "not-found",
+              `Cannot move down connection "${options.id}": no up connection "${upId}"`,
+            ),
+          );
+        }
+        try {
+          down.retarget(target);
+          return Promise.resolve();
         } catch (e) {
           return Promise.reject(MediaError.from(e));
         }

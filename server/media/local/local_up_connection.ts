@@ -4,7 +4,7 @@
  * Every callback it installs runs under its {@link ConnectionGuard}: an
  * exception in one (a werift event, the per-packet tap, a WebAssembly trap in
  * the pipeline, a tick) closes this connection, and its subscribers with
- * it, and nothing else. A connection that gathers no ICE candidate (every
+ * it (but those that follow, which wait for another), and nothing else. A connection that gathers no ICE candidate (every
  * port of the UDP range in use, no address to offer) refuses the offer with
  * the reason.
  *
@@ -81,6 +81,8 @@ export interface AttachedDown {
   tick(now: number): void;
   /** Called every second, after the subscriber's feedback had time to arrive. */
   adjust(now: number): void;
+  /** This up connection closed: the down closes too, unless it follows. */
+  upClosed(): void;
   close(): void;
 }
 
@@ -258,7 +260,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     return this.#tracks.filter((t) => t.kind === kind && t.codec !== undefined);
   }
 
-  /** Registers a subscriber; it is closed with this connection. */
+  /** Registers a subscriber; it is told when this connection closes. */
   attach(down: AttachedDown): void {
     if (this.#closed) {
       down.close();
@@ -308,7 +310,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     this.#closed = true;
     clearInterval(this.#ticker);
     this.#report.close();
-    for (const down of [...this.#downs]) down.close();
+    for (const down of [...this.#downs]) down.upClosed();
     this.#downs.clear();
     for (const tap of [...this.#taps]) tap.upClosed();
     this.#taps.clear();

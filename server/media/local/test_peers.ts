@@ -20,8 +20,13 @@ import { loopbackIce } from "./peer_config.ts";
 /** The ICE configuration of a loopback-only test connection: no servers. */
 export const NO_ICE: IceConfiguration = { iceServers: [] };
 
-/** A werift peer connection configured for loopback-only tests. */
-export function loopbackPeer(): RTCPeerConnection {
+/**
+ * A werift peer connection configured for loopback-only tests: Opus as
+ * payload type 109 and VP8 (or `video`) as 120.
+ */
+export function loopbackPeer(
+  options: { video?: "VP8" | "VP9" } = {},
+): RTCPeerConnection {
   return new RTCPeerConnection({
     ...loopbackIce(),
     bundlePolicy: "max-bundle",
@@ -36,7 +41,7 @@ export function loopbackPeer(): RTCPeerConnection {
       ],
       video: [
         new RTCRtpCodecParameters({
-          mimeType: "video/VP8",
+          mimeType: `video/${options.video ?? "VP8"}`,
           clockRate: 90000,
           payloadType: 120,
           rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, {
