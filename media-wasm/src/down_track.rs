@@ -248,6 +248,8 @@ impl DownTrack {
             keyframe: p.meta.facts.keyframe == Keyframe::Yes,
         };
         let (next, decision) = select(self.selection, info);
+        // Whether this packet starts a new anchor (a switch or a move).
+        let mut anchored = false;
         let anchor = match decision {
             Decision::Drop(reason) => return Ok(Outcome::Skipped(Skip::Selector(reason))),
             Decision::Forward => match self.anchor {
@@ -255,14 +257,20 @@ impl DownTrack {
                 // Same layer number from another up track (the publisher
                 // replaced it, or the subscriber now follows another
                 // stream): its keyframe re-anchors, as a switch does.
-                _ if info.keyframe => self.anchor_at(p)?,
+                _ if info.keyframe => {
+                    anchored = true;
+                    self.anchor_at(p)?
+                }
                 _ => {
                     return Ok(Outcome::Skipped(Skip::Selector(
                         DropReason::AwaitingKeyframe,
                     )))
                 }
             },
-            Decision::SwitchNow { .. } => self.anchor_at(p)?,
+            Decision::SwitchNow { .. } => {
+                anchored = true;
+                self.anchor_at(p)?
+            }
         };
         if p.meta.ext_seq < anchor.first_ext {
             return Ok(Outcome::Skipped(Skip::BeforeSwitch));
@@ -270,7 +278,7 @@ impl DownTrack {
         let mut offsets = anchor.offsets;
         let mut marker = None;
         if let Some(f) = &mut self.svc {
-            if let Decision::SwitchNow { .. } = decision {
+            if anchored {
                 f.reset(anchor.first_ext, anchor.offsets.seq);
             }
             match f.offer(&svc_packet(self.config.codec, p.meta)) {
