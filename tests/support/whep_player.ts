@@ -8,6 +8,7 @@
  */
 
 import { RTCPeerConnection, RTCRtpCodecParameters, useSdesMid } from "werift";
+import { installDtlsRetransmission } from "../../server/media/local/dtls_retransmission.ts";
 import { loopbackIce } from "../../server/media/local/peer_config.ts";
 
 /** What a player notes of each RTP packet it receives. */
@@ -34,6 +35,8 @@ export class WhepPlayer {
     options: { videoPayloadType?: number; token?: string } = {},
   ) {
     this.token = options.token;
+    // werift's DTLS as Nereid's peers run it (see loopbackPeer).
+    installDtlsRetransmission();
     this.pc = new RTCPeerConnection({
       ...loopbackIce(),
       bundlePolicy: "max-bundle",
