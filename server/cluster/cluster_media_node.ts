@@ -33,7 +33,9 @@
  *
  * While Redis is unreachable, the edge uses the placement it last knew of
  * a group it has connections in (up or down): a subscription to a stream
- * of another edge, or a new stream, still goes to the group's node.
+ * of another edge, or a new stream, still goes to the group's node; so
+ * does a subscription when Redis is back but has no placement for it yet
+ * (restarted empty, until the lease is taken again).
  *
  * @module
  */
@@ -361,8 +363,8 @@ export class ClusterMediaNode implements MediaNode {
   }
 
   // An up's node: the one it was opened on here, else the group's node
-  // (an up published through another edge; while Redis is unreachable,
-  // the one this edge knows); never a new placement.
+  // (an up published through another edge; while Redis is unreachable or
+  // has none, the one this edge knows); never a new placement.
   async #nodeOf(
     upId: string,
     group: string,
@@ -376,7 +378,10 @@ export class ClusterMediaNode implements MediaNode {
         placementOf(redis, group),
         listMediaNodes(redis),
       ]);
-      record = nodes.find((n) => n.id === holder);
+      // None (a restarted Redis, before the lease and the node's record
+      // are written again): the one this edge knows.
+      record = nodes.find((n) => n.id === holder) ??
+        this.#known.get(group)?.record;
     } catch (e) {
       record = e instanceof RedisUnavailableError
         ? this.#known.get(group)?.record
