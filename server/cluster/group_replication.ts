@@ -76,7 +76,11 @@ import {
   groupLockKey,
   groupRecorderKey,
 } from "./cluster_keys.ts";
-import { compareAndDelete, compareAndExpire } from "./redis_scripts.ts";
+import {
+  compareAndDelete,
+  compareAndExpire,
+  compareAndSet,
+} from "./redis_scripts.ts";
 
 /** Options of {@link GroupReplicator}. */
 export interface GroupReplicatorOptions {
@@ -118,6 +122,8 @@ const HEARTBEAT_MS = 1000;
 const EDGE_GONE_MS = 3000;
 /** The recorder's lease: renewed by the heartbeat, gone with a dead edge. */
 const RECORDER_LEASE_MS = 5000;
+/** How many edges found gone are remembered (their leases taken over). */
+const MAX_GONE_EDGES = 64;
 /** The longest a first join waits for the other edges' members. */
 const RESYNC_WAIT_MS = 2000;
 const MAX_NAME = 1024;
@@ -267,6 +273,8 @@ class Replica implements GroupReplication {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** When each other edge was last heard in this group (ms). */
   readonly #heard = new Map<string, number>();
+  /** Edges found gone here (silent), until heard again. */
+  readonly #gone = new Set<string>();
   /** While starting: the edges whose roster came, and how many will. */
   #rosters:
     | { from: Set<string>; expected: number; done: () => void }
@@ -388,7 +396,7 @@ class Replica implements GroupReplication {
       if (!(m instanceof RemoteMember)) continue;
       const heard = this.#heard.get(m.edge) ?? 0;
       if (now - heard > EDGE_GONE_MS) {
-        this.#heard.delete(m.edge);
+        if (this.#heard.delete(m.edge)) this.#edgeGone(m.edge);
         operatorGone ||= m.permissions.includes("op") && !m.system;
         this.#forget(m);
       }
@@ -407,6 +415,21 @@ class Replica implements GroupReplication {
     if (this.#recording && up) this.#renewRecorder();
   }
 
+  /**
+   * An edge is gone (silent): a recorder lease it held is released at
+   * once, not when it runs out, and taken over by a `record` here should
+   * the release not be done yet.
+   */
+  #edgeGone(edge: string): void {
+    this.#gone.add(edge);
+    if (this.#gone.size > MAX_GONE_EDGES) {
+      this.#gone.delete(this.#gone.values().next().value!);
+    }
+    compareAndDelete(this.#redis, this.#recorderLease().key, edge).catch((e) =>
+      this.#failed("recorder", e)
+    );
+  }
+
   #recorderLease() {
     return {
       key: groupRecorderKey(this.#group.name),
@@ -420,9 +443,18 @@ class Replica implements GroupReplication {
       const set = await this.#redis.command((r) =>
         r.set(key, origin, "PX", RECORDER_LEASE_MS, "NX")
       );
-      const holder = set === "OK"
+      let holder = set === "OK"
         ? origin
         : await this.#redis.command((r) => r.get(key));
+      // Held by an edge found gone: its recorder is gone with it.
+      if (
+        holder !== null && holder !== origin && this.#gone.has(holder) &&
+        await compareAndSet(this.#redis, key, {
+          expected: holder,
+          value: origin,
+          ttlMs: RECORDER_LEASE_MS,
+        })
+      ) holder = origin;
       if (holder !== origin) return "taken";
       this.#recording = true;
       return "ok";
@@ -639,6 +671,7 @@ class Replica implements GroupReplication {
         ? event.data
         : {}) as Record<string, unknown>;
     this.#heard.set(event.origin, this.#now());
+    this.#gone.delete(event.origin);
     switch (event.type) {
       case "alive": {
         // Events were missed (Redis was away): ask that edge again.
