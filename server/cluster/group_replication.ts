@@ -12,6 +12,12 @@
  * for every edge's roster (at most 2 s), so the join rules that count
  * members (autokick's operator, max-clients) see the whole group.
  *
+ * Recording: the edge that records the group holds its recorder lease in
+ * Redis, renewed by its heartbeat; an edge that finds it gone (silent)
+ * releases that lease at once, and takes it over on `record` should the
+ * release not be done yet, so `record` works as soon as the recorder is
+ * removed.
+ *
  * `autolock` and `autokick` are decided once for the cluster: by the edge
  * whose operator left or lost `op` (Group.leave and setPermissions), or,
  * when that edge is gone (silent for 3 s), by the live edge with the
