@@ -21,6 +21,15 @@ export function groupNodeKey(group: string): string {
   return `${KEY_PREFIX}group:${group}:node`;
 }
 
+/**
+ * A group's placement channel: an edge that places the group (first, or
+ * on another node) publishes the node's id there, so that the edges with
+ * streams on another node move them at once.
+ */
+export function groupPlacementChannel(group: string): string {
+  return `${KEY_PREFIX}group:${group}:placement`;
+}
+
 /** A group's chat history (a stream). */
 export function groupChatKey(group: string): string {
   return `${KEY_PREFIX}group:${group}:chat`;

@@ -12,6 +12,12 @@
  * for every edge's roster (at most 2 s), so the join rules that count
  * members (autokick's operator, max-clients) see the whole group.
  *
+ * Recording: the edge that records the group holds its recorder lease in
+ * Redis, renewed by its heartbeat; an edge that finds it gone (silent)
+ * releases that lease at once, and takes it over on `record` should the
+ * release not be done yet, so `record` works as soon as the recorder is
+ * removed.
+ *
  * `autolock` and `autokick` are decided once for the cluster: by the edge
  * whose operator left or lost `op` (Group.leave and setPermissions), or,
  * when that edge is gone (silent for 3 s), by the live edge with the
@@ -76,7 +82,11 @@ import {
   groupLockKey,
   groupRecorderKey,
 } from "./cluster_keys.ts";
-import { compareAndDelete, compareAndExpire } from "./redis_scripts.ts";
+import {
+  compareAndDelete,
+  compareAndExpire,
+  compareAndSet,
+} from "./redis_scripts.ts";
 
 /** Options of {@link GroupReplicator}. */
 export interface GroupReplicatorOptions {
@@ -118,6 +128,8 @@ const HEARTBEAT_MS = 1000;
 const EDGE_GONE_MS = 3000;
 /** The recorder's lease: renewed by the heartbeat, gone with a dead edge. */
 const RECORDER_LEASE_MS = 5000;
+/** How many edges found gone are remembered (their leases taken over). */
+const MAX_GONE_EDGES = 64;
 /** The longest a first join waits for the other edges' members. */
 const RESYNC_WAIT_MS = 2000;
 const MAX_NAME = 1024;
@@ -267,6 +279,8 @@ class Replica implements GroupReplication {
   #timer: ReturnType<typeof setInterval> | undefined;
   /** When each other edge was last heard in this group (ms). */
   readonly #heard = new Map<string, number>();
+  /** Edges found gone here (silent), until heard again. */
+  readonly #gone = new Set<string>();
   /** While starting: the edges whose roster came, and how many will. */
   #rosters:
     | { from: Set<string>; expected: number; done: () => void }
@@ -388,7 +402,7 @@ class Replica implements GroupReplication {
       if (!(m instanceof RemoteMember)) continue;
       const heard = this.#heard.get(m.edge) ?? 0;
       if (now - heard > EDGE_GONE_MS) {
-        this.#heard.delete(m.edge);
+        if (this.#heard.delete(m.edge)) this.#edgeGone(m.edge);
         operatorGone ||= m.permissions.includes("op") && !m.system;
         this.#forget(m);
       }
@@ -407,6 +421,21 @@ class Replica implements GroupReplication {
     if (this.#recording && up) this.#renewRecorder();
   }
 
+  /**
+   * An edge is gone (silent): a recorder lease it held is released at
+   * once, not when it runs out, and taken over by a `record` here should
+   * the release not be done yet.
+   */
+  #edgeGone(edge: string): void {
+    this.#gone.add(edge);
+    if (this.#gone.size > MAX_GONE_EDGES) {
+      this.#gone.delete(this.#gone.values().next().value!);
+    }
+    compareAndDelete(this.#redis, this.#recorderLease().key, edge).catch((e) =>
+      this.#failed("recorder", e)
+    );
+  }
+
   #recorderLease() {
     return {
       key: groupRecorderKey(this.#group.name),
@@ -420,9 +449,18 @@ class Replica implements GroupReplication {
       const set = await this.#redis.command((r) =>
         r.set(key, origin, "PX", RECORDER_LEASE_MS, "NX")
       );
-      const holder = set === "OK"
+      let holder = set === "OK"
         ? origin
         : await this.#redis.command((r) => r.get(key));
+      // Held by an edge found gone: its recorder is gone with it.
+      if (
+        holder !== null && holder !== origin && this.#gone.has(holder) &&
+        await compareAndSet(this.#redis, key, {
+          expected: holder,
+          value: origin,
+          ttlMs: RECORDER_LEASE_MS,
+        })
+      ) holder = origin;
       if (holder !== origin) return "taken";
       this.#recording = true;
       return "ok";
@@ -639,6 +677,7 @@ class Replica implements GroupReplication {
         ? event.data
         : {}) as Record<string, unknown>;
     this.#heard.set(event.origin, this.#now());
+    this.#gone.delete(event.origin);
     switch (event.type) {
       case "alive": {
         // Events were missed (Redis was away): ask that edge again.

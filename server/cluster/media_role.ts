@@ -50,6 +50,8 @@ export interface MediaRoleOptions {
 export interface MediaRole {
   /** The control URL it advertises. */
   readonly url: string;
+  /** The control endpoint's own URL (another when advertised otherwise). */
+  readonly endpoint: string;
   /** Unregisters, stops listening, closes every connection and recording. */
   close(): Promise<void>;
 }
@@ -145,6 +147,7 @@ export async function startMediaRole(
   }
   return {
     url,
+    endpoint: server.url,
     async close() {
       clearInterval(loadTimer);
       await heartbeat?.stop();

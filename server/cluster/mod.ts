@@ -62,19 +62,26 @@
  *   (also when no node is reachable for a new stream), a subscriber
  *   `close`; `ClusterMediaNode` places no group on a node whose link from
  *   this edge is down (`placeGroup`'s `usable`), so the next publication
- *   moves the group at once. Nereid's web client publishes a `media-lost`
- *   stream again by itself after a short back-off, and after a
- *   reconnection what it published. A killed edge's streams end for the
+ *   moves the group at once. A group is kept whole on one node: an edge
+ *   that places a group publishes the node on the group's placement
+ *   channel (`groupPlacementChannel`), and every edge with up connections
+ *   of the group on another node ends them as lost, to be published again
+ *   there (also when a lease renewal finds another holder). Nereid's web
+ *   client publishes a `media-lost` stream again by itself after a short
+ *   back-off, and after a reconnection what it published. A killed edge's streams end for the
  *   other edges' clients without an error. Up connections are known on an
  *   edge by group and id (ids are unique per node only). Tests:
  *   tests/cluster/cross_edge_browser_test.ts (Chromium, SIGKILL of a media
- *   node and of an edge), edge_failure_test.ts, cluster_media_node_test.ts.
+ *   node and of an edge), edge_failure_test.ts, cluster_media_node_test.ts,
+ *   split_link_test.ts (one edge's link to the group's node cut).
  *
  * Outages and the rest of the shared state:
  * - While Redis is away (`group_replication.ts`): every join is refused
  *   ("the cluster's shared state is unreachable, try again in a
  *   moment"); calls go on (members of other edges are kept, their streams
- *   flow through the node); chat, lock and data of that time are shared
+ *   flow through the node); a subscription or a new stream goes to the
+ *   group's node as the edge last knew it (kept while it has connections
+ *   in the group); chat, lock and data of that time are shared
  *   when it is back, and leases lost with a restarted Redis are taken
  *   again (`cluster_media_node.ts`). Each outage is logged once.
  * - `autolock` / `autokick` are decided once: by the edge whose last
@@ -83,7 +90,9 @@
  * - Recording: the recorder is a shared system member, and its edge
  *   holds a lease in Redis (`group:NAME:recorder`); `record` elsewhere is
  *   "already recording", `unrecord` elsewhere kicks it
- *   (server/recording/group_recorder.ts).
+ *   (server/recording/group_recorder.ts). An edge that finds the recording
+ *   edge gone (silent) releases its lease at once, and takes it over on
+ *   `record`.
  * - `/recordings/` across nodes: a node serves its files on its control
  *   port to edges with an edge token (`node_recordings.ts`); an edge lists,
  *   serves and deletes every live node's and its own folder's
@@ -92,10 +101,8 @@
  *   `data/` (re-read when it changes, written under a lock file:
  *   server/auth/token_store.ts).
  *
- * What is next: user-data changes by `setdata` of other members; moving
- *   the other edges' streams when one edge alone lost its link to a live
- *   node (a failed lease renewal could end them as lost). Known limit: the admin API writes the files of the
- *   edge it is asked, so edges share `data/` and the groups folder.
+ * Known limit: the admin API writes the files of the edge it is asked, so
+ *   edges share `data/` and the groups folder.
  * The cluster's figures: `deno task bench:cluster` (bench/README.md).
  *
  * @module

@@ -12,7 +12,10 @@
 import { ok, rejects, strictEqual } from "node:assert/strict";
 import { ClusterMediaNode } from "../../server/cluster/cluster_media_node.ts";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
-import { groupNodeKey } from "../../server/cluster/cluster_keys.ts";
+import {
+  groupNodeKey,
+  groupPlacementChannel,
+} from "../../server/cluster/cluster_keys.ts";
 import { placementOf } from "../../server/cluster/group_placement.ts";
 import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
@@ -239,6 +242,102 @@ Deno.test({
       down.close();
     } finally {
       await cluster.close();
+      for (const p of processes) await p.stop("SIGKILL");
+      await redisConnection.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "a group placed elsewhere by another edge: this edge's streams on the old node end as lost, at once on the placement message, else at the next lease renewal",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await Deno.makeTempDir({ prefix: "nereid-cluster-" });
+    const redisConnection = openRedisConnection(redis.url, { log: () => {} });
+    const processes: MediaProcess[] = [];
+    const logs: string[] = [];
+    const options = {
+      redis: redisConnection,
+      edgeId: "edge-1",
+      tokens: new EdgeTokens(TEST_SECRET),
+      log: (m: string) => logs.push(m),
+    };
+    // A lease longer than the test: only the message can move the streams.
+    const told = new ClusterMediaNode({ ...options, leaseMs: 60_000 });
+    // No message: the renewal (every 200 ms) finds the other holder.
+    const renewing = new ClusterMediaNode({ ...options, leaseMs: 600 });
+    try {
+      for (const nodeId of ["media-1", "media-2"]) {
+        processes.push(
+          await startMediaProcess({
+            recordingsDir: `${root}/${nodeId}`,
+            nodeId,
+            redisUrl: redis.url,
+          }),
+        );
+      }
+      await redisConnection.whenUp();
+      await waitFor(
+        "both nodes registered",
+        async () => (await listMediaNodes(redisConnection)).length === 2,
+        { timeoutMs: 5000 },
+      );
+      const moveTo = (group: string, node: string) =>
+        redisConnection.command((r) =>
+          r.set(groupNodeKey(group), node, "PX", 60_000)
+        );
+
+      await moveTo("g", "media-1");
+      const states: ConnectionState[] = [];
+      await publishOn(told, { id: "a", group: "g", states });
+      await waitFor("the edge to listen for placements", async () => {
+        const [, listeners] = await redisConnection.command((r) =>
+          r.pubsub("NUMSUB", groupPlacementChannel("g"))
+        ) as [string, number];
+        return listeners === 1;
+      });
+      await moveTo("g", "media-2");
+      await redisConnection.publish(groupPlacementChannel("g"), "media-2");
+      await waitFor("the stream lost", () => states.includes("lost"), {
+        timeoutMs: 2000,
+      });
+
+      await moveTo("h", "media-1");
+      const renewed: ConnectionState[] = [];
+      await publishOn(renewing, { id: "b", group: "h", states: renewed });
+      await moveTo("h", "media-2");
+      await waitFor("the stream lost", () => renewed.includes("lost"), {
+        timeoutMs: 2000,
+      });
+      // Each was closed on media-1, and the group's next stream goes to
+      // media-2.
+      const ups = async (p: MediaProcess) => {
+        const node = await connectRemote(p);
+        try {
+          return (await node.stats()).filter((s) => s.direction === "up")
+            .length;
+        } finally {
+          await node.close();
+        }
+      };
+      await waitFor(
+        "media-1 closed them",
+        async () => (await ups(processes[0]!)) === 0,
+      );
+      await publishOn(renewing, { id: "c", group: "h" });
+      strictEqual(await ups(processes[1]!), 1);
+      strictEqual(
+        logs.filter((l) => /placed on media-2: 1 stream\(s\)/.test(l)).length,
+        2,
+        logs.join("\n"),
+      );
+    } finally {
+      await told.close();
+      await renewing.close();
       for (const p of processes) await p.stop("SIGKILL");
       await redisConnection.close();
       await Deno.remove(root, { recursive: true });

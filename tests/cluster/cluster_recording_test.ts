@@ -235,3 +235,73 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "the recording edge killed: once the other edge removes its recorder, /record there starts one at once (the dead edge's lease is not waited for)",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        "allow-recording": true,
+        users: {
+          vimes: { password: "p", permissions: "op" },
+          nobby: { password: "p", permissions: "op" },
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    try {
+      const edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const ops: WsClient[] = [];
+      for (const [url, name] of [[edge1.ws, "vimes"], [edge2.ws, "nobby"]]) {
+        const c = await connect(url!);
+        clients.push(c);
+        await c.handshake();
+        strictEqual((await c.join("g", name, "p"))["kind"], "join");
+        ops.push(c);
+      }
+      const [vimes, nobby] = ops as [WsClient, WsClient];
+      await vimes.next({ type: "user", kind: "add", id: nobby.id });
+      vimes.send({ type: "groupaction", kind: "record" });
+      const recorder = await nobby.next({
+        type: "user",
+        kind: "add",
+        username: "RECORDING",
+      });
+
+      edge1.child.kill("SIGKILL");
+      await edge1.child.status;
+      const killed = performance.now();
+      await nobby.next(
+        { type: "user", kind: "delete", id: recorder["id"] },
+        6000,
+      );
+      const removed = performance.now();
+      nobby.send({ type: "groupaction", kind: "record" });
+      const again = await nobby.next({
+        type: "user",
+        kind: "add",
+        username: "RECORDING",
+      });
+      ok(again["id"] !== recorder["id"]);
+      await nobby.sync();
+      deepStrictEqual(
+        nobby.pending.filter((m) => m["type"] === "usermessage"),
+        [],
+      );
+      console.log(
+        `recorder removed ${Math.round(removed - killed)} ms after SIGKILL, ` +
+          `recording again ${
+            Math.round(performance.now() - killed)
+          } ms after it`,
+      );
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

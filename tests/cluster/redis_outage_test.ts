@@ -4,9 +4,12 @@
  * each edge says "Redis unreachable" once, every new join is refused with
  * a clear message, the call goes on (the stream keeps flowing for longer
  * than an edge's silence would take to remove its members, chat between
- * members of one edge still works), and once Redis is started again on
+ * members of one edge still works, a member of edge 2 that subscribes now
+ * gets edge 1's stream from the node edge 2 knows, a stream published now
+ * on edge 1 goes to that node too), and once Redis is started again on
  * the same port, joins work again and what happened meanwhile (a chat
- * message, a member's data, the group's placement) is shared again.
+ * message, a member's data, the group's placement, the new stream) is
+ * shared again.
  *
  * @module
  */
@@ -58,6 +61,8 @@ Deno.test({
     const clients: WsClient[] = [];
     let publisher: Publisher | undefined;
     let subscriber: Subscriber | undefined;
+    let newcomer: Subscriber | undefined;
+    let during: Publisher | undefined;
     const join = async (url: string, name: string) => {
       const c = await connect(url);
       clients.push(c);
@@ -75,6 +80,7 @@ Deno.test({
       const { c: carrot } = await join(edge1.ws, "carrot");
       const { c: nobby } = await join(edge1.ws, "nobby");
       const { c: vimes } = await join(edge2.ws, "vimes");
+      const { c: cheery } = await join(edge2.ws, "cheery");
       await carrot.next({ type: "user", kind: "add", id: vimes.id });
       subscriber = new Subscriber(vimes);
       subscriber.start();
@@ -110,6 +116,16 @@ Deno.test({
         value: { raisehand: true },
       });
       await carrot.next({ type: "user", kind: "change", id: nobby.id });
+      // A subscription made now, on edge 2, to edge 1's stream: edge 2
+      // knows the group's node without asking Redis.
+      newcomer = new Subscriber(cheery);
+      newcomer.start();
+      await newcomer.receives(publisher.id, 25, 10_000);
+      // And a new stream on edge 1 goes to the group's node it knows; edge 2
+      // learns of it when Redis is back.
+      during = new Publisher(nobby);
+      const answer = await during.offer();
+      strictEqual(answer["type"], "answer", JSON.stringify(answer));
       // The stream goes on past the time an edge's silence removes its
       // members: nobody is removed, nothing is closed.
       while (performance.now() - stopped < OUTAGE_MS) {
@@ -156,8 +172,11 @@ Deno.test({
         { timeoutMs: 15_000 },
       );
       await subscriber.receives(publisher.id, 50);
+      await subscriber.receives(during.id, 50, 15_000);
     } finally {
       await subscriber?.close();
+      await newcomer?.close();
+      await during?.close();
       await publisher?.close();
       for (const c of clients) await c.close();
       await watcher.close();

@@ -422,3 +422,70 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "two edges: a member's setdata (a raised hand, then lowered) reaches the other edge's members as user change, and a later joiner there gets it in user add",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    await using redis = await startRedisServer();
+    const root = await clusterRoot({
+      g: {
+        "wildcard-user": {
+          password: { type: "wildcard" },
+          permissions: "present",
+        },
+      },
+    });
+    const clients: WsClient[] = [];
+    try {
+      await using edge1 = await startEdgeProcess(root, redis.url);
+      await using edge2 = await startEdgeProcess(root, redis.url);
+      const carrot = await member(edge1.ws, "carrot");
+      const vimes = await member(edge2.ws, "vimes");
+      clients.push(carrot, vimes);
+      await vimes.next({ type: "user", kind: "add", id: carrot.id });
+      const setdata = (value: Record<string, unknown>) =>
+        carrot.send({
+          type: "useraction",
+          kind: "setdata",
+          source: carrot.id,
+          dest: carrot.id,
+          value,
+        });
+
+      setdata({ raisehand: true });
+      const raised = await vimes.next({
+        type: "user",
+        kind: "change",
+        id: carrot.id,
+      });
+      deepStrictEqual(raised["data"], { raisehand: true });
+      strictEqual(raised["username"], "carrot");
+      deepStrictEqual(raised["permissions"], ["present", "message"]);
+
+      const angua = await member(edge2.ws, "angua");
+      clients.push(angua);
+      const added = await angua.next({
+        type: "user",
+        kind: "add",
+        id: carrot.id,
+      });
+      deepStrictEqual(added["data"], { raisehand: true });
+
+      setdata({ raisehand: null });
+      for (const c of [vimes, angua]) {
+        const lowered = await c.next({
+          type: "user",
+          kind: "change",
+          id: carrot.id,
+        });
+        strictEqual(lowered["data"], undefined, JSON.stringify(lowered));
+      }
+    } finally {
+      for (const c of clients) await c.close();
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});

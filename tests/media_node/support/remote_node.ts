@@ -17,7 +17,10 @@ export const TEST_SECRET = "a test cluster secret of at least 32 bytes";
 
 /** A media node process. */
 export interface MediaProcess {
+  /** The control URL it advertises (registers). */
   url: string;
+  /** Its control endpoint's own URL (the same unless `advertisedUrl`). */
+  endpoint: string;
   nodeId: string;
   recordingsDir: string;
   child: Deno.ChildProcess;
@@ -27,7 +30,13 @@ export interface MediaProcess {
 
 /** Spawns a media node process and waits until it listens. */
 export async function startMediaProcess(
-  options: { recordingsDir: string; nodeId?: string; redisUrl?: string },
+  options: {
+    recordingsDir: string;
+    nodeId?: string;
+    redisUrl?: string;
+    /** The control URL to advertise instead of its own (a forwarder's). */
+    advertisedUrl?: string;
+  },
 ): Promise<MediaProcess> {
   const nodeId = options.nodeId ?? "media-1";
   const script = fileURLToPath(
@@ -42,7 +51,12 @@ export async function startMediaProcess(
       nodeId,
       ...(options.redisUrl ? [options.redisUrl] : []),
     ],
-    env: { NEREID_CLUSTER_SECRET: TEST_SECRET },
+    env: {
+      NEREID_CLUSTER_SECRET: TEST_SECRET,
+      ...(options.advertisedUrl
+        ? { NEREID_ADVERTISED_URL: options.advertisedUrl }
+        : {}),
+    },
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -57,12 +71,14 @@ export async function startMediaProcess(
   reader.releaseLock();
   // Keep draining stdout so that the child never blocks on it.
   child.stdout.pipeTo(new WritableStream()).catch(() => {});
-  const { url } = JSON.parse(text.slice(0, text.indexOf("\n"))) as {
+  const { url, endpoint } = JSON.parse(text.slice(0, text.indexOf("\n"))) as {
     url: string;
+    endpoint: string;
   };
   let exited: Promise<unknown> | undefined;
   return {
     url,
+    endpoint,
     nodeId,
     recordingsDir: options.recordingsDir,
     child,
