@@ -22,11 +22,7 @@ import {
   type MediaNode,
   type UpConnection,
 } from "../../server/media/media_node.ts";
-import {
-  loopbackPeer,
-  NO_ICE,
-  sendTrack,
-} from "../../server/media/local/test_peers.ts";
+import { loopbackPeer, NO_ICE, sendTrack } from "../support/werift_peers.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import {

@@ -30,8 +30,8 @@ import {
   sendTrack,
   stripCandidates,
   vp8Packet,
-  waitFor,
-} from "../../server/media/local/test_peers.ts";
+} from "../support/werift_peers.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 /** A node under test, with the folder it records into. */
 export interface NodeUnderTest {

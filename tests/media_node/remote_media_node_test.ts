@@ -9,7 +9,8 @@ import { ok, rejects, strictEqual } from "node:assert/strict";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
 import { MediaError } from "../../server/media/media_node.ts";
 import type { ConnectionState } from "../../server/media/media_node.ts";
-import { NO_ICE, waitFor } from "../../server/media/local/test_peers.ts";
+import { NO_ICE } from "../support/werift_peers.ts";
+import { waitFor } from "../support/wait_for.ts";
 import {
   connectRemote,
   type MediaProcess,
@@ -80,7 +81,7 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     await waitFor(
       "the up reported lost",
       () => states.includes("lost"),
-      6000,
+      { timeoutMs: 6000 },
     );
     const detected = performance.now() - stopped;
     console.log(`node silent: detected in ${Math.round(detected)} ms`);
@@ -89,7 +90,7 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     await rejects(node.stats(), isReason("unavailable"));
     ok(logs.some((l) => l.includes("media-1 is unreachable")), logs.join("\n"));
     media.child.kill("SIGCONT");
-    await waitFor("the link back", () => node.linked, 8000);
+    await waitFor("the link back", () => node.linked, { timeoutMs: 8000 });
     // The node closed what the lost link had opened: the id is free again.
     await node.openUp({
       group: "g",
@@ -124,7 +125,7 @@ Deno.test("a node killed with SIGKILL is detected at once: its streams close and
     await waitFor(
       "the up reported lost",
       () => states.includes("lost"),
-      5000,
+      { timeoutMs: 5000 },
     );
     console.log(
       `node killed: detected in ${Math.round(performance.now() - killed)} ms`,

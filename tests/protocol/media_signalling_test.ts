@@ -7,7 +7,7 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { openSockets } from "../../server/media/local/test_peers.ts";
+import { openSockets } from "../support/werift_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
 import type { WsClient } from "../support/ws_client.ts";

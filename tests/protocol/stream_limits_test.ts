@@ -8,10 +8,7 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
-import {
-  loopbackPeer,
-  sendTrack,
-} from "../../server/media/local/test_peers.ts";
+import { loopbackPeer, sendTrack } from "../support/werift_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";

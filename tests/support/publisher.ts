@@ -13,7 +13,7 @@ import {
   loopbackPeer,
   sendTrack,
   vp8Packet,
-} from "../../server/media/local/test_peers.ts";
+} from "./werift_peers.ts";
 import { randomId, type WsClient } from "./ws_client.ts";
 
 /** A werift publisher driven over the client's WebSocket. */

@@ -11,10 +11,7 @@
  */
 
 import type { RTCPeerConnection } from "werift";
-import {
-  addCandidate,
-  loopbackPeer,
-} from "../../server/media/local/test_peers.ts";
+import { addCandidate, loopbackPeer } from "./werift_peers.ts";
 import type { Message, WsClient } from "./ws_client.ts";
 
 /** A werift subscriber driven over the client's WebSocket. */

@@ -4,7 +4,7 @@
  * every 12 hours of the server's clock (injected here and moved forward).
  */
 
-import { assert, assertEquals } from "../../server/media/local/test_assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
 import {
   Attr,

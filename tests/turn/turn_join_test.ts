@@ -5,7 +5,7 @@
  * addresses only.
  */
 
-import { assert, assertEquals } from "../../server/media/local/test_assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   Attr,
   MessageClass,

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import {
   type MediaStreamTrack,
   ReceiverEstimatedMaxBitrate,
@@ -25,8 +25,8 @@ import {
   sendTrack,
   stripCandidates,
   vp8Packet,
-  waitFor,
-} from "./test_peers.ts";
+} from "../../../tests/support/werift_peers.ts";
+import { waitFor } from "../../../tests/support/wait_for.ts";
 
 function newNode(): LocalMediaNode {
   return new LocalMediaNode({
@@ -124,7 +124,7 @@ async function subscribe(
     request: TrackRequest[];
     trickle: boolean;
     /** Runs between the node's offer and the subscriber's answer. */
-    beforeAnswer?: () => Promise<void>;
+    beforeAnswer?: () => Promise<unknown>;
   },
 ): Promise<Subscribed> {
   const pc = loopbackPeer();
@@ -317,7 +317,7 @@ Deno.test("trickle ICE works with candidates exchanged after the descriptions", 
   await waitFor(
     "REMB at the publisher",
     () => pub.sender.receiverEstimatedMaxBitrate > 0n,
-    3000,
+    { timeoutMs: 3000 },
   );
   assert(
     pub.sender.receiverEstimatedMaxBitrate >= 2_400_000n,
@@ -538,7 +538,9 @@ Deno.test("a simulcast layer that starts after a subscriber joined is added to i
   };
   // Only the low layer at first: reported once the wait for "h" ends (2 s).
   await pump(5, ["l"]);
-  await waitFor("the low layer reported", () => tracks.length === 1, 4000);
+  await waitFor("the low layer reported", () => tracks.length === 1, {
+    timeoutMs: 4000,
+  });
   assertEquals(tracks[0]!.map((t) => t.rid), ["l"]);
 
   const sub = await subscribe(node, { request: ["video"], trickle: false });

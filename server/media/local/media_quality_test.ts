@@ -3,7 +3,7 @@
  * on loopback: NACK recovery, PLI rate limiting, simulcast splicing, sender
  * reports and teardown, with the WASM pipeline and the fast path active.
  */
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import {
   type RTCPeerConnection,
   RtcpSrPacket,
@@ -25,8 +25,8 @@ import {
   openSockets,
   sendTrack,
   vp8Packet,
-  waitFor,
-} from "./test_peers.ts";
+} from "../../../tests/support/werift_peers.ts";
+import { waitFor } from "../../../tests/support/wait_for.ts";
 
 function newNode(faults: Faults = {}): LocalMediaNode {
   return new LocalMediaNode({

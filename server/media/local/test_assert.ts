@@ -1,24 +1,10 @@
 /**
- * Minimal assertions for tests (the Deno standard library is not reachable).
+ * The test assertions now live in tests/support/assert.ts. This re-export
+ * stays only for the unit tests of server/turn/ and dtls_retransmission,
+ * which other branches are rewriting; once merged, point their imports at
+ * tests/support/assert.ts and delete this file.
  *
  * @module
  */
 
-import { deepStrictEqual } from "node:assert";
-
-/** Throws when `condition` is false. */
-export function assert(
-  condition: unknown,
-  message = "Assertion failed",
-): asserts condition {
-  if (!condition) throw new Error(message);
-}
-
-/** Throws when `actual` and `expected` differ (deep, strict). */
-export function assertEquals<T>(
-  actual: T,
-  expected: T,
-  message?: string,
-): void {
-  deepStrictEqual(actual, expected, message);
-}
+export { assert, assertEquals } from "../../../tests/support/assert.ts";

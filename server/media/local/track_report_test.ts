@@ -1,4 +1,4 @@
-import { assertEquals } from "./test_assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import type { UpTrackInfo } from "../media_node.ts";
 import { announcedTracks, TrackReport } from "./track_report.ts";
 

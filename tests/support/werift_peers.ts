@@ -1,5 +1,6 @@
 /**
- * Test helpers: werift peers standing in for browsers, on loopback.
+ * Test helpers: werift peers standing in for browsers on loopback, the RTP
+ * packets they send, and a count of the process's open sockets.
  *
  * @module
  */
@@ -13,9 +14,12 @@ import {
   useSdesMid,
   useSdesRTPStreamId,
 } from "werift";
-import type { IceCandidate, IceConfiguration } from "../media_node.ts";
-import { toIceInit, toWeriftCandidate } from "./ice.ts";
-import { loopbackIce } from "./peer_config.ts";
+import type {
+  IceCandidate,
+  IceConfiguration,
+} from "../../server/media/media_node.ts";
+import { toIceInit, toWeriftCandidate } from "../../server/media/local/ice.ts";
+import { loopbackIce } from "../../server/media/local/peer_config.ts";
 
 /** The ICE configuration of a loopback-only test connection: no servers. */
 export const NO_ICE: IceConfiguration = { iceServers: [] };
@@ -76,21 +80,6 @@ export function stripCandidates(sdp: string): string {
     !l.startsWith("a=candidate") && !l.startsWith("a=end-of-candidates")
   )
     .join("\r\n");
-}
-
-/** Resolves when `predicate` holds, polling every 20 ms. */
-export async function waitFor(
-  what: string,
-  predicate: () => boolean,
-  timeoutMs = 8000,
-): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > end) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** A VP8 packet: `key` makes it the first packet of a keyframe. */
