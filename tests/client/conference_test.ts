@@ -4,7 +4,6 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import {
-  launch,
   login,
   open,
   type OpenOptions,
@@ -14,7 +13,9 @@ import {
   sentRequests,
   userAction,
 } from "./browser.ts";
-import { startClientTestServer } from "./server.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
+import { launchBrowser } from "../support/browser.ts";
 
 const shot = (name: string) => new URL(name, SCREENSHOTS).pathname;
 
@@ -24,8 +25,8 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await Deno.mkdir(SCREENSHOTS, { recursive: true });
-    const srv = await startClientTestServer();
-    const browser = await launch();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
+    const browser = await launchBrowser();
     const url = `${srv.url}/group/demo/`;
     const people: Person[] = [];
     const person = async (options?: OpenOptions, at = url) => {

@@ -7,16 +7,11 @@
 // Screenshots of every case go to tests/screenshots/layout-*.png.
 
 import assert from "node:assert/strict";
-import {
-  eventually,
-  launch,
-  login,
-  open,
-  type Person,
-  say,
-  SCREENSHOTS,
-} from "./browser.ts";
-import { startClientTestServer } from "./server.ts";
+import { login, open, type Person, say, SCREENSHOTS } from "./browser.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { eventually } from "../support/wait_for.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
+import { launchBrowser } from "../support/browser.ts";
 
 const shot = (name: string) => new URL(name, SCREENSHOTS).pathname;
 
@@ -188,8 +183,8 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await Deno.mkdir(SCREENSHOTS, { recursive: true });
-    const srv = await startClientTestServer();
-    const browser = await launch();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
+    const browser = await launchBrowser();
     const url = `${srv.url}/group/demo/`;
     const people: Person[] = [];
     const person = async (options?: Parameters<typeof open>[2]) => {

@@ -19,7 +19,6 @@ import { placementOf } from "../../server/cluster/group_placement.ts";
 import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import {
-  launch,
   login,
   open,
   type Person,
@@ -31,6 +30,7 @@ import {
   type MediaProcess,
   startMediaProcess,
 } from "../media_node/support/remote_node.ts";
+import { launchBrowser } from "../support/browser.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import {
@@ -106,7 +106,7 @@ Deno.test({
     const redisConnection = openRedisConnection(redis.url, { log: () => {} });
     const media: MediaProcess[] = [];
     const edges: EdgeProcess[] = [];
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       media.push(
         ...await Promise.all(

@@ -4,9 +4,11 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { cameraFile, launchBrowser, openPeer } from "./support/browser.ts";
+import { cameraFile, launchBrowser } from "../support/browser.ts";
+import { openPeer, PEER_PAGES } from "./support/peer_page.ts";
+import { openGroup } from "../support/groups.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { type E2eServer, startE2eServer } from "./support/e2e_server.ts";
+import { startTestServer, type TestServer } from "../support/test_server.ts";
 
 interface DownStat {
   id: string;
@@ -58,7 +60,7 @@ function evalPeer<T>(page: Page, code: string): Promise<T> {
 }
 
 interface Call {
-  e2e: E2eServer;
+  e2e: TestServer;
   browser: Browser;
   /** The publisher, joined as alice. */
   a: Page;
@@ -71,7 +73,10 @@ async function inCall(
   options: { videoFile?: string },
   body: (call: Call) => Promise<void>,
 ): Promise<void> {
-  const e2e = await startE2eServer();
+  const e2e = await startTestServer({
+    staticDir: PEER_PAGES,
+    groups: { e2e: openGroup() },
+  });
   const browser = await launchBrowser(options);
   try {
     const a = await openPeer(browser, e2e.url);

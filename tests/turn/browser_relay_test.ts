@@ -9,12 +9,13 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openPeer } from "../e2e/support/browser.ts";
-import { waitFor } from "../support/wait_for.ts";
-import { startE2eServer } from "../e2e/support/e2e_server.ts";
-import { eventually, launch, login, open, say } from "../client/browser.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { openPeer, PEER_PAGES } from "../e2e/support/peer_page.ts";
+import { DEMO_GROUP, openGroup } from "../support/groups.ts";
+import { eventually, waitFor } from "../support/wait_for.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { login, open, say } from "../client/browser.ts";
 import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
-import { DEMO_GROUP, startClientTestServer } from "../client/server.ts";
 
 /** What one peer connection's candidate pairs say. */
 export interface PairStats {
@@ -111,7 +112,11 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const e2e = await startE2eServer({ turn: "127.0.0.1:0" });
+    const e2e = await startTestServer({
+      staticDir: PEER_PAGES,
+      groups: { e2e: openGroup() },
+      turn: "127.0.0.1:0",
+    });
     const browser = await launchBrowser();
     try {
       const a = await openPeer(browser, e2e.url);
@@ -148,10 +153,11 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
+    const srv = await startTestServer({
+      groups: { demo: DEMO_GROUP },
       turn: "127.0.0.1:0",
     });
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       const ann = await open(browser, `${srv.url}/group/demo/`);
       await login(ann, "ann", "x", "none");
@@ -176,7 +182,12 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const e2e = await startE2eServer({ turn: "127.0.0.1:0", relayOnly: true });
+    const e2e = await startTestServer({
+      staticDir: PEER_PAGES,
+      groups: { e2e: openGroup() },
+      turn: "127.0.0.1:0",
+      relayOnly: true,
+    });
     const browser = await launchBrowser();
     try {
       const a = await openPeer(browser, e2e.url);
@@ -224,11 +235,12 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     let clock = Date.now();
-    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
+    const srv = await startTestServer({
+      groups: { demo: DEMO_GROUP },
       turn: "127.0.0.1:0",
       now: () => clock,
     });
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       const ann = await open(browser, `${srv.url}/group/demo/`);
       await login(ann, "ann", "x", "audio");
@@ -267,10 +279,11 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
+    const srv = await startTestServer({
+      groups: { demo: DEMO_GROUP },
       turn: "127.0.0.1:0",
     });
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       const url = `${srv.url}/group/demo/`;
       const people = [await open(browser, url), await open(browser, url)];

@@ -1,15 +1,14 @@
 /**
- * `main.ts -role edge` in a child process for cluster tests: a temporary
+ * `main.ts -role edge` in a child process for cluster tests (through
+ * tests/support/server_process.ts): a temporary
  * root with `data/config.json` (the test cluster secret) and `groups/`,
  * and the edge's WebSocket URL read from its "listening on" line.
  *
  * @module
  */
 
-import { fileURLToPath } from "node:url";
 import { TEST_SECRET } from "../../media_node/support/remote_node.ts";
-
-const MAIN = fileURLToPath(new URL("../../../main.ts", import.meta.url));
+import { startServerProcess } from "../../support/server_process.ts";
 
 /** A directory with `data/` (the cluster secret) and `groups/`. */
 export async function clusterRoot(
@@ -45,12 +44,8 @@ export async function startEdgeProcess(
   redisUrl: string,
   denoFlags: string[] = [],
 ): Promise<EdgeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
+  const edge = await startServerProcess({
     args: [
-      "run",
-      "-A",
-      ...denoFlags,
-      MAIN,
       "-role",
       "edge",
       "-redis",
@@ -65,40 +60,17 @@ export async function startEdgeProcess(
       "-http",
       "127.0.0.1:0",
     ],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
+    denoFlags,
+    ready: /listening on (http:\/\/\S+?)\/?\s/,
+    echo: Deno.env.get("NEREID_TEST_EDGE_LOG") !== undefined,
+  });
   const stop = async () => {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already gone
-    }
-    await child.status;
+    await edge.stop();
   };
-  try {
-    const reader = child.stdout.pipeThrough(new TextDecoderStream())
-      .getReader();
-    let out = "";
-    let url: string | undefined;
-    while (url === undefined) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`The edge ended: ${out}`);
-      out += value;
-      url = /listening on (http:\/\/\S+?)\/?\s/.exec(out)?.[1];
-    }
-    // The rest of its output goes to the test's.
-    (async () => {
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) return;
-        if (Deno.env.get("NEREID_TEST_EDGE_LOG")) console.log(value);
-      }
-    })().catch(() => {});
-    const ws = url.replace("http:", "ws:") + "/ws";
-    return { child, ws, stop, [Symbol.asyncDispose]: stop };
-  } catch (e) {
-    await stop();
-    throw e;
-  }
+  return {
+    child: edge.child,
+    ws: edge.ready.replace("http:", "ws:") + "/ws",
+    stop,
+    [Symbol.asyncDispose]: stop,
+  };
 }
