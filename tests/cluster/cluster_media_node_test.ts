@@ -14,7 +14,6 @@ import { ClusterMediaNode } from "../../server/cluster/cluster_media_node.ts";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
 import { groupNodeKey } from "../../server/cluster/cluster_keys.ts";
 import { placementOf } from "../../server/cluster/group_placement.ts";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import {
   type ConnectionState,
@@ -25,10 +24,11 @@ import {
 import { loopbackPeer, NO_ICE, sendTrack } from "../support/werift_peers.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { startRedisServer } from "../support/redis_server.ts";
+import { startMediaNodes } from "./support/cluster_setup.ts";
+import { openUp } from "../media_node/support/open_up.ts";
 import {
   connectRemote,
   type MediaProcess,
-  startMediaProcess,
   TEST_SECRET,
 } from "../media_node/support/remote_node.ts";
 
@@ -36,15 +36,7 @@ async function publishOn(
   node: MediaNode,
   options: { id: string; group: string; states?: ConnectionState[] },
 ): Promise<UpConnection> {
-  const up = await node.openUp({
-    id: options.id,
-    group: options.group,
-    codecs: ["vp8"],
-    ice: NO_ICE,
-    onIceCandidate() {},
-    onTracks() {},
-    onStateChange: (s) => options.states?.push(s),
-  });
+  const up = await openUp(node, options);
   const pc = loopbackPeer();
   pc.addTransceiver(sendTrack("video"), { direction: "sendonly" });
   await pc.setLocalDescription(await pc.createOffer());
@@ -78,21 +70,13 @@ Deno.test({
       log: () => {},
     });
     try {
-      for (const nodeId of ["media-1", "media-2"]) {
-        processes.push(
-          await startMediaProcess({
-            recordingsDir: `${root}/${nodeId}`,
-            nodeId,
-            redisUrl: redis.url,
-          }),
-        );
-      }
+      processes.push(
+        ...await startMediaNodes(root, {
+          redisUrl: redis.url,
+          ids: ["media-1", "media-2"],
+        }),
+      );
       await redisConnection.whenUp();
-      for (let i = 0; i < 50; i++) {
-        if ((await listMediaNodes(redisConnection)).length === 2) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      strictEqual((await listMediaNodes(redisConnection)).length, 2);
 
       const states: ConnectionState[] = [];
       await publishOn(cluster, { id: "a", group: "g", states });
@@ -187,21 +171,13 @@ Deno.test({
       log: () => {},
     });
     try {
-      for (const nodeId of ["media-1", "media-2"]) {
-        processes.push(
-          await startMediaProcess({
-            recordingsDir: `${root}/${nodeId}`,
-            nodeId,
-            redisUrl: redis.url,
-          }),
-        );
-      }
-      await redisConnection.whenUp();
-      await waitFor(
-        "both nodes registered",
-        async () => (await listMediaNodes(redisConnection)).length === 2,
-        { timeoutMs: 5000 },
+      processes.push(
+        ...await startMediaNodes(root, {
+          redisUrl: redis.url,
+          ids: ["media-1", "media-2"],
+        }),
       );
+      await redisConnection.whenUp();
       // Group "a" on media-1, group "b" on media-2.
       for (const [group, node] of [["a", "media-1"], ["b", "media-2"]]) {
         await redisConnection.command((r) =>

@@ -32,6 +32,7 @@ import {
   vp8Packet,
 } from "../support/werift_peers.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { openUp } from "./support/open_up.ts";
 
 /** A node under test, with the folder it records into. */
 export interface NodeUnderTest {
@@ -217,15 +218,7 @@ export function mediaNodeContract(
   test("errors come back as values with a reason: in-use, not-found, invalid", async ({ node }) => {
     const pub = await publish(node, "s1");
     await rejectsWith(
-      node.openUp({
-        group: "g",
-        id: "s1",
-        codecs: ["vp8"],
-        ice: NO_ICE,
-        onIceCandidate() {},
-        onTracks() {},
-        onStateChange() {},
-      }),
+      openUp(node, { id: "s1" }),
       "in-use",
     );
     await rejectsWith(
@@ -241,15 +234,7 @@ export function mediaNodeContract(
       }),
       "not-found",
     );
-    const other = await node.openUp({
-      group: "g",
-      id: "s2",
-      codecs: ["vp8"],
-      ice: NO_ICE,
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange() {},
-    });
+    const other = await openUp(node, { id: "s2" });
     await rejectsWith(other.offer("this is not SDP"), "invalid");
     other.close();
     await rejectsWith(
@@ -284,14 +269,9 @@ export function mediaNodeContract(
     const port = stun.address().port;
     const pc = loopbackPeer();
     pc.addTransceiver(sendTrack("video"), { direction: "sendonly" });
-    const up = await node.openUp({
-      group: "g",
+    const up = await openUp(node, {
       id: "s1",
-      codecs: ["vp8"],
       ice: { iceServers: [{ urls: [`stun:127.0.0.1:${port}`] }] },
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange() {},
     });
     await pc.setLocalDescription(await pc.createOffer());
     const answer = up.offer(pc.localDescription!.sdp).catch(() => null);
@@ -344,15 +324,7 @@ export function mediaNodeContract(
   test("a closed node refuses to open, with reason closed", async ({ node }) => {
     await node.close();
     await rejectsWith(
-      node.openUp({
-        group: "g",
-        id: "s1",
-        codecs: ["vp8"],
-        ice: NO_ICE,
-        onIceCandidate() {},
-        onTracks() {},
-        onStateChange() {},
-      }),
+      openUp(node, { id: "s1" }),
       "closed",
     );
   });

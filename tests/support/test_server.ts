@@ -18,7 +18,12 @@ import type { Faults } from "../../server/media/local/down_track.ts";
 import type { MediaNode } from "../../server/media/media_node.ts";
 import type { ConnectionTimeouts } from "../../server/http/connection_watch.ts";
 import type { SessionTimings } from "../../server/signalling/session_deps.ts";
-import { connect, type ConnectOptions, type WsClient } from "./ws_client.ts";
+import {
+  connect,
+  type ConnectOptions,
+  joinedClient,
+  type WsClient,
+} from "./ws_client.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -237,14 +242,12 @@ export async function startTestServer(
     },
     connect: open,
     async member(group, username, password) {
-      const client = await open();
-      await client.handshake();
-      const joined = await client.join(group, username, password);
-      if (joined["kind"] !== "join") {
-        throw new Error(
-          `${username} could not join ${group}: ${JSON.stringify(joined)}`,
-        );
-      }
+      const client = await joinedClient(wsUrl, {
+        group,
+        username,
+        ...(password === undefined ? {} : { password }),
+      });
+      clients.add(client);
       return client;
     },
     close() {

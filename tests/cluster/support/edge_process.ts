@@ -1,34 +1,13 @@
 /**
  * `main.ts -role edge` in a child process for cluster tests (through
- * tests/support/server_process.ts): a temporary
- * root with `data/config.json` (the test cluster secret) and `groups/`,
- * and the edge's WebSocket URL read from its "listening on" line.
+ * tests/support/server_process.ts), over a root from
+ * `clusterRoot()` (cluster_setup.ts), and the edge's WebSocket URL read
+ * from its "listening on" line.
  *
  * @module
  */
 
-import { TEST_SECRET } from "../../media_node/support/remote_node.ts";
 import { startServerProcess } from "../../support/server_process.ts";
-
-/** A directory with `data/` (the cluster secret) and `groups/`. */
-export async function clusterRoot(
-  groups: Record<string, unknown>,
-): Promise<string> {
-  const root = await Deno.makeTempDir({ prefix: "nereid-cluster-" });
-  await Deno.mkdir(`${root}/data`);
-  await Deno.mkdir(`${root}/groups`);
-  await Deno.writeTextFile(
-    `${root}/data/config.json`,
-    JSON.stringify({ clusterSecret: TEST_SECRET }),
-  );
-  for (const [name, description] of Object.entries(groups)) {
-    await Deno.writeTextFile(
-      `${root}/groups/${name}.json`,
-      JSON.stringify(description),
-    );
-  }
-  return root;
-}
 
 /** A running edge process. */
 export interface EdgeProcess extends AsyncDisposable {
