@@ -71,6 +71,8 @@ export interface MixedReport {
   failure?: string;
 }
 
+// The simulcast scenario samples the layers bob receives once a second for
+// a set time (a report over time, not a wait for a condition).
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Browsers in a namespace are slow to start: checks every 250 ms, for 30 s. */

@@ -20,6 +20,7 @@ interface DownStat {
   frameWidth: number;
   frameHeight: number;
   timestamp: number;
+  keyFramesDecoded: number;
 }
 
 interface UpStat {
@@ -220,8 +221,18 @@ Deno.test({
     await inCall({}, async ({ e2e, browser, a, b }) => {
       await evalPeer(a, `return await peer.publish();`);
       await decodes(b, "B", 10_000);
-      // Let the publisher's last keyframe grow old before C arrives.
-      await new Promise((r) => setTimeout(r, 3000));
+      // Let the publisher's last keyframe grow too old to be replayed (the
+      // server replays one within its last 96 packets) before C arrives:
+      // C then needs a fresh one. B receives every packet of the stream.
+      let since = { keyFrames: -1, packets: 0 };
+      await waitFor("the last keyframe to be 100 packets old", async () => {
+        const v = (await downStats(b)).find((x) => x.kind === "video");
+        if (!v) return undefined;
+        if (v.keyFramesDecoded !== since.keyFrames) {
+          since = { keyFrames: v.keyFramesDecoded, packets: v.packetsReceived };
+        }
+        return v.packetsReceived - since.packets > 100 ? true : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 100 });
       const c = await openPeer(browser, e2e.url);
       await join(c, "carol");
       const start = Date.now();
@@ -288,7 +299,13 @@ Deno.test({
         },
       );
       console.log(`high layer again after ${Date.now() - t0} ms`);
-      await new Promise((r) => setTimeout(r, 500));
+      // Keep watching while B decodes 15 more frames (half a second at 30
+      // fps): a stall after the switch back shows as a long pause.
+      const decoded = (await downStats(b)).find((x) =>
+        x.kind === "video"
+      )?.framesDecoded ??
+        0;
+      await decodes(b, "B", 5000, decoded + 15);
       const longest = await evalPeer<number>(
         b,
         `clearInterval(peer.watchTimer); return peer.watch.longest;`,

@@ -205,10 +205,9 @@ export function mediaNodeContract(
       "the down's closed event",
       () => sub.states.includes("closed"),
     );
-    for (let i = 0; i < 100 && await count(node) !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    strictEqual(await count(node), 0);
+    await waitFor("no connection left", async () => await count(node) === 0, {
+      timeoutMs: 2000,
+    });
     pub.up.close(); // idempotent
     sub.down.close();
     await pub.pc.close();

@@ -45,6 +45,10 @@ function firstFile(dir: string): Promise<string> {
   }, { timeoutMs: 20_000, intervalMs: 200 });
 }
 
+// These tests record for a set time on purpose: the length of the file is
+// what they check (10 s, at least 3.5 s of 4, up to a kill after 7), so
+// they sleep for it rather than wait on a condition. The 2 s before a
+// recording starts let Chromium's encoder warm up, as in a call in progress.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The file opens when its first keyframe leaves the 500 ms interleaving

@@ -24,6 +24,7 @@ import {
   joinedClient,
   type WsClient,
 } from "./ws_client.ts";
+import { waitFor } from "./wait_for.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -100,6 +101,8 @@ export interface TestServer {
     text: string,
     options?: { since?: number; timeoutMs?: number },
   ): Promise<string>;
+  /** Resolves once the media node has `count` connections open. */
+  settle(count: number): Promise<void>;
   /** Opens a client on `/ws`; {@link TestServer.close} closes it. */
   connect(options?: ConnectOptions): Promise<WsClient>;
   /** Connects, handshakes and joins; fails the test unless the join succeeds. */
@@ -239,6 +242,13 @@ export async function startTestServer(
         );
       }, timeoutMs);
       return promise.finally(() => clearTimeout(timer));
+    },
+    async settle(count) {
+      await waitFor(
+        `${count} media connections`,
+        async () => (await server.media.stats()).length === count,
+        { timeoutMs: 5000 },
+      );
     },
     connect: open,
     async member(group, username, password) {
