@@ -1,6 +1,7 @@
 // The web client's settings, media choices, local commands and sign-in
 // flows, in a real Chromium against a real in-process Nereid server: what
-// conference_test.ts does not cover. One browser for all of it.
+// call_test.ts, moderation_test.ts and accessibility_test.ts do not cover.
+// One browser for all of it.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
