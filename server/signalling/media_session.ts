@@ -42,7 +42,8 @@ import {
 } from "../media/media_node.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import type { ClientSession } from "./client_session.ts";
-import { ProtocolError, UserError } from "./errors.ts";
+import { UserError } from "./errors.ts";
+import { ProtocolError } from "../protocol/message.ts";
 
 type Msg<T extends ClientMessage["type"]> = Extract<ClientMessage, { type: T }>;
 
