@@ -12,6 +12,7 @@
  */
 
 import type { TargetReason } from "../../../media-wasm/mod.ts";
+import type { CodecName } from "../codec_names.ts";
 
 /** An upstream sender's clock: NTP time (64-bit fixed point) and RTP time at one instant. */
 export interface SourceClock {
@@ -99,7 +100,7 @@ export interface DownPipeline {
 export interface DownPipelineOptions {
   ssrc: number;
   payloadType: number;
-  codec: string;
+  codec: CodecName;
   clockRate: number;
   /** The layer to aim at first. */
   layer: number;
@@ -116,7 +117,7 @@ export interface ReportFigures {
 
 /** Makes pipelines and the RTCP packets that span them. */
 export interface PacketPipelines {
-  up(options: { codec: string; clockRate: number }): UpPipeline;
+  up(options: { codec: CodecName; clockRate: number }): UpPipeline;
   down(options: DownPipelineOptions): DownPipeline;
   /** One Receiver Report for up to 31 up tracks (a copy), with its figures. */
   receiverReport(
