@@ -7,7 +7,6 @@
  */
 
 import assert from "node:assert/strict";
-import { login } from "./browser.ts";
 import { scenarios, shot } from "./scenarios.ts";
 
 Deno.test({
@@ -17,10 +16,9 @@ Deno.test({
   fn: (t) =>
     scenarios(t, {
       "every control is labelled, reachable by Tab and shows its focus": async (
-        { person },
+        { member },
       ) => {
-        const admin = await person();
-        await login(admin, "admin", "nereid", "none");
+        const admin = await member("admin", "nereid", "none");
         const unlabelled = await admin.page.evaluate(() => {
           const name = (e: Element) =>
             e.getAttribute("aria-label") ||
@@ -89,10 +87,9 @@ Deno.test({
       },
 
       "the settings open from the keyboard and show whole option texts": async (
-        { person },
+        { member },
       ) => {
-        const admin = await person();
-        await login(admin, "admin", "nereid", "none");
+        const admin = await member("admin", "nereid", "none");
         await admin.page.locator("#menu-button").focus();
         await admin.page.keyboard.press("Enter");
         await admin.page.locator("#throughput-select").waitFor();

@@ -161,6 +161,24 @@ export async function open(
   return { context, page, errors };
 }
 
+/** Waits until `p` shows `count` tiles, each playing real frames. */
+export async function tilesPlaying(
+  p: Person,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await p.page.waitForFunction(
+    (n) => {
+      const v = [
+        ...document.querySelectorAll<HTMLVideoElement>("#video-grid video"),
+      ];
+      return v.length === n && v.every((x) => x.videoWidth > 0);
+    },
+    count,
+    { timeout: timeoutMs },
+  );
+}
+
 /** Fills the login form and waits for the conference view. */
 export async function login(
   p: Person,

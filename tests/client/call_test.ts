@@ -10,26 +10,12 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import {
   login,
-  type Person,
   say,
   sentRequests,
+  tilesPlaying,
   userAction,
 } from "./browser.ts";
 import { scenarios, shot } from "./scenarios.ts";
-
-/** Resolves once every tile video of `p` plays real frames, `count` of them. */
-async function videosPlay(p: Person, count: number): Promise<void> {
-  await p.page.waitForFunction(
-    (n) => {
-      const v = [
-        ...document.querySelectorAll<HTMLVideoElement>(".tile video"),
-      ];
-      return v.length === n && v.every((x) => x.videoWidth > 0);
-    },
-    count,
-    { timeout: 20_000 },
-  );
-}
 
 Deno.test({
   name: "people meet, talk and share in the web client",
@@ -57,12 +43,10 @@ Deno.test({
         },
 
       "two people see each other's video; chat, /me and a private message reach the right people":
-        async ({ person }) => {
-          const ann = await person();
-          const bob = await person();
-          await login(ann, "ann", "x");
-          await login(bob, "bob", "y");
-          await videosPlay(ann, 2);
+        async ({ member }) => {
+          const ann = await member("ann", "x");
+          const bob = await member("bob", "y");
+          await tilesPlaying(ann, 2, 20_000);
           await ann.page.screenshot({ path: shot("call-2.png") });
           await say(ann, "Hello everyone");
           await bob.page.locator(".msg", { hasText: "Hello everyone" })
@@ -78,14 +62,11 @@ Deno.test({
         },
 
       "an operator joins with the history; three 16:9 tiles fill the square centre pane in a column; small tiles ask for the low video layer and large ones revert":
-        async ({ person }) => {
-          const ann = await person();
-          const bob = await person();
-          await login(ann, "ann", "x");
-          await login(bob, "bob", "y");
+        async ({ member }) => {
+          const ann = await member("ann", "x");
+          await member("bob", "y");
           await say(ann, "Hello everyone");
-          const admin = await person();
-          await login(admin, "admin", "nereid");
+          const admin = await member("admin", "nereid");
           await admin.page.locator(".msg", { hasText: "Hello everyone" })
             .waitFor();
           for (const p of [admin, ann]) {
@@ -124,11 +105,9 @@ Deno.test({
         },
 
       "a screen share is a second tile at the others and goes when stopped":
-        async ({ person }) => {
-          const ann = await person();
-          const bob = await person();
-          await login(ann, "ann", "x");
-          await login(bob, "bob", "y");
+        async ({ member }) => {
+          const ann = await member("ann", "x");
+          const bob = await member("bob", "y");
           await bob.page.locator("#share-button").click();
           const screen = ann.page.locator(".tile.screen", {
             hasText: "bob (screen)",
@@ -147,11 +126,9 @@ Deno.test({
           await screen.waitFor({ state: "detached" });
         },
 
-      "a user mutes and the others see the indicator": async ({ person }) => {
-        const ann = await person();
-        const bob = await person();
-        await login(ann, "ann", "x");
-        await login(bob, "bob", "y");
+      "a user mutes and the others see the indicator": async ({ member }) => {
+        const ann = await member("ann", "x");
+        const bob = await member("bob", "y");
         await bob.page.locator("#mute-button").click();
         const bobTile = ann.page.locator(".tile", { hasText: "bob" });
         await bobTile.locator(".tile-muted").waitFor({ state: "visible" });
@@ -161,13 +138,11 @@ Deno.test({
       },
 
       "Disable stops the camera and the others lose the tile": async (
-        { person },
+        { member },
       ) => {
-        const ann = await person();
-        const bob = await person();
-        await login(ann, "ann", "x");
-        await login(bob, "bob", "y");
-        await videosPlay(ann, 2);
+        const ann = await member("ann", "x");
+        const bob = await member("bob", "y");
+        await tilesPlaying(ann, 2, 20_000);
         for (const p of [ann, bob]) {
           await p.page.locator("#enable-button", { hasText: "Disable" })
             .click();
@@ -179,11 +154,9 @@ Deno.test({
         }
       },
 
-      "a 1 MB file arrives intact": async ({ person }) => {
-        const ann = await person();
-        const bob = await person();
-        await login(ann, "ann", "x", "none");
-        await login(bob, "bob", "y", "none");
+      "a 1 MB file arrives intact": async ({ member }) => {
+        const ann = await member("ann", "x", "none");
+        const bob = await member("bob", "y", "none");
         const bytes = Buffer.alloc(1 << 20);
         // getRandomValues gives at most 64 KiB at a time.
         for (let i = 0; i < bytes.length; i += 65536) {
@@ -215,12 +188,10 @@ Deno.test({
       },
 
       "a dropped connection comes back by itself and says so": async (
-        { person, srv },
+        { member, srv },
       ) => {
-        const ann = await person();
-        const bob = await person();
-        await login(ann, "ann", "x", "none");
-        await login(bob, "bob", "y", "none");
+        const ann = await member("ann", "x", "none");
+        await member("bob", "y", "none");
         const session = [...srv.server.sessions].find((x) =>
           x.username === "ann"
         );
@@ -236,10 +207,9 @@ Deno.test({
       },
 
       "a phone-sized screen shows videos and reachable controls": async (
-        { person },
+        { person, member },
       ) => {
-        const ann = await person();
-        await login(ann, "ann", "x");
+        const ann = await member("ann", "x");
         await say(ann, "Welcome, phone");
         const phone = await person({
           viewport: { width: 390, height: 844 },

@@ -7,7 +7,14 @@
 // Screenshots of every case go to tests/screenshots/layout-*.png.
 
 import assert from "node:assert/strict";
-import { login, open, type Person, say, SCREENSHOTS } from "./browser.ts";
+import {
+  login,
+  open,
+  type Person,
+  say,
+  SCREENSHOTS,
+  tilesPlaying,
+} from "./browser.ts";
 import { startTestServer } from "../support/test_server.ts";
 import { eventually } from "../support/wait_for.ts";
 import { DEMO_GROUP } from "../support/groups.ts";
@@ -142,20 +149,6 @@ function layoutProblems(): string[] {
     }
   }
   return problems;
-}
-
-/** Waits until `p` shows `count` tiles, each playing real frames. */
-async function tilesPlaying(p: Person, count: number): Promise<void> {
-  await p.page.waitForFunction(
-    (n) => {
-      const v = [
-        ...document.querySelectorAll<HTMLVideoElement>("#video-grid video"),
-      ];
-      return v.length === n && v.every((x) => x.videoWidth > 0);
-    },
-    count,
-    { timeout: 30_000 },
-  );
 }
 
 async function setSettings(p: Person, open: boolean): Promise<void> {

@@ -15,11 +15,9 @@ Deno.test({
   sanitizeOps: false,
   fn: (t) =>
     scenarios(t, {
-      "/help lists operator commands to the op only": async ({ person }) => {
-        const admin = await person();
-        const ann = await person();
-        await login(admin, "admin", "nereid", "none");
-        await login(ann, "ann", "x", "none");
+      "/help lists operator commands to the op only": async ({ member }) => {
+        const admin = await member("admin", "nereid", "none");
+        const ann = await member("ann", "x", "none");
         await say(admin, "/help");
         await admin.page.locator(".msg.system", { hasText: "/revoke link" })
           .waitFor();
@@ -85,12 +83,10 @@ Deno.test({
         },
 
       "the op locks the group and a newcomer is told the lock message": async (
-        { person, leave },
+        { person, member, leave },
       ) => {
-        const admin = await person();
-        const ann = await person();
-        await login(admin, "admin", "nereid", "none");
-        await login(ann, "ann", "x", "none");
+        const admin = await member("admin", "nereid", "none");
+        const ann = await member("ann", "x", "none");
         await say(admin, "/lock Private meeting");
         await ann.page.locator(".badge", { hasText: "Locked" }).waitFor();
         const dan = await person();
@@ -107,13 +103,10 @@ Deno.test({
         });
       },
 
-      "the op kicks a user, who is told why": async ({ person }) => {
-        const admin = await person();
-        const ann = await person();
-        const bob = await person();
-        await login(admin, "admin", "nereid", "none");
-        await login(ann, "ann", "x", "none");
-        await login(bob, "bob", "y", "none");
+      "the op kicks a user, who is told why": async ({ member }) => {
+        const admin = await member("admin", "nereid", "none");
+        const ann = await member("ann", "x", "none");
+        const bob = await member("bob", "y", "none");
         await ann.page.locator(".user", { hasText: "bob" }).waitFor();
         await say(admin, "/kick bob Too noisy");
         await bob.page.locator("#login-error", {

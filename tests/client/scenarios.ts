@@ -24,7 +24,13 @@ import assert from "node:assert/strict";
 import { launchBrowser } from "../support/browser.ts";
 import { DEMO_GROUP } from "../support/groups.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
-import { open, type OpenOptions, type Person, SCREENSHOTS } from "./browser.ts";
+import {
+  login,
+  open,
+  type OpenOptions,
+  type Person,
+  SCREENSHOTS,
+} from "./browser.ts";
 
 /** What a scenario gets. */
 export interface Scenario {
@@ -33,6 +39,15 @@ export interface Scenario {
   readonly url: string;
   /** Opens the group page (or `at`) in a new context for one more person. */
   person(options?: OpenOptions, at?: string): Promise<Person>;
+  /**
+   * Opens the group page for `username` and logs in with `password`,
+   * publishing `publish` (default both camera and microphone).
+   */
+  member(
+    username: string,
+    password: string,
+    publish?: "both" | "audio" | "none",
+  ): Promise<Person>;
   /** Closes a person's context before the scenario ends. */
   leave(p: Person): Promise<void>;
 }
@@ -63,12 +78,18 @@ export async function scenarios(
           people.splice(people.indexOf(p), 1);
         };
         try {
+          const person = async (options?: OpenOptions, at = url) => {
+            const p = await open(browser, at, options);
+            people.push(p);
+            return p;
+          };
           await run({
             srv,
             url,
-            async person(options, at = url) {
-              const p = await open(browser, at, options);
-              people.push(p);
+            person,
+            async member(username, password, publish = "both") {
+              const p = await person();
+              await login(p, username, password, publish);
               return p;
             },
             leave,

@@ -23,6 +23,18 @@ import { fileURLToPath } from "node:url";
 /** The server's command line, `main.ts`. */
 export const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
+/** `-data`, `-groups` and `-recordings` as the folders of that name in `root`. */
+export function folderArgs(root: string): string[] {
+  return [
+    "-data",
+    `${root}/data`,
+    "-groups",
+    `${root}/groups`,
+    "-recordings",
+    `${root}/recordings`,
+  ];
+}
+
 /** Options of {@link startServerProcess}. */
 export interface ServerProcessOptions {
   /** The script to run (default {@link MAIN}). */

@@ -19,7 +19,6 @@ import {
   TurnTestClient,
 } from "../support/turn_client.ts";
 import { openGroup } from "../support/groups.ts";
-import type { IceServer } from "../../server/ice/ice_servers.ts";
 
 Deno.test("with -turn IP:PORT each join lists the TURN server with credentials that allocate", async () => {
   const t = await startTestServer({

@@ -7,7 +7,10 @@
  * @module
  */
 
-import { startServerProcess } from "../../support/server_process.ts";
+import {
+  folderArgs,
+  startServerProcess,
+} from "../../support/server_process.ts";
 
 /** A running edge process. */
 export interface EdgeProcess extends AsyncDisposable {
@@ -29,12 +32,7 @@ export async function startEdgeProcess(
       "edge",
       "-redis",
       redisUrl,
-      "-data",
-      `${root}/data`,
-      "-groups",
-      `${root}/groups`,
-      "-recordings",
-      `${root}/recordings`,
+      ...folderArgs(root),
       "-insecure",
       "-http",
       "127.0.0.1:0",

@@ -17,6 +17,7 @@ import { Publisher } from "../../support/publisher.ts";
 import { Subscriber } from "../../support/subscriber.ts";
 import { waitFor } from "../../support/wait_for.ts";
 import {
+  folderArgs,
   type ServerProcess,
   startServerProcess,
 } from "../../support/server_process.ts";
@@ -217,12 +218,7 @@ if (import.meta.main) {
       "127.0.0.1:0",
       "-udp-range",
       `${low}-${high}`,
-      "-data",
-      `${root}/data`,
-      "-groups",
-      `${root}/groups`,
-      "-recordings",
-      `${root}/recordings`,
+      ...folderArgs(root),
     ],
     ready: /Nereid listening on (http:\/\/[^/\s]+)/,
     stderr: "keep",
