@@ -8,12 +8,16 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { launchBrowser } from "../support/browser.ts";
 import { openPeer, PEER_PAGES } from "../e2e/support/peer_page.ts";
 import { DEMO_GROUP, openGroup } from "../support/groups.ts";
 import { eventually, waitFor } from "../support/wait_for.ts";
-import { startTestServer, type TestServer } from "../support/test_server.ts";
+import {
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from "../support/test_server.ts";
 import { login, open, say } from "../client/browser.ts";
 import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
 
@@ -176,18 +180,37 @@ Deno.test({
   },
 });
 
+/**
+ * Runs `run` with the web client's demo group on a server with a built-in
+ * TURN server (and `options`), in a fresh Chromium.
+ */
+async function withWebClient(
+  options: Partial<TestServerOptions>,
+  run: (
+    client: { srv: TestServer; browser: Browser; url: string },
+  ) => Promise<void>,
+): Promise<void> {
+  const srv = await startTestServer({
+    groups: { demo: DEMO_GROUP },
+    turn: "127.0.0.1:0",
+    ...options,
+  });
+  const browser = await launchBrowser();
+  try {
+    await run({ srv, browser, url: `${srv.url}/group/demo/` });
+  } finally {
+    await browser.close();
+    await srv.close();
+  }
+}
+
 Deno.test({
   name: "/relay-test in the web client passes through the built-in TURN server",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const srv = await startTestServer({
-      groups: { demo: DEMO_GROUP },
-      turn: "127.0.0.1:0",
-    });
-    const browser = await launchBrowser();
-    try {
-      const ann = await open(browser, `${srv.url}/group/demo/`);
+    await withWebClient({}, async ({ browser, url }) => {
+      const ann = await open(browser, url);
       await login(ann, "ann", "x", "none");
       await say(ann, "/relay-test");
       const line = ann.page.locator(".msg.system", { hasText: /Relay test/ })
@@ -197,10 +220,7 @@ Deno.test({
       console.log(text);
       ok(/Relay test passed/.test(text), text);
       strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
-    } finally {
-      await browser.close();
-      await srv.close();
-    }
+    });
   },
 });
 
@@ -238,14 +258,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     let clock = Date.now();
-    const srv = await startTestServer({
-      groups: { demo: DEMO_GROUP },
-      turn: "127.0.0.1:0",
-      now: () => clock,
-    });
-    const browser = await launchBrowser();
-    try {
-      const ann = await open(browser, `${srv.url}/group/demo/`);
+    await withWebClient({ now: () => clock }, async ({ browser, url }) => {
+      const ann = await open(browser, url);
       await login(ann, "ann", "x", "audio");
       // The TURN username of the page's first peer connection, kept.
       const username = () =>
@@ -269,10 +283,7 @@ Deno.test({
         ok(expiry(after) >= expiry(before) + RENEW_EVERY_MS / 1000, after);
       });
       strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
-    } finally {
-      await browser.close();
-      await srv.close();
-    }
+    });
   },
 });
 
@@ -282,13 +293,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const srv = await startTestServer({
-      groups: { demo: DEMO_GROUP },
-      turn: "127.0.0.1:0",
-    });
-    const browser = await launchBrowser();
-    try {
-      const url = `${srv.url}/group/demo/`;
+    await withWebClient({}, async ({ browser, url }) => {
       const people = [await open(browser, url), await open(browser, url)];
       for (const [i, p] of people.entries()) {
         // The setting as the side menu stores it.
@@ -326,10 +331,7 @@ Deno.test({
         }
         strictEqual(p.errors.length, 0, p.errors.join("\n"));
       }
-    } finally {
-      await browser.close();
-      await srv.close();
-    }
+    });
   },
 });
 
