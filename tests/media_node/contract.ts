@@ -24,11 +24,11 @@ import {
 import {
   addCandidate,
   audioPacket,
-  forwardCandidates,
+  connectDown,
+  connectUp,
   loopbackPeer,
   NO_ICE,
   sendTrack,
-  stripCandidates,
   vp8Packet,
 } from "../support/werift_peers.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -71,14 +71,7 @@ async function publish(node: MediaNode, id: string): Promise<Published> {
     onTracks: (t) => tracks.push([...t]),
     onStateChange: (s) => states.push(s),
   });
-  forwardCandidates(pc, (c) => void up.addIceCandidate(c));
-  await pc.setLocalDescription(await pc.createOffer());
-  const answer = await up.offer(stripCandidates(pc.localDescription!.sdp));
-  await pc.setRemoteDescription({ type: "answer", sdp: answer });
-  await waitFor(
-    "publisher connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectUp(pc, up, { trickle: true });
   return { pc, up, video, audio, tracks, states };
 }
 
@@ -111,16 +104,7 @@ async function subscribe(
     onIceCandidate: (c) => void addCandidate(pc, c),
     onStateChange: (s) => states.push(s),
   });
-  forwardCandidates(pc, (c) => void down.addIceCandidate(c));
-  const offer = await down.negotiate();
-  ok(offer !== null, "an offer for the requested tracks");
-  await pc.setRemoteDescription({ type: "offer", sdp: stripCandidates(offer) });
-  await pc.setLocalDescription(await pc.createAnswer());
-  await down.answer(stripCandidates(pc.localDescription!.sdp));
-  await waitFor(
-    "subscriber connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectDown(pc, down, { trickle: true });
   return { pc, down, received, states };
 }
 

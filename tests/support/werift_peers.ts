@@ -1,6 +1,7 @@
 /**
- * Test helpers: werift peers standing in for browsers on loopback, the RTP
- * packets they send, and a count of the process's open sockets.
+ * Test helpers: werift peers standing in for browsers on loopback, their
+ * offer/answer with a media node's up and down connections, the RTP packets
+ * they send, and a count of the process's open sockets.
  *
  * @module
  */
@@ -15,11 +16,14 @@ import {
   useSdesRTPStreamId,
 } from "werift";
 import type {
+  DownConnection,
   IceCandidate,
   IceConfiguration,
+  UpConnection,
 } from "../../server/media/media_node.ts";
 import { toIceInit, toWeriftCandidate } from "../../server/media/local/ice.ts";
 import { loopbackIce } from "../../server/media/local/peer_config.ts";
+import { waitFor } from "./wait_for.ts";
 
 /** The ICE configuration of a loopback-only test connection: no servers. */
 export const NO_ICE: IceConfiguration = { iceServers: [] };
@@ -80,6 +84,57 @@ export function stripCandidates(sdp: string): string {
     !l.startsWith("a=candidate") && !l.startsWith("a=end-of-candidates")
   )
     .join("\r\n");
+}
+
+/**
+ * Runs a werift publisher's offer through `up` and waits until it is
+ * connected. With `trickle`, no candidate travels inside the SDP either way:
+ * each must cross as an event or an operation (forwarded here from the
+ * peer; the node's go through the `onIceCandidate` given at `openUp`).
+ */
+export async function connectUp(
+  pc: RTCPeerConnection,
+  up: UpConnection,
+  options: { trickle?: boolean } = {},
+): Promise<void> {
+  const strip = options.trickle ? stripCandidates : (sdp: string) => sdp;
+  if (options.trickle) forwardCandidates(pc, (c) => void up.addIceCandidate(c));
+  await pc.setLocalDescription(await pc.createOffer());
+  const answer = await up.offer(strip(pc.localDescription!.sdp));
+  await pc.setRemoteDescription({ type: "answer", sdp: strip(answer) });
+  await waitFor(
+    "publisher connected",
+    () => pc.connectionState === "connected",
+  );
+}
+
+/**
+ * Runs `down`'s offer through a werift subscriber and waits until it is
+ * connected; returns the offer. `trickle` as in {@link connectUp};
+ * `beforeAnswer` runs between the node's offer and the answer.
+ *
+ * @throws {Error} when the down connection offers nothing
+ */
+export async function connectDown(
+  pc: RTCPeerConnection,
+  down: DownConnection,
+  options: { trickle?: boolean; beforeAnswer?: () => Promise<unknown> } = {},
+): Promise<string> {
+  const strip = options.trickle ? stripCandidates : (sdp: string) => sdp;
+  if (options.trickle) {
+    forwardCandidates(pc, (c) => void down.addIceCandidate(c));
+  }
+  const offer = await down.negotiate();
+  if (offer === null) throw new Error("The down connection offered nothing");
+  await options.beforeAnswer?.();
+  await pc.setRemoteDescription({ type: "offer", sdp: strip(offer) });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await down.answer(strip(pc.localDescription!.sdp));
+  await waitFor(
+    "subscriber connected",
+    () => pc.connectionState === "connected",
+  );
+  return offer;
 }
 
 /** A VP8 packet: `key` makes it the first packet of a keyframe. */

@@ -1,12 +1,5 @@
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
-import {
-  type MediaStreamTrack,
-  ReceiverEstimatedMaxBitrate,
-  type RTCPeerConnection,
-  RtcpPayloadSpecificFeedback,
-  type RTCRtpSender,
-  type RtpPacket,
-} from "werift";
+import { type MediaStreamTrack, ReceiverEstimatedMaxBitrate, type RTCPeerConnection, RtcpPayloadSpecificFeedback, type RTCRtpSender, type RtpPacket } from "werift";
 import type {
   ConnectionState,
   DownConnection,
@@ -15,17 +8,7 @@ import type {
   UpTrackInfo,
 } from "../media_node.ts";
 import { LocalMediaNode } from "./local_media_node.ts";
-import {
-  addCandidate,
-  audioPacket,
-  forwardCandidates,
-  loopbackPeer,
-  NO_ICE,
-  openSockets,
-  sendTrack,
-  stripCandidates,
-  vp8Packet,
-} from "../../../tests/support/werift_peers.ts";
+import { addCandidate, audioPacket, connectDown, connectUp, loopbackPeer, NO_ICE, openSockets, sendTrack, vp8Packet } from "../../../tests/support/werift_peers.ts";
 import { waitFor } from "../../../tests/support/wait_for.ts";
 
 function newNode(): LocalMediaNode {
@@ -93,20 +76,7 @@ async function publish(
       packet.feedback instanceof ReceiverEstimatedMaxBitrate
     ) published.rembs++;
   });
-  if (options.trickle) forwardCandidates(pc, (c) => void up.addIceCandidate(c));
-  await pc.setLocalDescription(await pc.createOffer());
-  const offer = pc.localDescription!.sdp;
-  const answer = await up.offer(
-    options.trickle ? stripCandidates(offer) : offer,
-  );
-  await pc.setRemoteDescription({
-    type: "answer",
-    sdp: options.trickle ? stripCandidates(answer) : answer,
-  });
-  await waitFor(
-    "publisher connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectUp(pc, up, { trickle: options.trickle });
   return published;
 }
 
@@ -145,22 +115,10 @@ async function subscribe(
     onIceCandidate: (c) => void addCandidate(pc, c),
     onStateChange: (s) => states.push(s),
   });
-  if (options.trickle) {
-    forwardCandidates(pc, (c) => void down.addIceCandidate(c));
-  }
-  const offer = (await down.negotiate())!;
-  await options.beforeAnswer?.();
-  await pc.setRemoteDescription({
-    type: "offer",
-    sdp: options.trickle ? stripCandidates(offer) : offer,
+  const offer = await connectDown(pc, down, {
+    trickle: options.trickle,
+    ...(options.beforeAnswer ? { beforeAnswer: options.beforeAnswer } : {}),
   });
-  await pc.setLocalDescription(await pc.createAnswer());
-  const answer = pc.localDescription!.sdp;
-  await down.answer(options.trickle ? stripCandidates(answer) : answer);
-  await waitFor(
-    "subscriber connected",
-    () => pc.connectionState === "connected",
-  );
   return { pc, down, offer, received, states };
 }
 

@@ -20,6 +20,8 @@ import type {
 import { LocalMediaNode } from "./local_media_node.ts";
 import {
   addCandidate,
+  connectDown,
+  connectUp,
   loopbackPeer,
   NO_ICE,
   openSockets,
@@ -74,15 +76,7 @@ async function publish(
     onTracks: (t) => (tracks = t),
     onStateChange: () => {},
   });
-  await pc.setLocalDescription(await pc.createOffer());
-  await pc.setRemoteDescription({
-    type: "answer",
-    sdp: await up.offer(pc.localDescription!.sdp),
-  });
-  await waitFor(
-    "publisher connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectUp(pc, up);
   const ridId = transceiver.headerExtensions.find((e) =>
     e.uri.endsWith("sdes:rtp-stream-id")
   )?.id;
@@ -157,16 +151,7 @@ async function subscribe(
     onIceCandidate: (c) => void addCandidate(pc, c),
     onStateChange: () => {},
   });
-  await pc.setRemoteDescription({
-    type: "offer",
-    sdp: (await down.negotiate())!,
-  });
-  await pc.setLocalDescription(await pc.createAnswer());
-  await down.answer(pc.localDescription!.sdp);
-  await waitFor(
-    "subscriber connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectDown(pc, down);
   const receiver = pc.getTransceivers()[0]!.receiver;
   return {
     pc,
