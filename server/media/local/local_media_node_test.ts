@@ -1,5 +1,12 @@
 import { assert, assertEquals } from "../../../tests/support/assert.ts";
-import { type MediaStreamTrack, ReceiverEstimatedMaxBitrate, type RTCPeerConnection, RtcpPayloadSpecificFeedback, type RTCRtpSender, type RtpPacket } from "werift";
+import {
+  type MediaStreamTrack,
+  ReceiverEstimatedMaxBitrate,
+  type RTCPeerConnection,
+  RtcpPayloadSpecificFeedback,
+  type RTCRtpSender,
+  type RtpPacket,
+} from "werift";
 import type {
   ConnectionState,
   DownConnection,
@@ -8,7 +15,17 @@ import type {
   UpTrackInfo,
 } from "../media_node.ts";
 import { LocalMediaNode } from "./local_media_node.ts";
-import { addCandidate, audioPacket, connectDown, connectUp, loopbackPeer, NO_ICE, openSockets, sendTrack, vp8Packet } from "../../../tests/support/werift_peers.ts";
+import {
+  addCandidate,
+  audioPacket,
+  connectDown,
+  connectUp,
+  loopbackPeer,
+  NO_ICE,
+  openSockets,
+  sendTrack,
+  vp8Packet,
+} from "../../../tests/support/werift_peers.ts";
 import { waitFor } from "../../../tests/support/wait_for.ts";
 
 function newNode(): LocalMediaNode {
