@@ -264,8 +264,10 @@ Deno.test("a published stream reaches a subscriber with the subscriber's SSRC, P
   await node.close();
   await pub.pc.close();
   await sub.pc.close();
-  await new Promise((r) => setTimeout(r, 100));
   if (sockets >= 0) {
+    await waitFor("the sockets to close", () => openSockets() === sockets, {
+      timeoutMs: 3000,
+    }).catch(() => {});
     assertEquals(openSockets(), sockets, "no UDP socket left open");
   }
 });
