@@ -24,10 +24,8 @@ import {
 } from "../tests/media_node/support/remote_node.ts";
 import { startRedisServer } from "../tests/support/redis_server.ts";
 import { waitFor } from "../tests/support/wait_for.ts";
-import {
-  clusterRoot,
-  startEdgeProcess,
-} from "../tests/cluster/support/edge_process.ts";
+import { startEdgeProcess } from "../tests/cluster/support/edge_process.ts";
+import { clusterRoot } from "../tests/cluster/support/cluster_setup.ts";
 import { PinnedProcess } from "./pinned_process.ts";
 
 /** The group of the latency figures. */

@@ -877,8 +877,10 @@ var Emitter = class {
   }
 };
 
-// client/src/messages.ts
+// server/protocol/wire.ts
 var MEDIA_LOST = "media-lost";
+
+// client/src/messages.ts
 function str(m, key2) {
   const v = m[key2];
   if (v === void 0 || v === null) return "";

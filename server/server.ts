@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import type { Hono } from "hono";
 import { TokenStore } from "./auth/token_store.ts";
 import { Tokens } from "./auth/token_verifier.ts";
 import { ConfigStore, DescriptionStore } from "./config/description_store.ts";
@@ -141,16 +142,11 @@ export async function startServer(
   });
   await ice.refresh();
   let turn: TurnService | null = null;
-  const relayOnly = options.relayOnly ?? false;
-  const policy = relayOnly ? { iceTransportPolicy: "relay" as const } : {};
-  // The server's own connections use the external servers; with
-  // -relay-only, the built-in TURN server first (werift uses the first TURN
-  // server it is given), so that they relay through it as clients do.
-  const iceConfiguration = (): IceConfiguration => ({
-    iceServers: relayOnly && turn
-      ? [turn.ownIceServer(now()), ...ice.current()]
-      : ice.current(),
-    ...policy,
+  const { iceConfiguration, rtcConfiguration } = iceConfigurations({
+    ice,
+    turn: () => turn,
+    relayOnly: options.relayOnly ?? false,
+    now,
   });
   const media = options.media ?? await localMediaNode(options, log);
 
@@ -177,14 +173,7 @@ export async function startServer(
     media,
     recorders,
     iceConfiguration,
-    // Clients also get the built-in TURN server, after any external ones
-    // (as Galène lists them).
-    rtcConfiguration: () => ({
-      iceServers: turn
-        ? [...ice.current(), turn.iceServer(now())]
-        : ice.current(),
-      ...policy,
-    }),
+    rtcConfiguration,
     log,
     now,
     timings: { ...DEFAULT_TIMINGS, ...options.timings },
@@ -214,61 +203,26 @@ export async function startServer(
     now,
   });
 
-  const tls = options.insecure
-    ? undefined
-    : await loadOrCreateCertificate(options.dataDir, { log });
-  turn = await startBuiltInTurn({
-    flag: options.turn ?? "",
-    externalServers: ice.count > 0,
-    dataDir: options.dataDir,
-    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
-    ...(tls && options.turnTlsPort !== undefined
-      ? { tls: { port: options.turnTlsPort, cert: tls.cert, key: tls.key } }
-      : {}),
+  const listening = await listen(options, {
+    app,
+    externalIceServers: ice.count > 0,
     log,
   });
-  const server = await serveRelayed({
-    hostname: options.hostname,
-    port: options.port,
-    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
-    timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.connectionTimeouts },
-    handler: (request, env) => app.fetch(request, env),
-    onError: (e) => {
-      log(`http: ${e}`);
-      return new Response("Internal server error", { status: 500 });
-    },
-    log,
-  });
+  const { server, tls } = listening;
+  turn = listening.turn;
   const addr = server.addr;
 
-  // Expired invitations go after a week, checked every quarter of an hour.
-  const purge = setInterval(() => {
-    tokenStore.purge(now()).catch((e) => log(`tokens: ${e}`));
-  }, 15 * 60 * 1000);
-  const renewal = new CredentialRenewal({
-    now: now(),
-    expiring: () => turn !== null || ice.expiring,
-    renew: () => {
-      let n = 0;
-      for (const s of sessions) {
-        if (s.group === null) continue;
-        s.groupChanged();
-        n++;
-      }
-      return n;
-    },
+  const stopHousekeeping = startHousekeeping({
+    tokenStore,
+    ice,
+    groups,
+    sessions,
+    turnOn: () => turn !== null,
+    writable: async () => writable = (await config()).writableGroups,
+    refreshInterval: options.refreshInterval ?? 5000,
     log,
+    now,
   });
-  const refresh = setInterval(async () => {
-    try {
-      renewal.check(now());
-      writable = (await config()).writableGroups;
-      await ice.refresh();
-      await groups.refresh(now());
-    } catch (e) {
-      log(`refresh: ${e}`);
-    }
-  }, options.refreshInterval ?? 5000);
 
   const host = addr.hostname === "0.0.0.0" ? "localhost" : addr.hostname;
   const url = `${tls ? "https" : "http"}://${host}:${addr.port}`;
@@ -283,16 +237,8 @@ export async function startServer(
     turn,
     shutdown(reason = "server is shutting down") {
       stopped ??= (async () => {
-        clearInterval(refresh);
-        clearInterval(purge);
-        for (const g of groups.all()) g.setLockQuietly(reason);
-        for (const s of [...sessions]) s.kick({}, reason);
-        // Give the close handshakes a moment, so that clients see the kick's
-        // code rather than the listener going away.
-        for (let i = 0; i < 20 && sessions.size > 0; i++) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        for (const s of [...sessions]) s.close(CloseCode.goingAway, reason);
+        stopHousekeeping();
+        await closeSessions({ groups, sessions, reason });
         await server.shutdown();
         await recorders.stopAll();
         await media.close();
@@ -301,4 +247,164 @@ export async function startServer(
       return stopped;
     },
   };
+}
+
+/**
+ * The ICE configuration of the server's own connections, and the one
+ * clients are given.
+ */
+function iceConfigurations(options: {
+  ice: IceServers;
+  turn: () => TurnService | null;
+  relayOnly: boolean;
+  now: () => number;
+}): {
+  iceConfiguration: () => IceConfiguration;
+  rtcConfiguration: SessionDeps["rtcConfiguration"];
+} {
+  const { ice, turn, now } = options;
+  const policy = options.relayOnly
+    ? { iceTransportPolicy: "relay" as const }
+    : {};
+  return {
+    // The server's own connections use the external servers; with
+    // -relay-only, the built-in TURN server first (werift uses the first
+    // TURN server it is given), so that they relay through it as clients do.
+    iceConfiguration: () => {
+      const own = options.relayOnly ? turn() : null;
+      return {
+        iceServers: own
+          ? [own.ownIceServer(now()), ...ice.current()]
+          : ice.current(),
+        ...policy,
+      };
+    },
+    // Clients also get the built-in TURN server, after any external ones
+    // (as Galène lists them).
+    rtcConfiguration: () => {
+      const t = turn();
+      return {
+        iceServers: t ? [...ice.current(), t.iceServer(now())] : ice.current(),
+        ...policy,
+      };
+    },
+  };
+}
+
+/**
+ * Starts the periodic work: expired invitations purged, TURN credentials
+ * renewed, and the configuration, ICE servers and group files re-read.
+ * Returns the function that stops it.
+ */
+function startHousekeeping(options: {
+  tokenStore: TokenStore;
+  ice: IceServers;
+  groups: GroupRegistry;
+  sessions: ReadonlySet<ClientSession>;
+  /** Whether the built-in TURN server runs (its credentials expire). */
+  turnOn: () => boolean;
+  /** Re-reads `writableGroups`. */
+  writable: () => Promise<unknown>;
+  refreshInterval: number;
+  log: (message: string) => void;
+  now: () => number;
+}): () => void {
+  const { tokenStore, ice, groups, sessions, log, now } = options;
+  // Expired invitations go after a week, checked every quarter of an hour.
+  const purge = setInterval(() => {
+    tokenStore.purge(now()).catch((e) => log(`tokens: ${e}`));
+  }, 15 * 60 * 1000);
+  const renewal = new CredentialRenewal({
+    now: now(),
+    expiring: () => options.turnOn() || ice.expiring,
+    renew: () => {
+      let n = 0;
+      for (const s of sessions) {
+        if (s.group === null) continue;
+        s.groupChanged();
+        n++;
+      }
+      return n;
+    },
+    log,
+  });
+  const refresh = setInterval(async () => {
+    try {
+      renewal.check(now());
+      await options.writable();
+      await ice.refresh();
+      await groups.refresh(now());
+    } catch (e) {
+      log(`refresh: ${e}`);
+    }
+  }, options.refreshInterval);
+  return () => {
+    clearInterval(refresh);
+    clearInterval(purge);
+  };
+}
+
+/**
+ * Locks every group and kicks every client with `reason`, then closes the
+ * sockets of those that have not gone.
+ */
+async function closeSessions(options: {
+  groups: GroupRegistry;
+  sessions: Set<ClientSession>;
+  reason: string;
+}): Promise<void> {
+  const { groups, sessions, reason } = options;
+  for (const g of groups.all()) g.setLockQuietly(reason);
+  for (const s of [...sessions]) s.kick({}, reason);
+  // Give the close handshakes a moment, so that clients see the kick's
+  // code rather than the listener going away.
+  for (let i = 0; i < 20 && sessions.size > 0; i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  for (const s of [...sessions]) s.close(CloseCode.goingAway, reason);
+}
+
+/**
+ * Loads the certificate (unless `-insecure`), starts the built-in TURN
+ * server (per `-turn`) and listens.
+ */
+async function listen(
+  options: ServerOptions,
+  context: {
+    app: Hono;
+    externalIceServers: boolean;
+    log: (message: string) => void;
+  },
+): Promise<{
+  server: Awaited<ReturnType<typeof serveRelayed>>;
+  tls: { cert: string; key: string } | undefined;
+  turn: TurnService | null;
+}> {
+  const { log } = context;
+  const tls = options.insecure
+    ? undefined
+    : await loadOrCreateCertificate(options.dataDir, { log });
+  const turn = await startBuiltInTurn({
+    flag: options.turn ?? "",
+    externalServers: context.externalIceServers,
+    dataDir: options.dataDir,
+    ...(options.udpPortRange ? { udpPortRange: options.udpPortRange } : {}),
+    ...(tls && options.turnTlsPort !== undefined
+      ? { tls: { port: options.turnTlsPort, cert: tls.cert, key: tls.key } }
+      : {}),
+    log,
+  });
+  const server = await serveRelayed({
+    hostname: options.hostname,
+    port: options.port,
+    ...(tls ? { tls: { cert: tls.cert, key: tls.key } } : {}),
+    timeouts: { ...DEFAULT_CONNECTION_TIMEOUTS, ...options.connectionTimeouts },
+    handler: (request, env) => context.app.fetch(request, env),
+    onError: (e) => {
+      log(`http: ${e}`);
+      return new Response("Internal server error", { status: 500 });
+    },
+    log,
+  });
+  return { server, tls, turn };
 }

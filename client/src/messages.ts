@@ -6,13 +6,11 @@
  * @module
  */
 
-/** An ICE candidate as carried by `ice` messages. */
-export interface CandidateInit {
-  candidate: string;
-  sdpMid?: string | null;
-  sdpMLineIndex?: number | null;
-  usernameFragment?: string | null;
-}
+import type { CandidateInit } from "../../server/protocol/wire.ts";
+import { MEDIA_LOST } from "../../server/protocol/wire.ts";
+
+export type { CandidateInit };
+export { MEDIA_LOST };
 
 /** The group status as `.status` and `joined` carry it. */
 export interface GroupStatus {
@@ -118,9 +116,6 @@ export interface AbortMessage {
   id: string;
   error: string;
 }
-
-/** The `error` of an `abort` whose stream's media server was lost. */
-export const MEDIA_LOST = "media-lost";
 
 type Raw = Record<string, unknown>;
 

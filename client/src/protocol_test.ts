@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  DEMO_GROUP,
-  startClientTestServer,
-} from "../../tests/client/server.ts";
+import { DEMO_GROUP } from "../../tests/support/groups.ts";
+import { startTestServer } from "../../tests/support/test_server.ts";
 import {
   type ChatMessage,
   type ConnectionEvents,
@@ -34,7 +32,7 @@ function next<K extends keyof ConnectionEvents>(
 }
 
 Deno.test("ServerConnection joins, tracks members, chats and leaves", async (t) => {
-  const srv = await startClientTestServer(GROUPS);
+  const srv = await startTestServer({ groups: GROUPS });
   const ann = new ServerConnection({ url: srv.wsUrl });
   try {
     await t.step("join() resolves with permissions and status", async () => {
@@ -152,7 +150,7 @@ Deno.test("ServerConnection joins, tracks members, chats and leaves", async (t) 
 });
 
 Deno.test("ServerConnection reports a wrong password as a failed join", async () => {
-  const srv = await startClientTestServer(GROUPS);
+  const srv = await startTestServer({ groups: GROUPS });
   const conn = new ServerConnection({ url: srv.wsUrl });
   try {
     await conn.connect();

@@ -1,8 +1,8 @@
 /**
- * `/relay-test` (reference §4): can media flow through the group's TURN
- * server? Two local peer connections, both forced to relay candidates with
- * the group's rtcConfiguration, open a data channel and time one ping. No
- * server is involved beyond the TURN relay itself.
+ * `/relay-test`, the chat command Galène's client has too: can media flow
+ * through the group's TURN server? Two local peer connections, both forced
+ * to relay candidates with the group's rtcConfiguration, open a data channel
+ * and time one ping. No server is involved beyond the TURN relay itself.
  *
  * @module
  */

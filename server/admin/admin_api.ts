@@ -1,8 +1,7 @@
 /**
- * The administrative API under `/galene-api/v0/` (Galène's, see the README's
- * Administration) as a Hono
- * sub-app: routing, the Origin check, authorisation, then one handler per
- * kind of route.
+ * The administrative API under `/galene-api/v0/` (Galène's, see the
+ * README's Administration) as a Hono sub-app: the Origin check, routing,
+ * the method, authorisation, then one handler per kind of route.
  *
  * @module
  */
@@ -78,8 +77,32 @@ type Handlers = {
  */
 export function adminApi(deps: AdminDeps): Hono {
   const now = deps.now ?? (() => Date.now());
-  const log = deps.log ?? ((m: string) => console.log(m));
-  const files = new GroupFiles({ store: deps.store });
+  const state: AdminState = {
+    deps,
+    now,
+    log: deps.log ?? ((m: string) => console.log(m)),
+    files: new GroupFiles({ store: deps.store }),
+    auth: adminAuth(deps, now),
+    handlers: adminHandlers(deps),
+  };
+  const api = new Hono();
+  api.onError(handleError);
+  api.all("/galene-api/*", (c: Context) => handle(state, c.req.raw));
+  return api;
+}
+
+/** What every request of one {@link adminApi} shares. */
+interface AdminState {
+  deps: AdminDeps;
+  now: () => number;
+  log: (message: string) => void;
+  files: GroupFiles;
+  auth: AdminAuth;
+  handlers: Handlers;
+}
+
+/** Who may do what: Basic credentials, stateful tokens and group JWTs. */
+function adminAuth(deps: AdminDeps, now: () => number): AdminAuth {
   const tokens = deps.tokens ?? new Tokens({
     store: deps.tokenStore,
     config: deps.config,
@@ -88,14 +111,18 @@ export function adminApi(deps: AdminDeps): Hono {
       return found.ok ? found.description : undefined;
     },
   });
-  const auth = new AdminAuth({
+  return new AdminAuth({
     config: deps.config,
     tokens,
     statefulToken: (name): Promise<StatefulToken | undefined> =>
       deps.tokenStore.get(name),
     now,
   });
-  const handlers: Handlers = {
+}
+
+/** One handler per kind of route. */
+function adminHandlers(deps: AdminDeps): Handlers {
+  return {
     stats: async (context) => {
       const report = buildStats(deps.groups.all(), await deps.media.stats());
       const etag = await contentTag(report);
@@ -110,85 +137,108 @@ export function adminApi(deps: AdminDeps): Hono {
     tokens: tokenList,
     token: tokenHandler,
   };
+}
 
-  async function handle(c: Context): Promise<Response> {
-    const request = c.req.raw;
-    const config = await deps.config();
-    const cors = adminCorsHeaders(request.headers.get("origin"), {
-      host: request.headers.get("host") ?? new URL(request.url).host,
-      config,
-    });
-    if (cors === null) {
-      log(`admin: refused Origin ${logText(request.headers.get("origin"))}`);
-      throw new HttpError(403, "Origin not allowed");
-    }
-    const response = await answer({ request, config });
-    for (const [name, value] of Object.entries(cors)) {
-      response.headers.set(name, value);
-    }
-    return response;
-  }
-
-  async function answer(
-    options: { request: Request; config: ServerConfig },
-  ): Promise<Response> {
-    const { request, config } = options;
-    const route = routeOf(request);
-    const methods = ROUTE_METHODS[route.kind];
-    if (request.method === "OPTIONS") {
-      return new Response(null, {
-        status: 204,
-        headers: preflightHeaders(methods),
-      });
-    }
-    if (!methods.includes(request.method)) {
-      throw new HttpError(405, `Method ${request.method} not allowed here`, {
-        headers: { Allow: ["OPTIONS", ...methods].join(", ") },
-      });
-    }
-    const file = "group" in route && route.group !== ""
-      ? await files.read(route.group)
-      : undefined;
-    const scope = scopeOf(route, file);
-    const principal = await auth.authorize(
-      request.headers.get("authorization"),
-      scope,
+/**
+ * Checks the Origin, answers, and adds the CORS headers.
+ *
+ * @throws {HttpError} 403 for an Origin that is not allowed
+ */
+async function handle(state: AdminState, request: Request): Promise<Response> {
+  const config = await state.deps.config();
+  const cors = adminCorsHeaders(request.headers.get("origin"), {
+    host: request.headers.get("host") ?? new URL(request.url).host,
+    config,
+  });
+  if (cors === null) {
+    state.log(
+      `admin: refused Origin ${logText(request.headers.get("origin"))}`,
     );
-    if (principal === null) {
-      // Server-wide data is for server administrators only; a group's
-      // operator who tries (the demo's `admin`) learns what is needed.
-      const message = scope.kind === "server"
-        ? 'Not authorised: this needs a server administrator, a user with "permissions": "admin" in the "users" of the server\'s config.json'
-        : "Not authorised";
-      throw new HttpError(401, message, {
-        headers: { "WWW-Authenticate": `basic realm="${ADMIN_REALM}"` },
-      });
-    }
-    const context: AdminContext = {
-      request,
-      method: request.method,
-      route,
-      principal,
-      files,
-      tokenStore: deps.tokenStore,
-      config,
-      now: now(),
-      log,
-      ...(file ? { file } : {}),
-    };
-    try {
-      const handler = handlers[route.kind] as AdminHandler;
-      return await handler(context);
-    } catch (error) {
-      if (error instanceof NotModified) return error.toResponse();
-      throw error;
-    }
+    throw new HttpError(403, "Origin not allowed");
   }
+  const response = await answer(state, { request, config });
+  for (const [name, value] of Object.entries(cors)) {
+    response.headers.set(name, value);
+  }
+  return response;
+}
 
-  const api = new Hono();
-  api.onError(handleError);
-  api.all("/galene-api/*", handle);
-  return api;
+/**
+ * Routes, authorises and runs the route's handler.
+ *
+ * @throws {HttpError} 400/404 for a bad path, 405 for a method the route
+ * does not take, 401 without the credentials it needs
+ */
+async function answer(
+  state: AdminState,
+  options: { request: Request; config: ServerConfig },
+): Promise<Response> {
+  const { request, config } = options;
+  const route = routeOf(request);
+  const preflight = checkMethod(request.method, route);
+  if (preflight) return preflight;
+  const file = "group" in route && route.group !== ""
+    ? await state.files.read(route.group)
+    : undefined;
+  const scope = scopeOf(route, file);
+  const principal = await state.auth.authorize(
+    request.headers.get("authorization"),
+    scope,
+  );
+  if (principal === null) throw notAuthorised(scope);
+  const context: AdminContext = {
+    request,
+    method: request.method,
+    route,
+    principal,
+    files: state.files,
+    tokenStore: state.deps.tokenStore,
+    config,
+    now: state.now(),
+    log: state.log,
+    ...(file ? { file } : {}),
+  };
+  try {
+    const handler = state.handlers[route.kind] as AdminHandler;
+    return await handler(context);
+  } catch (error) {
+    if (error instanceof NotModified) return error.toResponse();
+    throw error;
+  }
+}
+
+/**
+ * The answer to a preflight (`OPTIONS`), or null for a method the route
+ * takes.
+ *
+ * @throws {HttpError} 405 for any other method
+ */
+function checkMethod(method: string, route: AdminRoute): Response | null {
+  const methods = ROUTE_METHODS[route.kind];
+  if (method === "OPTIONS") {
+    return new Response(null, {
+      status: 204,
+      headers: preflightHeaders(methods),
+    });
+  }
+  if (!methods.includes(method)) {
+    throw new HttpError(405, `Method ${method} not allowed here`, {
+      headers: { Allow: ["OPTIONS", ...methods].join(", ") },
+    });
+  }
+  return null;
+}
+
+/** The 401 for a request without the credentials `scope` needs. */
+function notAuthorised(scope: AdminScope): HttpError {
+  // Server-wide data is for server administrators only; a group's operator
+  // who tries (the demo's `admin`) learns what is needed.
+  const message = scope.kind === "server"
+    ? 'Not authorised: this needs a server administrator, a user with "permissions": "admin" in the "users" of the server\'s config.json'
+    : "Not authorised";
+  return new HttpError(401, message, {
+    headers: { "WWW-Authenticate": `basic realm="${ADMIN_REALM}"` },
+  });
 }
 
 /**

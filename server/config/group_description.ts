@@ -21,7 +21,7 @@ import {
   type CodecName,
   DEFAULT_CODECS,
   parseCodecNames,
-} from "./codec_names.ts";
+} from "../media/codec_names.ts";
 import { readLegacyPatterns } from "./legacy_patterns.ts";
 import { checkPassword, type HashingOptions } from "./password.ts";
 import { expandPermissions, type Permission } from "./permissions.ts";
@@ -34,7 +34,7 @@ import {
 } from "./user_description.ts";
 
 export type { UserDescription } from "./user_description.ts";
-export type { CodecName } from "./codec_names.ts";
+export type { CodecName } from "../media/codec_names.ts";
 
 /** Chat history lifetime of a group that does not set one: four hours. */
 export const DEFAULT_MAX_HISTORY_AGE = 14400;

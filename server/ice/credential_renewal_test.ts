@@ -1,4 +1,4 @@
-import { assertEquals } from "../media/local/test_assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { CredentialRenewal, RENEW_EVERY_MS } from "./credential_renewal.ts";
 
 Deno.test("renewal runs every 12 h of the clock, only while credentials are time-limited", () => {

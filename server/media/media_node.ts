@@ -9,8 +9,9 @@
  * (server/cluster/remote_media_node.ts) carries the same calls to a media
  * node in another process over its control WebSocket
  * (server/cluster/media_control.ts). So the contract is:
- * - every operation is asynchronous and its arguments and result are plain,
- *   serialisable data: one message per call, one reply per message;
+ * - every operation but a connection's `close()` is asynchronous, and its
+ *   arguments and result are plain, serialisable data: one message per
+ *   call, one reply per message;
  * - every callback is an event carrying plain data;
  * - a failure comes back as a {@link MediaError} with a {@link MediaErrorReason},
  *   never as a hang: a remote call that gets no reply in time fails with
@@ -22,8 +23,9 @@
  * - packets never cross it: recording runs on the node (`record`), fed by
  *   the node's own taps (server/media/media_tap.ts).
  *
- * `close()` of a connection or a recording is fire-and-forget on the caller's
- * side and idempotent.
+ * A connection's `close()` is fire-and-forget on the caller's side (it
+ * returns nothing; a remote node closes it when the message arrives), and
+ * idempotent; a recording's `close()` resolves once its file is complete.
  *
  * @module
  */

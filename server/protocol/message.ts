@@ -14,18 +14,11 @@
 
 import { logText } from "../log_text.ts";
 import { fitsBytes, MAX_NAME_BYTES } from "./byte_limits.ts";
+import type { CandidateInit } from "./wire.ts";
 
 /** A violation of the protocol: the server answers with an error and closes. */
 export class ProtocolError extends Error {
   override name = "ProtocolError";
-}
-
-/** ICE candidate as carried by `ice` messages. */
-export interface CandidateInit {
-  candidate: string;
-  sdpMid?: string | null;
-  sdpMLineIndex?: number | null;
-  usernameFragment?: string | null;
 }
 
 /** Fields shared by the messages a joined client originates. */

@@ -1,12 +1,12 @@
 /**
- * Errors a message handler may throw, and what the session does with them.
+ * Errors a message handler may throw, and what the session does with them
+ * (besides `ProtocolError`, server/protocol/message.ts, for a malformed
+ * message, which closes the connection).
  *
  * @module
  */
 
 import { MAX_DATA_BYTES } from "../protocol/byte_limits.ts";
-
-export { ProtocolError } from "../protocol/message.ts";
 
 /**
  * The client asked for something it may not have: it is told with a

@@ -51,19 +51,13 @@ import {
 } from "../media/media_node.ts";
 import type { ClientMessage } from "../protocol/message.ts";
 import type { ClientSession } from "./client_session.ts";
-import { ProtocolError, UserError } from "./errors.ts";
+import { UserError } from "./errors.ts";
+import { ProtocolError } from "../protocol/message.ts";
+import { MEDIA_LOST } from "../protocol/wire.ts";
 
 type Msg<T extends ClientMessage["type"]> = Extract<ClientMessage, { type: T }>;
 
 const TRACK_REQUESTS: readonly string[] = ["audio", "video", "video-low"];
-
-/**
- * The `error` of an `abort` that ends an up stream because its media node
- * was lost (or none could be reached): publishing it again is the remedy,
- * and Nereid's client does so by itself after a short back-off. Galène's
- * client ignores the field.
- */
-export const MEDIA_LOST = "media-lost";
 
 /** What a publisher is told when its stream's media node is lost. */
 function mediaLostText(id: string): string {

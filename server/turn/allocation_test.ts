@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { assertEquals } from "../media/local/test_assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import {
   errorOf,
   TurnAuth,

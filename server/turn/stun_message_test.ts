@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../media/local/test_assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { Attr, ErrorCode, MessageClass, Method } from "./stun_constants.ts";
 import { crc32, longTermKey } from "./stun_integrity.ts";
 import { decodeStun, type StunMessage } from "./stun_message.ts";

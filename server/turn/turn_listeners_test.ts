@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "../media/local/test_assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import { loadOrCreateCertificate } from "../http/tls.ts";
 import {
   errorOf,

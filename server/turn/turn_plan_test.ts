@@ -1,4 +1,4 @@
-import { assertEquals } from "../media/local/test_assert.ts";
+import { assertEquals } from "../../tests/support/assert.ts";
 import { throws } from "node:assert";
 import { isPublicIpv4, planTurn } from "./turn_plan.ts";
 

@@ -1,5 +1,5 @@
 import { Buffer } from "node:buffer";
-import { assert, assertEquals } from "../media/local/test_assert.ts";
+import { assert, assertEquals } from "../../tests/support/assert.ts";
 import {
   errorOf,
   tid,

@@ -1,26 +1,25 @@
 /**
- * A real HTTP server carrying the administrative API over temporary
- * directories, with the real configuration, token and group layers and a
- * media node whose figures a test sets. It composes the API the way the
- * main application mounts it (`app.route("/", adminApi(deps))` behind the
- * one `onError`), so it does not depend on the rest of the server.
+ * The administrative API's tests' server: tests/support/test_server.ts with
+ * a server administrator (and `writableGroups`) in `data/config.json`, a
+ * media node whose figures a test sets, fake members a test puts in a
+ * group, and requests to `/galene-api/v0/` whose bodies are read.
  *
  * @module
  */
 
-import { dirname, join } from "node:path";
-import { Hono } from "hono";
-import { adminApi } from "../../server/admin/admin_api.ts";
+import { join } from "node:path";
 import type { ConnectionFigures } from "../../server/admin/server_stats.ts";
-import { TokenStore } from "../../server/auth/token_store.ts";
-import {
-  ConfigStore,
-  DescriptionStore,
-} from "../../server/config/description_store.ts";
 import { Group } from "../../server/group/group.ts";
-import { GroupRegistry } from "../../server/group/group_registry.ts";
 import type { Member, PublishedStream } from "../../server/group/member.ts";
-import { handleError } from "../../server/http/http_error.ts";
+import {
+  type ConnectionStats,
+  type DownConnection,
+  MediaError,
+  type MediaNode,
+  type MediaRecording,
+  type UpConnection,
+} from "../../server/media/media_node.ts";
+import { startTestServer } from "../support/test_server.ts";
 
 /** Options of {@link startAdminServer}. */
 export interface AdminServerOptions {
@@ -81,70 +80,30 @@ export function adminJson(extra: Record<string, string> = {}): HeadersInit {
 export async function startAdminServer(
   options: AdminServerOptions = {},
 ): Promise<AdminServer> {
-  const root = await Deno.makeTempDir({ prefix: "nereid-admin-" });
-  const dataDir = join(root, "data");
-  const groupsDir = join(root, "groups");
-  await Deno.mkdir(dataDir);
-  await Deno.mkdir(groupsDir);
-  await Deno.mkdir(join(root, "recordings"));
-  const config = options.config ?? {
-    users: {
-      [ADMIN.username]: { password: ADMIN.password, permissions: "admin" },
+  const media = new FiguresNode();
+  const t = await startTestServer({
+    ...(options.groups ? { groups: options.groups } : {}),
+    config: options.config ?? {
+      users: {
+        [ADMIN.username]: { password: ADMIN.password, permissions: "admin" },
+      },
+      writableGroups: true,
     },
-    writableGroups: true,
-  };
-  await Deno.writeTextFile(
-    join(dataDir, "config.json"),
-    JSON.stringify(config),
-  );
-  async function writeGroup(name: string, json: unknown): Promise<void> {
-    const file = join(groupsDir, `${name}.json`);
-    await Deno.mkdir(dirname(file), { recursive: true });
-    await Deno.writeTextFile(file, JSON.stringify(json));
-  }
-  for (const [name, json] of Object.entries(options.groups ?? {})) {
-    await writeGroup(name, json);
-  }
-
-  const log = () => {};
-  const configStore = new ConfigStore({ dataDir, log });
-  const store = new DescriptionStore({ groupsDir, log });
-  const groups = new GroupRegistry({ store, log });
-  const state = { mediaStats: [] as ConnectionFigures[] };
-  const app = new Hono();
-  app.onError(handleError);
-  app.route(
-    "/",
-    adminApi({
-      config: () => configStore.get(),
-      store,
-      tokenStore: new TokenStore({ dataDir, log }),
-      groups,
-      media: { stats: () => Promise.resolve(state.mediaStats) },
-      log,
-    }),
-  );
-  const listener = Deno.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    onListen: () => {},
-  }, app.fetch);
-  const port = listener.addr.port;
-  const url = `http://127.0.0.1:${port}`;
-  let closing: Promise<void> | null = null;
+    media,
+  });
   return {
-    url,
-    port,
-    groupsDir,
-    dataDir,
+    url: t.url,
+    port: t.server.port,
+    groupsDir: t.groupsDir,
+    dataDir: t.dataDir,
     get mediaStats() {
-      return state.mediaStats;
+      return media.figures;
     },
     set mediaStats(value) {
-      state.mediaStats = value;
+      media.figures = value;
     },
     async api(path, init = {}) {
-      const res = await fetch(`${url}/galene-api/v0/${path}`, init);
+      const res = await fetch(`${t.url}/galene-api/v0/${path}`, init);
       const text = await res.text();
       return {
         status: res.status,
@@ -154,26 +113,48 @@ export async function startAdminServer(
       };
     },
     async addMember(group, id, streams = []) {
-      const g = await groups.get(group, Date.now());
+      const g = await t.server.groups.get(group, Date.now());
       if (!(g instanceof Group)) throw new Error(`No group ${group}`);
       const member = fakeMember(id);
       g.join(member, Date.now());
       for (const stream of streams) g.publish(fakeStream(stream, member));
     },
-    writeGroup,
+    writeGroup: t.writeGroup,
     async readGroup(name) {
       return JSON.parse(
-        await Deno.readTextFile(join(groupsDir, `${name}.json`)),
+        await Deno.readTextFile(join(t.groupsDir, `${name}.json`)),
       );
     },
-    close() {
-      closing ??= (async () => {
-        await listener.shutdown();
-        await Deno.remove(root, { recursive: true });
-      })();
-      return closing;
-    },
+    close: () => t.close(),
   };
+}
+
+/**
+ * A media node that carries nothing and reports the figures a test sets,
+ * for `.stats`.
+ */
+class FiguresNode implements MediaNode {
+  figures: ConnectionFigures[] = [];
+
+  openUp(): Promise<UpConnection> {
+    return Promise.reject(new MediaError("refused", "No media in this test"));
+  }
+
+  openDown(): Promise<DownConnection> {
+    return Promise.reject(new MediaError("refused", "No media in this test"));
+  }
+
+  record(): Promise<MediaRecording> {
+    return Promise.reject(new MediaError("refused", "No media in this test"));
+  }
+
+  stats(): Promise<ConnectionStats[]> {
+    return Promise.resolve(this.figures);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 function fakeMember(id: string): Member {

@@ -7,7 +7,7 @@
  */
 
 import { match, ok, strictEqual } from "node:assert/strict";
-import { launchBrowser } from "../e2e/support/browser.ts";
+import { launchBrowser } from "../support/browser.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer } from "../support/test_server.ts";

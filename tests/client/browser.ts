@@ -1,9 +1,9 @@
 /**
- * Browsers with fake devices for the client's browser tests, and helpers
- * that act as a person would on the group page: Chromium through
- * playwright-core, and, for the tests that mix browsers, Firefox ESR (over
- * WebDriver BiDi) or Chromium through puppeteer-core, with the same page
- * hooks and the same readings of what a page receives.
+ * The web client's group page in a browser, for the client's browser tests:
+ * helpers that act as a person would on it (in a Chromium from
+ * tests/support/browser.ts) and, for the tests that mix browsers, Firefox
+ * ESR (over WebDriver BiDi) or Chromium through puppeteer-core, with the
+ * same page hooks and the same readings of what a page receives.
  *
  * @module
  */
@@ -13,15 +13,10 @@ import puppeteer, {
   type Browser as AnyBrowser,
   type Page as AnyPage,
 } from "puppeteer-core";
-import { CHROMIUM_FLAGS, launchBrowser } from "../e2e/support/browser.ts";
+import { CHROMIUM_FLAGS } from "../support/browser.ts";
 
 /** Where screenshots go (git-ignored). */
 export const SCREENSHOTS = new URL("../screenshots/", import.meta.url);
-
-/** Launches Debian's Chromium with fake devices. */
-export function launch(): Promise<Browser> {
-  return launchBrowser();
-}
 
 /** A person: their own browser context (storage, devices) and page. */
 export interface Person {
@@ -155,22 +150,6 @@ export async function senders(p: Person): Promise<SenderInfo[]> {
   });
 }
 
-/** Retries `check` until it stops throwing, or throws its last error. */
-export async function eventually(
-  check: () => Promise<void>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (e) {
-      if (Date.now() > deadline) throw e;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
-
 /** Opens the group page in a fresh context. */
 export async function open(
   browser: Browser,
@@ -194,6 +173,24 @@ export async function open(
   page.on("pageerror", (e) => errors.push(e.message));
   await page.goto(url);
   return { context, page, errors };
+}
+
+/** Waits until `p` shows `count` tiles, each playing real frames. */
+export async function tilesPlaying(
+  p: Person,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<void> {
+  await p.page.waitForFunction(
+    (n) => {
+      const v = [
+        ...document.querySelectorAll<HTMLVideoElement>("#video-grid video"),
+      ];
+      return v.length === n && v.every((x) => x.videoWidth > 0);
+    },
+    count,
+    { timeout: timeoutMs },
+  );
 }
 
 /** Fills the login form and waits for the conference view. */

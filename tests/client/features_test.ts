@@ -1,13 +1,12 @@
 // The web client's settings, media choices, local commands and sign-in
 // flows, in a real Chromium against a real in-process Nereid server: what
-// conference_test.ts does not cover. One browser for all of it.
+// call_test.ts, moderation_test.ts and accessibility_test.ts do not cover.
+// One browser for all of it.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import * as jose from "jose";
 import {
-  eventually,
-  launch,
   login,
   open,
   type Person,
@@ -15,7 +14,10 @@ import {
   senders,
   sentSignals,
 } from "./browser.ts";
-import { DEMO_GROUP, startClientTestServer } from "./server.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { eventually } from "../support/wait_for.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
+import { launchBrowser } from "../support/browser.ts";
 
 const KEY = crypto.getRandomValues(new Uint8Array(32));
 const AUTH_KEY = {
@@ -147,17 +149,19 @@ Deno.test({
     const tmp = await Deno.makeTempDir({ prefix: "nereid-client-media-" });
     let serverUrl = "";
     const idp = startIdentityProvider((name) => `${serverUrl}/group/${name}/`);
-    const srv = await startClientTestServer({
-      demo: DEMO_GROUP,
-      sso: {
-        authKeys: [AUTH_KEY],
-        authServer: `${idp.base}/auth`,
-        "wildcard-user": { password: "house", permissions: "present" },
+    const srv = await startTestServer({
+      groups: {
+        demo: DEMO_GROUP,
+        sso: {
+          authKeys: [AUTH_KEY],
+          authServer: `${idp.base}/auth`,
+          "wildcard-user": { password: "house", permissions: "present" },
+        },
+        portal: { authKeys: [AUTH_KEY], authPortal: `${idp.base}/portal` },
       },
-      portal: { authKeys: [AUTH_KEY], authPortal: `${idp.base}/portal` },
     });
     serverUrl = srv.url;
-    const browser = await launch();
+    const browser = await launchBrowser();
     const people: Person[] = [];
     const person = async (path: string) => {
       const p = await open(browser, `${srv.url}${path}`);

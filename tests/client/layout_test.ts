@@ -8,15 +8,17 @@
 
 import assert from "node:assert/strict";
 import {
-  eventually,
-  launch,
   login,
   open,
   type Person,
   say,
   SCREENSHOTS,
+  tilesPlaying,
 } from "./browser.ts";
-import { startClientTestServer } from "./server.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { eventually } from "../support/wait_for.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
+import { launchBrowser } from "../support/browser.ts";
 
 const shot = (name: string) => new URL(name, SCREENSHOTS).pathname;
 
@@ -149,20 +151,6 @@ function layoutProblems(): string[] {
   return problems;
 }
 
-/** Waits until `p` shows `count` tiles, each playing real frames. */
-async function tilesPlaying(p: Person, count: number): Promise<void> {
-  await p.page.waitForFunction(
-    (n) => {
-      const v = [
-        ...document.querySelectorAll<HTMLVideoElement>("#video-grid video"),
-      ];
-      return v.length === n && v.every((x) => x.videoWidth > 0);
-    },
-    count,
-    { timeout: 30_000 },
-  );
-}
-
 async function setSettings(p: Person, open: boolean): Promise<void> {
   const pane = p.page.locator("#side-menu");
   if ((await pane.isVisible()) !== open) {
@@ -188,8 +176,8 @@ Deno.test({
   sanitizeOps: false,
   async fn(t) {
     await Deno.mkdir(SCREENSHOTS, { recursive: true });
-    const srv = await startClientTestServer();
-    const browser = await launch();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
+    const browser = await launchBrowser();
     const url = `${srv.url}/group/demo/`;
     const people: Person[] = [];
     const person = async (options?: Parameters<typeof open>[2]) => {

@@ -30,7 +30,9 @@ import {
   type Received,
   receivedFrom,
 } from "./browser.ts";
-import { startClientTestServer } from "./server.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
 
 /** What one person receives from another. */
 export interface PairReport {
@@ -69,26 +71,12 @@ export interface MixedReport {
   failure?: string;
 }
 
+// The simulcast scenario samples the layers bob receives once a second for
+// a set time (a report over time, not a wait for a condition).
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-}
+/** Browsers in a namespace are slow to start: checks every 250 ms, for 30 s. */
+const BROWSER_WAIT = { timeoutMs: 30_000, intervalMs: 250 };
 
 /** Waits until `to` decodes `from`'s video and hears audio, and reports it. */
 async function pair(
@@ -98,14 +86,15 @@ async function pair(
   fromName: string,
 ): Promise<PairReport> {
   const reading = () => receivedFrom(to, fromName);
-  const first = await until(
+  const first = await waitFor(
     `${toName} decoding ${fromName}'s video`,
     async () => {
       const r = await reading();
       return r && r.framesDecoded > 0 && r.audioEnergy > 0 ? r : undefined;
     },
+    BROWSER_WAIT,
   );
-  const last = await until(
+  const last = await waitFor(
     `${toName} receiving more of ${fromName}`,
     async () => {
       const r = await reading();
@@ -114,6 +103,7 @@ async function pair(
         ? r
         : undefined;
     },
+    BROWSER_WAIT,
   );
   return {
     from: fromName,
@@ -208,7 +198,7 @@ async function transfer(
       document.querySelector<HTMLElement>("#users-button")?.click();
     }
   });
-  await until(
+  await waitFor(
     "carol in ann's user list",
     async () =>
       await ann.page.evaluate(() => {
@@ -222,8 +212,9 @@ async function transfer(
         item?.click();
         return item ? true : undefined;
       }),
+    BROWSER_WAIT,
   );
-  await until(
+  await waitFor(
     "carol accepting the file",
     async () =>
       await carol.page.evaluate(() => {
@@ -236,8 +227,9 @@ async function transfer(
         accept?.click();
         return accept ? true : undefined;
       }),
+    BROWSER_WAIT,
   );
-  const got = await until(
+  const got = await waitFor(
     "the file at carol's",
     async () =>
       await carol.page.evaluate(async () => {
@@ -255,6 +247,7 @@ async function transfer(
           bytes: blob.size,
         };
       }),
+    BROWSER_WAIT,
   );
   return { sent, received: got.digest, bytes: got.bytes };
 }
@@ -272,13 +265,13 @@ async function screenShare(ann: AnyPerson, bob: AnyPerson): Promise<string> {
     );
   const before = await tiles();
   await ann.page.click("#share-button");
-  return await until("ann's screen at bob's, or an error", async () => {
+  return await waitFor("ann's screen at bob's, or an error", async () => {
     if ((await tiles()) > before) return "published";
     const error = await ann.page.evaluate(() =>
       document.querySelector("#toasts .toast.error")?.textContent
     );
     return error ? `refused: ${error}` : undefined;
-  }, 15_000);
+  }, { ...BROWSER_WAIT, timeoutMs: 15_000 });
 }
 
 async function simulcast(
@@ -339,7 +332,10 @@ async function simulcast(
 async function main(): Promise<void> {
   const [mode, secondsArg] = Deno.args;
   const report: MixedReport = { pairs: [], errors: {} };
-  const srv = await startClientTestServer(undefined, { loopbackOnly: false });
+  const srv = await startTestServer({
+    groups: { demo: DEMO_GROUP },
+    loopbackOnly: false,
+  });
   const url = `${srv.url}/group/demo/`;
   const people: Record<string, AnyPerson> = {};
   const browsers: Partial<Record<BrowserKind, AnyBrowser>> = {};

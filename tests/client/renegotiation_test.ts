@@ -9,9 +9,11 @@
 
 import assert from "node:assert/strict";
 import { RESTART_DELAYS_MS } from "../../client/src/renegotiator.ts";
-import { launch, login, open, type Person } from "./browser.ts";
+import { login, open, type Person } from "./browser.ts";
 import { startIceRefuser } from "./ice_refuser.ts";
-import { startClientTestServer } from "./server.ts";
+import { startTestServer } from "../support/test_server.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
+import { launchBrowser } from "../support/browser.ts";
 
 /** What the page did, in ms since the hook was installed. */
 interface Negotiation {
@@ -141,9 +143,9 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const srv = await startClientTestServer();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
     const refuser = await startIceRefuser();
-    const browser = await launch();
+    const browser = await launchBrowser();
     const people: Person[] = [];
     try {
       const bob = await open(browser, `${srv.url}/group/demo/`);

@@ -14,7 +14,8 @@ import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type Message, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 
 const GROUP = {
   users: { vimes: { password: "p", permissions: "op" } },

@@ -25,13 +25,11 @@ import {
   type MediaNode,
   type UpConnection,
 } from "../../server/media/media_node.ts";
-import {
-  loopbackPeer,
-  NO_ICE,
-  sendTrack,
-} from "../../server/media/local/test_peers.ts";
+import { loopbackPeer, NO_ICE, sendTrack } from "../support/werift_peers.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { startRedisServer } from "../support/redis_server.ts";
+import { startMediaNodes } from "./support/cluster_setup.ts";
+import { openUp } from "../media_node/support/open_up.ts";
 import {
   connectRemote,
   type MediaProcess,
@@ -43,15 +41,7 @@ async function publishOn(
   node: MediaNode,
   options: { id: string; group: string; states?: ConnectionState[] },
 ): Promise<UpConnection> {
-  const up = await node.openUp({
-    id: options.id,
-    group: options.group,
-    codecs: ["vp8"],
-    ice: NO_ICE,
-    onIceCandidate() {},
-    onTracks() {},
-    onStateChange: (s) => options.states?.push(s),
-  });
+  const up = await openUp(node, options);
   const pc = loopbackPeer();
   pc.addTransceiver(sendTrack("video"), { direction: "sendonly" });
   await pc.setLocalDescription(await pc.createOffer());
@@ -85,21 +75,13 @@ Deno.test({
       log: () => {},
     });
     try {
-      for (const nodeId of ["media-1", "media-2"]) {
-        processes.push(
-          await startMediaProcess({
-            recordingsDir: `${root}/${nodeId}`,
-            nodeId,
-            redisUrl: redis.url,
-          }),
-        );
-      }
+      processes.push(
+        ...await startMediaNodes(root, {
+          redisUrl: redis.url,
+          ids: ["media-1", "media-2"],
+        }),
+      );
       await redisConnection.whenUp();
-      for (let i = 0; i < 50; i++) {
-        if ((await listMediaNodes(redisConnection)).length === 2) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      strictEqual((await listMediaNodes(redisConnection)).length, 2);
 
       const states: ConnectionState[] = [];
       await publishOn(cluster, { id: "a", group: "g", states });
@@ -194,21 +176,13 @@ Deno.test({
       log: () => {},
     });
     try {
-      for (const nodeId of ["media-1", "media-2"]) {
-        processes.push(
-          await startMediaProcess({
-            recordingsDir: `${root}/${nodeId}`,
-            nodeId,
-            redisUrl: redis.url,
-          }),
-        );
-      }
-      await redisConnection.whenUp();
-      await waitFor(
-        "both nodes registered",
-        async () => (await listMediaNodes(redisConnection)).length === 2,
-        { timeoutMs: 5000 },
+      processes.push(
+        ...await startMediaNodes(root, {
+          redisUrl: redis.url,
+          ids: ["media-1", "media-2"],
+        }),
       );
+      await redisConnection.whenUp();
       // Group "a" on media-1, group "b" on media-2.
       for (const [group, node] of [["a", "media-1"], ["b", "media-2"]]) {
         await redisConnection.command((r) =>

@@ -25,7 +25,8 @@ import { Publisher } from "../support/publisher.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 
 const AUTH = { Authorization: `Basic ${btoa("vimes:p")}` };
 

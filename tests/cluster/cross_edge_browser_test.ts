@@ -16,10 +16,8 @@
 
 import assert from "node:assert/strict";
 import { placementOf } from "../../server/cluster/group_placement.ts";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import {
-  launch,
   login,
   open,
   type Person,
@@ -27,17 +25,12 @@ import {
   type Received,
   say,
 } from "../client/browser.ts";
-import {
-  type MediaProcess,
-  startMediaProcess,
-} from "../media_node/support/remote_node.ts";
+import { type MediaProcess } from "../media_node/support/remote_node.ts";
+import { launchBrowser } from "../support/browser.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
-import {
-  clusterRoot,
-  type EdgeProcess,
-  startEdgeProcess,
-} from "./support/edge_process.ts";
+import { type EdgeProcess, startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot, startMediaNodes } from "./support/cluster_setup.ts";
 import { startTcpSwitch } from "./support/tcp_switch.ts";
 
 /** An edge's `http://127.0.0.1:PORT`. */
@@ -95,29 +88,17 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
+    const root = await clusterRoot();
     const redisConnection = openRedisConnection(redis.url, { log: () => {} });
     const media: MediaProcess[] = [];
     const edges: EdgeProcess[] = [];
-    const browser = await launch();
+    const browser = await launchBrowser();
     try {
       media.push(
-        ...await Promise.all(
-          ["media-1", "media-2"].map((nodeId) =>
-            startMediaProcess({
-              recordingsDir: `${root}/recordings-${nodeId}`,
-              nodeId,
-              redisUrl: redis.url,
-            })
-          ),
-        ),
+        ...await startMediaNodes(root, {
+          redisUrl: redis.url,
+          ids: ["media-1", "media-2"],
+        }),
       );
       edges.push(
         ...await Promise.all([
@@ -126,10 +107,6 @@ Deno.test({
         ]),
       );
       const [edge1, edge2] = edges as [EdgeProcess, EdgeProcess];
-      await waitFor(
-        "both media nodes registered",
-        async () => (await listMediaNodes(redisConnection)).length === 2,
-      );
       await using entrance = startTcpSwitch(
         Number(new URL(httpOf(edge1)).port),
       );

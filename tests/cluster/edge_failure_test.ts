@@ -14,57 +14,16 @@
 
 import assert from "node:assert/strict";
 import { placementOf } from "../../server/cluster/group_placement.ts";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import {
-  openRedisConnection,
-  type RedisConnection,
-} from "../../server/cluster/redis_connection.ts";
-import {
-  type MediaProcess,
-  startMediaProcess,
-} from "../media_node/support/remote_node.ts";
+import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
+import { type MediaProcess } from "../media_node/support/remote_node.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { Subscriber } from "../support/subscriber.ts";
-import { waitFor } from "../support/wait_for.ts";
-import { connect, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
-
-const GROUPS = {
-  g: {
-    "wildcard-user": { password: { type: "wildcard" }, permissions: "present" },
-  },
-};
-
-async function member(url: string, name: string): Promise<WsClient> {
-  const client = await connect(url);
-  await client.handshake();
-  const joined = await client.join("g", name, "any");
-  assert.equal(joined["kind"], "join", JSON.stringify(joined));
-  return client;
-}
-
-async function mediaNodes(
-  root: string,
-  redisUrl: string,
-  ids: string[],
-  watcher: RedisConnection,
-): Promise<MediaProcess[]> {
-  const nodes = await Promise.all(
-    ids.map((nodeId) =>
-      startMediaProcess({
-        recordingsDir: `${root}/recordings-${nodeId}`,
-        nodeId,
-        redisUrl,
-      })
-    ),
-  );
-  await waitFor(
-    "the media nodes to register",
-    async () => (await listMediaNodes(watcher)).length === ids.length,
-  );
-  return nodes;
-}
+import {
+  clusterRoot,
+  startMediaNodes,
+  twoEdges,
+} from "./support/cluster_setup.ts";
 
 Deno.test({
   name:
@@ -73,20 +32,18 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot(GROUPS);
+    const root = await clusterRoot();
     const watcher = openRedisConnection(redis.url, { log: () => {} });
-    const clients: WsClient[] = [];
     const publishers: Publisher[] = [];
     let subscriber: Subscriber | undefined;
     let media: MediaProcess[] = [];
     try {
-      media = await mediaNodes(root, redis.url, ["m1", "m2"], watcher);
-      await using edge1 = await startEdgeProcess(root, redis.url);
-      await using edge2 = await startEdgeProcess(root, redis.url);
-      const carrot = await member(edge1.ws, "carrot");
-      const vimes = await member(edge2.ws, "vimes");
-      clients.push(carrot, vimes);
-      await carrot.next({ type: "user", kind: "add", id: vimes.id });
+      media = await startMediaNodes(root, {
+        redisUrl: redis.url,
+        ids: ["m1", "m2"],
+      });
+      await using pair = await twoEdges(root, redis.url);
+      const { carrot, vimes } = pair;
       subscriber = new Subscriber(vimes);
       subscriber.start();
       const first = new Publisher(carrot);
@@ -123,7 +80,6 @@ Deno.test({
     } finally {
       await subscriber?.close();
       for (const p of publishers) await p.close();
-      for (const c of clients) await c.close();
       for (const m of media) await m.stop("SIGKILL");
       await watcher.close();
       await Deno.remove(root, { recursive: true });
@@ -138,20 +94,14 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot(GROUPS);
-    const watcher = openRedisConnection(redis.url, { log: () => {} });
-    const clients: WsClient[] = [];
+    const root = await clusterRoot();
     let publisher: Publisher | undefined;
     let subscriber: Subscriber | undefined;
     let media: MediaProcess[] = [];
     try {
-      media = await mediaNodes(root, redis.url, ["m1"], watcher);
-      const edge1 = await startEdgeProcess(root, redis.url);
-      await using edge2 = await startEdgeProcess(root, redis.url);
-      const carrot = await member(edge1.ws, "carrot");
-      const vimes = await member(edge2.ws, "vimes");
-      clients.push(carrot, vimes);
-      await carrot.next({ type: "user", kind: "add", id: vimes.id });
+      media = await startMediaNodes(root, { redisUrl: redis.url, ids: ["m1"] });
+      await using pair = await twoEdges(root, redis.url);
+      const { edge1, carrot, vimes } = pair;
       subscriber = new Subscriber(vimes);
       subscriber.start();
       publisher = new Publisher(carrot);
@@ -170,9 +120,7 @@ Deno.test({
     } finally {
       await subscriber?.close();
       await publisher?.close();
-      for (const c of clients) await c.close();
       for (const m of media) await m.stop("SIGKILL");
-      await watcher.close();
       await Deno.remove(root, { recursive: true });
     }
   },

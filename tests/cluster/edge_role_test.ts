@@ -11,14 +11,17 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import { startRedisServer } from "../support/redis_server.ts";
-import { connect, type WsClient } from "../support/ws_client.ts";
+import { type WsClient } from "../support/ws_client.ts";
 import { Publisher } from "../support/publisher.ts";
 import { Subscriber } from "../support/subscriber.ts";
-import { startMediaProcess } from "../media_node/support/remote_node.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import {
+  clusterRoot,
+  member,
+  startMediaNodes,
+} from "./support/cluster_setup.ts";
+import type { MediaProcess } from "../media_node/support/remote_node.ts";
 
 const MEDIA_WASM = fileURLToPath(new URL("../../media-wasm/", import.meta.url));
 
@@ -51,14 +54,6 @@ function mapsOpenSsl(pid: number): boolean {
   return /libcrypto|libssl/.test(Deno.readTextFileSync(`/proc/${pid}/maps`));
 }
 
-async function member(url: string, name: string): Promise<WsClient> {
-  const client = await connect(url);
-  await client.handshake();
-  const joined = await client.join("g", name, "any");
-  strictEqual(joined["kind"], "join", JSON.stringify(joined));
-  return client;
-}
-
 Deno.test({
   name:
     "an edge (main.ts -role edge, FFI denied, media-wasm unreadable) carries a stream through a media node in another process, and opens no UDP socket and maps no OpenSSL",
@@ -66,26 +61,11 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
-    const media = await startMediaProcess({
-      recordingsDir: `${root}/recordings`,
+    const root = await clusterRoot();
+    const [media] = await startMediaNodes(root, {
       redisUrl: redis.url,
-    });
-    // The node's first heartbeat may come before its Redis link is up.
-    const watcher = openRedisConnection(redis.url, { log: () => {} });
-    await watcher.whenUp();
-    for (let i = 0; i < 50; i++) {
-      if ((await listMediaNodes(watcher)).length === 1) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await watcher.close();
+      ids: ["media-1"],
+    }) as [MediaProcess];
     // Any attempt to load FFI or to read the WebAssembly module fails.
     const edge = await startEdgeProcess(root, redis.url, [
       "--deny-ffi",

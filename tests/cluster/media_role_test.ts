@@ -7,15 +7,14 @@
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { fileURLToPath } from "node:url";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
 import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import { RemoteMediaNode } from "../../server/cluster/remote_media_node.ts";
 import { startRedisServer } from "../support/redis_server.ts";
+import { startServerProcess } from "../support/server_process.ts";
+import { waitFor } from "../support/wait_for.ts";
 import { TEST_SECRET } from "../media_node/support/remote_node.ts";
-
-const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 
 Deno.test({
   name:
@@ -29,11 +28,8 @@ Deno.test({
       `${root}/config.json`,
       JSON.stringify({ clusterSecret: TEST_SECRET }),
     );
-    const child = new Deno.Command(Deno.execPath(), {
+    const media = await startServerProcess({
       args: [
-        "run",
-        "-A",
-        MAIN,
         "-role",
         "media",
         "-redis",
@@ -47,32 +43,23 @@ Deno.test({
         "-node-id",
         "media-7",
       ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+      ready: /media node media-7 listening on (\S+)/,
+    });
+    const url = media.ready;
     const connection = openRedisConnection(redis.url, { log: () => {} });
     try {
-      const reader = child.stdout.pipeThrough(new TextDecoderStream())
-        .getReader();
-      let out = "";
-      let url: string | undefined;
-      while (url === undefined) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`The media node ended: ${out}`);
-        out += value;
-        url = /media node media-7 listening on (\S+)/.exec(out)?.[1];
-      }
-      reader.releaseLock();
-      child.stdout.pipeTo(new WritableStream()).catch(() => {});
-      strictEqual(out.includes(TEST_SECRET), false, "the secret is not logged");
+      strictEqual(
+        media.output.includes(TEST_SECRET),
+        false,
+        "the secret is not logged",
+      );
 
       await connection.whenUp();
       // The first heartbeat may come before the node's Redis link is up.
-      let nodes = await listMediaNodes(connection);
-      for (let i = 0; i < 50 && nodes.length === 0; i++) {
-        await new Promise((r) => setTimeout(r, 100));
-        nodes = await listMediaNodes(connection);
-      }
+      const nodes = await waitFor("the node's registration", async () => {
+        const listed = await listMediaNodes(connection);
+        return listed.length > 0 ? listed : undefined;
+      }, { timeoutMs: 5000 });
       deepStrictEqual(
         nodes.map((n) => [n.id, n.controlUrl, n.capacity, n.load]),
         [["media-7", url, 500, 0]],
@@ -87,16 +74,10 @@ Deno.test({
       deepStrictEqual(await node.stats(), []);
       await node.close();
 
-      child.kill("SIGTERM");
-      strictEqual((await child.status).code, 0);
+      strictEqual((await media.stop("SIGTERM")).code, 0);
       deepStrictEqual(await listMediaNodes(connection), []);
     } finally {
-      try {
-        child.kill("SIGKILL");
-      } catch {
-        // already gone
-      }
-      await child.status;
+      await media.stop("SIGKILL");
       await connection.close();
       await Deno.remove(root, { recursive: true });
     }

@@ -18,7 +18,8 @@ import {
 } from "../media_node/support/remote_node.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 
 const AUTH = { Authorization: `Basic ${btoa("vimes:p")}` };
 const A = "2026-11-29T14:05:00.123-carrot.webm";

@@ -25,11 +25,8 @@ import { startRedisServer } from "../support/redis_server.ts";
 import { Subscriber } from "../support/subscriber.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
-import {
-  clusterRoot,
-  type EdgeProcess,
-  startEdgeProcess,
-} from "./support/edge_process.ts";
+import { type EdgeProcess, startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 
 /** Longer than an edge's silence takes to remove its members (3 s + a beat). */
 const OUTAGE_MS = 5000;

@@ -9,23 +9,17 @@
  */
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
-import { startMediaProcess } from "../media_node/support/remote_node.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { Subscriber } from "../support/subscriber.ts";
-import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
-
-async function member(url: string, name: string): Promise<WsClient> {
-  const client = await connect(url);
-  await client.handshake();
-  const joined = await client.join("g", name, "any");
-  strictEqual(joined["kind"], "join", JSON.stringify(joined));
-  return client;
-}
+import { startEdgeProcess } from "./support/edge_process.ts";
+import {
+  clusterRoot,
+  member,
+  startMediaNodes,
+  twoEdges,
+} from "./support/cluster_setup.ts";
 
 /** The `chathistory` values a client is sent until its own `user add`. */
 async function historyOf(url: string, name: string): Promise<{
@@ -51,14 +45,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
+    const root = await clusterRoot();
     const clients: WsClient[] = [];
     try {
       await using edge1 = await startEdgeProcess(root, redis.url);
@@ -217,39 +204,16 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
-    const media = await startMediaProcess({
-      recordingsDir: `${root}/recordings`,
+    const root = await clusterRoot();
+    const media = await startMediaNodes(root, {
       redisUrl: redis.url,
+      ids: ["media-1"],
     });
-    const clients: WsClient[] = [];
     let publisher: Publisher | undefined;
     let subscriber: Subscriber | undefined;
     try {
-      const watcher = openRedisConnection(redis.url, { log: () => {} });
-      try {
-        await watcher.whenUp();
-        await waitFor(
-          "the media node to register",
-          async () => (await listMediaNodes(watcher)).length === 1,
-        );
-      } finally {
-        await watcher.close();
-      }
-      await using edge1 = await startEdgeProcess(root, redis.url);
-      await using edge2 = await startEdgeProcess(root, redis.url);
-      const carrot = await member(edge1.ws, "carrot");
-      clients.push(carrot);
-      const vimes = await member(edge2.ws, "vimes");
-      clients.push(vimes);
-      await carrot.next({ type: "user", kind: "add", id: vimes.id });
+      await using pair = await twoEdges(root, redis.url);
+      const { carrot, vimes } = pair;
       subscriber = new Subscriber(vimes);
       subscriber.start();
       publisher = new Publisher(carrot);
@@ -263,8 +227,7 @@ Deno.test({
     } finally {
       await subscriber?.close();
       await publisher?.close();
-      for (const c of clients) await c.close();
-      await media.stop();
+      for (const m of media) await m.stop();
       await Deno.remove(root, { recursive: true });
     }
   },
@@ -277,24 +240,10 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
-    const clients: WsClient[] = [];
+    const root = await clusterRoot();
     try {
-      await using edge1 = await startEdgeProcess(root, redis.url);
-      await using edge2 = await startEdgeProcess(root, redis.url);
-      const carrot = await member(edge1.ws, "carrot");
-      clients.push(carrot);
-      const vimes = await member(edge2.ws, "vimes");
-      clients.push(vimes);
-      await carrot.next({ type: "user", kind: "add", id: vimes.id });
-
+      await using pair = await twoEdges(root, redis.url);
+      const { edge2, carrot, vimes } = pair;
       edge2.child.kill("SIGKILL");
       const killed = performance.now();
       const gone = await carrot.next(
@@ -308,7 +257,6 @@ Deno.test({
         } ms`,
       );
     } finally {
-      for (const c of clients) await c.close();
       await Deno.remove(root, { recursive: true });
     }
   },
@@ -321,32 +269,18 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
-    const clients: WsClient[] = [];
+    const root = await clusterRoot();
+    let nobby: WsClient | undefined;
     try {
-      await using edge1 = await startEdgeProcess(root, redis.url);
-      await using edge2 = await startEdgeProcess(root, redis.url);
-      const carrot = await member(edge1.ws, "carrot");
-      clients.push(carrot);
-      const vimes = await member(edge2.ws, "vimes");
-      clients.push(vimes);
-      await carrot.next({ type: "user", kind: "add", id: vimes.id });
-
+      await using pair = await twoEdges(root, redis.url);
+      const { edge2, carrot, vimes } = pair;
       await redis.stop({ signal: "SIGKILL" });
       // A join waits for Redis (redis_outage_test.ts); a leave does not.
       await vimes.close();
       await redis.start();
 
       await carrot.next({ type: "user", kind: "delete", id: vimes.id }, 15_000);
-      const nobby = await member(edge2.ws, "nobby");
-      clients.push(nobby);
+      nobby = await member(edge2.ws, "nobby");
       const added = await carrot.next({
         type: "user",
         kind: "add",
@@ -354,7 +288,7 @@ Deno.test({
       });
       strictEqual(added["username"], "nobby");
     } finally {
-      for (const c of clients) await c.close();
+      await nobby?.close();
       await Deno.remove(root, { recursive: true });
     }
   },

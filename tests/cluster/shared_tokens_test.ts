@@ -11,7 +11,8 @@
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { startRedisServer } from "../support/redis_server.ts";
 import { connect, type Message, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 
 function action(op: WsClient, kind: string, value?: unknown): void {
   op.send({

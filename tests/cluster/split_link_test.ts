@@ -25,7 +25,8 @@ import { startRedisServer } from "../support/redis_server.ts";
 import { Subscriber } from "../support/subscriber.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 import { startTcpSwitch } from "./support/tcp_switch.ts";
 
 const GROUPS = {

@@ -18,7 +18,8 @@ import { waitFor } from "../support/wait_for.ts";
 import { WhepPlayer } from "../support/whep_player.ts";
 import { WhipClient } from "../support/whip_client.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
-import { clusterRoot, startEdgeProcess } from "./support/edge_process.ts";
+import { startEdgeProcess } from "./support/edge_process.ts";
+import { clusterRoot } from "./support/cluster_setup.ts";
 
 Deno.test({
   name:

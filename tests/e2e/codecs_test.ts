@@ -5,9 +5,11 @@
 
 import { strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openCall } from "./support/browser.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { openCall, PEER_PAGES } from "./support/peer_page.ts";
+import { openGroup } from "../support/groups.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { startE2eServer } from "./support/e2e_server.ts";
+import { startTestServer } from "../support/test_server.ts";
 
 /** What this Chromium can send, asked once (MIME subtypes, lower case). */
 async function sendableCodecs(): Promise<Set<string>> {
@@ -54,7 +56,10 @@ function inbound(page: Page): Promise<Inbound[]> {
 }
 
 async function forwards(codecs: string[]): Promise<Inbound[]> {
-  const e2e = await startE2eServer({ codecs });
+  const e2e = await startTestServer({
+    staticDir: PEER_PAGES,
+    groups: { e2e: openGroup({ codecs }) },
+  });
   const browser = await launchBrowser();
   try {
     const { a, b } = await openCall(browser, e2e.url);

@@ -7,9 +7,11 @@
  */
 
 import { ok } from "node:assert/strict";
-import { launchBrowser, openCall } from "./support/browser.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { openCall, PEER_PAGES } from "./support/peer_page.ts";
+import { openGroup } from "../support/groups.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { startE2eServer } from "./support/e2e_server.ts";
+import { startTestServer } from "../support/test_server.ts";
 
 Deno.test({
   name:
@@ -17,7 +19,9 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const e2e = await startE2eServer({
+    const e2e = await startTestServer({
+      staticDir: PEER_PAGES,
+      groups: { e2e: openGroup() },
       faults: { duplicateHandshakes: true },
     });
     const browser = await launchBrowser();

@@ -4,9 +4,11 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
-import { cameraFile, launchBrowser, openPeer } from "./support/browser.ts";
+import { cameraFile, launchBrowser } from "../support/browser.ts";
+import { openPeer, PEER_PAGES } from "./support/peer_page.ts";
+import { openGroup } from "../support/groups.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { type E2eServer, startE2eServer } from "./support/e2e_server.ts";
+import { startTestServer, type TestServer } from "../support/test_server.ts";
 import {
   decodes,
   downStats,
@@ -17,7 +19,7 @@ import {
 } from "./support/peer_stats.ts";
 
 interface Call {
-  e2e: E2eServer;
+  e2e: TestServer;
   browser: Browser;
   /** The publisher, joined as alice. */
   a: Page;
@@ -30,7 +32,10 @@ async function inCall(
   options: { videoFile?: string },
   body: (call: Call) => Promise<void>,
 ): Promise<void> {
-  const e2e = await startE2eServer();
+  const e2e = await startTestServer({
+    staticDir: PEER_PAGES,
+    groups: { e2e: openGroup() },
+  });
   const browser = await launchBrowser(options);
   try {
     const a = await openPeer(browser, e2e.url);
@@ -166,8 +171,18 @@ Deno.test({
     await inCall({}, async ({ e2e, browser, a, b }) => {
       await evalPeer(a, `return await peer.publish();`);
       await decodes(b, "B", 10_000);
-      // Let the publisher's last keyframe grow old before C arrives.
-      await new Promise((r) => setTimeout(r, 3000));
+      // Let the publisher's last keyframe grow too old to be replayed (the
+      // server replays one within its last 96 packets) before C arrives:
+      // C then needs a fresh one. B receives every packet of the stream.
+      let since = { keyFrames: -1, packets: 0 };
+      await waitFor("the last keyframe to be 100 packets old", async () => {
+        const v = (await downStats(b)).find((x) => x.kind === "video");
+        if (!v) return undefined;
+        if (v.keyFramesDecoded !== since.keyFrames) {
+          since = { keyFrames: v.keyFramesDecoded, packets: v.packetsReceived };
+        }
+        return v.packetsReceived - since.packets > 100 ? true : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 100 });
       const c = await openPeer(browser, e2e.url);
       await join(c, "carol");
       const start = Date.now();
@@ -234,7 +249,13 @@ Deno.test({
         },
       );
       console.log(`high layer again after ${Date.now() - t0} ms`);
-      await new Promise((r) => setTimeout(r, 500));
+      // Keep watching while B decodes 15 more frames (half a second at 30
+      // fps): a stall after the switch back shows as a long pause.
+      const decoded = (await downStats(b)).find((x) =>
+        x.kind === "video"
+      )?.framesDecoded ??
+        0;
+      await decodes(b, "B", 5000, decoded + 15);
       const longest = await evalPeer<number>(
         b,
         `clearInterval(peer.watchTimer); return peer.watch.longest;`,

@@ -8,9 +8,11 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { cameraFile, launchBrowser, openPeer } from "./support/browser.ts";
+import { cameraFile, launchBrowser } from "../support/browser.ts";
+import { openPeer, PEER_PAGES } from "./support/peer_page.ts";
+import { openGroup } from "../support/groups.ts";
 import { waitFor } from "../support/wait_for.ts";
-import { type E2eServer, startE2eServer } from "./support/e2e_server.ts";
+import { startTestServer, type TestServer } from "../support/test_server.ts";
 import {
   decodes,
   type DownStat,
@@ -62,7 +64,7 @@ function reachesRate(
 
 /** The SVC figures of the server's down tracks to `subscriber`. */
 async function serverLayers(
-  e2e: E2eServer,
+  e2e: TestServer,
   subscriber: string,
 ): Promise<TrackStats[]> {
   const stats = await e2e.server.media.stats();
@@ -96,8 +98,9 @@ for (const { codec, simulcast } of TEMPORAL_CASES) {
     ...opts,
     async fn() {
       const cap = new Map<string, number>();
-      const e2e = await startE2eServer({
-        codecs: [codec.toLowerCase(), "opus"],
+      const e2e = await startTestServer({
+        staticDir: PEER_PAGES,
+        groups: { e2e: openGroup({ codecs: [codec.toLowerCase(), "opus"] }) },
         faults: { bandwidthCap: cap },
       });
       // The low simulcast layer has 100 kbit/s: Chromium's own camera
@@ -222,7 +225,10 @@ Deno.test({
     "from one VP9 L3T3_KEY stream, a video-low subscriber decodes the lowest spatial layer while another decodes 1280×720, and they swap without renegotiation or a pause over 500 ms",
   ...opts,
   async fn() {
-    const e2e = await startE2eServer({ codecs: ["vp9", "opus"] });
+    const e2e = await startTestServer({
+      staticDir: PEER_PAGES,
+      groups: { e2e: openGroup({ codecs: ["vp9", "opus"] }) },
+    });
     const browser = await launchBrowser({ videoFile: await cameraFile() });
     try {
       const a = await openPeer(browser, e2e.url);

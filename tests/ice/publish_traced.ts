@@ -17,7 +17,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Publisher } from "../support/publisher.ts";
 import { connect } from "../support/ws_client.ts";
-import { waitFor } from "../../server/media/local/test_peers.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -92,12 +92,14 @@ async function main(root: string): Promise<void> {
     for (const t of publisher.pc.getTransceivers()) {
       t.sender.onRtcp.subscribe(() => rtcp++);
     }
-    await waitFor("RTCP from the server", () => rtcp > 0, 10_000);
+    await waitFor("RTCP from the server", () => rtcp > 0, {
+      timeoutMs: 10_000,
+    });
     // Every candidate of the peer, trickled ones included.
     await waitFor(
       "the publisher's ICE gathering",
       () => publisher.pc.iceGatheringState === "complete",
-      10_000,
+      { timeoutMs: 10_000 },
     );
     const peer = publisher.pc.localDescription!.sdp.split("\r\n")
       .flatMap((l) => {

@@ -24,14 +24,15 @@ import {
 import {
   addCandidate,
   audioPacket,
-  forwardCandidates,
+  connectDown,
+  connectUp,
   loopbackPeer,
   NO_ICE,
   sendTrack,
-  stripCandidates,
   vp8Packet,
-  waitFor,
-} from "../../server/media/local/test_peers.ts";
+} from "../support/werift_peers.ts";
+import { waitFor } from "../support/wait_for.ts";
+import { openUp } from "./support/open_up.ts";
 
 /** A node under test, with the folder it records into. */
 export interface NodeUnderTest {
@@ -74,14 +75,7 @@ async function publish(
     onTracks: (t) => tracks.push([...t]),
     onStateChange: (s) => states.push(s),
   });
-  forwardCandidates(pc, (c) => void up.addIceCandidate(c));
-  await pc.setLocalDescription(await pc.createOffer());
-  const answer = await up.offer(stripCandidates(pc.localDescription!.sdp));
-  await pc.setRemoteDescription({ type: "answer", sdp: answer });
-  await waitFor(
-    "publisher connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectUp(pc, up, { trickle: true });
   return { pc, up, video, audio, tracks, states };
 }
 
@@ -115,16 +109,7 @@ async function subscribe(
     onIceCandidate: (c) => void addCandidate(pc, c),
     onStateChange: (s) => states.push(s),
   });
-  forwardCandidates(pc, (c) => void down.addIceCandidate(c));
-  const offer = await down.negotiate();
-  ok(offer !== null, "an offer for the requested tracks");
-  await pc.setRemoteDescription({ type: "offer", sdp: stripCandidates(offer) });
-  await pc.setLocalDescription(await pc.createAnswer());
-  await down.answer(stripCandidates(pc.localDescription!.sdp));
-  await waitFor(
-    "subscriber connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectDown(pc, down, { trickle: true });
   return { pc, down, received, states };
 }
 
@@ -241,10 +226,9 @@ export function mediaNodeContract(
       "the down's closed event",
       () => sub.states.includes("closed"),
     );
-    for (let i = 0; i < 100 && await count(node) !== 0; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    strictEqual(await count(node), 0);
+    await waitFor("no connection left", async () => await count(node) === 0, {
+      timeoutMs: 2000,
+    });
     pub.up.close(); // idempotent
     sub.down.close();
     await pub.pc.close();
@@ -334,15 +318,7 @@ export function mediaNodeContract(
   test("errors come back as values with a reason: in-use, not-found, invalid", async ({ node }) => {
     const pub = await publish(node, "s1");
     await rejectsWith(
-      node.openUp({
-        group: "g",
-        id: "s1",
-        codecs: ["vp8"],
-        ice: NO_ICE,
-        onIceCandidate() {},
-        onTracks() {},
-        onStateChange() {},
-      }),
+      openUp(node, { id: "s1" }),
       "in-use",
     );
     await rejectsWith(
@@ -358,15 +334,7 @@ export function mediaNodeContract(
       }),
       "not-found",
     );
-    const other = await node.openUp({
-      group: "g",
-      id: "s2",
-      codecs: ["vp8"],
-      ice: NO_ICE,
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange() {},
-    });
+    const other = await openUp(node, { id: "s2" });
     await rejectsWith(other.offer("this is not SDP"), "invalid");
     other.close();
     await rejectsWith(
@@ -401,14 +369,9 @@ export function mediaNodeContract(
     const port = stun.address().port;
     const pc = loopbackPeer();
     pc.addTransceiver(sendTrack("video"), { direction: "sendonly" });
-    const up = await node.openUp({
-      group: "g",
+    const up = await openUp(node, {
       id: "s1",
-      codecs: ["vp8"],
       ice: { iceServers: [{ urls: [`stun:127.0.0.1:${port}`] }] },
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange() {},
     });
     await pc.setLocalDescription(await pc.createOffer());
     const answer = up.offer(pc.localDescription!.sdp).catch(() => null);
@@ -461,15 +424,7 @@ export function mediaNodeContract(
   test("a closed node refuses to open, with reason closed", async ({ node }) => {
     await node.close();
     await rejectsWith(
-      node.openUp({
-        group: "g",
-        id: "s1",
-        codecs: ["vp8"],
-        ice: NO_ICE,
-        onIceCandidate() {},
-        onTracks() {},
-        onStateChange() {},
-      }),
+      openUp(node, { id: "s1" }),
       "closed",
     );
   });

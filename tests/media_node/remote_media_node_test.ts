@@ -9,12 +9,13 @@ import { ok, rejects, strictEqual } from "node:assert/strict";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
 import { MediaError } from "../../server/media/media_node.ts";
 import type { ConnectionState } from "../../server/media/media_node.ts";
-import { NO_ICE, waitFor } from "../../server/media/local/test_peers.ts";
+import { waitFor } from "../support/wait_for.ts";
 import {
   connectRemote,
   type MediaProcess,
   startMediaProcess,
 } from "./support/remote_node.ts";
+import { openUp } from "./support/open_up.ts";
 
 async function withProcess(
   fn: (media: MediaProcess) => Promise<void>,
@@ -64,15 +65,7 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
       log: (m) => logs.push(m),
     });
     const states: ConnectionState[] = [];
-    await node.openUp({
-      group: "g",
-      id: "s1",
-      codecs: ["vp8"],
-      ice: NO_ICE,
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange: (s) => states.push(s),
-    });
+    await openUp(node, { id: "s1", states });
     media.child.kill("SIGSTOP");
     const stopped = performance.now();
     // A call to a node that does not answer fails, it does not hang.
@@ -80,7 +73,7 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     await waitFor(
       "the up reported lost",
       () => states.includes("lost"),
-      6000,
+      { timeoutMs: 6000 },
     );
     const detected = performance.now() - stopped;
     console.log(`node silent: detected in ${Math.round(detected)} ms`);
@@ -89,17 +82,9 @@ Deno.test("a node that stops answering is detected within 5 s: calls fail, its c
     await rejects(node.stats(), isReason("unavailable"));
     ok(logs.some((l) => l.includes("media-1 is unreachable")), logs.join("\n"));
     media.child.kill("SIGCONT");
-    await waitFor("the link back", () => node.linked, 8000);
+    await waitFor("the link back", () => node.linked, { timeoutMs: 8000 });
     // The node closed what the lost link had opened: the id is free again.
-    await node.openUp({
-      group: "g",
-      id: "s1",
-      codecs: ["vp8"],
-      ice: NO_ICE,
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange() {},
-    });
+    await openUp(node, { id: "s1" });
     strictEqual((await node.stats()).length, 1);
     await node.close();
     await rejects(node.stats(), isReason("closed"));
@@ -110,36 +95,20 @@ Deno.test("a node killed with SIGKILL is detected at once: its streams close and
   await withProcess(async (media) => {
     const node = await connectRemote(media, { reconnectMs: 200 });
     const states: ConnectionState[] = [];
-    await node.openUp({
-      group: "g",
-      id: "s1",
-      codecs: ["vp8"],
-      ice: NO_ICE,
-      onIceCandidate() {},
-      onTracks() {},
-      onStateChange: (s) => states.push(s),
-    });
+    await openUp(node, { id: "s1", states });
     const killed = performance.now();
     await media.stop("SIGKILL");
     await waitFor(
       "the up reported lost",
       () => states.includes("lost"),
-      5000,
+      { timeoutMs: 5000 },
     );
     console.log(
       `node killed: detected in ${Math.round(performance.now() - killed)} ms`,
     );
     // "unavailable" at once, not "timeout" after waiting for an answer.
     await rejects(
-      node.openUp({
-        group: "g",
-        id: "s2",
-        codecs: ["vp8"],
-        ice: NO_ICE,
-        onIceCandidate() {},
-        onTracks() {},
-        onStateChange() {},
-      }),
+      openUp(node, { id: "s2" }),
       isReason("unavailable"),
     );
     await node.close();

@@ -10,7 +10,7 @@
 
 import { ok, strictEqual } from "node:assert/strict";
 import type { RTCPeerConnection } from "werift";
-import { loopbackPeer } from "../../server/media/local/test_peers.ts";
+import { loopbackPeer } from "../support/werift_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";

@@ -7,10 +7,11 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { openSockets } from "../../server/media/local/test_peers.ts";
+import { openSockets } from "../support/werift_peers.ts";
 import { Publisher } from "../support/publisher.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
 import type { WsClient } from "../support/ws_client.ts";
+import { waitFor } from "../support/wait_for.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -26,14 +27,6 @@ async function subscriber(t: TestServer, name: string): Promise<WsClient> {
   const c = await t.member("g", name, "p");
   c.send({ type: "request", request: { "": ["audio", "video"] } });
   return c;
-}
-
-async function settle(t: TestServer, count: number): Promise<void> {
-  const end = Date.now() + 5000;
-  while ((await t.server.media.stats()).length !== count && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  strictEqual((await t.server.media.stats()).length, count);
 }
 
 Deno.test({
@@ -77,17 +70,19 @@ Deno.test({
       ok(String(offer["sdp"]).includes("a=sendonly"));
       carrot.send({ type: "close", id: p.id });
       await vimes.next({ type: "close", id: p.id });
-      await settle(t, 0);
+      await t.settle(0);
     } finally {
       await p.close();
       await t.close();
     }
     // Every UDP socket of the server's connections is gone.
-    const end = Date.now() + 3000;
-    while (openSockets() > sockets && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    ok(openSockets() <= sockets, `${openSockets() - sockets} sockets left`);
+    await waitFor(
+      "the server's sockets to close",
+      () => openSockets() <= sockets,
+      { timeoutMs: 3000 },
+    ).catch(() => {
+      throw new Error(`${openSockets() - sockets} sockets left`);
+    });
   },
 });
 
@@ -117,7 +112,7 @@ Deno.test({
       await carrot.close();
       await vimes.next({ type: "close", id: p.id });
       await vimes.next({ type: "user", kind: "delete", id: carrot.id });
-      await settle(t, 0);
+      await t.settle(0);
     } finally {
       await p.close();
       await t.close();

@@ -8,12 +8,9 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
-import {
-  loopbackPeer,
-  sendTrack,
-} from "../../server/media/local/test_peers.ts";
+import { loopbackPeer, sendTrack } from "../support/werift_peers.ts";
 import { Publisher } from "../support/publisher.ts";
-import { startTestServer, type TestServer } from "../support/test_server.ts";
+import { startTestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { randomId, type WsClient } from "../support/ws_client.ts";
 
@@ -55,14 +52,6 @@ async function offer(
   );
 }
 
-async function settle(t: TestServer, count: number): Promise<void> {
-  const end = Date.now() + 5000;
-  while ((await t.server.media.stats()).length !== count && Date.now() < end) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  strictEqual((await t.server.media.stats()).length, count);
-}
-
 Deno.test({
   name:
     "an offer beyond the client's up stream limit is aborted with an error; replacing or closing makes room",
@@ -81,7 +70,7 @@ Deno.test({
         String(error["value"]).includes("too many streams"),
         String(error["value"]),
       );
-      await settle(t, 2);
+      await t.settle(2);
       // A renegotiation of an open stream is not a new stream.
       strictEqual((await offer(carrot, a, sdp))["type"], "answer");
       // Replacing a stream takes its place.
@@ -92,7 +81,7 @@ Deno.test({
       );
       carrot.send({ type: "close", id: b });
       strictEqual((await offer(carrot, c, sdp))["type"], "answer");
-      await settle(t, 2);
+      await t.settle(2);
     } finally {
       await t.close();
     }
@@ -129,7 +118,7 @@ Deno.test({
         String(error["value"]).includes("did not connect"),
         String(error["value"]),
       );
-      await settle(t, 1);
+      await t.settle(1);
       await carrot.sync();
       strictEqual(carrot.has({ type: "abort", id: live.id }), false);
     } finally {

@@ -7,9 +7,11 @@
 
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import type { Page } from "playwright-core";
-import { launchBrowser, openPeer } from "../e2e/support/browser.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { openPeer } from "../e2e/support/peer_page.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { startRecordingServer } from "./support/recording_server.ts";
+import { startServerProcess } from "../support/server_process.ts";
 import { decodeErrors, hasCues, probe } from "./support/synthetic.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -67,6 +69,10 @@ async function frameWidths(path: string, decoder: string): Promise<number[]> {
   return [...text.matchAll(/ s:(\d+)x\d+/g)].map((m) => Number(m[1]));
 }
 
+// These tests record for a set time on purpose: the length of the file is
+// what they check (10 s, at least 3.5 s of 4, up to a kill after 7), so
+// they sleep for it rather than wait on a condition. The 2 s before a
+// recording starts let Chromium's encoder warm up, as in a call in progress.
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // The file opens when its first keyframe leaves the 500 ms interleaving
@@ -203,28 +209,16 @@ Deno.test({
   ...opts,
   async fn() {
     const root = await Deno.makeTempDir({ prefix: "nereid-rec-kill-" });
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("./support/recording_server.ts", import.meta.url).pathname,
-        root,
-        "vp8,opus",
-      ],
-      stdout: "piped",
-      stderr: "inherit",
-    }).spawn();
+    const server = await startServerProcess({
+      script: new URL("./support/recording_server.ts", import.meta.url)
+        .pathname,
+      args: [root, "vp8,opus"],
+      // Its first line: {"url": …, "recordings": …}.
+      ready: /^(.*)\n/,
+    });
     const browser = await launchBrowser();
     try {
-      const reader = child.stdout.pipeThrough(new TextDecoderStream())
-        .getReader();
-      let line = "";
-      while (!line.includes("\n")) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error("The server exited before listening");
-        line += value;
-      }
-      const { url, recordings } = JSON.parse(line) as {
+      const { url, recordings } = JSON.parse(server.ready) as {
         url: string;
         recordings: string;
       };
@@ -232,10 +226,7 @@ Deno.test({
       await joinAndPublish(page);
       const path = await firstFile(`${recordings}/e2e`);
       await sleep(7000);
-      child.kill("SIGKILL");
-      await child.status;
-      reader.releaseLock();
-      await child.stdout.cancel().catch(() => {});
+      await server.stop("SIGKILL");
       ok(!(await hasCues(path)), "a killed recorder wrote no cues");
       const p = await probe(path);
       strictEqual(p.streams.length, 2);
@@ -246,6 +237,7 @@ Deno.test({
       );
       strictEqual(await decodeErrors(path), "");
     } finally {
+      await server.stop("SIGKILL");
       await browser.close();
       await Deno.remove(root, { recursive: true });
     }

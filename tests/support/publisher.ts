@@ -16,7 +16,7 @@ import {
   loopbackPeer,
   sendTrack,
   vp8Packet,
-} from "../../server/media/local/test_peers.ts";
+} from "./werift_peers.ts";
 import { randomId, type WsClient } from "./ws_client.ts";
 
 /** A packet to send at `at` ms after the answer. */

@@ -11,11 +11,9 @@
  */
 
 import type { RTCPeerConnection } from "werift";
-import {
-  addCandidate,
-  loopbackPeer,
-} from "../../server/media/local/test_peers.ts";
+import { addCandidate, loopbackPeer } from "./werift_peers.ts";
 import type { Message, WsClient } from "./ws_client.ts";
+import { waitFor } from "./wait_for.ts";
 
 /** A werift subscriber driven over the client's WebSocket. */
 export class Subscriber {
@@ -70,23 +68,23 @@ export class Subscriber {
   /** Resolves once `count` more packets of stream `id` have arrived. */
   async receives(id: string, count: number, timeoutMs = 10_000): Promise<void> {
     const target = this.received(id) + count;
-    const end = performance.now() + timeoutMs;
-    while (this.received(id) < target) {
-      if (performance.now() > end) {
-        const pc = this.#pcs.get(id);
-        const state = pc === undefined
-          ? "no offer came"
-          : `connection ${pc.connectionState}, ICE ${pc.iceConnectionState}`;
-        const errors = this.#errors.length
-          ? `; ${this.#errors.join("; ")}`
-          : "";
-        throw new Error(
-          `Stream ${id} brought ${
-            this.received(id)
-          } packets, not ${target} (${state}${errors})`,
-        );
-      }
-      await new Promise((r) => setTimeout(r, 20));
+    try {
+      await waitFor(
+        `${target} packets of stream ${id}`,
+        () => this.received(id) >= target,
+        { timeoutMs, intervalMs: 20 },
+      );
+    } catch {
+      const pc = this.#pcs.get(id);
+      const state = pc === undefined
+        ? "no offer came"
+        : `connection ${pc.connectionState}, ICE ${pc.iceConnectionState}`;
+      const errors = this.#errors.length ? `; ${this.#errors.join("; ")}` : "";
+      throw new Error(
+        `Stream ${id} brought ${
+          this.received(id)
+        } packets, not ${target} (${state}${errors})`,
+      );
     }
   }
 

@@ -1,6 +1,11 @@
 /**
- * A real Nereid server on a free loopback port, over temporary directories
- * that a test fills with group files, for the protocol conformance suite.
+ * The one in-process server launcher of the tests: a real Nereid server on a
+ * free loopback port, over temporary directories that a test fills with
+ * group files. What differs between suites is an option: the static root
+ * (the web client, or the end-to-end tests' peer page), HTTPS, TURN,
+ * `-relay-only`, media on loopback only, a clock, faults of the media node,
+ * or a folder to keep. Its log lines are kept in `logs` (and printed when
+ * `NEREID_LOG` is set).
  *
  * @module
  */
@@ -13,9 +18,18 @@ import type { Faults } from "../../server/media/local/down_track.ts";
 import type { MediaNode } from "../../server/media/media_node.ts";
 import type { ConnectionTimeouts } from "../../server/http/connection_watch.ts";
 import type { SessionTimings } from "../../server/signalling/session_deps.ts";
-import { connect, type ConnectOptions, type WsClient } from "./ws_client.ts";
+import {
+  connect,
+  type ConnectOptions,
+  joinedClient,
+  type WsClient,
+} from "./ws_client.ts";
+import { waitFor } from "./wait_for.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/** The web client, the server's static root by default. */
+export const CLIENT_DIR = join(REPO, "client");
 
 /** Options of {@link startTestServer}. */
 export interface TestServerOptions {
@@ -41,6 +55,21 @@ export interface TestServerOptions {
   secure?: boolean;
   /** `-turn` (default "": no built-in TURN server). */
   turn?: string;
+  /** `-relay-only`. */
+  relayOnly?: boolean;
+  /**
+   * Offer loopback addresses only for media (default true); false in a
+   * test's network namespace, for Firefox, which never uses 127.0.0.1 for
+   * media.
+   */
+  loopbackOnly?: boolean;
+  /** The static root (default {@link CLIENT_DIR}). */
+  staticDir?: string;
+  /**
+   * The folder that holds `data/`, `groups/` and `recordings/`, kept when
+   * the server closes; by default a fresh temporary one, removed.
+   */
+  root?: string;
 }
 
 /** A server under test and the directories it reads. */
@@ -72,11 +101,13 @@ export interface TestServer {
     text: string,
     options?: { since?: number; timeoutMs?: number },
   ): Promise<string>;
+  /** Resolves once the media node has `count` connections open. */
+  settle(count: number): Promise<void>;
   /** Opens a client on `/ws`; {@link TestServer.close} closes it. */
   connect(options?: ConnectOptions): Promise<WsClient>;
   /** Connects, handshakes and joins; fails the test unless the join succeeds. */
   member(group: string, username: string, password?: string): Promise<WsClient>;
-  /** Shuts the server down and removes the directories; idempotent. */
+  /** Shuts the server down and removes the directories (unless `root` was given); idempotent. */
   close(): Promise<void>;
 }
 
@@ -87,11 +118,13 @@ const TEST_TIMINGS: Partial<SessionTimings> = { failureDelay: 5 };
 export async function startTestServer(
   options: TestServerOptions = {},
 ): Promise<TestServer> {
-  const root = await Deno.makeTempDir({ prefix: "nereid-protocol-" });
+  const root = options.root ?? await Deno.makeTempDir({ prefix: "nereid-" });
   const dataDir = join(root, "data");
   const groupsDir = join(root, "groups");
   const recordingsDir = join(root, "recordings");
-  for (const d of [dataDir, groupsDir, recordingsDir]) await Deno.mkdir(d);
+  for (const d of [dataDir, groupsDir, recordingsDir]) {
+    await Deno.mkdir(d, { recursive: true });
+  }
 
   async function writeGroupText(name: string, text: string): Promise<void> {
     const file = join(groupsDir, `${name}.json`);
@@ -129,8 +162,10 @@ export async function startTestServer(
 
   const logs: string[] = [];
   const watchers = new Set<{ text: string; resolve: (line: string) => void }>();
+  const echo = Deno.env.get("NEREID_LOG") !== undefined;
   const log = (line: string) => {
     logs.push(line);
+    if (echo) console.error(line);
     for (const w of [...watchers]) {
       if (line.includes(w.text)) {
         watchers.delete(w);
@@ -139,15 +174,16 @@ export async function startTestServer(
     }
   };
 
+  const loopbackOnly = options.loopbackOnly ?? true;
   const server = await startServer({
     hostname: "127.0.0.1",
     port: 0,
     insecure: !options.secure,
-    loopbackOnly: true,
+    loopbackOnly,
     dataDir,
     groupsDir,
     recordingsDir,
-    staticDir: join(REPO, "client"),
+    staticDir: options.staticDir ?? CLIENT_DIR,
     timings: { ...TEST_TIMINGS, ...options.timings },
     refreshInterval: 100,
     ...(options.connectionTimeouts
@@ -157,12 +193,13 @@ export async function startTestServer(
       ? { maxUpStreams: options.maxUpStreams }
       : {}),
     ...(options.turn !== undefined ? { turn: options.turn } : {}),
+    ...(options.relayOnly ? { relayOnly: true } : {}),
     log,
     ...(options.media ? { media: options.media } : {}),
     ...(options.faults && !options.media
       ? {
         media: new LocalMediaNode({
-          loopbackOnly: true,
+          loopbackOnly,
           faults: options.faults,
           log,
         }),
@@ -206,23 +243,30 @@ export async function startTestServer(
       }, timeoutMs);
       return promise.finally(() => clearTimeout(timer));
     },
+    async settle(count) {
+      await waitFor(
+        `${count} media connections`,
+        async () => (await server.media.stats()).length === count,
+        { timeoutMs: 5000 },
+      );
+    },
     connect: open,
     async member(group, username, password) {
-      const client = await open();
-      await client.handshake();
-      const joined = await client.join(group, username, password);
-      if (joined["kind"] !== "join") {
-        throw new Error(
-          `${username} could not join ${group}: ${JSON.stringify(joined)}`,
-        );
-      }
+      const client = await joinedClient(wsUrl, {
+        group,
+        username,
+        ...(password === undefined ? {} : { password }),
+      });
+      clients.add(client);
       return client;
     },
     close() {
       closing ??= (async () => {
         await Promise.all([...clients].map((c) => c.close()));
         await server.shutdown();
-        await Deno.remove(root, { recursive: true });
+        if (options.root === undefined) {
+          await Deno.remove(root, { recursive: true });
+        }
       })();
       return closing;
     },

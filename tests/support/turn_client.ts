@@ -10,6 +10,7 @@ import { createSocket, type Socket } from "node:dgram";
 import { Buffer } from "node:buffer";
 import { MessageClass } from "../../server/turn/stun_constants.ts";
 import { Attr } from "../../server/turn/stun_constants.ts";
+import type { IceServer } from "../../server/ice/ice_servers.ts";
 import { longTermKey } from "../../server/turn/stun_integrity.ts";
 import {
   decodeStun,
@@ -276,4 +277,10 @@ export class TurnAuth {
     this.#realm = r.text(Attr.realm) ?? "";
     this.#nonce = r.text(Attr.nonce) ?? "";
   }
+}
+
+/** The ICE servers a `joined` message's `rtcConfiguration` lists. */
+export function iceServersOf(joined: Record<string, unknown>): IceServer[] {
+  const rtc = joined["rtcConfiguration"] as { iceServers: IceServer[] };
+  return rtc.iceServers;
 }

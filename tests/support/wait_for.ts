@@ -49,3 +49,25 @@ export async function waitFor<T>(
     );
   }
 }
+
+/**
+ * Resolves once `check` stops throwing (an assertion that holds), checking
+ * every 200 ms: browsers' pages change at their own pace.
+ *
+ * @example
+ * ```ts
+ * await eventually(async () => assertEquals(await titles(page), ["alice"]));
+ * ```
+ *
+ * @throws {Error} `Timed out waiting for an assertion to hold: ` and the
+ * check's last error, after `timeoutMs` (default 10 s).
+ */
+export async function eventually(
+  check: () => Promise<void>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  await waitFor("an assertion to hold", async () => {
+    await check();
+    return true;
+  }, { timeoutMs, intervalMs: 200 });
+}

@@ -14,7 +14,7 @@ import {
   sendTrack,
   stripCandidates,
   vp8Packet,
-} from "../../server/media/local/test_peers.ts";
+} from "./werift_peers.ts";
 
 /** A werift WHIP client. */
 export class WhipClient {

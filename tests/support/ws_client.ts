@@ -242,3 +242,36 @@ export function connect(
   };
   return promise;
 }
+
+/**
+ * Connects to `url`, handshakes and joins `group` as `username`.
+ *
+ * @throws {Error} `USERNAME could not join GROUP: …` (the server's reply)
+ * unless the join succeeds; the client is then closed.
+ */
+export async function joinedClient(
+  url: string,
+  join: {
+    group: string;
+    username: string;
+    password?: string;
+    connect?: ConnectOptions;
+  },
+): Promise<WsClient> {
+  const client = await connect(url, join.connect);
+  try {
+    await client.handshake();
+    const joined = await client.join(join.group, join.username, join.password);
+    if (joined["kind"] !== "join") {
+      throw new Error(
+        `${join.username} could not join ${join.group}: ${
+          JSON.stringify(joined)
+        }`,
+      );
+    }
+    return client;
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
+}

@@ -8,13 +8,18 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
-import { launchBrowser, openPeer } from "../e2e/support/browser.ts";
-import { waitFor } from "../support/wait_for.ts";
-import { startE2eServer } from "../e2e/support/e2e_server.ts";
-import { eventually, launch, login, open, say } from "../client/browser.ts";
+import type { Browser, Page } from "playwright-core";
+import { launchBrowser } from "../support/browser.ts";
+import { openPeer, PEER_PAGES } from "../e2e/support/peer_page.ts";
+import { DEMO_GROUP, openGroup } from "../support/groups.ts";
+import { eventually, waitFor } from "../support/wait_for.ts";
+import {
+  startTestServer,
+  type TestServer,
+  type TestServerOptions,
+} from "../support/test_server.ts";
+import { login, open, say } from "../client/browser.ts";
 import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
-import { DEMO_GROUP, startClientTestServer } from "../client/server.ts";
 
 /** What one peer connection's candidate pairs say. */
 export interface PairStats {
@@ -105,55 +110,107 @@ async function call(a: Page, b: Page): Promise<number> {
   }, { timeoutMs: 30_000, intervalMs: 200 });
 }
 
+/** What {@link relayedCall} saw. */
+interface RelayedCall {
+  server: TestServer;
+  /** The publisher's page. */
+  a: Page;
+  /** Frames B decoded. */
+  frames: number;
+  up: PairStats[];
+  down: PairStats[];
+}
+
+/**
+ * Alice publishes from page A to bob on page B, both on the peer page of a
+ * server with a built-in TURN server; with `serverRelayOnly`, the server
+ * runs with `-relay-only` and the pages keep its configuration, otherwise
+ * the pages relay only by themselves. Every pair of both peer connections
+ * must have relayed all they carried; `check` asserts the rest.
+ */
+async function relayedCall(
+  options: { serverRelayOnly: boolean },
+  check: (call: RelayedCall) => Promise<void> | void,
+): Promise<void> {
+  const server = await startTestServer({
+    staticDir: PEER_PAGES,
+    groups: { e2e: openGroup() },
+    turn: "127.0.0.1:0",
+    ...(options.serverRelayOnly ? { relayOnly: true } : {}),
+  });
+  const browser = await launchBrowser();
+  try {
+    const a = await openPeer(browser, server.url);
+    const b = await openPeer(browser, server.url);
+    await join(a, "alice", !options.serverRelayOnly);
+    await join(b, "bob", !options.serverRelayOnly);
+    const frames = await call(a, b);
+    const up = await pairStats(a, "ups");
+    const down = await pairStats(b, "downs");
+    console.log(
+      `B decoded ${frames} frames; publisher ${JSON.stringify(up)}, ` +
+        `subscriber ${JSON.stringify(down)}`,
+    );
+    strictEqual(up.length, 1);
+    strictEqual(down.length, 1);
+    for (const pair of [...up, ...down]) {
+      strictEqual(pair.local, "relay");
+      // Every packet went through a relay.
+      deepStrictEqual(pair.carrying, ["relay"]);
+    }
+    ok(up[0]!.bytesSent > 0, "the publisher sent nothing");
+    ok(down[0]!.bytesReceived > 0, "B received nothing");
+    await check({ server, a, frames, up, down });
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
 Deno.test({
   name:
     "Chromium told to relay only publishes and receives video through the built-in TURN server",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const e2e = await startE2eServer({ turn: "127.0.0.1:0" });
-    const browser = await launchBrowser();
-    try {
-      const a = await openPeer(browser, e2e.url);
-      const b = await openPeer(browser, e2e.url);
-      await join(a, "alice", true);
-      await join(b, "bob", true);
-      const frames = await call(a, b);
-      const up = await pairStats(a, "ups");
-      const down = await pairStats(b, "downs");
-      console.log(
-        `B decoded ${frames} frames; publisher ${JSON.stringify(up)}, ` +
-          `subscriber ${JSON.stringify(down)}`,
-      );
-      strictEqual(up.length, 1);
-      strictEqual(down.length, 1);
-      for (const pair of [...up, ...down]) {
-        strictEqual(pair.local, "relay");
-        // Every packet went through a relay.
-        deepStrictEqual(pair.carrying, ["relay"]);
-      }
-      ok(up[0]!.bytesSent > 0, "the publisher sent nothing");
-      ok(down[0]!.bytesReceived > 0, "B received nothing");
+    await relayedCall({ serverRelayOnly: false }, ({ server }) => {
       // Both pages' media went through allocations of Nereid's server.
-      ok(e2e.server.turn!.server.allocationCount >= 2);
-    } finally {
-      await browser.close();
-      await e2e.close();
-    }
+      ok(server.server.turn!.server.allocationCount >= 2);
+    });
   },
 });
+
+/**
+ * Runs `run` with the web client's demo group on a server with a built-in
+ * TURN server (and `options`), in a fresh Chromium.
+ */
+async function withWebClient(
+  options: Partial<TestServerOptions>,
+  run: (
+    client: { srv: TestServer; browser: Browser; url: string },
+  ) => Promise<void>,
+): Promise<void> {
+  const srv = await startTestServer({
+    groups: { demo: DEMO_GROUP },
+    turn: "127.0.0.1:0",
+    ...options,
+  });
+  const browser = await launchBrowser();
+  try {
+    await run({ srv, browser, url: `${srv.url}/group/demo/` });
+  } finally {
+    await browser.close();
+    await srv.close();
+  }
+}
 
 Deno.test({
   name: "/relay-test in the web client passes through the built-in TURN server",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
-      turn: "127.0.0.1:0",
-    });
-    const browser = await launch();
-    try {
-      const ann = await open(browser, `${srv.url}/group/demo/`);
+    await withWebClient({}, async ({ browser, url }) => {
+      const ann = await open(browser, url);
       await login(ann, "ann", "x", "none");
       await say(ann, "/relay-test");
       const line = ann.page.locator(".msg.system", { hasText: /Relay test/ })
@@ -163,10 +220,7 @@ Deno.test({
       console.log(text);
       ok(/Relay test passed/.test(text), text);
       strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
-    } finally {
-      await browser.close();
-      await srv.close();
-    }
+    });
   },
 });
 
@@ -176,44 +230,24 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const e2e = await startE2eServer({ turn: "127.0.0.1:0", relayOnly: true });
-    const browser = await launchBrowser();
-    try {
-      const a = await openPeer(browser, e2e.url);
-      const b = await openPeer(browser, e2e.url);
-      // The pages keep the server's rtcConfiguration: relay only.
-      await join(a, "alice", false);
-      await join(b, "bob", false);
-      const policy = await a.evaluate(
+    await relayedCall({ serverRelayOnly: true }, async (call) => {
+      // The pages kept the server's rtcConfiguration: relay only.
+      const policy = await call.a.evaluate(
         `peer.rtcConfiguration.iceTransportPolicy`,
       );
       strictEqual(policy, "relay");
-      const frames = await call(a, b);
-      const up = await pairStats(a, "ups");
-      const down = await pairStats(b, "downs");
       // The server's end of each pair is a relayed candidate too.
-      const own = [...e2e.server.turn!.server.allocations()]
+      for (const pair of [...call.up, ...call.down]) {
+        strictEqual(pair.remote, "relay");
+      }
+      const own = [...call.server.server.turn!.server.allocations()]
         .filter((x) => /^\d+:nereid-server\./.test(x.username))
         .map((x) => x.stats.relayed);
       console.log(
-        `B decoded ${frames} frames; publisher ${JSON.stringify(up)}, ` +
-          `subscriber ${JSON.stringify(down)}; packets through the ` +
-          `server's own allocations ${JSON.stringify(own)}`,
+        `packets through the server's own allocations ${JSON.stringify(own)}`,
       );
-      strictEqual(up.length, 1);
-      strictEqual(down.length, 1);
-      for (const pair of [...up, ...down]) {
-        strictEqual(pair.local, "relay");
-        strictEqual(pair.remote, "relay");
-        deepStrictEqual(pair.carrying, ["relay"]);
-      }
-      ok(up[0]!.bytesSent > 0, "the publisher sent nothing");
-      ok(down[0]!.bytesReceived > 0, "B received nothing");
       ok(own.filter((n) => n > 0).length >= 2, "the server relayed nothing");
-    } finally {
-      await browser.close();
-      await e2e.close();
-    }
+    });
   },
 });
 
@@ -224,13 +258,8 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     let clock = Date.now();
-    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
-      turn: "127.0.0.1:0",
-      now: () => clock,
-    });
-    const browser = await launch();
-    try {
-      const ann = await open(browser, `${srv.url}/group/demo/`);
+    await withWebClient({ now: () => clock }, async ({ browser, url }) => {
+      const ann = await open(browser, url);
       await login(ann, "ann", "x", "audio");
       // The TURN username of the page's first peer connection, kept.
       const username = () =>
@@ -254,10 +283,7 @@ Deno.test({
         ok(expiry(after) >= expiry(before) + RENEW_EVERY_MS / 1000, after);
       });
       strictEqual(ann.errors.length, 0, ann.errors.join("\n"));
-    } finally {
-      await browser.close();
-      await srv.close();
-    }
+    });
   },
 });
 
@@ -267,12 +293,7 @@ Deno.test({
   sanitizeOps: false,
   sanitizeResources: false,
   async fn() {
-    const srv = await startClientTestServer({ demo: DEMO_GROUP }, {
-      turn: "127.0.0.1:0",
-    });
-    const browser = await launch();
-    try {
-      const url = `${srv.url}/group/demo/`;
+    await withWebClient({}, async ({ browser, url }) => {
       const people = [await open(browser, url), await open(browser, url)];
       for (const [i, p] of people.entries()) {
         // The setting as the side menu stores it.
@@ -310,10 +331,7 @@ Deno.test({
         }
         strictEqual(p.errors.length, 0, p.errors.join("\n"));
       }
-    } finally {
-      await browser.close();
-      await srv.close();
-    }
+    });
   },
 });
 

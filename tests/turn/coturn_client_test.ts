@@ -9,7 +9,7 @@
  */
 
 import { createSocket } from "node:dgram";
-import { assert, assertEquals } from "../../server/media/local/test_assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { loadOrCreateCertificate } from "../../server/http/tls.ts";
 import {
   startLoopbackTurn,

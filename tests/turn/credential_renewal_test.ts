@@ -4,7 +4,7 @@
  * every 12 hours of the server's clock (injected here and moved forward).
  */
 
-import { assert, assertEquals } from "../../server/media/local/test_assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import { RENEW_EVERY_MS } from "../../server/ice/credential_renewal.ts";
 import {
   Attr,
@@ -12,21 +12,14 @@ import {
   Method,
 } from "../../server/turn/stun_constants.ts";
 import { startTestServer } from "../support/test_server.ts";
-import { errorOf, TurnAuth, TurnTestClient } from "../support/turn_client.ts";
-
-const GROUP = {
-  "wildcard-user": { password: { type: "wildcard" }, permissions: "present" },
-};
-
-interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
-
-function iceServers(m: Record<string, unknown>): IceServer[] {
-  return (m["rtcConfiguration"] as { iceServers: IceServer[] }).iceServers;
-}
+import {
+  errorOf,
+  iceServersOf,
+  TurnAuth,
+  TurnTestClient,
+} from "../support/turn_client.ts";
+import { openGroup } from "../support/groups.ts";
+import type { IceServer } from "../../server/ice/ice_servers.ts";
 
 /** The expiry (Unix seconds) of a time-limited username. */
 function expiry(server: IceServer): number {
@@ -36,7 +29,7 @@ function expiry(server: IceServer): number {
 Deno.test("the built-in TURN server's credentials are renewed in a joined change before they expire", async () => {
   let clock = Date.now();
   const t = await startTestServer({
-    groups: { g: GROUP },
+    groups: { g: openGroup() },
     turn: "127.0.0.1:0",
     now: () => clock,
   });
@@ -45,10 +38,10 @@ Deno.test("the built-in TURN server's credentials are renewed in a joined change
     const ws = await t.connect();
     await ws.handshake();
     const first = await ws.join("g", "alice", "x");
-    const before = iceServers(first)[0]!;
+    const before = iceServersOf(first)[0]!;
     clock += RENEW_EVERY_MS;
     const change = await ws.next({ type: "joined", kind: "change" }, 5000);
-    const after = iceServers(change)[0]!;
+    const after = iceServersOf(change)[0]!;
     assertEquals(after.urls, before.urls);
     assert(
       expiry(after) - expiry(before) >= RENEW_EVERY_MS / 1000,
@@ -76,7 +69,7 @@ Deno.test("the built-in TURN server's credentials are renewed in a joined change
 Deno.test("hmac-sha1 credentials of ice-servers.json are renewed in a joined change", async () => {
   let clock = Date.now();
   const t = await startTestServer({
-    groups: { g: GROUP },
+    groups: { g: openGroup() },
     iceServers: [{
       urls: ["turn:turn.example.org:3478"],
       username: "nereid",
@@ -89,10 +82,10 @@ Deno.test("hmac-sha1 credentials of ice-servers.json are renewed in a joined cha
     const ws = await t.connect();
     await ws.handshake();
     const first = await ws.join("g", "alice", "x");
-    const before = iceServers(first)[0]!;
+    const before = iceServersOf(first)[0]!;
     clock += RENEW_EVERY_MS;
     const change = await ws.next({ type: "joined", kind: "change" }, 5000);
-    const after = iceServers(change)[0]!;
+    const after = iceServersOf(change)[0]!;
     assert(expiry(after) - expiry(before) >= RENEW_EVERY_MS / 1000);
     assert(after.credential !== before.credential);
   } finally {

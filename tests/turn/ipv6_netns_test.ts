@@ -9,7 +9,7 @@
  * @module
  */
 
-import { assertEquals } from "../../server/media/local/test_assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import { netnsAvailable, runInNetns } from "../support/netns.ts";
 import type { Ipv6Report } from "./support/ipv6_scenario.ts";
 

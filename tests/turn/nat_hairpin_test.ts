@@ -11,7 +11,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { assertEquals } from "../../server/media/local/test_assert.ts";
+import { assertEquals } from "../support/assert.ts";
 import {
   channelOf,
   channelPayload,

@@ -5,33 +5,24 @@
  * addresses only.
  */
 
-import { assert, assertEquals } from "../../server/media/local/test_assert.ts";
+import { assert, assertEquals } from "../support/assert.ts";
 import {
   Attr,
   MessageClass,
   Method,
 } from "../../server/turn/stun_constants.ts";
 import { startTestServer } from "../support/test_server.ts";
-import { errorOf, TurnAuth, TurnTestClient } from "../support/turn_client.ts";
-
-const GROUP = {
-  "wildcard-user": { password: { type: "wildcard" }, permissions: "present" },
-};
-
-interface IceServer {
-  urls: string[];
-  username?: string;
-  credential?: string;
-}
-
-function iceServers(joined: Record<string, unknown>): IceServer[] {
-  const rtc = joined["rtcConfiguration"] as { iceServers: IceServer[] };
-  return rtc.iceServers;
-}
+import {
+  errorOf,
+  iceServersOf,
+  TurnAuth,
+  TurnTestClient,
+} from "../support/turn_client.ts";
+import { openGroup } from "../support/groups.ts";
 
 Deno.test("with -turn IP:PORT each join lists the TURN server with credentials that allocate", async () => {
   const t = await startTestServer({
-    groups: { g: GROUP },
+    groups: { g: openGroup() },
     turn: "127.0.0.1:0",
   });
   const c = await TurnTestClient.udp(t.server.turn!.port);
@@ -42,7 +33,7 @@ Deno.test("with -turn IP:PORT each join lists the TURN server with credentials t
     );
     const ws = await t.connect();
     await ws.handshake();
-    const first = iceServers(await ws.join("g", "alice", "x"));
+    const first = iceServersOf(await ws.join("g", "alice", "x"));
     assertEquals(first.length, 1);
     assertEquals(first[0]!.urls, [
       `turn:127.0.0.1:${port}?transport=udp`,
@@ -51,7 +42,7 @@ Deno.test("with -turn IP:PORT each join lists the TURN server with credentials t
     assert(/^\d+:/.test(first[0]!.username ?? ""));
     const ws2 = await t.connect();
     await ws2.handshake();
-    const second = iceServers(await ws2.join("g", "bob", "x"));
+    const second = iceServersOf(await ws2.join("g", "bob", "x"));
     assert(
       second[0]!.username !== first[0]!.username,
       "credentials are reused",
@@ -105,13 +96,13 @@ Deno.test("with -turn IP:PORT each join lists the TURN server with credentials t
 });
 
 Deno.test("without -turn no TURN server runs, the log says why, and joins list none", async () => {
-  const t = await startTestServer({ groups: { g: GROUP } });
+  const t = await startTestServer({ groups: { g: openGroup() } });
   try {
     assertEquals(t.server.turn, null);
     assert(t.logs.includes("TURN server off: -turn is empty"));
     const ws = await t.connect();
     await ws.handshake();
-    assertEquals(iceServers(await ws.join("g", "alice", "x")), []);
+    assertEquals(iceServersOf(await ws.join("g", "alice", "x")), []);
   } finally {
     await t.close();
   }

@@ -14,8 +14,10 @@ import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import type { Browser, Page } from "playwright-core";
 import { bundle } from "../../client/build.ts";
-import { launch, login, open, type Person } from "../client/browser.ts";
-import { startClientTestServer } from "../client/server.ts";
+import { login, open, type Person } from "../client/browser.ts";
+import { launchBrowser } from "../support/browser.ts";
+import { DEMO_GROUP } from "../support/groups.ts";
+import { startTestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 
 const PAGE = fileURLToPath(new URL("./pages/whip_page.ts", import.meta.url));
@@ -108,8 +110,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const srv = await startClientTestServer();
-    const browser = await launch();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
+    const browser = await launchBrowser();
     try {
       const code = await bundle(PAGE);
       const ann = await open(browser, `${srv.url}/group/demo/`);
@@ -191,8 +193,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const srv = await startClientTestServer();
-    const browser = await launch();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
+    const browser = await launchBrowser();
     try {
       const code = await bundle(PAGE);
       const bob = await open(browser, `${srv.url}/group/demo/`);
@@ -247,8 +249,8 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
-    const srv = await startClientTestServer();
-    const browser = await launch();
+    const srv = await startTestServer({ groups: { demo: DEMO_GROUP } });
+    const browser = await launchBrowser();
     try {
       const code = await bundle(PAGE);
       const group = () =>

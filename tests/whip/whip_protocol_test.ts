@@ -9,7 +9,7 @@
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import * as jose from "jose";
-import { openSockets } from "../../server/media/local/test_peers.ts";
+import { openSockets } from "../support/werift_peers.ts";
 import { Subscriber } from "../support/subscriber.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";

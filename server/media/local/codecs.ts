@@ -10,11 +10,12 @@
  */
 
 import { RTCRtpCodecParameters } from "werift";
+import type { CodecName } from "../codec_names.ts";
 
 /** One RTP format Nereid can forward. */
 export interface CodecEntry {
-  /** Lower-case group codec name: `vp8`, `vp9`, `av1`, `h264`, `opus`, `g722`, `pcmu`, `pcma`. */
-  name: string;
+  /** The group codec name it stands for. */
+  name: CodecName;
   kind: "audio" | "video";
   payloadType: number;
   mimeType: string;

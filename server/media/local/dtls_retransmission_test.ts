@@ -1,4 +1,4 @@
-import { assertEquals } from "./test_assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import { HandshakeOrder } from "./dtls_retransmission.ts";
 
 const m = (seq: number) => ({ message_seq: seq });

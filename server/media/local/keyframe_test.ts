@@ -1,4 +1,4 @@
-import { assertEquals } from "./test_assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import { startsKeyframe } from "./keyframe.ts";
 
 Deno.test("VP8 keyframes are recognised with and without the extended descriptor", () => {

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import {
   type MediaStreamTrack,
   ReceiverEstimatedMaxBitrate,
@@ -18,15 +18,15 @@ import { LocalMediaNode } from "./local_media_node.ts";
 import {
   addCandidate,
   audioPacket,
-  forwardCandidates,
+  connectDown,
+  connectUp,
   loopbackPeer,
   NO_ICE,
   openSockets,
   sendTrack,
-  stripCandidates,
   vp8Packet,
-  waitFor,
-} from "./test_peers.ts";
+} from "../../../tests/support/werift_peers.ts";
+import { waitFor } from "../../../tests/support/wait_for.ts";
 
 function newNode(): LocalMediaNode {
   return new LocalMediaNode({
@@ -93,20 +93,7 @@ async function publish(
       packet.feedback instanceof ReceiverEstimatedMaxBitrate
     ) published.rembs++;
   });
-  if (options.trickle) forwardCandidates(pc, (c) => void up.addIceCandidate(c));
-  await pc.setLocalDescription(await pc.createOffer());
-  const offer = pc.localDescription!.sdp;
-  const answer = await up.offer(
-    options.trickle ? stripCandidates(offer) : offer,
-  );
-  await pc.setRemoteDescription({
-    type: "answer",
-    sdp: options.trickle ? stripCandidates(answer) : answer,
-  });
-  await waitFor(
-    "publisher connected",
-    () => pc.connectionState === "connected",
-  );
+  await connectUp(pc, up, { trickle: options.trickle });
   return published;
 }
 
@@ -124,7 +111,7 @@ async function subscribe(
     request: TrackRequest[];
     trickle: boolean;
     /** Runs between the node's offer and the subscriber's answer. */
-    beforeAnswer?: () => Promise<void>;
+    beforeAnswer?: () => Promise<unknown>;
   },
 ): Promise<Subscribed> {
   const pc = loopbackPeer();
@@ -145,22 +132,10 @@ async function subscribe(
     onIceCandidate: (c) => void addCandidate(pc, c),
     onStateChange: (s) => states.push(s),
   });
-  if (options.trickle) {
-    forwardCandidates(pc, (c) => void down.addIceCandidate(c));
-  }
-  const offer = (await down.negotiate())!;
-  await options.beforeAnswer?.();
-  await pc.setRemoteDescription({
-    type: "offer",
-    sdp: options.trickle ? stripCandidates(offer) : offer,
+  const offer = await connectDown(pc, down, {
+    trickle: options.trickle,
+    ...(options.beforeAnswer ? { beforeAnswer: options.beforeAnswer } : {}),
   });
-  await pc.setLocalDescription(await pc.createAnswer());
-  const answer = pc.localDescription!.sdp;
-  await down.answer(options.trickle ? stripCandidates(answer) : answer);
-  await waitFor(
-    "subscriber connected",
-    () => pc.connectionState === "connected",
-  );
   return { pc, down, offer, received, states };
 }
 
@@ -289,8 +264,10 @@ Deno.test("a published stream reaches a subscriber with the subscriber's SSRC, P
   await node.close();
   await pub.pc.close();
   await sub.pc.close();
-  await new Promise((r) => setTimeout(r, 100));
   if (sockets >= 0) {
+    await waitFor("the sockets to close", () => openSockets() === sockets, {
+      timeoutMs: 3000,
+    }).catch(() => {});
     assertEquals(openSockets(), sockets, "no UDP socket left open");
   }
 });
@@ -317,7 +294,7 @@ Deno.test("trickle ICE works with candidates exchanged after the descriptions", 
   await waitFor(
     "REMB at the publisher",
     () => pub.sender.receiverEstimatedMaxBitrate > 0n,
-    3000,
+    { timeoutMs: 3000 },
   );
   assert(
     pub.sender.receiverEstimatedMaxBitrate >= 2_400_000n,
@@ -538,7 +515,9 @@ Deno.test("a simulcast layer that starts after a subscriber joined is added to i
   };
   // Only the low layer at first: reported once the wait for "h" ends (2 s).
   await pump(5, ["l"]);
-  await waitFor("the low layer reported", () => tracks.length === 1, 4000);
+  await waitFor("the low layer reported", () => tracks.length === 1, {
+    timeoutMs: 4000,
+  });
   assertEquals(tracks[0]!.map((t) => t.rid), ["l"]);
 
   const sub = await subscribe(node, { request: ["video"], trickle: false });

@@ -1,4 +1,4 @@
-import { assert, assertEquals } from "./test_assert.ts";
+import { assert, assertEquals } from "../../../tests/support/assert.ts";
 import { codecEntries } from "./codecs.ts";
 import { filterOffer } from "./offer_filter.ts";
 

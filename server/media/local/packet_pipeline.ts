@@ -13,6 +13,7 @@
  */
 
 import type { SvcLayers, TargetReason } from "../../../media-wasm/mod.ts";
+import type { CodecName } from "../codec_names.ts";
 
 /** An upstream sender's clock: NTP time (64-bit fixed point) and RTP time at one instant. */
 export interface SourceClock {
@@ -112,7 +113,7 @@ export interface DownPipeline {
 export interface DownPipelineOptions {
   ssrc: number;
   payloadType: number;
-  codec: string;
+  codec: CodecName;
   clockRate: number;
   /** The layer to aim at first. */
   layer: number;
@@ -134,7 +135,7 @@ export interface PacketPipelines {
    * header extension, from which AV1 packets' layers are read.
    */
   up(
-    options: { codec: string; clockRate: number; av1Descriptor?: number },
+    options: { codec: CodecName; clockRate: number; av1Descriptor?: number },
   ): UpPipeline;
   down(options: DownPipelineOptions): DownPipeline;
   /** One Receiver Report for up to 31 up tracks (a copy), with its figures. */

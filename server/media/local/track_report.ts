@@ -27,26 +27,47 @@ export function announcedTracks(sdp: string): number {
   return n;
 }
 
+/** What {@link Timers.setTimeout} returns: the runtime's, or a test's number. */
+export type TimerId = ReturnType<typeof setTimeout> | number;
+
+/** A clock and one-shot timers, in ms; tests pass a manual one. */
+export interface Timers {
+  now(): number;
+  setTimeout(run: () => void, ms: number): TimerId;
+  clearTimeout(id: TimerId | undefined): void;
+}
+
+/** The process's own clock and timers. */
+export const SYSTEM_TIMERS: Timers = {
+  now: () => performance.now(),
+  setTimeout: (run, ms) => setTimeout(run, ms),
+  clearTimeout: (id) => clearTimeout(id),
+};
+
 /** Debounced reports of one up connection's live tracks. */
 export class TrackReport {
   readonly #tracks: () => readonly UpTrackInfo[];
   readonly #onTracks: (tracks: readonly UpTrackInfo[]) => void;
+  readonly #timers: Timers;
   #announced = 0;
   #firstAt = -1;
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: TimerId | undefined;
   #reported: string | undefined;
   #closed = false;
 
   /**
    * @param tracks the connection's live tracks now
    * @param onTracks called with them when they are reported
+   * @param options.timers the clock and timers (default {@link SYSTEM_TIMERS})
    */
   constructor(
     tracks: () => readonly UpTrackInfo[],
     onTracks: (tracks: readonly UpTrackInfo[]) => void,
+    options: { timers?: Timers } = {},
   ) {
     this.#tracks = tracks;
     this.#onTracks = onTracks;
+    this.#timers = options.timers ?? SYSTEM_TIMERS;
   }
 
   /** Notes how many tracks the latest offer announces. */
@@ -57,20 +78,20 @@ export class TrackReport {
   /** A track received its first packet: schedules a report. */
   trackStarted(): void {
     if (this.#closed) return;
-    clearTimeout(this.#timer);
-    const now = performance.now();
+    this.#timers.clearTimeout(this.#timer);
+    const now = this.#timers.now();
     if (this.#firstAt < 0) this.#firstAt = now;
     const complete = this.#tracks().length >= this.#announced;
     const delay = complete
       ? DEBOUNCE_MS
       : Math.max(DEBOUNCE_MS, this.#firstAt + MAX_WAIT_MS - now);
-    this.#timer = setTimeout(() => this.#report(), delay);
+    this.#timer = this.#timers.setTimeout(() => this.#report(), delay);
   }
 
   /** Cancels a pending report. Idempotent. */
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#timer);
+    this.#timers.clearTimeout(this.#timer);
   }
 
   #report(): void {

@@ -1,6 +1,7 @@
-import { assertEquals } from "./test_assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import type { UpTrackInfo } from "../media_node.ts";
 import { announcedTracks, TrackReport } from "./track_report.ts";
+import { ManualTimers } from "../../../tests/support/manual_timers.ts";
 
 const OFFER = [
   "v=0",
@@ -27,51 +28,66 @@ Deno.test("an offer announces one track per sending m-line or rid", () => {
 
 function reportOf(live: UpTrackInfo[]) {
   const reports: UpTrackInfo[][] = [];
-  const report = new TrackReport(() => live, (t) => reports.push([...t]));
-  return { reports, report };
+  const timers = new ManualTimers();
+  const report = new TrackReport(() => live, (t) => reports.push([...t]), {
+    timers,
+  });
+  return { reports, report, timers };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const audio: UpTrackInfo = { id: "a", kind: "audio", codec: "opus" };
 const high: UpTrackInfo = { id: "h", kind: "video", codec: "vp8", rid: "h" };
 
-Deno.test("the report comes 200 ms after the last announced track starts", async () => {
+Deno.test("the report comes 200 ms after the last announced track starts", () => {
   const live: UpTrackInfo[] = [];
-  const { reports, report } = reportOf(live);
+  const { reports, report, timers } = reportOf(live);
   report.announce("v=0\r\nm=audio 9 X 111\r\nm=video 9 X 96\r\n");
   live.push(audio);
   report.trackStarted();
-  await sleep(300);
+  timers.advance(300);
   assertEquals(reports.length, 0, "waits for the video track");
   live.push(high);
   report.trackStarted();
-  await sleep(300);
+  timers.advance(199);
+  assertEquals(reports.length, 0, "debounced for 200 ms");
+  timers.advance(1);
   assertEquals(reports, [[audio, high]]);
   report.close();
 });
 
-Deno.test("a track that never starts delays the report by 2 s at most, and a later one is reported again", async () => {
+Deno.test("a track that never starts delays the report by 2 s at most, and a later one is reported again", () => {
   const live: UpTrackInfo[] = [];
-  const { reports, report } = reportOf(live);
+  const { reports, report, timers } = reportOf(live);
   report.announce("v=0\r\nm=audio 9 X 111\r\nm=video 9 X 96\r\n");
   live.push(audio);
   report.trackStarted();
-  await sleep(1800);
+  timers.advance(1999);
   assertEquals(reports.length, 0);
-  await sleep(400);
+  timers.advance(1);
   assertEquals(reports, [[audio]]);
   live.push(high);
   report.trackStarted();
-  await sleep(300);
+  timers.advance(200);
   assertEquals(reports, [[audio], [audio, high]]);
   report.close();
 });
 
-Deno.test("close() cancels a pending report", async () => {
-  const { reports, report } = reportOf([audio]);
+Deno.test("an unchanged set of tracks is not reported twice", () => {
+  const { reports, report, timers } = reportOf([audio]);
+  report.announce("v=0\r\nm=audio 9 X 111\r\n");
+  report.trackStarted();
+  timers.advance(200);
+  report.trackStarted();
+  timers.advance(200);
+  assertEquals(reports, [[audio]]);
+  report.close();
+});
+
+Deno.test("close() cancels a pending report", () => {
+  const { reports, report, timers } = reportOf([audio]);
   report.announce("v=0\r\nm=audio 9 X 111\r\n");
   report.trackStarted();
   report.close();
-  await sleep(300);
+  timers.advance(10_000);
   assertEquals(reports.length, 0);
 });

@@ -1,4 +1,4 @@
-import { assertEquals } from "./test_assert.ts";
+import { assertEquals } from "../../../tests/support/assert.ts";
 import { keptRate, publisherBudget } from "./up_feedback.ts";
 
 Deno.test("without subscribers, or none bounded, the publisher may send 6 Mbit/s", () => {

@@ -148,7 +148,10 @@ export class UpTrack {
     this.#sinks = this.#sinks.filter((s) => s !== sink);
   }
 
-  /** Starts handing every packet to `tap` as an `RtpPacket`. */
+  /**
+   * Starts handing every stored packet to `tap` as bytes (valid only during
+   * the call), with this track's layer and a keyframe flag.
+   */
   attach(tap: PacketSink): void {
     if (!this.#taps.includes(tap)) this.#taps = [...this.#taps, tap];
   }

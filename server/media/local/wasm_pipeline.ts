@@ -32,6 +32,7 @@ import type {
   TargetReason,
   UpPipeline,
 } from "./packet_pipeline.ts";
+import type { CodecName } from "../codec_names.ts";
 
 // Galène keeps 128…1024 packets for video; 512 is ~1 s of 720p video, more
 // than any NACK round trip worth answering. Audio needs far fewer.
@@ -45,19 +46,18 @@ function ms(now: number): number {
   return Math.floor(now) >>> 0;
 }
 
-function codecOf(name: string): Codec {
-  if (!(name in CODECS)) {
-    throw new RangeError(`Cannot make a pipeline for codec "${name}"`);
-  }
-  return name as Codec;
-}
+// The group codec names are the module's codecs, one to one: adding a name
+// to either list without the other fails to compile here.
+type Same<A, B> = [A] extends [B] ? [B] extends [A] ? true : false : false;
+const SAME_CODECS: Same<CodecName, Codec> = true;
+void SAME_CODECS;
 
 /** Builds {@link PacketPipelines} on one loaded {@link MediaWasm}. */
 export function createWasmPipelines(wasm: MediaWasm): PacketPipelines {
   const ups = new Map<number, WasmUp>();
   return {
     up(options) {
-      const codec = codecOf(options.codec);
+      const codec = options.codec;
       const handle = wasm.createUp({
         codec,
         clockRate: options.clockRate,
@@ -76,7 +76,7 @@ export function createWasmPipelines(wasm: MediaWasm): PacketPipelines {
       const handle = wasm.createDown({
         ssrc: options.ssrc,
         payloadType: options.payloadType,
-        codec: codecOf(options.codec),
+        codec: options.codec,
         clockRate: options.clockRate,
       });
       wasm.setTarget(handle, options.layer);

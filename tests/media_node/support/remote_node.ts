@@ -11,6 +11,7 @@ import {
   RemoteMediaNode,
   type RemoteMediaNodeOptions,
 } from "../../../server/cluster/remote_media_node.ts";
+import { startServerProcess } from "../../support/server_process.ts";
 
 /** The secret the test processes share. */
 export const TEST_SECRET = "a test cluster secret of at least 32 bytes";
@@ -39,14 +40,9 @@ export async function startMediaProcess(
   },
 ): Promise<MediaProcess> {
   const nodeId = options.nodeId ?? "media-1";
-  const script = fileURLToPath(
-    new URL("./media_node_process.ts", import.meta.url),
-  );
-  const child = new Deno.Command(Deno.execPath(), {
+  const node = await startServerProcess({
+    script: fileURLToPath(new URL("./media_node_process.ts", import.meta.url)),
     args: [
-      "run",
-      "-A",
-      script,
       options.recordingsDir,
       nodeId,
       ...(options.redisUrl ? [options.redisUrl] : []),
@@ -57,41 +53,21 @@ export async function startMediaProcess(
         ? { NEREID_ADVERTISED_URL: options.advertisedUrl }
         : {}),
     },
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  const reader = child.stdout.pipeThrough(new TextDecoderStream())
-    .getReader();
-  let text = "";
-  while (!text.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error("The media node process ended before listening");
-    text += value;
-  }
-  reader.releaseLock();
-  // Keep draining stdout so that the child never blocks on it.
-  child.stdout.pipeTo(new WritableStream()).catch(() => {});
-  const { url, endpoint } = JSON.parse(text.slice(0, text.indexOf("\n"))) as {
+    // Its first line: {"url": …, "endpoint": …}.
+    ready: /^(.*)\n/,
+  });
+  const { url, endpoint } = JSON.parse(node.ready) as {
     url: string;
     endpoint: string;
   };
-  let exited: Promise<unknown> | undefined;
   return {
     url,
     endpoint,
     nodeId,
     recordingsDir: options.recordingsDir,
-    child,
-    stop(signal = "SIGTERM") {
-      if (exited === undefined) {
-        try {
-          child.kill(signal);
-        } catch {
-          // already gone
-        }
-        exited = child.status;
-      }
-      return exited.then(() => {});
+    child: node.child,
+    async stop(signal = "SIGTERM") {
+      await node.stop(signal);
     },
   };
 }

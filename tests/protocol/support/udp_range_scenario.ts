@@ -17,6 +17,11 @@ import { Publisher } from "../../support/publisher.ts";
 import { Subscriber } from "../../support/subscriber.ts";
 import { waitFor } from "../../support/wait_for.ts";
 import {
+  folderArgs,
+  type ServerProcess,
+  startServerProcess,
+} from "../../support/server_process.ts";
+import {
   connect,
   type Message,
   type WsClient,
@@ -45,82 +50,6 @@ export interface ScenarioReport {
 // of the time; three rounds make a lost race all but certain.
 const MEMBERS = 4;
 const ROUNDS = 3;
-const REPO = new URL("../../../", import.meta.url).pathname;
-
-class Server {
-  readonly process: Deno.ChildProcess;
-  readonly url: Promise<string>;
-  exit: number | null = null;
-  #errors = "";
-  #log: string[] = [];
-
-  constructor(args: string[]) {
-    this.process = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", `${REPO}main.ts`, ...args],
-      cwd: REPO,
-      // werift's debug lines are for the clients here (the server must
-      // write nothing to standard error).
-      env: { DEBUG: "" },
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    void this.process.status.then((s) => (this.exit = s.code));
-    void this.#collect(this.process.stderr);
-    this.url = this.#listening(this.process.stdout);
-  }
-
-  get errors(): string {
-    return this.#errors.slice(-2000);
-  }
-
-  /** The last 60 lines the server logged. */
-  get log(): string {
-    return this.#log.join("\n");
-  }
-
-  #keep(text: string): void {
-    this.#log.push(...text.split("\n").filter((l) => l !== ""));
-    this.#log.splice(0, Math.max(0, this.#log.length - 60));
-  }
-
-  async #collect(
-    stream: ReadableStream<Uint8Array<ArrayBuffer>>,
-  ): Promise<void> {
-    for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-      this.#errors += chunk;
-    }
-  }
-
-  async #listening(
-    stream: ReadableStream<Uint8Array<ArrayBuffer>>,
-  ): Promise<string> {
-    let text = "";
-    const lines = stream.pipeThrough(new TextDecoderStream());
-    const reader = lines.getReader();
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`The server exited: ${this.errors}`);
-      text += value;
-      const m = /Nereid listening on (http:\/\/[^/\s]+)/.exec(text);
-      if (m) {
-        // Keep reading, so that the server never blocks on a full pipe.
-        void (async () => {
-          for (;;) {
-            const { value, done } = await reader.read();
-            if (done) return;
-            this.#keep(value);
-          }
-        })();
-        return m[1]!;
-      }
-    }
-  }
-
-  async stop(): Promise<void> {
-    if (this.exit === null) this.process.kill("SIGTERM");
-    await this.process.status;
-  }
-}
 
 /** UDP sockets bound on a port of [low, high], in one /proc/net file. */
 async function countSockets(
@@ -175,8 +104,8 @@ async function offer(
   return { publisher, report };
 }
 
-async function call(server: Server, range: [number, number]) {
-  const url = await server.url;
+async function call(server: ServerProcess, range: [number, number]) {
+  const url = server.ready;
   const report: ScenarioReport = {
     serverExit: null,
     serverErrors: "",
@@ -232,8 +161,8 @@ async function call(server: Server, range: [number, number]) {
   return report;
 }
 
-async function exhaust(server: Server, range: [number, number]) {
-  const url = await server.url;
+async function exhaust(server: ServerProcess, range: [number, number]) {
+  const url = server.ready;
   const report: ScenarioReport = {
     serverExit: null,
     serverErrors: "",
@@ -286,24 +215,26 @@ if (import.meta.main) {
       },
     }),
   );
-  const server = new Server([
-    "-insecure",
-    "-http",
-    "127.0.0.1:0",
-    "-udp-range",
-    `${low}-${high}`,
-    "-data",
-    `${root}/data`,
-    "-groups",
-    `${root}/groups`,
-    "-recordings",
-    `${root}/recordings`,
-  ]);
+  const server = await startServerProcess({
+    args: [
+      "-insecure",
+      "-http",
+      "127.0.0.1:0",
+      "-udp-range",
+      `${low}-${high}`,
+      ...folderArgs(root),
+    ],
+    ready: /Nereid listening on (http:\/\/[^/\s]+)/,
+    stderr: "keep",
+    // werift's debug lines are for the clients here (the server must
+    // write nothing to standard error).
+    env: { DEBUG: "" },
+  });
   const run = scenario === "exhaust" ? exhaust : call;
   const report = await run(server, [low, high]);
-  report.serverExit = server.exit;
+  report.serverExit = server.exitCode;
   report.serverErrors = server.errors;
-  report.serverLog = server.log;
+  report.serverLog = server.log.slice(-60).join("\n");
   await server.stop();
   await Deno.remove(root, { recursive: true });
   console.log(JSON.stringify(report));

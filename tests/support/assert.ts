@@ -1,5 +1,7 @@
 /**
- * Minimal assertions for tests (the Deno standard library is not reachable).
+ * The two assertions the tests use, under the Deno standard library's names
+ * (`assert`, `assertEquals`) so tests read as std's do, on top of
+ * `node:assert`: a type-narrowing `assert` and a deep, strict `assertEquals`.
  *
  * @module
  */

@@ -1,11 +1,14 @@
 /**
- * Debian Chromium driven by playwright-core, with fake media devices, for
- * the end-to-end tests.
+ * The one browser launcher of the tests: Debian Chromium driven by
+ * playwright-core, with fake media devices, and a camera file that needs
+ * bits. What a test opens in it (the web client's group page, or the
+ * end-to-end tests' peer page) is the business of tests/client/browser.ts
+ * and tests/e2e/support/peer_page.ts.
  *
  * @module
  */
 
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 
 /**
  * Chromium's flags for the tests: headless, fake devices, no background
@@ -89,29 +92,4 @@ export async function cameraFile(): Promise<string> {
   }
   await Deno.rename(partial, file);
   return file;
-}
-
-/** Opens the test peer page of a server and logs the page's errors. */
-export async function openPeer(browser: Browser, url: string): Promise<Page> {
-  const page = await browser.newPage();
-  page.on("pageerror", (e) => console.error(`page error: ${e.message}`));
-  await page.goto(`${url}/peer.html`);
-  return page;
-}
-
-/**
- * Opens two test peers joined to the `e2e` group: A as alice, and B as bob
- * asking for every stream's audio and video.
- */
-export async function openCall(
-  browser: Browser,
-  url: string,
-): Promise<{ a: Page; b: Page }> {
-  const a = await openPeer(browser, url);
-  const b = await openPeer(browser, url);
-  for (const [p, u] of [[a, "alice"], [b, "bob"]] as const) {
-    await p.evaluate(`window.peer.connect("e2e", "${u}", "x")`);
-  }
-  await b.evaluate(`window.peer.request({"": ["audio", "video"]})`);
-  return { a, b };
 }

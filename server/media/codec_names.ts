@@ -1,5 +1,7 @@
 /**
- * The codec names a group may allow in its `codecs` list.
+ * The codec names: what a group may allow in its `codecs` list, what the
+ * media plane negotiates (server/media/local/codecs.ts) and what media-wasm
+ * handles (its `Codec`, checked equal in server/media/local/wasm_pipeline.ts).
  *
  * @module
  */

@@ -1,5 +1,7 @@
 /**
- * Test helpers: werift peers standing in for browsers, on loopback.
+ * Test helpers: werift peers standing in for browsers on loopback, their
+ * offer/answer with a media node's up and down connections, the RTP packets
+ * they send, and a count of the process's open sockets.
  *
  * @module
  */
@@ -13,10 +15,16 @@ import {
   useSdesMid,
   useSdesRTPStreamId,
 } from "werift";
-import type { IceCandidate, IceConfiguration } from "../media_node.ts";
-import { installDtlsRetransmission } from "./dtls_retransmission.ts";
-import { toIceInit, toWeriftCandidate } from "./ice.ts";
-import { loopbackIce } from "./peer_config.ts";
+import type {
+  DownConnection,
+  IceCandidate,
+  IceConfiguration,
+  UpConnection,
+} from "../../server/media/media_node.ts";
+import { installDtlsRetransmission } from "../../server/media/local/dtls_retransmission.ts";
+import { toIceInit, toWeriftCandidate } from "../../server/media/local/ice.ts";
+import { loopbackIce } from "../../server/media/local/peer_config.ts";
+import { waitFor } from "./wait_for.ts";
 
 /** The ICE configuration of a loopback-only test connection: no servers. */
 export const NO_ICE: IceConfiguration = { iceServers: [] };
@@ -88,19 +96,55 @@ export function stripCandidates(sdp: string): string {
     .join("\r\n");
 }
 
-/** Resolves when `predicate` holds, polling every 20 ms. */
-export async function waitFor(
-  what: string,
-  predicate: () => boolean,
-  timeoutMs = 8000,
+/**
+ * Runs a werift publisher's offer through `up` and waits until it is
+ * connected. With `trickle`, no candidate travels inside the SDP either way:
+ * each must cross as an event or an operation (forwarded here from the
+ * peer; the node's go through the `onIceCandidate` given at `openUp`).
+ */
+export async function connectUp(
+  pc: RTCPeerConnection,
+  up: UpConnection,
+  options: { trickle?: boolean } = {},
 ): Promise<void> {
-  const end = performance.now() + timeoutMs;
-  while (!predicate()) {
-    if (performance.now() > end) {
-      throw new Error(`Timed out waiting for ${what}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
+  const strip = options.trickle ? stripCandidates : (sdp: string) => sdp;
+  if (options.trickle) forwardCandidates(pc, (c) => void up.addIceCandidate(c));
+  await pc.setLocalDescription(await pc.createOffer());
+  const answer = await up.offer(strip(pc.localDescription!.sdp));
+  await pc.setRemoteDescription({ type: "answer", sdp: strip(answer) });
+  await waitFor(
+    "publisher connected",
+    () => pc.connectionState === "connected",
+  );
+}
+
+/**
+ * Runs `down`'s offer through a werift subscriber and waits until it is
+ * connected; returns the offer. `trickle` as in {@link connectUp};
+ * `beforeAnswer` runs between the node's offer and the answer.
+ *
+ * @throws {Error} when the down connection offers nothing
+ */
+export async function connectDown(
+  pc: RTCPeerConnection,
+  down: DownConnection,
+  options: { trickle?: boolean; beforeAnswer?: () => Promise<unknown> } = {},
+): Promise<string> {
+  const strip = options.trickle ? stripCandidates : (sdp: string) => sdp;
+  if (options.trickle) {
+    forwardCandidates(pc, (c) => void down.addIceCandidate(c));
   }
+  const offer = await down.negotiate();
+  if (offer === null) throw new Error("The down connection offered nothing");
+  await options.beforeAnswer?.();
+  await pc.setRemoteDescription({ type: "offer", sdp: strip(offer) });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await down.answer(strip(pc.localDescription!.sdp));
+  await waitFor(
+    "subscriber connected",
+    () => pc.connectionState === "connected",
+  );
+  return offer;
 }
 
 /** A VP8 packet: `key` makes it the first packet of a keyframe. */
