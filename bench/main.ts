@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { StepResult } from "./load_bots.ts";
+import { BENCH_GROUP, connectTimeoutMs } from "./bench_defaults.ts";
 import { PinnedProcess } from "./pinned_process.ts";
 import { cpuSeconds, memoryMiB } from "./proc_stats.ts";
 import {
@@ -22,8 +23,17 @@ import {
 } from "./rate_search.ts";
 import { fmt, pct, ratios, type Row, type Sfu, table } from "./report_table.ts";
 
+/** A server someone else started: its WebSocket URL and process. */
+interface External {
+  ws: string;
+  pid: number;
+  group: string;
+}
+
 interface Config {
   sfus: Sfu[];
+  /** Where `external` is, when it is measured. */
+  external: External | null;
   subscribers: number[];
   seconds: number;
   start: number;
@@ -52,6 +62,9 @@ function parseConfig(args: string[]): Config {
       subscribers: { type: "string" },
       seconds: { type: "string" },
       sfu: { type: "string", default: "both" },
+      ws: { type: "string" },
+      pid: { type: "string" },
+      group: { type: "string", default: BENCH_GROUP },
       start: { type: "string" },
       "max-late": { type: "string" },
       "max-p99": { type: "string" },
@@ -63,26 +76,38 @@ function parseConfig(args: string[]): Config {
   });
   if (values.help) {
     console.log(
-      "deno task bench [--subscribers 1,10,50] [--seconds 3] [--sfu nereid|baseline|both]\n" +
+      "deno task bench [--subscribers 1,10,50] [--seconds 3]\n" +
+        "                [--sfu both|nereid|baseline|external[,…]] [--ws URL --pid PID [--group bench]]\n" +
         "                [--start 2000] [--max-p99 10] [--max-late 0.01] [--profile DIR]\n" +
         "                [--quick] [--verbose]",
     );
     Deno.exit(0);
   }
   const quick = values.quick;
-  const sfu = values.sfu;
-  if (sfu !== "both" && sfu !== "nereid" && sfu !== "baseline") {
-    throw new RangeError(
-      `Unknown --sfu "${sfu}": use nereid, baseline or both`,
-    );
+  const sfus: Sfu[] = [];
+  for (const name of values.sfu.split(",")) {
+    const add: Sfu[] = name === "both" ? ["baseline", "nereid"] : [];
+    if (name === "nereid" || name === "baseline" || name === "external") {
+      add.push(name);
+    }
+    if (add.length === 0) {
+      throw new RangeError(
+        `Unknown --sfu "${name}": use nereid, baseline, both or external`,
+      );
+    }
+    for (const s of add) if (!sfus.includes(s)) sfus.push(s);
   }
+  const external = sfus.includes("external")
+    ? externalOf(values.ws, values.pid, values.group)
+    : null;
   const subscribers = (values.subscribers ?? (quick ? "1" : "1,10,50"))
     .split(",").map(Number);
   if (subscribers.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new RangeError(`Cannot use --subscribers "${values.subscribers}"`);
   }
   return {
-    sfus: sfu === "both" ? ["baseline", "nereid"] : [sfu],
+    sfus,
+    external,
     subscribers,
     seconds: Number(values.seconds ?? (quick ? 1 : 3)),
     start: Number(values.start ?? 2000),
@@ -97,12 +122,61 @@ function parseConfig(args: string[]): Config {
   };
 }
 
-async function measureOne(
+function externalOf(
+  ws: string | undefined,
+  pid: string | undefined,
+  group: string,
+): External {
+  if (ws === undefined || !/^wss?:\/\//.test(ws)) {
+    throw new RangeError(
+      "--sfu external needs --ws ws://HOST:PORT/ws, the server's WebSocket",
+    );
+  }
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new RangeError(
+      "--sfu external needs --pid PID, the server's process",
+    );
+  }
+  try {
+    cpuSeconds(n);
+  } catch {
+    throw new RangeError(
+      `Cannot read /proc/${n}/stat: is process ${n} running?`,
+    );
+  }
+  return { ws, pid: n, group };
+}
+
+// Starts the SFU under test on core 0, or pins the external one there (all
+// its threads); resolves with where the bots connect.
+async function startSfu(
   sfu: Sfu,
-  subscribers: number,
   config: Config,
-): Promise<Row[]> {
-  const stderr = config.verbose ? "inherit" : "null";
+): Promise<
+  {
+    ws: string;
+    pid: number;
+    group: string;
+    what: string;
+    stop(): Promise<void>;
+  }
+> {
+  const external = config.external;
+  if (sfu === "external" && external !== null) {
+    const pinned = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", "0", String(external.pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return {
+      ...external,
+      what: `external process ${external.pid}${
+        pinned.success ? ", pinned to core 0" : ", NOT pinned (taskset failed)"
+      }`,
+      stop: () => Promise.resolve(),
+    };
+  }
   const server = PinnedProcess.spawn({
     core: 0,
     args: [
@@ -114,24 +188,48 @@ async function measureOne(
       sfu,
       ...(config.verbose ? ["--verbose"] : []),
     ],
-    stderr,
+    stderr: config.verbose ? "inherit" : "null",
   });
+  try {
+    const info = await server.message<
+      { ws: string; pid: number; fastPath: string }
+    >(30_000);
+    return {
+      ws: info.ws,
+      pid: info.pid,
+      group: BENCH_GROUP,
+      what: `fast path: ${info.fastPath}`,
+      stop: () => server.stop(),
+    };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+async function measureOne(
+  sfu: Sfu,
+  subscribers: number,
+  config: Config,
+): Promise<Row[]> {
   let bots: PinnedProcess | null = null;
+  let server: { stop(): Promise<void> } | null = null;
   const failed = (note: string): Row[] => [{
     ...emptyRow(sfu, subscribers),
     end: "error",
     note,
   }];
   try {
-    const info = await server.message<
-      { ws: string; pid: number; fastPath: string }
-    >(30_000);
+    const info = await startSfu(sfu, config);
+    server = info;
     bots = PinnedProcess.spawn({
       core: 1,
       args: [
         HERE("./load_bots.ts"),
         "--ws",
         info.ws,
+        "--group",
+        info.group,
         "--subscribers",
         String(subscribers),
       ],
@@ -139,12 +237,10 @@ async function measureOne(
     });
     const ready = await bots.message<
       { type: string; message?: string; connectMs?: number }
-    >(
-      30_000 + 75_000 * Math.ceil(subscribers / 3),
-    );
+    >(30_000 + connectTimeoutMs(subscribers));
     if (ready.type !== "ready") return failed(`bots: ${ready.message}`);
     progress(
-      `${sfu} N=${subscribers}: ready in ${ready.connectMs} ms (fast path: ${info.fastPath})`,
+      `${sfu} N=${subscribers}: ready in ${ready.connectMs} ms (${info.what})`,
     );
     return await search(sfu, subscribers, { config, pid: info.pid, bots });
   } catch (e) {
@@ -154,7 +250,7 @@ async function measureOne(
       await bots.send({ type: "quit" }).catch(() => {});
       await bots.stop();
     }
-    await server.stop();
+    await server?.stop();
   }
 }
 

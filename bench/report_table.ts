@@ -6,8 +6,11 @@
 
 import type { Criterion, SearchEnd } from "./rate_search.ts";
 
-/** The SFUs compared. */
-export type Sfu = "baseline" | "nereid";
+/**
+ * The SFUs compared: werift's plain forwarder, Nereid, and a server the user
+ * started (Galène, or any server of its protocol).
+ */
+export type Sfu = "baseline" | "nereid" | "external";
 
 /** One measured step, as the table shows it. */
 export interface Row {
@@ -91,37 +94,48 @@ export function table(rows: Row[]): string {
 }
 
 /**
- * One line per N and criterion with both SFUs measured: the ratio of their
- * maxima and, for the loss-only one, the goal (≥ 10×).
+ * One line per N, criterion and other SFU measured beside Nereid: the ratio
+ * of their maxima and of their CPU per packet; against the baseline, the
+ * goal (≥ 10×).
  */
 export function ratios(rows: Row[], subscribers: number[]): string[] {
   const out: string[] = [];
-  for (const n of subscribers) {
-    for (const criterion of ["loss", "latency"] as const) {
-      const pick = (sfu: Sfu) =>
-        rows.find((r) =>
-          r.sfu === sfu && r.subscribers === n &&
-          (r.criterion === criterion || r.end === "error")
+  for (const other of ["baseline", "external"] as const) {
+    for (const n of subscribers) {
+      for (const criterion of ["loss", "latency"] as const) {
+        const pick = (sfu: Sfu) =>
+          rows.find((r) =>
+            r.sfu === sfu && r.subscribers === n &&
+            (r.criterion === criterion || r.end === "error")
+          );
+        const line = ratio(other, pick(other), pick("nereid"));
+        if (line === null) continue;
+        out.push(
+          `N=${n} ${criterion === "loss" ? "loss" : "loss+p99"}: ${line}`,
         );
-      const line = ratio(pick("baseline"), pick("nereid"));
-      if (line === null) continue;
-      out.push(
-        `N=${n} ${criterion === "loss" ? "loss" : "loss+p99"}: ${line}`,
-      );
+      }
     }
   }
   return out;
 }
 
-function ratio(base: Row | undefined, ours: Row | undefined): string | null {
+function ratio(
+  name: Sfu,
+  base: Row | undefined,
+  ours: Row | undefined,
+): string | null {
   if (!base || !ours) return null;
   if (base.end === "error" || ours.end === "error") {
-    return "no ratio, a run failed";
+    return `nereid/${name}: no ratio, a run failed`;
   }
   if (base.note.startsWith("no step") || ours.note.startsWith("no step")) {
-    return "no ratio, a search had no passing step";
+    return `nereid/${name}: no ratio, a search had no passing step`;
   }
   const ratio = ours.forwarded / base.forwarded;
+  const cpu = base.cpuUsPerPacket / ours.cpuUsPerPacket;
+  const line = `nereid/${name} forwarded pkt/s ${ratio.toFixed(1)}× ` +
+    `(CPU per packet ${cpu.toFixed(1)}× less)`;
+  if (name !== "baseline") return line;
   // Either figure may be a lower bound (≥): Nereid's settles the goal
   // only when it clears it, the baseline's only when Nereid misses it.
   const goal = ratio >= 10
@@ -131,7 +145,5 @@ function ratio(base: Row | undefined, ours: Row | undefined): string | null {
     : ours.note.startsWith("≥")
     ? "undetermined (Nereid's figure is a lower bound)"
     : "not met";
-  const cpu = base.cpuUsPerPacket / ours.cpuUsPerPacket;
-  return `nereid/baseline forwarded pkt/s ${ratio.toFixed(1)}× ` +
-    `(CPU per packet ${cpu.toFixed(1)}× less); goal ≥10×: ${goal}`;
+  return `${line}; goal ≥10×: ${goal}`;
 }

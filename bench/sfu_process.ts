@@ -17,9 +17,7 @@ import { startServer } from "../server/server.ts";
 import type { MediaNode } from "../server/media/media_node.ts";
 import { acquireFastPath } from "../server/media/fast/werift_seam.ts";
 import { BaselineMediaNode } from "./baseline_media_node.ts";
-
-/** The group every bot joins. */
-export const BENCH_GROUP = "bench";
+import { BENCH_GROUP } from "./bench_defaults.ts";
 
 const FAST_PATH_MARK = Symbol.for("nereid.fastPath");
 

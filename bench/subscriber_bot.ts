@@ -45,6 +45,11 @@ export class SubscriberBot {
   #weriftPackets = 0;
   #stage = "waiting for an offer";
   #retries = 0;
+  // The stream this bot receives: the first one offered.
+  #stream: string | null = null;
+  // Offers and candidates of the stream, applied in order.
+  #chain: Promise<void> = Promise.resolve();
+  #iceErrors = 0;
   readonly #tapped = Promise.withResolvers<void>();
 
   private constructor(client: GaleneClient, recorder: LatencyRecorder) {
@@ -64,14 +69,21 @@ export class SubscriberBot {
       username: `sub${options.index}`,
     });
     const bot = new SubscriberBot(client, options.recorder);
+    const name = `sub${options.index}`;
     client.handle({
-      onOffer: (id, sdp) => {
-        bot.#answer(id, sdp).catch((e) =>
-          console.error(`[bot sub${options.index}] cannot answer: ${e}`)
+      onOffer: (id, sdp) => bot.#onOffer(id, sdp, name),
+      onIce: (id, c) => {
+        if (id !== bot.#stream || bot.#pc === null) return;
+        const pc = bot.#pc;
+        // After the offer being applied: a candidate may name a media
+        // section that only the renegotiated offer has.
+        bot.#chain = bot.#chain.then(() =>
+          pc.addIceCandidate(toInit(c)).catch((e) => {
+            if (bot.#iceErrors++ === 0) {
+              console.error(`[bot ${name}] candidate refused: ${e}`);
+            }
+          })
         );
-      },
-      onIce: (_id, c) => {
-        bot.#pc?.addIceCandidate(toInit(c)).catch(() => {});
       },
     });
     client.send({ type: "request", request: { "": ["video"] } });
@@ -100,6 +112,22 @@ export class SubscriberBot {
     await this.#pc?.close();
   }
 
+  #onOffer(id: string, sdp: string, name: string): void {
+    if (this.#stream === null) this.#stream = id;
+    if (id !== this.#stream) {
+      // Another stream of the group: the bot measures one.
+      this.#client.send({ type: "abort", id });
+      return;
+    }
+    this.#chain = this.#chain.then(() =>
+      this.#answer(id, sdp).catch((e) =>
+        console.error(`[bot ${name}] cannot answer: ${e}`)
+      )
+    );
+  }
+
+  // The first offer makes the peer; later ones (renegotiations, ICE
+  // restarts, with any number of media sections) are applied to it.
   async #answer(id: string, sdp: string): Promise<void> {
     let pc = this.#pc;
     if (pc === null) {
@@ -129,6 +157,7 @@ export class SubscriberBot {
   #retry(id: string, pc: RTCPeerConnection, error: unknown): void {
     if (this.#pc !== pc) return;
     this.#pc = null;
+    this.#stream = null;
     pc.close().catch(() => {});
     if (++this.#retries > MAX_RETRIES) {
       this.#tapped.reject(error);
