@@ -15,7 +15,6 @@ import { installFastPath } from "../server/media/fast/werift_seam.ts";
 import { PublisherBot } from "./publisher_bot.ts";
 import { SubscriberBot } from "./subscriber_bot.ts";
 import { LatencyRecorder } from "./latency_recorder.ts";
-import { UdpPoller } from "./polled_udp.ts";
 import { cpuSeconds } from "./proc_stats.ts";
 import { BENCH_GROUP, connectTimeoutMs } from "./bench_defaults.ts";
 
@@ -166,10 +165,9 @@ async function main(): Promise<void> {
     },
   });
   if (values.ws === undefined) throw new TypeError("Missing --ws URL");
+  // The server's own SRTP and UDP: werift's sockets are the fast path's,
+  // read by the process's one epoll receive loop.
   const fast = installFastPath();
-  // After the fast path, so that werift's sockets are the polled ones.
-  const poller = new UdpPoller();
-  poller.installIntoWerift();
   const recorder = new LatencyRecorder();
   const started = performance.now();
   let bots;
@@ -187,7 +185,7 @@ async function main(): Promise<void> {
     type: "ready",
     connectMs: Math.round(performance.now() - started),
     crypto: fast.crypto,
-    udp: "polled recvmmsg/sendmmsg",
+    udp: fast.udp,
   });
   for await (const line of lines()) {
     if (line.trim() === "") continue;

@@ -1,17 +1,23 @@
 /**
  * The subscriber bot: a real protocol client that asks for video and
  * answers the SFU's offer with a werift peer. Once connected it takes RTP
- * off its polled sockets (`polled_udp.ts`) before werift sees it and counts
- * it from the clear RTP header (RFC 3711 §3.1: the header is not
- * encrypted); one packet in {@link SAMPLE_STRIDE} is decrypted with the
- * fast path's SRTP context, to read the publisher's send-time stamp.
+ * off its sockets (the fast path's, `server/media/fast/werift_seam.ts`) as
+ * they hand datagrams to werift, and counts it from the clear RTP header
+ * (RFC 3711 §3.1: the header is not encrypted); one packet in
+ * {@link SAMPLE_STRIDE} is decrypted with the fast path's SRTP context, to
+ * read the publisher's send-time stamp.
  *
  * @module
  */
 
 import type { RTCPeerConnection } from "werift";
-import { SRTP_STATE, type SrtpState } from "../server/media/fast/raw_rtp.ts";
-import { disableNackGenerator } from "../server/media/local/werift_internals.ts";
+import type { Buffer } from "node:buffer";
+import {
+  COPYING_SEND,
+  SRTP_STATE,
+  type SrtpState,
+} from "../server/media/fast/raw_rtp.ts";
+import { disableNackGenerator } from "../server/media/werift_patches.ts";
 import { botPeer, connected, iceOf, toInit } from "./bot_peer.ts";
 import { GaleneClient } from "./galene_client.ts";
 import type { LatencyRecorder } from "./latency_recorder.ts";
@@ -23,8 +29,10 @@ const MAX_RETRIES = 3;
 /** One packet in this many (by sequence number) is decrypted for latency. */
 export const SAMPLE_STRIDE = 16;
 
+/** The fast path's socket, as werift's ICE sees it (werift_seam.ts). */
 interface SocketLike {
-  tap?: ((data: Uint8Array) => boolean) | null;
+  [COPYING_SEND]?: boolean;
+  onData(data: Buffer, address: [string, number]): void;
 }
 
 interface TransportInternals {
@@ -170,8 +178,8 @@ export class SubscriberBot {
     }, 500);
   }
 
-  // Sets the polled sockets' tap: RTP is counted here, everything else
-  // (STUN, DTLS, RTCP) goes on to werift as before.
+  // Puts the count in front of each socket's handler: RTP is counted here,
+  // everything else (STUN, DTLS, RTCP) goes on to werift as before.
   async #tap(pc: RTCPeerConnection): Promise<void> {
     this.#stage = "waiting for SRTP keys";
     const transport = pc.dtlsTransports[0] as unknown as
@@ -194,11 +202,14 @@ export class SubscriberBot {
   }
 
   #tapSocket(socket: SocketLike, srtp: SrtpState): void {
-    if (!("tap" in socket)) {
-      throw new Error("Cannot tap a subscriber: werift's socket is not polled");
+    if (socket[COPYING_SEND] !== true) {
+      throw new Error(
+        "Cannot tap a subscriber: werift's socket is not the fast path's",
+      );
     }
     const recorder = this.#recorder;
-    socket.tap = (data) => {
+    const deliver = socket.onData;
+    const tap = (data: Buffer): boolean => {
       const b0 = data[0]!;
       const b1 = data[1]! & 0x7f;
       // RFC 7983 §7: 128–191 is RTP/RTCP; RFC 5761 §4: PT 64–95 is RTCP.
@@ -211,6 +222,10 @@ export class SubscriberBot {
         if (stamp === stamp) recorder.add(performance.now() - stamp);
       }
       return true;
+    };
+    // The socket reads its handler at every datagram.
+    socket.onData = (data, address) => {
+      if (!tap(data)) deliver(data, address);
     };
   }
 }

@@ -15,9 +15,10 @@
  * The tap is offered a view it must copy to keep (the fast path's socket
  * reuses its receive memory); werift's parsers get a copy.
  *
- * The tap needs the replaced `startSrtp` that {@link installRawPath} puts in
- * place (the fast path installs it); without it, and without the fast path's
- * SRTP contexts, both functions fall back on werift's public path.
+ * The tap needs the replaced `startSrtp` that `installRawPath` of
+ * `../werift_patches.ts` puts in place, with {@link receiveSrtp} (the fast
+ * path installs it); without it, and without the fast path's SRTP contexts,
+ * both functions fall back on werift's public path.
  *
  * @module
  */
@@ -52,7 +53,6 @@ const TAP = Symbol.for("nereid.rtpTap");
 interface Internals {
   [TAP]?: RtpTap;
   [SRTP_STATE]?: SrtpState;
-  srtpStarted: boolean;
   bytesReceived: number;
   packetsReceived: number;
   bytesSent: number;
@@ -62,12 +62,10 @@ interface Internals {
   srtcp: { decrypt(data: Buffer): Buffer; encrypt(data: Buffer): Buffer };
   onRtp: { execute(packet: RtpPacket): void };
   onRtcp: { execute(packet: unknown): void };
-  updateSrtpSession(): void;
   iceTransport: { connection: IceConnection };
 }
 
 interface IceConnection {
-  onData: { subscribe(f: (data: Buffer) => void): unknown };
   nominated?: {
     remoteAddr: [string, number];
     protocol: {
@@ -165,31 +163,13 @@ export function sendRawRtcp(
 }
 
 /**
- * Replaces `RTCDtlsTransport.prototype.startSrtp` by one that offers
- * decrypted RTP to the transport's tap before werift parses it; returns the
- * function that puts werift's back.
+ * werift's receive path (transport/dtls.js startSrtp) with the tap added:
+ * RFC 7983 demultiplexing, RTCP by its packet type (RFC 5761 §4). The
+ * replaced `startSrtp` (`../werift_patches.ts`, `installRawPath`)
+ * subscribes it to the transport's ICE data.
  */
-export function installRawPath(): () => void {
-  const proto = RTCDtlsTransport.prototype as unknown as {
-    startSrtp(this: Internals): void;
-  };
-  const original = proto.startSrtp;
-  proto.startSrtp = function (this: Internals): void {
-    if (this.srtpStarted) return;
-    this.srtpStarted = true;
-    this.updateSrtpSession();
-    this.iceTransport.connection.onData.subscribe((data) =>
-      receive(this, data)
-    );
-  };
-  return () => {
-    proto.startSrtp = original;
-  };
-}
-
-// werift's receive path (transport/dtls.js startSrtp) with the tap added:
-// RFC 7983 demultiplexing, RTCP by its packet type (RFC 5761 §4).
-function receive(t: Internals, data: Buffer): void {
+export function receiveSrtp(transport: RTCDtlsTransport, data: Buffer): void {
+  const t = transport as unknown as Internals;
   const b0 = data[0] ?? 0;
   if (b0 < 128 || b0 > 191 || data.length < 4) return;
   t.bytesReceived += data.length;

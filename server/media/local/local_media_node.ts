@@ -37,8 +37,11 @@ import type { PacketPipelines } from "./packet_pipeline.ts";
 import type { TransportSettings } from "./peer_config.ts";
 import type { Faults } from "./down_track.ts";
 import { createWasmPipelines } from "./wasm_pipeline.ts";
-import { installDtlsRetransmission } from "./dtls_retransmission.ts";
-import { installNoDefaultStunServer } from "./werift_internals.ts";
+import {
+  assertWerift,
+  installDtlsRetransmission,
+  installNoDefaultStunServer,
+} from "../werift_patches.ts";
 import { MediaWasm } from "../../../media-wasm/mod.ts";
 import type { RecordingWasm } from "../../../media-wasm/recording.ts";
 import { StreamRecorder } from "../../recording/stream_recorder.ts";
@@ -110,6 +113,8 @@ export class LocalMediaNode implements MediaNode {
     this.#pipelines = options.pipelines ??
       createWasmPipelines(MediaWasm.loadSync());
     this.#faults = { ...options.faults };
+    // Refuses to start on a werift other than the one patched for.
+    assertWerift();
     installDtlsRetransmission();
     installNoDefaultStunServer();
     if (options.fastPath !== false) {

@@ -44,7 +44,7 @@ import type { LocalTap, TapHost } from "./local_tap.ts";
 import {
   disableNackGenerator,
   disableReceiverReports,
-} from "./werift_internals.ts";
+} from "../werift_patches.ts";
 import {
   mapState,
   toIceInit,
