@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import type { StepResult } from "./load_bots.ts";
 import { BENCH_GROUP, connectTimeoutMs } from "./bench_defaults.ts";
 import { PinnedProcess } from "./pinned_process.ts";
-import { cpuSeconds, memoryMiB } from "./proc_stats.ts";
+import { contextSwitches, cpuSeconds, memoryMiB } from "./proc_stats.ts";
 import {
   type Criterion,
   RateSearch,
@@ -37,6 +37,10 @@ interface Config {
   subscribers: number[];
   seconds: number;
   start: number;
+  /** Highest rate tried (`--max`). */
+  max: number;
+  /** Seconds of CPU measured with the peers connected and no media, or 0. */
+  idleSeconds: number;
   precision: number;
   maxSteps: number;
   maxLoss: number;
@@ -66,6 +70,8 @@ function parseConfig(args: string[]): Config {
       pid: { type: "string" },
       group: { type: "string", default: BENCH_GROUP },
       start: { type: "string" },
+      max: { type: "string" },
+      idle: { type: "string" },
       "max-late": { type: "string" },
       "max-p99": { type: "string" },
       profile: { type: "string" },
@@ -78,7 +84,7 @@ function parseConfig(args: string[]): Config {
     console.log(
       "deno task bench [--subscribers 1,10,50] [--seconds 3]\n" +
         "                [--sfu both|nereid|baseline|external[,…]] [--ws URL --pid PID [--group bench]]\n" +
-        "                [--start 2000] [--max-p99 10] [--max-late 0.01] [--profile DIR]\n" +
+        "                [--start 2000] [--max R] [--idle S] [--max-p99 10] [--max-late 0.01] [--profile DIR]\n" +
         "                [--quick] [--verbose]",
     );
     Deno.exit(0);
@@ -111,6 +117,8 @@ function parseConfig(args: string[]): Config {
     subscribers,
     seconds: Number(values.seconds ?? (quick ? 1 : 3)),
     start: Number(values.start ?? 2000),
+    max: Number(values.max ?? 1_000_000),
+    idleSeconds: Number(values.idle ?? 0),
     precision: quick ? 2 : 1.15,
     maxSteps: quick ? 6 : 20,
     maxLoss: 0.01,
@@ -242,6 +250,9 @@ async function measureOne(
     progress(
       `${sfu} N=${subscribers}: ready in ${ready.connectMs} ms (${info.what})`,
     );
+    if (config.idleSeconds > 0) {
+      await measureIdle(sfu, subscribers, { pid: info.pid, config });
+    }
     return await search(sfu, subscribers, { config, pid: info.pid, bots });
   } catch (e) {
     return failed(String(e instanceof Error ? e.message : e));
@@ -254,6 +265,27 @@ async function measureOne(
   }
 }
 
+// The SFU's CPU and wake-ups with every peer connected and no media.
+async function measureIdle(
+  sfu: Sfu,
+  subscribers: number,
+  context: { pid: number; config: Config },
+): Promise<void> {
+  const { pid, config } = context;
+  await sleep(1000); // the warm-up's last packets
+  const cpu0 = cpuSeconds(pid), switches0 = contextSwitches(pid);
+  const t0 = performance.now();
+  await sleep(config.idleSeconds * 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = (cpuSeconds(pid) - cpu0) / wall;
+  const switches = (contextSwitches(pid) - switches0) / wall;
+  progress(
+    `${sfu} N=${subscribers}: idle (connected, no media) ${pct(cpu)} CPU, ${
+      fmt(switches)
+    } context switches/s over ${fmt(wall, 1)} s`,
+  );
+}
+
 async function search(
   sfu: Sfu,
   subscribers: number,
@@ -262,6 +294,7 @@ async function search(
   const { config } = context;
   const rates = new RateSearch({
     start: config.start,
+    max: config.max,
     precision: config.precision,
     maxSteps: config.maxSteps,
   });
@@ -301,7 +334,9 @@ async function search(
         `loss ${pct(row.loss)}, ${fmt(row.cpuUsPerPacket, 1)} µs/pkt, SFU ${
           pct(row.sfuCpu)
         }, ` +
-        `bots ${pct(row.botCpu)}, late ${pct(step.late)}, ` +
+        `bots ${pct(row.botCpu)}, late ${pct(step.late)}, ${
+          fmt(step.switches)
+        } SFU context switches/s, ` +
         `p50/p99 ${fmt(row.p50Ms, 2)}/${fmt(row.p99Ms, 2)} ms: ${outcome}`,
     );
     // The search runs on the target; the table shows what was measured.
@@ -362,10 +397,10 @@ async function measureStep(
   sfu: Sfu,
   subscribers: number,
   context: { config: Config; pid: number; bots: PinnedProcess; target: number },
-): Promise<{ row: Row; late: number }> {
+): Promise<{ row: Row; late: number; switches: number }> {
   const { config, pid, bots, target } = context;
   const publisherRate = Math.max(1, Math.round(target / subscribers));
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSeconds(pid), switches0 = contextSwitches(pid);
   const t0 = performance.now();
   await bots.send({
     type: "step",
@@ -375,8 +410,13 @@ async function measureStep(
   const result = await bots.message<StepResult>(config.seconds * 1000 + 30_000);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
+  const switches = (contextSwitches(pid) - switches0) / wall;
   const row = toRow(sfu, subscribers, { result, cpu, wall, pid });
-  return { row, late: result.sent > 0 ? result.late / result.sent : 0 };
+  return {
+    row,
+    late: result.sent > 0 ? result.late / result.sent : 0,
+    switches,
+  };
 }
 
 function toRow(
