@@ -31,7 +31,8 @@ import {
 } from "../media_node.ts";
 import type { MediaTap, TapOptions } from "../media_tap.ts";
 import { LocalDownConnection } from "./local_down_connection.ts";
-import { LocalUpConnection } from "./local_up_connection.ts";
+import { LocalUpConnection, TICK_MS } from "./local_up_connection.ts";
+import { Ticker } from "./ticker.ts";
 import { LocalTap } from "./local_tap.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import type { TransportSettings } from "./peer_config.ts";
@@ -100,6 +101,8 @@ export class LocalMediaNode implements MediaNode {
   readonly #downs = new Set<LocalDownConnection>();
   readonly #recorders = new Set<StreamRecorder>();
   readonly #teardowns = new Set<Promise<void>>();
+  // One timer for every up connection's tick, none while there is none.
+  readonly #ticker = new Ticker(TICK_MS);
   #recordingWasm: Promise<RecordingWasm> | undefined;
   #closed = false;
 
@@ -155,6 +158,7 @@ export class LocalMediaNode implements MediaNode {
         settings: { ...this.#transport, ice: options.ice },
         pipelines: this.#pipelines,
         faults: this.#faults,
+        ticker: this.#ticker,
         log: this.#log,
         onClosed: (closed, teardown) => {
           if (this.#ups.get(closed.id) === closed) this.#ups.delete(closed.id);

@@ -52,6 +52,7 @@ import {
   type WeriftState,
 } from "./ice.ts";
 import { ConnectionGuard } from "./connection_guard.ts";
+import type { Ticker } from "./ticker.ts";
 import { gatheringFailure } from "./gathering.ts";
 
 /** What an up connection needs from its node. */
@@ -59,6 +60,8 @@ export interface UpContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
   faults: Faults;
+  /** The node's 500 ms timer ({@link TICK_MS}), shared by its up connections. */
+  ticker: Ticker;
   log(message: string): void;
   /** Called once when the connection closes, with the promise of werift's teardown. */
   onClosed(up: LocalUpConnection, teardown: Promise<void>): void;
@@ -73,14 +76,15 @@ export interface AttachedDown {
   available(now: number): number | null;
   /** The publisher's track its video forwards now, if any. */
   taken(): UpTrack | undefined;
-  /** Called every 500 ms by the up connection's timer. */
+  /** Called every 500 ms by the node's timer, through the up connection. */
   tick(now: number): void;
   /** Called every second, after the subscriber's feedback had time to arrive. */
   adjust(now: number): void;
   close(): void;
 }
 
-const TICK_MS = 500;
+/** The period of the node's {@link Ticker}: an up connection's tick. */
+export const TICK_MS = 500;
 /** A publisher's connection: the client offers, the node answers. */
 export class LocalUpConnection implements UpConnection, TapHost {
   readonly id: string;
@@ -99,7 +103,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
   readonly #report: TrackReport;
   readonly #guard: ConnectionGuard;
   #transport: RTCDtlsTransport | undefined;
-  readonly #ticker: ReturnType<typeof setInterval>;
+  readonly #stopTicking: () => void;
   #chain: Promise<unknown> = Promise.resolve();
   #ticks = 0;
   #candidates = 0;
@@ -163,10 +167,8 @@ export class LocalUpConnection implements UpConnection, TapHost {
         options.onStateChange(mapState(state));
       }),
     );
-    this.#ticker = setInterval(
-      guard.wrap("tick", undefined, () => this.#tick()),
-      TICK_MS,
-    );
+    const tick = guard.wrap("tick", undefined, () => this.#tick());
+    this.#stopTicking = context.ticker.add(() => tick(undefined));
   }
 
   /** Number of subscribers attached. */
@@ -302,7 +304,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#ticker);
+    this.#stopTicking();
     this.#report.close();
     for (const down of [...this.#downs]) down.close();
     this.#downs.clear();
