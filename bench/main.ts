@@ -12,6 +12,8 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { StepResult } from "./load_bots.ts";
+import type { LoopStats } from "../server/media/fast/receive_loop.ts";
+import type { SendStats } from "../server/media/fast/udp_batch.ts";
 import { BENCH_GROUP, connectTimeoutMs } from "./bench_defaults.ts";
 import { PinnedProcess } from "./pinned_process.ts";
 import { contextSwitches, cpuSeconds, memoryMiB } from "./proc_stats.ts";
@@ -156,20 +158,29 @@ function externalOf(
   return { ws, pid: n, group };
 }
 
+/** What a Nereid SFU process reports of a step (sfu_process.ts). */
+interface SfuStats {
+  loop: LoopStats;
+  send: SendStats;
+}
+
+/** A running SFU, as the search uses it. */
+interface RunningSfu {
+  ws: string;
+  pid: number;
+  group: string;
+  what: string;
+  /** Its receive loop's statistics since the last call; null when unknown. */
+  stats(): Promise<SfuStats | null>;
+  stop(): Promise<void>;
+}
+
 // Starts the SFU under test on core 0, or pins the external one there (all
 // its threads); resolves with where the bots connect.
 async function startSfu(
   sfu: Sfu,
   config: Config,
-): Promise<
-  {
-    ws: string;
-    pid: number;
-    group: string;
-    what: string;
-    stop(): Promise<void>;
-  }
-> {
+): Promise<RunningSfu> {
   const external = config.external;
   if (sfu === "external" && external !== null) {
     const pinned = await new Deno.Command("taskset", {
@@ -182,6 +193,7 @@ async function startSfu(
       what: `external process ${external.pid}${
         pinned.success ? ", pinned to core 0" : ", NOT pinned (taskset failed)"
       }`,
+      stats: () => Promise.resolve(null),
       stop: () => Promise.resolve(),
     };
   }
@@ -207,6 +219,10 @@ async function startSfu(
       pid: info.pid,
       group: BENCH_GROUP,
       what: `fast path: ${info.fastPath}`,
+      stats: async () => {
+        await server.send({ type: "stats" });
+        return await server.message<SfuStats>(10_000);
+      },
       stop: () => server.stop(),
     };
   } catch (e) {
@@ -221,7 +237,7 @@ async function measureOne(
   config: Config,
 ): Promise<Row[]> {
   let bots: PinnedProcess | null = null;
-  let server: { stop(): Promise<void> } | null = null;
+  let server: RunningSfu | null = null;
   const failed = (note: string): Row[] => [{
     ...emptyRow(sfu, subscribers),
     end: "error",
@@ -253,7 +269,7 @@ async function measureOne(
     if (config.idleSeconds > 0) {
       await measureIdle(sfu, subscribers, { pid: info.pid, config });
     }
-    return await search(sfu, subscribers, { config, pid: info.pid, bots });
+    return await search(sfu, subscribers, { config, sfu: info, bots });
   } catch (e) {
     return failed(String(e instanceof Error ? e.message : e));
   } finally {
@@ -289,7 +305,7 @@ async function measureIdle(
 async function search(
   sfu: Sfu,
   subscribers: number,
-  context: { config: Config; pid: number; bots: PinnedProcess },
+  context: { config: Config; sfu: RunningSfu; bots: PinnedProcess },
 ): Promise<Row[]> {
   const { config } = context;
   const rates = new RateSearch({
@@ -336,7 +352,7 @@ async function search(
         }, ` +
         `bots ${pct(row.botCpu)}, late ${pct(step.late)}, ${
           fmt(step.switches)
-        } SFU context switches/s, ` +
+        } SFU context switches/s, ${step.loop === "" ? "" : `${step.loop}, `}` +
         `p50/p99 ${fmt(row.p50Ms, 2)}/${fmt(row.p99Ms, 2)} ms: ${outcome}`,
     );
     // The search runs on the target; the table shows what was measured.
@@ -396,9 +412,16 @@ function summarize(
 async function measureStep(
   sfu: Sfu,
   subscribers: number,
-  context: { config: Config; pid: number; bots: PinnedProcess; target: number },
-): Promise<{ row: Row; late: number; switches: number }> {
-  const { config, pid, bots, target } = context;
+  context: {
+    config: Config;
+    sfu: RunningSfu;
+    bots: PinnedProcess;
+    target: number;
+  },
+): Promise<{ row: Row; late: number; switches: number; loop: string }> {
+  const { config, bots, target } = context;
+  const pid = context.sfu.pid;
+  await context.sfu.stats(); // from now on
   const publisherRate = Math.max(1, Math.round(target / subscribers));
   const cpu0 = cpuSeconds(pid), switches0 = contextSwitches(pid);
   const t0 = performance.now();
@@ -411,12 +434,25 @@ async function measureStep(
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
   const switches = (contextSwitches(pid) - switches0) / wall;
+  const stats = await context.sfu.stats();
   const row = toRow(sfu, subscribers, { result, cpu, wall, pid });
   return {
     row,
     late: result.sent > 0 ? result.late / result.sent : 0,
     switches,
+    loop: stats === null ? "" : describeLoop(stats, wall),
   };
+}
+
+// What packets waited behind: the loop's wake-ups, its longest turns, and
+// how full the send batches were.
+function describeLoop(s: SfuStats, seconds: number): string {
+  const l = s.loop;
+  return `loop ${fmt(l.wakes / seconds)} wakes/s, turn max ${
+    fmt(l.maxTurnMs, 1)
+  } ms (${l.over5Ms} > 5 ms, ${l.over10Ms} > 10 ms), ${
+    fmt(s.send.datagrams / Math.max(1, s.send.calls), 1)
+  } datagrams/sendmmsg`;
 }
 
 function toRow(
