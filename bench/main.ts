@@ -14,7 +14,11 @@ import { fileURLToPath } from "node:url";
 import type { StepResult } from "./load_bots.ts";
 import type { LoopStats } from "../server/media/fast/receive_loop.ts";
 import type { SendStats } from "../server/media/fast/udp_batch.ts";
-import { BENCH_GROUP, connectTimeoutMs } from "./bench_defaults.ts";
+import {
+  BENCH_GROUP,
+  connectTimeoutMs,
+  SERVER_V8_FLAGS,
+} from "./bench_defaults.ts";
 import { PinnedProcess } from "./pinned_process.ts";
 import { contextSwitches, cpuSeconds, memoryMiB } from "./proc_stats.ts";
 import {
@@ -200,6 +204,7 @@ async function startSfu(
   const server = PinnedProcess.spawn({
     core: 0,
     args: [
+      SERVER_V8_FLAGS,
       ...(config.profileDir === null
         ? []
         : ["--cpu-prof", `--cpu-prof-dir=${config.profileDir}`]),
