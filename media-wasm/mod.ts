@@ -160,6 +160,7 @@ interface Exports {
   slot_timestamp(up: number, slot: number): number;
   up_slot_by_seq(up: number, seq: number): number;
   up_keyframe_slot(up: number): number;
+  up_keyframe_run(up: number, max: number): number;
   up_bitrate(up: number, nowMs: number): number;
   up_ssrc(up: number): number;
   up_on_sr(up: number, ntpHi: number, ntpLo: number, nowMs: number): number;
@@ -417,6 +418,23 @@ export class MediaWasm {
   keyframeSlot(up: UpHandle): Slot | null {
     const r = this.#x.up_keyframe_slot(up);
     return r === STATUS.notFound ? null : this.#check(r, "up track") as Slot;
+  }
+
+  /**
+   * The slots from the newest cached keyframe start to the newest packet, in
+   * order, in one call; null when one of them is missing or there are more
+   * than `max` (a keyframe too old to replay).
+   */
+  keyframeRun(up: UpHandle, max: number): Slot[] | null {
+    const count = this.#check(this.#x.up_keyframe_run(up, max), "up track");
+    if (count === 0) return null;
+    if (this.#output.byteLength === 0) this.#refresh();
+    const v = this.#outputWords;
+    const slots: Slot[] = [];
+    for (let i = 0; i < count; i++) {
+      slots.push(v.getUint32(i * 4, true) as Slot);
+    }
+    return slots;
   }
 
   /** The slot holding sequence number `seq`, or null. */
