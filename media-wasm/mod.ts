@@ -258,6 +258,7 @@ export class MediaWasm {
   #input: Uint8Array;
   #output: Uint8Array;
   #outputWords: DataView;
+  #lastOut: Uint8Array = new Uint8Array(0);
   #decoder = new TextDecoder();
 
   private constructor(exports: Exports) {
@@ -351,8 +352,12 @@ export class MediaWasm {
 
   #out(n: number, what: string): Uint8Array {
     if (n < 0) fail(n, what);
+    // The last view again when it has this length (packets of a frame
+    // mostly do): a subarray per forwarded packet was an allocation. A view
+    // of memory that grew since has length 0 and is made anew.
+    if (this.#lastOut.byteLength === n) return this.#lastOut;
     if (this.#output.byteLength === 0) this.#refresh();
-    return this.#output.subarray(0, n);
+    return this.#lastOut = this.#output.subarray(0, n);
   }
 
   #check(code: number, what: string): number {

@@ -99,8 +99,10 @@ export function hasRawPath(transport: RTCDtlsTransport): boolean {
 }
 
 // One scratch buffer per process: protect in place, hand to a socket whose
-// send copies, reuse. 2048 bytes hold an MTU-sized packet and its tag.
+// send copies, reuse. 2048 bytes hold an MTU-sized packet and its tag. The
+// view of its first bytes is kept while packets keep their length.
 const scratch = Buffer.alloc(2048);
+let scratchView = scratch.subarray(0, 0);
 const noop = (): void => {};
 
 /**
@@ -139,9 +141,10 @@ export function sendRawRtp(
     return true;
   }
   if (socket.closed) return false;
+  if (scratchView.length !== n) scratchView = scratch.subarray(0, n);
   const out = socket[COPYING_SEND] === true
-    ? scratch.subarray(0, n)
-    : Buffer.from(scratch.subarray(0, n));
+    ? scratchView
+    : Buffer.from(scratchView);
   const r = socket.send(out, pair.remoteAddr);
   if (r instanceof Promise) r.catch(noop);
   t.bytesSent += n;
