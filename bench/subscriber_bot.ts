@@ -2,7 +2,7 @@
  * The subscriber bot: a real protocol client that asks for video and
  * answers the SFU's offer with a werift peer. Once connected it takes RTP
  * off its sockets (the fast path's, `server/media/fast/werift_seam.ts`) as
- * they hand datagrams to werift, and counts it from the clear RTP header
+ * they hand SRTP on (their media sink), and counts it from the clear header
  * (RFC 3711 §3.1: the header is not encrypted); one packet in
  * {@link SAMPLE_STRIDE} is decrypted with the fast path's SRTP context, to
  * read the publisher's send-time stamp.
@@ -14,6 +14,8 @@ import type { RTCPeerConnection } from "werift";
 import type { Buffer } from "node:buffer";
 import {
   COPYING_SEND,
+  MEDIA_SINK,
+  type MediaSink,
   SRTP_STATE,
   type SrtpState,
 } from "../server/media/fast/raw_rtp.ts";
@@ -32,7 +34,7 @@ export const SAMPLE_STRIDE = 16;
 /** The fast path's socket, as werift's ICE sees it (werift_seam.ts). */
 interface SocketLike {
   [COPYING_SEND]?: boolean;
-  onData(data: Buffer, address: [string, number]): void;
+  [MEDIA_SINK]?: MediaSink;
 }
 
 interface TransportInternals {
@@ -208,7 +210,7 @@ export class SubscriberBot {
       );
     }
     const recorder = this.#recorder;
-    const deliver = socket.onData;
+    const deliver = socket[MEDIA_SINK];
     const tap = (data: Buffer): boolean => {
       const b0 = data[0]!;
       const b1 = data[1]! & 0x7f;
@@ -223,9 +225,9 @@ export class SubscriberBot {
       }
       return true;
     };
-    // The socket reads its handler at every datagram.
-    socket.onData = (data, address) => {
-      if (!tap(data)) deliver(data, address);
+    // The socket reads its sink at every datagram; RTCP goes on to it.
+    socket[MEDIA_SINK] = (data) => {
+      if (!tap(data)) deliver?.(data);
     };
   }
 }

@@ -17,7 +17,9 @@
  *   `UdpTransport.init` ({@link replaceSrtpAndUdp}): the fast path's SRTP
  *   contexts and batched UDP sockets (`fast/werift_seam.ts`).
  * - `RTCDtlsTransport.prototype.startSrtp` ({@link installRawPath}): the raw
- *   RTP tap in front of werift's parsing (`fast/raw_rtp.ts`).
+ *   RTP tap in front of werift's parsing (`fast/raw_rtp.ts`), fed by the
+ *   fast path's host sockets directly (werift's ICE layer took two events,
+ *   each a promise, per datagram).
  * - `RTCDtlsTransport.prototype.start` ({@link installDtlsRetransmission}):
  *   RFC 6347 handling of retransmitted handshake flights
  *   (`local/dtls_retransmission.ts`).
@@ -36,7 +38,13 @@
 import type { Buffer } from "node:buffer";
 import * as werift from "werift";
 import type { RtcpPacket, RTCRtpReceiver, RTCRtpSender } from "werift";
-import { receiveSrtp } from "./fast/raw_rtp.ts";
+import {
+  COPYING_SEND,
+  MEDIA_SINK,
+  type MediaSink,
+  receiveSrtp,
+  sinkFor,
+} from "./fast/raw_rtp.ts";
 import { guardDtlsSocket } from "./local/dtls_retransmission.ts";
 
 /** The werift release every change here was written for (deno.json pins it). */
@@ -123,7 +131,7 @@ export const MEMBERS: readonly WeriftMember[] = [
   field("Connection", "send", "called: raw RTCP send"),
   field("Connection", "onData", "subscribed: raw RTP receive"),
   field("Connection", "nominated", "read: raw RTP send"),
-  field("Connection", "protocols", "read: the bench's sockets"),
+  field("Connection", "protocols", "read: their sockets take media directly"),
   field("StunProtocol", "transport", "read: raw RTP send"),
   method("StunProtocol", "sendData", 2, "called: raw RTP over TURN"),
   method("TurnProtocol", "sendData", 2, "called: raw RTP over TURN"),
@@ -311,15 +319,30 @@ export function installRawPath(): () => void {
       srtpStarted: boolean;
       updateSrtpSession(): void;
       iceTransport: {
-        connection: { onData: { subscribe(f: (d: Buffer) => void): unknown } };
+        connection: {
+          onData: { subscribe(f: (d: Buffer) => void): unknown };
+          protocols: {
+            transport?: { [COPYING_SEND]?: boolean; [MEDIA_SINK]?: MediaSink };
+          }[];
+        };
       };
     };
     if (t.srtpStarted) return;
     t.srtpStarted = true;
     t.updateSrtpSession();
-    t.iceTransport.connection.onData.subscribe((data) =>
-      receiveSrtp(this, data)
-    );
+    const connection = t.iceTransport.connection;
+    // Relayed and werift's own sockets: through werift's ICE layer.
+    connection.onData.subscribe((data) => receiveSrtp(this, data));
+    // The fast path's sockets of host candidates hand media straight to it.
+    for (const protocol of connection.protocols) {
+      const socket = protocol.transport;
+      if (
+        protocol instanceof werift.StunProtocol &&
+        socket?.[COPYING_SEND] === true
+      ) {
+        socket[MEDIA_SINK] = sinkFor(this, protocol);
+      }
+    }
   };
   return () => {
     proto.startSrtp = original;

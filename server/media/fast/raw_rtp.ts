@@ -48,6 +48,17 @@ export interface SrtpState {
 export const SRTP_STATE: unique symbol = Symbol.for("nereid.srtpState");
 /** Set on the fast path's UDP transports: their `send` copies at once. */
 export const COPYING_SEND: unique symbol = Symbol.for("nereid.copyingSend");
+/**
+ * Where a fast-path UDP transport hands SRTP and SRTCP datagrams (RFC 7983:
+ * first byte 128–191) straight away, when set: werift's path to
+ * {@link receiveSrtp} is four calls and two events, each event an async
+ * function (a promise) per datagram. Set by {@link sinkFor}'s caller when
+ * SRTP starts (`../werift_patches.ts`).
+ */
+export const MEDIA_SINK: unique symbol = Symbol.for("nereid.mediaSink");
+
+/** A transport's {@link MEDIA_SINK}; `data` is valid only during the call. */
+export type MediaSink = (data: Buffer) => void;
 const TAP = Symbol.for("nereid.rtpTap");
 
 interface Internals {
@@ -163,6 +174,34 @@ export function sendRawRtcp(
   t.bytesSent += enc.length;
   t.packetsSent++;
   t.iceTransport.connection.send(enc).catch(noop);
+}
+
+/**
+ * The sink a UDP transport of the transport's ICE connection (`protocol`'s
+ * socket) gets: what werift's ICE layer did for a datagram (count it on the
+ * nominated pair when it came through that pair's socket), then
+ * {@link receiveSrtp}.
+ */
+export function sinkFor(
+  transport: RTCDtlsTransport,
+  protocol: unknown,
+): MediaSink {
+  const connection = (transport as unknown as Internals).iceTransport
+    .connection as unknown as {
+      nominated?: {
+        protocol: unknown;
+        packetsReceived: number;
+        bytesReceived: number;
+      };
+    };
+  return (data) => {
+    const pair = connection.nominated;
+    if (pair !== undefined && pair.protocol === protocol) {
+      pair.packetsReceived++;
+      pair.bytesReceived += data.length;
+    }
+    receiveSrtp(transport, data);
+  };
 }
 
 /**

@@ -49,7 +49,13 @@ import { SrtpContext, SrtpError } from "./srtp_context.ts";
 import type { SrtpProfile } from "./srtp_context.ts";
 import { UdpBatchSocket } from "./udp_batch.ts";
 import { PortRange } from "./port_range.ts";
-import { COPYING_SEND, SRTP_STATE, type SrtpState } from "./raw_rtp.ts";
+import {
+  COPYING_SEND,
+  MEDIA_SINK,
+  type MediaSink,
+  SRTP_STATE,
+  type SrtpState,
+} from "./raw_rtp.ts";
 import { installRawPath, replaceSrtpAndUdp } from "../werift_patches.ts";
 
 /** Options of {@link installFastPath}. */
@@ -333,6 +339,8 @@ class FastUdpTransport {
   readonly socketType: SocketType;
   /** `send` copies the datagram before returning (raw_rtp.ts relies on it). */
   readonly [COPYING_SEND] = true;
+  /** Takes SRTP and SRTCP before werift's ICE layer (raw_rtp.ts sets it). */
+  [MEDIA_SINK]?: MediaSink;
   closed = false;
   onData: (data: Buffer, addr: Address) => void = () => {};
   #socket: UdpBatchSocket | null = null;
@@ -442,8 +450,13 @@ class FastUdpTransport {
     if (this.#last[0] !== address || this.#last[1] !== port) {
       this.#last = [address, port];
     }
-    this.onData(data, this.#last);
     const b0 = data[0] ?? 0;
+    const sink = this[MEDIA_SINK];
+    if (sink !== undefined && b0 >= 128 && b0 <= 191) { // RFC 7983: SRTP/SRTCP
+      sink(data);
+      return;
+    }
+    this.onData(data, this.#last);
     if (b0 >= 20 && b0 <= 63 && this.#held === null) { // RFC 7983: DTLS
       this.#held = [];
       setTimeout(this.#release, 0);
