@@ -1,7 +1,7 @@
 /**
- * The werift side shared by the load bots: a loopback peer connection that
- * offers VP8 only, ICE candidates in the protocol's shape, and a wait for
- * "connected".
+ * The werift side shared by the load bots: a loopback peer connection with
+ * VP8 for video (and Opus, so that an offer's audio sections are answered
+ * too), ICE candidates in the protocol's shape, and a wait for "connected".
  *
  * @module
  */
@@ -10,13 +10,20 @@ import { RTCPeerConnection, RTCRtpCodecParameters } from "werift";
 import type { IceCandidate } from "../server/media/media_node.ts";
 import { loopbackIce } from "../server/media/local/peer_config.ts";
 
-/** A werift peer for loopback, VP8 only. */
+/** A werift peer for loopback: VP8 video, Opus audio. */
 export function botPeer(): RTCPeerConnection {
   return new RTCPeerConnection({
     ...loopbackIce(),
     bundlePolicy: "max-bundle",
     codecs: {
-      audio: [],
+      audio: [
+        new RTCRtpCodecParameters({
+          mimeType: "audio/opus",
+          clockRate: 48000,
+          channels: 2,
+          payloadType: 111,
+        }),
+      ],
       video: [
         new RTCRtpCodecParameters({
           mimeType: "video/VP8",

@@ -1,6 +1,8 @@
 /**
  * The load bots' process: `taskset -c 1 deno run -A bench/load_bots.ts
- * --ws URL --subscribers N`. Connects one publisher and N subscribers, prints
+ * --ws URL [--group bench] --subscribers N`. Connects one publisher and N
+ * subscribers (all at once) to the group on any server that speaks Galène's
+ * protocol, prints
  * `{"type":"ready"}`, then runs one measurement step per stdin line
  * `{"type":"step","rate":R,"seconds":S}` and answers each with a
  * `{"type":"result",…}` line; `{"type":"quit"}` ends it.
@@ -13,8 +15,8 @@ import { installFastPath } from "../server/media/fast/werift_seam.ts";
 import { PublisherBot } from "./publisher_bot.ts";
 import { SubscriberBot } from "./subscriber_bot.ts";
 import { LatencyRecorder } from "./latency_recorder.ts";
-import { UdpPoller } from "./polled_udp.ts";
 import { cpuSeconds } from "./proc_stats.ts";
+import { BENCH_GROUP, connectTimeoutMs } from "./bench_defaults.ts";
 
 // After the publisher stops, queued packets still come through: wait until
 // nothing arrived for QUIET_MS, at most MAX_DRAIN_MS.
@@ -62,11 +64,6 @@ async function drain(subscribers: SubscriberBot[]): Promise<void> {
 
 // Publisher rate while the subscribers connect: keyframes keep flowing.
 const WARMUP_RATE = 60;
-// Subscribers connecting at the same time, and how long they may take: a
-// first attempt (30 s) and a retry.
-const CONNECT_BATCH = 3;
-const BATCH_TIMEOUT_MS = 75_000;
-
 async function* lines(): AsyncGenerator<string> {
   let buffered = "";
   for await (
@@ -87,44 +84,35 @@ function emit(message: Record<string, unknown>): void {
 
 async function connectAll(
   ws: string,
-  count: number,
-  recorder: LatencyRecorder,
+  options: { group: string; count: number; recorder: LatencyRecorder },
 ): Promise<{ publisher: PublisherBot; subscribers: SubscriberBot[] }> {
-  const publisher = await PublisherBot.start(ws, "bench");
+  const { group, count, recorder } = options;
+  const publisher = await PublisherBot.start(ws, group);
   const warmup = publisher.run(WARMUP_RATE, Infinity);
-  const subscribers: SubscriberBot[] = [];
-  // A few at a time, each batch receiving before the next starts: werift's
-  // ICE and DTLS handshakes are CPU-heavy on both sides, and an SFU whose
-  // event loop stalls for seconds misses the publisher's ICE consent
-  // responses (RFC 7675) and fails its connection.
-  for (let i = 0; i < count; i += CONNECT_BATCH) {
-    const batch: SubscriberBot[] = [];
-    for (let j = i; j < Math.min(count, i + CONNECT_BATCH); j++) {
-      batch.push(
-        await SubscriberBot.start(ws, { group: "bench", index: j, recorder }),
+  // All at once, as a class whose members join together would.
+  const subscribers = await Promise.all(
+    Array.from(
+      { length: count },
+      (_, index) => SubscriberBot.start(ws, { group, index, recorder }),
+    ),
+  );
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const states = subscribers.map((s, k) => `sub${k}: ${s.status()}`);
+      reject(
+        new Error(`Subscribers got no media in time (${states.join("; ")})`),
       );
-    }
-    subscribers.push(...batch);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const states = subscribers.map((s, k) => `sub${k}: ${s.status()}`);
-        reject(
-          new Error(
-            `Subscribers got no media in time (${states.join("; ")})`,
-          ),
-        );
-      }, BATCH_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([
-        Promise.all(batch.map((s) => s.ready)),
-        timeout,
-        publisher.failed,
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    }, connectTimeoutMs(count));
+  });
+  try {
+    await Promise.race([
+      Promise.all(subscribers.map((s) => s.ready)),
+      timeout,
+      publisher.failed,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
   publisher.stop();
   await warmup;
@@ -172,19 +160,23 @@ async function main(): Promise<void> {
     args: Deno.args,
     options: {
       ws: { type: "string" },
+      group: { type: "string", default: BENCH_GROUP },
       subscribers: { type: "string", default: "1" },
     },
   });
   if (values.ws === undefined) throw new TypeError("Missing --ws URL");
+  // The server's own SRTP and UDP: werift's sockets are the fast path's,
+  // read by the process's one epoll receive loop.
   const fast = installFastPath();
-  // After the fast path, so that werift's sockets are the polled ones.
-  const poller = new UdpPoller();
-  poller.installIntoWerift();
   const recorder = new LatencyRecorder();
   const started = performance.now();
   let bots;
   try {
-    bots = await connectAll(values.ws, Number(values.subscribers), recorder);
+    bots = await connectAll(values.ws, {
+      group: values.group,
+      count: Number(values.subscribers),
+      recorder,
+    });
   } catch (e) {
     emit({ type: "error", message: String(e) });
     Deno.exit(1);
@@ -193,7 +185,7 @@ async function main(): Promise<void> {
     type: "ready",
     connectMs: Math.round(performance.now() - started),
     crypto: fast.crypto,
-    udp: "polled recvmmsg/sendmmsg",
+    udp: fast.udp,
   });
   for await (const line of lines()) {
     if (line.trim() === "") continue;

@@ -12,19 +12,46 @@
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import type { StepResult } from "./load_bots.ts";
+import type { LoopStats } from "../server/media/fast/receive_loop.ts";
+import type { SendStats } from "../server/media/fast/udp_batch.ts";
+import {
+  BENCH_GROUP,
+  connectTimeoutMs,
+  SERVER_V8_FLAGS,
+} from "./bench_defaults.ts";
 import { PinnedProcess } from "./pinned_process.ts";
-import { cpuSeconds, memoryMiB } from "./proc_stats.ts";
-import { RateSearch, type StepOutcome } from "./rate_search.ts";
+import { contextSwitches, cpuSeconds, memoryMiB } from "./proc_stats.ts";
+import {
+  type Criterion,
+  RateSearch,
+  type SearchEnd,
+  type StepOutcome,
+} from "./rate_search.ts";
 import { fmt, pct, ratios, type Row, type Sfu, table } from "./report_table.ts";
+
+/** A server someone else started: its WebSocket URL and process. */
+interface External {
+  ws: string;
+  pid: number;
+  group: string;
+}
 
 interface Config {
   sfus: Sfu[];
+  /** Where `external` is, when it is measured. */
+  external: External | null;
   subscribers: number[];
   seconds: number;
   start: number;
+  /** Highest rate tried (`--max`). */
+  max: number;
+  /** Seconds of CPU measured with the peers connected and no media, or 0. */
+  idleSeconds: number;
   precision: number;
   maxSteps: number;
   maxLoss: number;
+  /** Highest p99 latency of a latency-qualified step, ms. */
+  maxP99Ms: number;
   maxBotCpu: number;
   /** Highest fraction of packets the publisher may send >5 ms late. */
   maxLate: number;
@@ -45,8 +72,14 @@ function parseConfig(args: string[]): Config {
       subscribers: { type: "string" },
       seconds: { type: "string" },
       sfu: { type: "string", default: "both" },
+      ws: { type: "string" },
+      pid: { type: "string" },
+      group: { type: "string", default: BENCH_GROUP },
       start: { type: "string" },
+      max: { type: "string" },
+      idle: { type: "string" },
       "max-late": { type: "string" },
+      "max-p99": { type: "string" },
       profile: { type: "string" },
       quick: { type: "boolean", default: false },
       verbose: { type: "boolean", default: false },
@@ -55,31 +88,47 @@ function parseConfig(args: string[]): Config {
   });
   if (values.help) {
     console.log(
-      "deno task bench [--subscribers 1,10,50] [--seconds 3] [--sfu nereid|baseline|both]\n" +
-        "                [--start 2000] [--max-late 0.01] [--profile DIR] [--quick] [--verbose]",
+      "deno task bench [--subscribers 1,10,50] [--seconds 3]\n" +
+        "                [--sfu both|nereid|baseline|external[,…]] [--ws URL --pid PID [--group bench]]\n" +
+        "                [--start 2000] [--max R] [--idle S] [--max-p99 10] [--max-late 0.01] [--profile DIR]\n" +
+        "                [--quick] [--verbose]",
     );
     Deno.exit(0);
   }
   const quick = values.quick;
-  const sfu = values.sfu;
-  if (sfu !== "both" && sfu !== "nereid" && sfu !== "baseline") {
-    throw new RangeError(
-      `Unknown --sfu "${sfu}": use nereid, baseline or both`,
-    );
+  const sfus: Sfu[] = [];
+  for (const name of values.sfu.split(",")) {
+    const add: Sfu[] = name === "both" ? ["baseline", "nereid"] : [];
+    if (name === "nereid" || name === "baseline" || name === "external") {
+      add.push(name);
+    }
+    if (add.length === 0) {
+      throw new RangeError(
+        `Unknown --sfu "${name}": use nereid, baseline, both or external`,
+      );
+    }
+    for (const s of add) if (!sfus.includes(s)) sfus.push(s);
   }
+  const external = sfus.includes("external")
+    ? externalOf(values.ws, values.pid, values.group)
+    : null;
   const subscribers = (values.subscribers ?? (quick ? "1" : "1,10,50"))
     .split(",").map(Number);
   if (subscribers.some((n) => !Number.isInteger(n) || n < 1)) {
     throw new RangeError(`Cannot use --subscribers "${values.subscribers}"`);
   }
   return {
-    sfus: sfu === "both" ? ["baseline", "nereid"] : [sfu],
+    sfus,
+    external,
     subscribers,
     seconds: Number(values.seconds ?? (quick ? 1 : 3)),
     start: Number(values.start ?? 2000),
+    max: Number(values.max ?? 1_000_000),
+    idleSeconds: Number(values.idle ?? 0),
     precision: quick ? 2 : 1.15,
-    maxSteps: quick ? 4 : 16,
+    maxSteps: quick ? 6 : 20,
     maxLoss: 0.01,
+    maxP99Ms: Number(values["max-p99"] ?? 10),
     maxBotCpu: 0.8,
     maxLate: Number(values["max-late"] ?? 0.01),
     profileDir: values.profile ?? null,
@@ -87,15 +136,75 @@ function parseConfig(args: string[]): Config {
   };
 }
 
-async function measureOne(
+function externalOf(
+  ws: string | undefined,
+  pid: string | undefined,
+  group: string,
+): External {
+  if (ws === undefined || !/^wss?:\/\//.test(ws)) {
+    throw new RangeError(
+      "--sfu external needs --ws ws://HOST:PORT/ws, the server's WebSocket",
+    );
+  }
+  const n = Number(pid);
+  if (!Number.isInteger(n) || n <= 0) {
+    throw new RangeError(
+      "--sfu external needs --pid PID, the server's process",
+    );
+  }
+  try {
+    cpuSeconds(n);
+  } catch {
+    throw new RangeError(
+      `Cannot read /proc/${n}/stat: is process ${n} running?`,
+    );
+  }
+  return { ws, pid: n, group };
+}
+
+/** What a Nereid SFU process reports of a step (sfu_process.ts). */
+interface SfuStats {
+  loop: LoopStats;
+  send: SendStats;
+}
+
+/** A running SFU, as the search uses it. */
+interface RunningSfu {
+  ws: string;
+  pid: number;
+  group: string;
+  what: string;
+  /** Its receive loop's statistics since the last call; null when unknown. */
+  stats(): Promise<SfuStats | null>;
+  stop(): Promise<void>;
+}
+
+// Starts the SFU under test on core 0, or pins the external one there (all
+// its threads); resolves with where the bots connect.
+async function startSfu(
   sfu: Sfu,
-  subscribers: number,
   config: Config,
-): Promise<Row> {
-  const stderr = config.verbose ? "inherit" : "null";
+): Promise<RunningSfu> {
+  const external = config.external;
+  if (sfu === "external" && external !== null) {
+    const pinned = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", "0", String(external.pid)],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return {
+      ...external,
+      what: `external process ${external.pid}${
+        pinned.success ? ", pinned to core 0" : ", NOT pinned (taskset failed)"
+      }`,
+      stats: () => Promise.resolve(null),
+      stop: () => Promise.resolve(),
+    };
+  }
   const server = PinnedProcess.spawn({
     core: 0,
     args: [
+      SERVER_V8_FLAGS,
       ...(config.profileDir === null
         ? []
         : ["--cpu-prof", `--cpu-prof-dir=${config.profileDir}`]),
@@ -104,24 +213,52 @@ async function measureOne(
       sfu,
       ...(config.verbose ? ["--verbose"] : []),
     ],
-    stderr,
-  });
-  let bots: PinnedProcess | null = null;
-  const failed = (note: string): Row => ({
-    ...emptyRow(sfu, subscribers),
-    end: "error",
-    note,
+    stderr: config.verbose ? "inherit" : "null",
   });
   try {
     const info = await server.message<
       { ws: string; pid: number; fastPath: string }
     >(30_000);
+    return {
+      ws: info.ws,
+      pid: info.pid,
+      group: BENCH_GROUP,
+      what: `fast path: ${info.fastPath}`,
+      stats: async () => {
+        await server.send({ type: "stats" });
+        return await server.message<SfuStats>(10_000);
+      },
+      stop: () => server.stop(),
+    };
+  } catch (e) {
+    await server.stop();
+    throw e;
+  }
+}
+
+async function measureOne(
+  sfu: Sfu,
+  subscribers: number,
+  config: Config,
+): Promise<Row[]> {
+  let bots: PinnedProcess | null = null;
+  let server: RunningSfu | null = null;
+  const failed = (note: string): Row[] => [{
+    ...emptyRow(sfu, subscribers),
+    end: "error",
+    note,
+  }];
+  try {
+    const info = await startSfu(sfu, config);
+    server = info;
     bots = PinnedProcess.spawn({
       core: 1,
       args: [
         HERE("./load_bots.ts"),
         "--ws",
         info.ws,
+        "--group",
+        info.group,
         "--subscribers",
         String(subscribers),
       ],
@@ -129,14 +266,15 @@ async function measureOne(
     });
     const ready = await bots.message<
       { type: string; message?: string; connectMs?: number }
-    >(
-      30_000 + 75_000 * Math.ceil(subscribers / 3),
-    );
+    >(30_000 + connectTimeoutMs(subscribers));
     if (ready.type !== "ready") return failed(`bots: ${ready.message}`);
     progress(
-      `${sfu} N=${subscribers}: ready in ${ready.connectMs} ms (fast path: ${info.fastPath})`,
+      `${sfu} N=${subscribers}: ready in ${ready.connectMs} ms (${info.what})`,
     );
-    return await search(sfu, subscribers, { config, pid: info.pid, bots });
+    if (config.idleSeconds > 0) {
+      await measureIdle(sfu, subscribers, { pid: info.pid, config });
+    }
+    return await search(sfu, subscribers, { config, sfu: info, bots });
   } catch (e) {
     return failed(String(e instanceof Error ? e.message : e));
   } finally {
@@ -144,22 +282,48 @@ async function measureOne(
       await bots.send({ type: "quit" }).catch(() => {});
       await bots.stop();
     }
-    await server.stop();
+    await server?.stop();
   }
+}
+
+// The SFU's CPU and wake-ups with every peer connected and no media.
+async function measureIdle(
+  sfu: Sfu,
+  subscribers: number,
+  context: { pid: number; config: Config },
+): Promise<void> {
+  const { pid, config } = context;
+  await sleep(1000); // the warm-up's last packets
+  const cpu0 = cpuSeconds(pid), switches0 = contextSwitches(pid);
+  const t0 = performance.now();
+  await sleep(config.idleSeconds * 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = (cpuSeconds(pid) - cpu0) / wall;
+  const switches = (contextSwitches(pid) - switches0) / wall;
+  progress(
+    `${sfu} N=${subscribers}: idle (connected, no media) ${pct(cpu)} CPU, ${
+      fmt(switches)
+    } context switches/s over ${fmt(wall, 1)} s`,
+  );
 }
 
 async function search(
   sfu: Sfu,
   subscribers: number,
-  context: { config: Config; pid: number; bots: PinnedProcess },
-): Promise<Row> {
+  context: { config: Config; sfu: RunningSfu; bots: PinnedProcess },
+): Promise<Row[]> {
   const { config } = context;
   const rates = new RateSearch({
     start: config.start,
+    max: config.max,
     precision: config.precision,
     maxSteps: config.maxSteps,
   });
-  let best: Row | null = null;
+  // The best step of each criterion, by target rate.
+  const best: Record<Criterion, { target: number; row: Row } | null> = {
+    latency: null,
+    loss: null,
+  };
   let last: Row | null = null;
   let botReason = "";
   for (let target = rates.next(); target !== null; target = rates.next()) {
@@ -172,7 +336,11 @@ async function search(
       step = await measureStep(sfu, subscribers, { ...context, target });
     }
     const { row } = step;
-    let outcome: StepOutcome = row.loss < config.maxLoss ? "pass" : "fail";
+    let outcome: StepOutcome = row.loss >= config.maxLoss
+      ? "fail"
+      : row.p99Ms <= config.maxP99Ms
+      ? "pass"
+      : "late";
     if (row.botCpu > config.maxBotCpu) {
       outcome = "invalid";
       botReason = `bots at ${pct(row.botCpu)} CPU`;
@@ -187,41 +355,80 @@ async function search(
         `loss ${pct(row.loss)}, ${fmt(row.cpuUsPerPacket, 1)} µs/pkt, SFU ${
           pct(row.sfuCpu)
         }, ` +
-        `bots ${pct(row.botCpu)}, late ${pct(step.late)}, ` +
+        `bots ${pct(row.botCpu)}, late ${pct(step.late)}, ${
+          fmt(step.switches)
+        } SFU context switches/s, ${step.loop === "" ? "" : `${step.loop}, `}` +
         `p50/p99 ${fmt(row.p50Ms, 2)}/${fmt(row.p99Ms, 2)} ms: ${outcome}`,
     );
     // The search runs on the target; the table shows what was measured.
     rates.record(target, outcome);
     last = row;
-    if (outcome === "pass") best = row;
-    await sleep(outcome === "pass" ? REST_MS : REST_AFTER_FAILURE_MS);
+    const passed: Record<Criterion, boolean> = {
+      latency: outcome === "pass",
+      loss: outcome === "pass" || outcome === "late",
+    };
+    for (const c of ["latency", "loss"] as const) {
+      if (passed[c] && target > (best[c]?.target ?? 0)) {
+        best[c] = { target, row };
+      }
+    }
+    await sleep(outcome === "fail" ? REST_AFTER_FAILURE_MS : REST_MS);
   }
-  const end = rates.end ?? "converged";
-  if (best === null) {
+  return (["loss", "latency"] as const).map((criterion) =>
+    summarize(criterion, {
+      best: best[criterion]?.row ?? null,
+      last,
+      end: rates.end(criterion) ?? "converged",
+      botReason,
+      fallback: emptyRow(sfu, subscribers),
+    })
+  );
+}
+
+// The table's row of one criterion: its best step, or the last one.
+function summarize(
+  criterion: Criterion,
+  o: {
+    best: Row | null;
+    last: Row | null;
+    end: SearchEnd;
+    botReason: string;
+    fallback: Row;
+  },
+): Row {
+  if (o.best === null) {
     return {
-      ...(last ?? emptyRow(sfu, subscribers)),
-      end,
+      ...(o.last ?? o.fallback),
+      criterion,
+      end: o.end,
       note: `no step passed (figures of the last step)${
-        botReason === "" ? "" : `; ${botReason}`
+        o.botReason === "" ? "" : `; ${o.botReason}`
       }`,
     };
   }
-  const note = end === "bot-limit"
-    ? `≥: next step invalid, ${botReason}`
-    : end === "rate-cap" || end === "step-limit"
-    ? `≥: search stopped (${end})`
+  const note = o.end === "bot-limit"
+    ? `≥: next step invalid, ${o.botReason}`
+    : o.end === "rate-cap" || o.end === "step-limit"
+    ? `≥: search stopped (${o.end})`
     : "";
-  return { ...best, end, note };
+  return { ...o.best, criterion, end: o.end, note };
 }
 
 async function measureStep(
   sfu: Sfu,
   subscribers: number,
-  context: { config: Config; pid: number; bots: PinnedProcess; target: number },
-): Promise<{ row: Row; late: number }> {
-  const { config, pid, bots, target } = context;
+  context: {
+    config: Config;
+    sfu: RunningSfu;
+    bots: PinnedProcess;
+    target: number;
+  },
+): Promise<{ row: Row; late: number; switches: number; loop: string }> {
+  const { config, bots, target } = context;
+  const pid = context.sfu.pid;
+  await context.sfu.stats(); // from now on
   const publisherRate = Math.max(1, Math.round(target / subscribers));
-  const cpu0 = cpuSeconds(pid);
+  const cpu0 = cpuSeconds(pid), switches0 = contextSwitches(pid);
   const t0 = performance.now();
   await bots.send({
     type: "step",
@@ -231,8 +438,26 @@ async function measureStep(
   const result = await bots.message<StepResult>(config.seconds * 1000 + 30_000);
   const wall = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
+  const switches = (contextSwitches(pid) - switches0) / wall;
+  const stats = await context.sfu.stats();
   const row = toRow(sfu, subscribers, { result, cpu, wall, pid });
-  return { row, late: result.sent > 0 ? result.late / result.sent : 0 };
+  return {
+    row,
+    late: result.sent > 0 ? result.late / result.sent : 0,
+    switches,
+    loop: stats === null ? "" : describeLoop(stats, wall),
+  };
+}
+
+// What packets waited behind: the loop's wake-ups, its longest turns, and
+// how full the send batches were.
+function describeLoop(s: SfuStats, seconds: number): string {
+  const l = s.loop;
+  return `loop ${fmt(l.wakes / seconds)} wakes/s, turn max ${
+    fmt(l.maxTurnMs, 1)
+  } ms (${l.over5Ms} > 5 ms, ${l.over10Ms} > 10 ms), ${
+    fmt(s.send.datagrams / Math.max(1, s.send.calls), 1)
+  } datagrams/sendmmsg`;
 }
 
 function toRow(
@@ -245,6 +470,7 @@ function toRow(
   return {
     sfu,
     subscribers,
+    criterion: "loss",
     forwarded: r.received / r.seconds,
     publisherRate: r.rate,
     loss: expected > 0 ? Math.max(0, 1 - r.received / expected) : 1,
@@ -263,6 +489,7 @@ function emptyRow(sfu: Sfu, subscribers: number): Row {
   return {
     sfu,
     subscribers,
+    criterion: "loss",
     forwarded: 0,
     publisherRate: 0,
     loss: 1,
@@ -302,20 +529,22 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   for (const sfu of config.sfus) {
     for (const n of config.subscribers) {
-      let row = await measureOne(sfu, n, config);
-      if (row.end === "error") {
+      let measured = await measureOne(sfu, n, config);
+      const error = measured.find((r) => r.end === "error");
+      if (error) {
         // Connecting N werift peers on a busy machine sometimes fails.
-        progress(`${sfu} N=${n}: ${row.note.slice(0, 200)}; starting again`);
-        row = await measureOne(sfu, n, config);
+        progress(`${sfu} N=${n}: ${error.note.slice(0, 200)}; starting again`);
+        measured = await measureOne(sfu, n, config);
       }
-      rows.push(row);
+      rows.push(...measured);
     }
   }
   console.log(
     `\nForwarding benchmark: 1200-byte VP8 packets, 1 publisher → N subscribers, ` +
-      `${config.seconds} s steps, <${
+      `${config.seconds} s steps; a step passes "loss" with <${
         config.maxLoss * 100
-      } % loss; SFU on core 0, bots on core 1`,
+      } % loss, "latency" with that and p99 ≤ ${config.maxP99Ms} ms; ` +
+      `SFU on core 0, bots on core 1`,
   );
   console.log(
     `deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, load average ` +

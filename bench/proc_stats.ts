@@ -42,3 +42,24 @@ export function memoryMiB(pid: number | "self"): { rss: number; peak: number } {
   };
   return { rss: kib("VmRSS") / 1024, peak: kib("VmHWM") / 1024 };
 }
+
+/**
+ * Context switches of every thread of process `pid` so far (voluntary and
+ * not, from /proc/PID/task/TID/status): about how often its threads woke.
+ * Threads that ended are not counted.
+ */
+export function contextSwitches(pid: number | "self"): number {
+  let total = 0;
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    let status: string;
+    try {
+      status = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/status`);
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    for (const m of status.matchAll(/^\w*ctxt_switches:\s+(\d+)/gm)) {
+      total += Number(m[1]);
+    }
+  }
+  return total;
+}

@@ -1,7 +1,16 @@
 /**
- * The search for the highest rate an SFU forwards with under 1 % loss:
- * doubling from a start rate until a step fails, then bisecting
- * (geometrically) between the best pass and the lowest failure.
+ * The search for the highest rates an SFU forwards under two criteria at
+ * once:
+ *
+ * - `loss`: under 1 % loss (the loss-only maximum);
+ * - `latency`: under 1 % loss AND p99 latency within the bound (the
+ *   latency-qualified maximum, at most the loss-only one).
+ *
+ * Each criterion keeps its own bracket (best pass, lowest failure): doubling
+ * from a start rate until a step fails, then bisecting (geometrically). The
+ * latency bracket is narrowed first (its rates are the lower ones), then the
+ * loss bracket; every step informs both, so a step taken for one criterion
+ * is not taken again for the other.
  *
  * Pure: the caller runs each step and reports its outcome.
  *
@@ -9,16 +18,24 @@
  * ```ts
  * const search = new RateSearch({ start: 2000 });
  * for (let rate = search.next(); rate !== null; rate = search.next()) {
- *   search.record(rate, rate < 9000 ? "pass" : "fail");
+ *   search.record(rate, rate < 5000 ? "pass" : rate < 9000 ? "late" : "fail");
  * }
- * search.best; // 8000 < best ≤ 9000
+ * search.best("latency"); // 4350 < best < 5000
+ * search.best("loss"); // 7800 < best < 9000
  * ```
  *
  * @module
  */
 
-/** What one step showed. `invalid`: the bots, not the SFU, were the limit. */
-export type StepOutcome = "pass" | "fail" | "invalid";
+/**
+ * What one step showed: `pass` both criteria; `late`: loss under the bound
+ * but p99 latency above it; `fail`: too much loss; `invalid`: the bots, not
+ * the SFU, were the limit.
+ */
+export type StepOutcome = "pass" | "late" | "fail" | "invalid";
+
+/** The two criteria a step is judged by. */
+export type Criterion = "loss" | "latency";
 
 /** Why a search ended. */
 export type SearchEnd =
@@ -36,82 +53,111 @@ export interface RateSearchOptions {
   max?: number;
   /** Stop when lowest failure ÷ best pass is at most this. Default 1.15. */
   precision?: number;
-  /** At most this many steps. Default 12. */
+  /** At most this many steps, both criteria together. Default 12. */
   maxSteps?: number;
+}
+
+/** One criterion's bracket: its best pass and lowest failure. */
+class Bracket {
+  best = 0;
+  lowestFail = Infinity;
+  end: SearchEnd | null = null;
+
+  /** The next rate this bracket wants, or the reason it is done. */
+  next(o: Required<RateSearchOptions>): number | SearchEnd {
+    if (this.end !== null) return this.end;
+    if (this.lowestFail === Infinity) {
+      if (this.best >= o.max) return "rate-cap";
+      return this.best === 0 ? o.start : Math.min(o.max, this.best * 2);
+    }
+    if (this.best === 0) {
+      // Even the lowest rate tried failed: halve, down to 1/16 of the start.
+      const lower = this.lowestFail / 2;
+      return lower < o.start / 16 ? "nothing-passed" : Math.round(lower);
+    }
+    if (this.lowestFail / this.best <= o.precision) return "converged";
+    return Math.round(Math.sqrt(this.best * this.lowestFail));
+  }
+
+  record(rate: number, passed: boolean): void {
+    if (!passed) {
+      this.lowestFail = Math.min(this.lowestFail, rate);
+      return;
+    }
+    this.best = Math.max(this.best, rate);
+    if (rate >= this.lowestFail) {
+      // A pass above a failure: that failure was noise (a busy machine).
+      // Search on from this pass, even when the bracket had closed.
+      this.lowestFail = Infinity;
+      if (this.end === "converged" || this.end === "nothing-passed") {
+        this.end = null;
+      }
+    }
+  }
 }
 
 /** State of one search; see the module comment. */
 export class RateSearch {
-  readonly #start: number;
-  readonly #max: number;
-  readonly #precision: number;
-  readonly #maxSteps: number;
-  #best = 0;
-  #lowestFail = Infinity;
+  readonly #options: Required<RateSearchOptions>;
+  readonly #brackets: Record<Criterion, Bracket> = {
+    latency: new Bracket(),
+    loss: new Bracket(),
+  };
   #steps = 0;
-  #end: SearchEnd | null = null;
 
   /** @throws {RangeError} when start is not positive or precision not above 1 */
   constructor(options: RateSearchOptions) {
     if (!(options.start > 0)) {
       throw new RangeError(`Cannot search from rate ${options.start}`);
     }
-    this.#start = options.start;
-    this.#max = options.max ?? 1_000_000;
-    this.#precision = options.precision ?? 1.15;
-    if (!(this.#precision > 1)) {
-      throw new RangeError(`Cannot search to precision ${this.#precision}`);
+    const precision = options.precision ?? 1.15;
+    if (!(precision > 1)) {
+      throw new RangeError(`Cannot search to precision ${precision}`);
     }
-    this.#maxSteps = options.maxSteps ?? 12;
+    this.#options = {
+      start: options.start,
+      max: options.max ?? 1_000_000,
+      precision,
+      maxSteps: options.maxSteps ?? 12,
+    };
   }
 
-  /** The highest rate that passed, 0 when none did. */
-  get best(): number {
-    return this.#best;
+  /** The highest rate that passed `criterion` (default loss), 0 when none did. */
+  best(criterion: Criterion = "loss"): number {
+    return this.#brackets[criterion].best;
   }
 
-  /** Why the search ended, or null while it runs. */
-  get end(): SearchEnd | null {
-    return this.#end;
+  /** Why the search for `criterion` (default loss) ended, or null while it runs. */
+  end(criterion: Criterion = "loss"): SearchEnd | null {
+    return this.#brackets[criterion].end;
   }
 
-  /** The next rate to try, or null when the search is over. */
+  /** The next rate to try, or null when both searches are over. */
   next(): number | null {
-    if (this.#end !== null) return null;
-    if (this.#steps >= this.#maxSteps) return this.#finish("step-limit");
-    if (this.#lowestFail === Infinity) {
-      if (this.#best >= this.#max) return this.#finish("rate-cap");
-      return this.#best === 0
-        ? this.#start
-        : Math.min(this.#max, this.#best * 2);
+    for (const criterion of ["latency", "loss"] as const) {
+      const bracket = this.#brackets[criterion];
+      if (bracket.end !== null) continue;
+      if (this.#steps >= this.#options.maxSteps) {
+        bracket.end = "step-limit";
+        continue;
+      }
+      const next = bracket.next(this.#options);
+      if (typeof next === "number") return next;
+      bracket.end = next;
     }
-    if (this.#best === 0) {
-      // Even the start failed: halve, down to 1/16 of it.
-      const lower = this.#lowestFail / 2;
-      return lower < this.#start / 16
-        ? this.#finish("nothing-passed")
-        : Math.round(lower);
-    }
-    if (this.#lowestFail / this.#best <= this.#precision) {
-      return this.#finish("converged");
-    }
-    return Math.round(Math.sqrt(this.#best * this.#lowestFail));
+    return null;
   }
 
   /** Reports the outcome of the step at `rate`. */
   record(rate: number, outcome: StepOutcome): void {
     this.#steps++;
+    const { latency, loss } = this.#brackets;
     if (outcome === "invalid") {
-      this.#finish("bot-limit");
-    } else if (outcome === "pass") {
-      this.#best = Math.max(this.#best, rate);
-    } else {
-      this.#lowestFail = Math.min(this.#lowestFail, rate);
+      latency.end ??= "bot-limit";
+      loss.end ??= "bot-limit";
+      return;
     }
-  }
-
-  #finish(end: SearchEnd): null {
-    this.#end = end;
-    return null;
+    latency.record(rate, outcome === "pass");
+    loss.record(rate, outcome !== "fail");
   }
 }

@@ -4,15 +4,20 @@
  * @module
  */
 
-import type { SearchEnd } from "./rate_search.ts";
+import type { Criterion, SearchEnd } from "./rate_search.ts";
 
-/** The SFUs compared. */
-export type Sfu = "baseline" | "nereid";
+/**
+ * The SFUs compared: werift's plain forwarder, Nereid, and a server the user
+ * started (Galène, or any server of its protocol).
+ */
+export type Sfu = "baseline" | "nereid" | "external";
 
 /** One measured step, as the table shows it. */
 export interface Row {
   sfu: Sfu;
   subscribers: number;
+  /** Which maximum the row shows: loss only, or loss and p99 latency. */
+  criterion: Criterion;
   /** Forwarded packets per second: received by all subscribers ÷ seconds. */
   forwarded: number;
   publisherRate: number;
@@ -47,6 +52,7 @@ export function table(rows: Row[]): string {
   const head = [
     "sfu",
     "N",
+    "pass",
     "max fwd pkt/s",
     "pub pkt/s",
     "loss",
@@ -61,6 +67,7 @@ export function table(rows: Row[]): string {
   const body = rows.map((r) => [
     r.sfu,
     String(r.subscribers),
+    r.criterion === "loss" ? "loss" : "loss+p99",
     fmt(r.forwarded),
     fmt(r.publisherRate),
     pct(r.loss),
@@ -78,7 +85,7 @@ export function table(rows: Row[]): string {
   );
   return lines.map((l) =>
     l.map((cell, i) =>
-      i < 2 || i === l.length - 1
+      i < 3 || i === l.length - 1
         ? cell.padEnd(widths[i]!)
         : cell.padStart(widths[i]!)
     )
@@ -86,36 +93,57 @@ export function table(rows: Row[]): string {
   ).join("\n");
 }
 
-/** One line per N with both SFUs measured: the ratio and the goal. */
+/**
+ * One line per N, criterion and other SFU measured beside Nereid: the ratio
+ * of their maxima and of their CPU per packet; against the baseline, the
+ * goal (≥ 10×).
+ */
 export function ratios(rows: Row[], subscribers: number[]): string[] {
   const out: string[] = [];
-  for (const n of subscribers) {
-    const base = rows.find((r) => r.sfu === "baseline" && r.subscribers === n);
-    const ours = rows.find((r) => r.sfu === "nereid" && r.subscribers === n);
-    if (!base || !ours) continue;
-    if (base.end === "error" || ours.end === "error") {
-      out.push(`N=${n}: no ratio, a run failed`);
-      continue;
+  for (const other of ["baseline", "external"] as const) {
+    for (const n of subscribers) {
+      for (const criterion of ["loss", "latency"] as const) {
+        const pick = (sfu: Sfu) =>
+          rows.find((r) =>
+            r.sfu === sfu && r.subscribers === n &&
+            (r.criterion === criterion || r.end === "error")
+          );
+        const line = ratio(other, pick(other), pick("nereid"));
+        if (line === null) continue;
+        out.push(
+          `N=${n} ${criterion === "loss" ? "loss" : "loss+p99"}: ${line}`,
+        );
+      }
     }
-    if (base.note.startsWith("no step") || ours.note.startsWith("no step")) {
-      out.push(`N=${n}: no ratio, a search had no passing step`);
-      continue;
-    }
-    const ratio = ours.forwarded / base.forwarded;
-    // Either figure may be a lower bound (≥): Nereid's settles the goal
-    // only when it clears it, the baseline's only when Nereid misses it.
-    const goal = ratio >= 10
-      ? (base.note.startsWith("≥")
-        ? "undetermined (baseline is a lower bound)"
-        : "met")
-      : ours.note.startsWith("≥")
-      ? "undetermined (Nereid's figure is a lower bound)"
-      : "not met";
-    const cpu = base.cpuUsPerPacket / ours.cpuUsPerPacket;
-    out.push(
-      `N=${n}: nereid/baseline forwarded pkt/s ${ratio.toFixed(1)}× ` +
-        `(CPU per packet ${cpu.toFixed(1)}× less); goal ≥10×: ${goal}`,
-    );
   }
   return out;
+}
+
+function ratio(
+  name: Sfu,
+  base: Row | undefined,
+  ours: Row | undefined,
+): string | null {
+  if (!base || !ours) return null;
+  if (base.end === "error" || ours.end === "error") {
+    return `nereid/${name}: no ratio, a run failed`;
+  }
+  if (base.note.startsWith("no step") || ours.note.startsWith("no step")) {
+    return `nereid/${name}: no ratio, a search had no passing step`;
+  }
+  const ratio = ours.forwarded / base.forwarded;
+  const cpu = base.cpuUsPerPacket / ours.cpuUsPerPacket;
+  const line = `nereid/${name} forwarded pkt/s ${ratio.toFixed(1)}× ` +
+    `(CPU per packet ${cpu.toFixed(1)}× less)`;
+  if (name !== "baseline") return line;
+  // Either figure may be a lower bound (≥): Nereid's settles the goal
+  // only when it clears it, the baseline's only when Nereid misses it.
+  const goal = ratio >= 10
+    ? (base.note.startsWith("≥")
+      ? "undetermined (baseline is a lower bound)"
+      : "met")
+    : ours.note.startsWith("≥")
+    ? "undetermined (Nereid's figure is a lower bound)"
+    : "not met";
+  return `${line}; goal ≥10×: ${goal}`;
 }

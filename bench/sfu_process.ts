@@ -6,6 +6,9 @@
  * Starts a server on 127.0.0.1 over a temporary directory holding one group,
  * `bench`, where anyone may publish, then prints one JSON line
  * (`{"ws":…,"pid":…,"media":…,"fastPath":…}`) and runs until SIGTERM/SIGINT.
+ * Each stdin line `{"type":"stats"}` is answered with one line
+ * `{"type":"stats","loop":…,"send":…}`: what the receive loop and the
+ * sendmmsg path did since the last one (`receive_loop.ts`, `udp_batch.ts`).
  *
  * @module
  */
@@ -17,9 +20,9 @@ import { startServer } from "../server/server.ts";
 import type { MediaNode } from "../server/media/media_node.ts";
 import { acquireFastPath } from "../server/media/fast/werift_seam.ts";
 import { BaselineMediaNode } from "./baseline_media_node.ts";
-
-/** The group every bot joins. */
-export const BENCH_GROUP = "bench";
+import { BENCH_GROUP } from "./bench_defaults.ts";
+import { ReceiveLoop } from "../server/media/fast/receive_loop.ts";
+import { takeSendStats } from "../server/media/fast/udp_batch.ts";
 
 const FAST_PATH_MARK = Symbol.for("nereid.fastPath");
 
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
   const stop = Promise.withResolvers<void>();
   Deno.addSignalListener("SIGTERM", () => stop.resolve());
   Deno.addSignalListener("SIGINT", () => stop.resolve());
+  void answerStats();
   await stop.promise;
   await Promise.race([
     server.shutdown("benchmark over"),
@@ -114,6 +118,27 @@ async function main(): Promise<void> {
   release();
   await Deno.remove(root, { recursive: true }).catch(() => {});
   Deno.exit(0);
+}
+
+// Answers the bench's stats requests until stdin closes.
+async function answerStats(): Promise<void> {
+  let buffered = "";
+  for await (
+    const chunk of Deno.stdin.readable.pipeThrough(new TextDecoderStream())
+  ) {
+    buffered += chunk;
+    let at;
+    while ((at = buffered.indexOf("\n")) >= 0) {
+      const line = buffered.slice(0, at).trim();
+      buffered = buffered.slice(at + 1);
+      if (line !== '{"type":"stats"}') continue;
+      console.log(JSON.stringify({
+        type: "stats",
+        loop: ReceiveLoop.shared().takeStats(),
+        send: takeSendStats(),
+      }));
+    }
+  }
 }
 
 if (import.meta.main) await main();

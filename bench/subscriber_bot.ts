@@ -1,17 +1,25 @@
 /**
  * The subscriber bot: a real protocol client that asks for video and
  * answers the SFU's offer with a werift peer. Once connected it takes RTP
- * off its polled sockets (`polled_udp.ts`) before werift sees it and counts
- * it from the clear RTP header (RFC 3711 §3.1: the header is not
- * encrypted); one packet in {@link SAMPLE_STRIDE} is decrypted with the
- * fast path's SRTP context, to read the publisher's send-time stamp.
+ * off its sockets (the fast path's, `server/media/fast/werift_seam.ts`) as
+ * they hand SRTP on (their media sink), and counts it from the clear header
+ * (RFC 3711 §3.1: the header is not encrypted); one packet in
+ * {@link SAMPLE_STRIDE} is decrypted with the fast path's SRTP context, to
+ * read the publisher's send-time stamp.
  *
  * @module
  */
 
 import type { RTCPeerConnection } from "werift";
-import { SRTP_STATE, type SrtpState } from "../server/media/fast/raw_rtp.ts";
-import { disableNackGenerator } from "../server/media/local/werift_internals.ts";
+import type { Buffer } from "node:buffer";
+import {
+  COPYING_SEND,
+  MEDIA_SINK,
+  type MediaSink,
+  SRTP_STATE,
+  type SrtpState,
+} from "../server/media/fast/raw_rtp.ts";
+import { disableNackGenerator } from "../server/media/werift_patches.ts";
 import { botPeer, connected, iceOf, toInit } from "./bot_peer.ts";
 import { GaleneClient } from "./galene_client.ts";
 import type { LatencyRecorder } from "./latency_recorder.ts";
@@ -23,8 +31,10 @@ const MAX_RETRIES = 3;
 /** One packet in this many (by sequence number) is decrypted for latency. */
 export const SAMPLE_STRIDE = 16;
 
+/** The fast path's socket, as werift's ICE sees it (werift_seam.ts). */
 interface SocketLike {
-  tap?: ((data: Uint8Array) => boolean) | null;
+  [COPYING_SEND]?: boolean;
+  [MEDIA_SINK]?: MediaSink;
 }
 
 interface TransportInternals {
@@ -45,6 +55,11 @@ export class SubscriberBot {
   #weriftPackets = 0;
   #stage = "waiting for an offer";
   #retries = 0;
+  // The stream this bot receives: the first one offered.
+  #stream: string | null = null;
+  // Offers and candidates of the stream, applied in order.
+  #chain: Promise<void> = Promise.resolve();
+  #iceErrors = 0;
   readonly #tapped = Promise.withResolvers<void>();
 
   private constructor(client: GaleneClient, recorder: LatencyRecorder) {
@@ -64,14 +79,21 @@ export class SubscriberBot {
       username: `sub${options.index}`,
     });
     const bot = new SubscriberBot(client, options.recorder);
+    const name = `sub${options.index}`;
     client.handle({
-      onOffer: (id, sdp) => {
-        bot.#answer(id, sdp).catch((e) =>
-          console.error(`[bot sub${options.index}] cannot answer: ${e}`)
+      onOffer: (id, sdp) => bot.#onOffer(id, sdp, name),
+      onIce: (id, c) => {
+        if (id !== bot.#stream || bot.#pc === null) return;
+        const pc = bot.#pc;
+        // After the offer being applied: a candidate may name a media
+        // section that only the renegotiated offer has.
+        bot.#chain = bot.#chain.then(() =>
+          pc.addIceCandidate(toInit(c)).catch((e) => {
+            if (bot.#iceErrors++ === 0) {
+              console.error(`[bot ${name}] candidate refused: ${e}`);
+            }
+          })
         );
-      },
-      onIce: (_id, c) => {
-        bot.#pc?.addIceCandidate(toInit(c)).catch(() => {});
       },
     });
     client.send({ type: "request", request: { "": ["video"] } });
@@ -100,6 +122,22 @@ export class SubscriberBot {
     await this.#pc?.close();
   }
 
+  #onOffer(id: string, sdp: string, name: string): void {
+    if (this.#stream === null) this.#stream = id;
+    if (id !== this.#stream) {
+      // Another stream of the group: the bot measures one.
+      this.#client.send({ type: "abort", id });
+      return;
+    }
+    this.#chain = this.#chain.then(() =>
+      this.#answer(id, sdp).catch((e) =>
+        console.error(`[bot ${name}] cannot answer: ${e}`)
+      )
+    );
+  }
+
+  // The first offer makes the peer; later ones (renegotiations, ICE
+  // restarts, with any number of media sections) are applied to it.
   async #answer(id: string, sdp: string): Promise<void> {
     let pc = this.#pc;
     if (pc === null) {
@@ -129,6 +167,7 @@ export class SubscriberBot {
   #retry(id: string, pc: RTCPeerConnection, error: unknown): void {
     if (this.#pc !== pc) return;
     this.#pc = null;
+    this.#stream = null;
     pc.close().catch(() => {});
     if (++this.#retries > MAX_RETRIES) {
       this.#tapped.reject(error);
@@ -141,8 +180,8 @@ export class SubscriberBot {
     }, 500);
   }
 
-  // Sets the polled sockets' tap: RTP is counted here, everything else
-  // (STUN, DTLS, RTCP) goes on to werift as before.
+  // Puts the count in front of each socket's handler: RTP is counted here,
+  // everything else (STUN, DTLS, RTCP) goes on to werift as before.
   async #tap(pc: RTCPeerConnection): Promise<void> {
     this.#stage = "waiting for SRTP keys";
     const transport = pc.dtlsTransports[0] as unknown as
@@ -165,11 +204,14 @@ export class SubscriberBot {
   }
 
   #tapSocket(socket: SocketLike, srtp: SrtpState): void {
-    if (!("tap" in socket)) {
-      throw new Error("Cannot tap a subscriber: werift's socket is not polled");
+    if (socket[COPYING_SEND] !== true) {
+      throw new Error(
+        "Cannot tap a subscriber: werift's socket is not the fast path's",
+      );
     }
     const recorder = this.#recorder;
-    socket.tap = (data) => {
+    const deliver = socket[MEDIA_SINK];
+    const tap = (data: Buffer): boolean => {
       const b0 = data[0]!;
       const b1 = data[1]! & 0x7f;
       // RFC 7983 §7: 128–191 is RTP/RTCP; RFC 5761 §4: PT 64–95 is RTCP.
@@ -182,6 +224,10 @@ export class SubscriberBot {
         if (stamp === stamp) recorder.add(performance.now() - stamp);
       }
       return true;
+    };
+    // The socket reads its sink at every datagram; RTCP goes on to it.
+    socket[MEDIA_SINK] = (data) => {
+      if (!tap(data)) deliver?.(data);
     };
   }
 }

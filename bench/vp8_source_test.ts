@@ -1,4 +1,4 @@
-import { startsKeyframe } from "../server/media/local/keyframe.ts";
+import { MediaWasm, type Slot } from "../media-wasm/mod.ts";
 import { LatencyRecorder, quantile } from "./latency_recorder.ts";
 import { parseCpuSeconds } from "./proc_stats.ts";
 import { PACKET_BYTES, readStamp, Vp8Source } from "./vp8_source.ts";
@@ -7,6 +7,20 @@ function assertEquals(actual: unknown, expected: unknown): void {
   if (actual !== expected) {
     throw new Error(`Expected ${String(expected)}, got ${String(actual)}`);
   }
+}
+
+const wasm = await MediaWasm.load();
+
+// Whether each packet starts a keyframe, as the media node's cache sees it.
+function keyframeStarts(packets: Uint8Array[]): boolean[] {
+  const up = wasm.createUp({ codec: "vp8", clockRate: 90000, capacity: 64 });
+  const starts = packets.map((p, i) => {
+    const slot = wasm.ingest(up, p, i);
+    if (typeof slot !== "number") throw new Error(`Refused: ${slot}`);
+    return wasm.startsKeyframe(up, slot as Slot);
+  });
+  wasm.freeUp(up);
+  return starts;
 }
 
 function packets(source: Vp8Source, count: number): Uint8Array[] {
@@ -19,10 +33,11 @@ Deno.test("next() makes 1200-byte packets whose first keyframe packet Nereid rec
   const source = new Vp8Source({ ssrc: 7, payloadType: 96, rate: 300 });
   const all = packets(source, 20);
   assertEquals(all[0]!.length, PACKET_BYTES);
-  assertEquals(startsKeyframe("vp8", all[0]!.subarray(12)), true);
+  const starts = keyframeStarts(all);
+  assertEquals(starts[0], true);
   // 10 packets a frame at 300 packets/s: the second frame is not a keyframe.
-  assertEquals(startsKeyframe("vp8", all[1]!.subarray(12)), false);
-  assertEquals(startsKeyframe("vp8", all[10]!.subarray(12)), false);
+  assertEquals(starts[1], false);
+  assertEquals(starts[10], false);
 });
 
 Deno.test("next() marks the last packet of a frame and steps seq and timestamp", () => {
@@ -39,9 +54,11 @@ Deno.test("next() marks the last packet of a frame and steps seq and timestamp",
 
 Deno.test("setRate() starts the next packet with a keyframe", () => {
   const source = new Vp8Source({ ssrc: 7, payloadType: 96, rate: 300 });
-  packets(source, 45);
+  const before = packets(source, 45);
   source.setRate(3000);
-  assertEquals(startsKeyframe("vp8", source.next(0).subarray(12)), true);
+  const starts = keyframeStarts([...before, source.next(45).slice()]);
+  assertEquals(starts[44], false);
+  assertEquals(starts[45], true);
 });
 
 Deno.test("readStamp() returns the send time written by next()", () => {

@@ -185,6 +185,7 @@ interface Exports {
   slot_timestamp(up: number, slot: number): number;
   up_slot_by_seq(up: number, seq: number): number;
   up_keyframe_slot(up: number): number;
+  up_keyframe_run(up: number, max: number): number;
   up_bitrate(up: number, nowMs: number): number;
   up_ssrc(up: number): number;
   up_on_sr(up: number, ntpHi: number, ntpLo: number, nowMs: number): number;
@@ -289,6 +290,7 @@ export class MediaWasm {
   #input: Uint8Array;
   #output: Uint8Array;
   #outputWords: DataView;
+  #lastOut: Uint8Array = new Uint8Array(0);
   #decoder = new TextDecoder();
 
   private constructor(exports: Exports) {
@@ -382,8 +384,12 @@ export class MediaWasm {
 
   #out(n: number, what: string): Uint8Array {
     if (n < 0) fail(n, what);
+    // The last view again when it has this length (packets of a frame
+    // mostly do): a subarray per forwarded packet was an allocation. A view
+    // of memory that grew since has length 0 and is made anew.
+    if (this.#lastOut.byteLength === n) return this.#lastOut;
     if (this.#output.byteLength === 0) this.#refresh();
-    return this.#output.subarray(0, n);
+    return this.#lastOut = this.#output.subarray(0, n);
   }
 
   #check(code: number, what: string): number {
@@ -457,6 +463,23 @@ export class MediaWasm {
   keyframeSlot(up: UpHandle): Slot | null {
     const r = this.#x.up_keyframe_slot(up);
     return r === STATUS.notFound ? null : this.#check(r, "up track") as Slot;
+  }
+
+  /**
+   * The slots from the newest cached keyframe start to the newest packet, in
+   * order, in one call; null when one of them is missing or there are more
+   * than `max` (a keyframe too old to replay).
+   */
+  keyframeRun(up: UpHandle, max: number): Slot[] | null {
+    const count = this.#check(this.#x.up_keyframe_run(up, max), "up track");
+    if (count === 0) return null;
+    if (this.#output.byteLength === 0) this.#refresh();
+    const v = this.#outputWords;
+    const slots: Slot[] = [];
+    for (let i = 0; i < count; i++) {
+      slots.push(v.getUint32(i * 4, true) as Slot);
+    }
+    return slots;
   }
 
   /** The slot holding sequence number `seq`, or null. */

@@ -290,6 +290,29 @@ Deno.test("a NACKed packet is served from the cache exactly as first sent", () =
   wasm.freeDown(d);
 });
 
+Deno.test("keyframeRun() lists the slots from the newest keyframe, across the wrap, in one call", () => {
+  const u = up();
+  assert.equal(wasm.keyframeRun(u, 96), null);
+  const slots: Slot[] = [];
+  for (let i = 0; i < 5; i++) {
+    slots.push(slotOf(
+      wasm.ingest(
+        u,
+        rtp({
+          seq: (65533 + i) & 0xffff,
+          ts: i * 3000,
+          ssrc: 7,
+          payload: vp8(i, i === 1),
+        }),
+        i,
+      ),
+    ));
+  }
+  assert.deepEqual(wasm.keyframeRun(u, 96), slots.slice(1));
+  assert.equal(wasm.keyframeRun(u, 3), null); // 4 packets: too many
+  wasm.freeUp(u);
+});
+
 Deno.test("sequence numbers wrap at 65535 in the cache, the output and NACKs", () => {
   const u = up();
   const d = down(0x5151);

@@ -219,6 +219,18 @@ impl PacketCache {
         self.slot_of(self.last_keyframe?)
     }
 
+    /// The extended sequence numbers from the newest keyframe start to the
+    /// newest packet, when every one of them is still cached.
+    pub fn keyframe_run(&self) -> Option<core::ops::RangeInclusive<i64>> {
+        let first = self.last_keyframe?;
+        let last = self.ext.highest()?;
+        if (first..=last).all(|e| self.slot_of(e).is_some()) {
+            Some(first..=last)
+        } else {
+            None
+        }
+    }
+
     /// The highest extended sequence number stored.
     pub fn highest(&self) -> Option<i64> {
         self.ext.highest()
@@ -375,6 +387,21 @@ mod tests {
         }
         assert_eq!(c.slot_of(0), None);
         assert_eq!(c.last_keyframe(), None);
+    }
+
+    #[test]
+    fn the_keyframe_run_spans_the_keyframe_to_the_newest_packet_when_all_are_cached() {
+        let mut c = PacketCache::new(Codec::Vp8, 90000, 16);
+        assert_eq!(c.keyframe_run(), None);
+        c.store(&vp8(9, false), 0).unwrap();
+        c.store(&vp8(10, true), 0).unwrap();
+        c.store(&vp8(11, false), 0).unwrap();
+        c.store(&vp8(12, false), 0).unwrap();
+        assert_eq!(c.keyframe_run(), Some(10..=12));
+        c.store(&vp8(14, false), 0).unwrap(); // 13 is missing
+        assert_eq!(c.keyframe_run(), None);
+        c.store(&vp8(13, false), 0).unwrap(); // late, fills the gap
+        assert_eq!(c.keyframe_run(), Some(10..=14));
     }
 
     #[test]

@@ -219,6 +219,32 @@ impl Engine {
         }
     }
 
+    /// Writes the slots from the newest cached keyframe start to the newest
+    /// packet into the output, in order, as little-endian u32; returns their
+    /// number, or 0 when one of them is missing or there are more than `max`.
+    pub fn up_keyframe_run(&mut self, up: u32, max: u32) -> i32 {
+        let t = match self.ups.get(up) {
+            None => return BAD_HANDLE,
+            Some(t) => t,
+        };
+        let run = match t.cache.keyframe_run() {
+            None => return 0,
+            Some(r) => r,
+        };
+        let count = (run.end() - run.start() + 1) as usize;
+        if count > max as usize || count * 4 > self.output.len() {
+            return 0;
+        }
+        for (i, ext) in run.enumerate() {
+            let slot = match t.cache.slot_of(ext) {
+                Some(s) => s as u32,
+                None => return 0,
+            };
+            self.output[i * 4..i * 4 + 4].copy_from_slice(&slot.to_le_bytes());
+        }
+        count as i32
+    }
+
     /// Incoming bit rate in bit/s; BAD_HANDLE as a negative number.
     pub fn up_bitrate(&mut self, up: u32, now_ms: u32) -> i32 {
         self.ups.get_mut(up).map_or(BAD_HANDLE, |t| {
@@ -699,6 +725,24 @@ mod tests {
         assert_eq!(e.up_free(up), 0);
         assert_eq!(e.up_free(up), BAD_HANDLE);
         assert_eq!(e.slot_info(up, 0), BAD_HANDLE);
+    }
+
+    #[test]
+    fn the_keyframe_run_lists_its_slots_in_order_up_to_max() {
+        let mut e = Engine::default();
+        let up = e.up_new(1, 90000, 64) as u32;
+        assert_eq!(e.up_keyframe_run(up, 96), 0);
+        let slots: Vec<u32> = (20..24)
+            .map(|seq| ingest(&mut e, up, &vp8(seq, seq == 21), 0) as u32)
+            .collect();
+        assert_eq!(e.up_keyframe_run(up, 96), 3);
+        let words: Vec<u32> = e.output[..12]
+            .chunks(4)
+            .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            .collect();
+        assert_eq!(words, &slots[1..]);
+        assert_eq!(e.up_keyframe_run(up, 2), 0);
+        assert_eq!(e.up_keyframe_run(77, 96), BAD_HANDLE);
     }
 
     #[test]

@@ -133,6 +133,13 @@ pub extern "C" fn up_keyframe_slot(up: u32) -> i32 {
     engine().up_keyframe_slot(up)
 }
 
+/// The slots from the newest keyframe start to the newest packet, written
+/// into the output as u32; their number, 0 when incomplete or over `max`.
+#[no_mangle]
+pub extern "C" fn up_keyframe_run(up: u32, max: u32) -> i32 {
+    engine().up_keyframe_run(up, max)
+}
+
 /// Incoming bit rate over the last second, in bit/s.
 #[no_mangle]
 pub extern "C" fn up_bitrate(up: u32, now_ms: u32) -> i32 {

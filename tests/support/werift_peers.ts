@@ -21,7 +21,7 @@ import type {
   IceConfiguration,
   UpConnection,
 } from "../../server/media/media_node.ts";
-import { installDtlsRetransmission } from "../../server/media/local/dtls_retransmission.ts";
+import { installDtlsRetransmission } from "../../server/media/werift_patches.ts";
 import { toIceInit, toWeriftCandidate } from "../../server/media/local/ice.ts";
 import { loopbackIce } from "../../server/media/local/peer_config.ts";
 import { waitFor } from "./wait_for.ts";

@@ -8,7 +8,7 @@
  */
 
 import { RTCPeerConnection, RTCRtpCodecParameters, useSdesMid } from "werift";
-import { installDtlsRetransmission } from "../../server/media/local/dtls_retransmission.ts";
+import { installDtlsRetransmission } from "../../server/media/werift_patches.ts";
 import { loopbackIce } from "../../server/media/local/peer_config.ts";
 
 /** What a player notes of each RTP packet it receives. */

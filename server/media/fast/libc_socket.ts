@@ -9,9 +9,17 @@
  * thread is parked per socket. Sending: `sendmmsg(MSG_DONTWAIT)` from the
  * event-loop thread; a full send buffer drops the rest of the batch (UDP).
  *
- * Memory: one arena per direction, allocated once (≥ 64 KiB, so V8 keeps it
- * off-heap and its address is stable); struct pointers inside it are written
- * once, and per packet only lengths, ports and addresses change.
+ * Memory: one arena per direction (≥ 64 KiB, so V8 keeps it off-heap and its
+ * address is stable); struct pointers inside it are written once, and per
+ * packet only lengths, ports and addresses change. The receive arena is
+ * shared by every socket of the process with the same batch and slot sizes
+ * (a receive's datagrams are read before the next receive, of any socket:
+ * every call is synchronous on the event-loop thread). A socket's send arena
+ * is made at its first send, for {@link SMALL_BATCH} datagrams, and for the
+ * full batch once one fills: most of werift's sockets (one per local
+ * candidate, ~5 per peer connection) only ever send STUN. With 50
+ * subscribers that was ~35 MiB of arenas, one pair of 68 KiB per socket.
+ * libc is loaded once for all sockets, and unloaded with the last.
  *
  * @module
  */
@@ -46,6 +54,9 @@ const MSG_DONTWAIT = 0x40, EAGAIN = 11, EADDRINUSE = 98;
 
 // struct mmsghdr on LP64: msghdr (56 bytes) + msg_len, padded to 64.
 const MMSG = 64, IOV = 16, NAME = 16;
+
+/** Datagrams a socket's first send arena holds (STUN, DTLS, a few packets). */
+export const SMALL_BATCH = 4;
 
 /** Options of {@link LibcUdpSocket.open}. */
 export interface LibcUdpSocketOptions {
@@ -82,10 +93,15 @@ class Arena {
   bytes: Uint8Array;
   view: DataView;
   data: number;
+  /** Datagrams it holds. */
+  batch: number;
 
   constructor(batch: number, slot: number) {
+    this.batch = batch;
     this.data = batch * (MMSG + IOV + NAME);
-    this.bytes = new Uint8Array(Math.max(65536, this.data + batch * slot));
+    // Off the V8 heap (any typed array over 64 bytes is), so that the
+    // addresses written below stay valid.
+    this.bytes = new Uint8Array(this.data + batch * slot);
     this.view = new DataView(this.bytes.buffer);
     const base = BigInt(
       Deno.UnsafePointer.value(Deno.UnsafePointer.of(this.bytes)),
@@ -104,13 +120,48 @@ class Arena {
   }
 }
 
+type Libc = Deno.DynamicLibrary<typeof SYMBOLS>;
+
+// What the process's sockets share: libc, and the receive arenas.
+let shared: {
+  lib: Libc;
+  sockets: number;
+  rx: Map<string, Arena>;
+} | null = null;
+
+function acquireLibc(): Libc | null {
+  if (shared === null) {
+    const lib = openFirst(LIBC_PATHS, SYMBOLS);
+    if (lib === null) return null;
+    shared = { lib, sockets: 0, rx: new Map() };
+  }
+  shared.sockets++;
+  return shared.lib;
+}
+
+function releaseLibc(): void {
+  if (shared === null || --shared.sockets > 0) return;
+  shared.lib.close();
+  shared = null;
+}
+
+function sharedRxArena(batch: number, slot: number): Arena {
+  const key = `${batch}/${slot}`;
+  let arena = shared!.rx.get(key);
+  if (arena === undefined) {
+    arena = new Arena(batch, slot);
+    shared!.rx.set(key, arena);
+  }
+  return arena;
+}
+
 /** A UDP socket on libc; IPv4 only. */
 export class LibcUdpSocket {
-  #lib: Deno.DynamicLibrary<typeof SYMBOLS>;
+  #lib: Libc;
   #fd: number;
   #batch: number;
   #slot: number;
-  #tx: Arena;
+  #tx: Arena | null = null;
   #rx: Arena;
   #queued = 0;
   #dropped = 0;
@@ -128,8 +179,7 @@ export class LibcUdpSocket {
     this.#fd = fd;
     this.#batch = options.batch;
     this.#slot = options.slot;
-    this.#tx = new Arena(options.batch, options.slot);
-    this.#rx = new Arena(options.batch, options.slot);
+    this.#rx = sharedRxArena(options.batch, options.slot);
     const name = new Uint8Array(16), len = new Uint32Array([16]);
     lib.symbols.getsockname(fd, name, len);
     this.#port = (name[2]! << 8) | name[3]!;
@@ -150,12 +200,14 @@ export class LibcUdpSocket {
         `Cannot bind UDP socket to "${options.address}": not an IPv4 address`,
       );
     }
-    const lib = openFirst(LIBC_PATHS, SYMBOLS);
+    const lib = acquireLibc();
     if (lib === null) return null;
     const s = lib.symbols;
     const fd = s.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-      throw new Error(`Cannot create UDP socket: errno ${errno(lib)}`);
+      const e = errno(lib);
+      releaseLibc();
+      throw new Error(`Cannot create UDP socket: errno ${e}`);
     }
     const bytes = options.bufferBytes ?? 4 * 1024 * 1024;
     const opt = new Int32Array([bytes]);
@@ -171,7 +223,7 @@ export class LibcUdpSocket {
     if (s.bind(fd, addr, 16) !== 0) {
       const e = errno(lib);
       s.close(fd);
-      lib.close();
+      releaseLibc();
       const where = `${options.address}:${options.port ?? 0}`;
       if (e === EADDRINUSE) {
         throw new Deno.errors.AddrInUse(
@@ -216,12 +268,16 @@ export class LibcUdpSocket {
    * is full (flush, then queue again). Oversized datagrams are dropped.
    */
   queue(data: Uint8Array, ip: number, port: number): boolean {
-    if (this.#queued === this.#batch) return false;
+    const tx = this.#tx ??= new Arena(
+      Math.min(SMALL_BATCH, this.#batch),
+      this.#slot,
+    );
+    if (this.#queued === tx.batch) return false;
     if (data.length > this.#slot) {
       this.#dropped++;
       return true;
     }
-    const i = this.#queued++, tx = this.#tx, b = this.#batch;
+    const i = this.#queued++, b = tx.batch;
     tx.bytes.set(data, tx.data + i * this.#slot);
     tx.view.setUint32(b * MMSG + i * IOV + 8, data.length, true);
     writeSockaddr(tx.bytes, b * (MMSG + IOV) + i * NAME, ip, port);
@@ -233,9 +289,8 @@ export class LibcUdpSocket {
     const total = this.#queued;
     let sent = 0;
     while (sent < total) {
-      const view = sent === 0
-        ? this.#tx.bytes
-        : this.#tx.bytes.subarray(sent * MMSG);
+      const bytes = this.#tx!.bytes;
+      const view = sent === 0 ? bytes : bytes.subarray(sent * MMSG);
       const n = this.#lib.symbols.sendmmsg(
         this.#fd,
         view,
@@ -253,6 +308,10 @@ export class LibcUdpSocket {
       }
       this.#dropped++;
       sent++;
+    }
+    // A full small arena: this socket sends media, give it the full batch.
+    if (total > 0 && total === this.#tx?.batch && total < this.#batch) {
+      this.#tx = new Arena(this.#batch, this.#slot);
     }
     this.#queued = 0;
     return sent;
@@ -317,7 +376,8 @@ export class LibcUdpSocket {
     if (this.#closed) return;
     this.#closed = true;
     this.#lib.symbols.close(this.#fd);
-    this.#lib.close();
+    this.#tx = null;
+    releaseLibc();
   }
 
   #getInt(opt: number): number {
@@ -351,7 +411,7 @@ function writeSockaddr(
   b[at + 7] = ip & 0xff;
 }
 
-function errno(lib: Deno.DynamicLibrary<typeof SYMBOLS>): number {
+function errno(lib: Libc): number {
   const p = lib.symbols.__errno_location();
   return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
 }

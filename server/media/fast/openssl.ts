@@ -83,8 +83,26 @@ type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
 const CTRL_GET_TAG = 0x10;
 const CTRL_SET_TAG = 0x11;
 
-function view(buf: Uint8Array, start: number, end: number): Uint8Array {
-  return start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+/**
+ * A view of `buf` from `start` on (OpenSSL gets the length separately),
+ * remembered: the packet path works on the same buffers at the same offsets
+ * packet after packet (the scratch buffer, the receive arena), and a
+ * `subarray` per call was an allocation per range per packet.
+ */
+class Views {
+  #buf: Uint8Array | null = null;
+  #start = -1;
+  #view: Uint8Array = new Uint8Array(0);
+
+  from(buf: Uint8Array, start: number): Uint8Array {
+    if (start === 0) return buf;
+    if (buf !== this.#buf || start !== this.#start) {
+      this.#buf = buf;
+      this.#start = start;
+      this.#view = buf.subarray(start);
+    }
+    return this.#view;
+  }
 }
 
 function checkKey(key: Uint8Array, what: string): void {
@@ -164,6 +182,7 @@ export class Aes128Ctr {
   #ctx: Deno.PointerObject | null;
   #owner: Set<{ close(): void }>;
   #outl = new Int32Array(1);
+  #views = new Views();
 
   /** Use {@link OpenSsl.aes128Ctr}. */
   constructor(lib: Lib, key: Uint8Array, owner: Set<{ close(): void }>) {
@@ -187,7 +206,7 @@ export class Aes128Ctr {
     }
     const lib = this.#lib;
     lib.EVP_EncryptInit_ex(ctx, null, null, null, iv);
-    const v = view(buf, start, end);
+    const v = this.#views.from(buf, start);
     lib.EVP_EncryptUpdate(ctx, v, this.#outl, v, end - start);
   }
 
@@ -206,6 +225,7 @@ export class HmacSha1 {
   #ctx: Deno.PointerObject | null;
   #owner: Set<{ close(): void }>;
   #len = new Uint32Array(1);
+  #views = new Views();
 
   /** Use {@link OpenSsl.hmacSha1}. */
   constructor(lib: Lib, key: Uint8Array, owner: Set<{ close(): void }>) {
@@ -232,7 +252,7 @@ export class HmacSha1 {
     if (this.#ctx === null) {
       throw new Error("Cannot use HMAC-SHA1 context: it is closed");
     }
-    this.#lib.HMAC_Update(this.#ctx, view(buf, start, end), end - start);
+    this.#lib.HMAC_Update(this.#ctx, this.#views.from(buf, start), end - start);
   }
 
   /** Writes the 20-byte digest into `out` (at least 20 bytes). */
@@ -266,6 +286,9 @@ export class Aes128Gcm {
   #owner: Set<{ close(): void }>;
   #outl = new Int32Array(1);
   #scratch = new Uint8Array(16);
+  #tag = new Uint8Array(16);
+  #aadViews = new Views();
+  #dataViews = new Views();
 
   /** Use {@link OpenSsl.aes128Gcm}. */
   constructor(lib: Lib, key: Uint8Array, owner: Set<{ close(): void }>) {
@@ -300,32 +323,24 @@ export class Aes128Gcm {
   aad(buf: Uint8Array, start: number, end: number): void {
     if (end === start) return;
     this.#live();
-    const v = view(buf, start, end);
+    const v = this.#aadViews.from(buf, start);
     if (this.#encrypting) {
       this.#lib.EVP_EncryptUpdate(this.#cur, null, this.#outl, v, end - start);
-    } else {this.#lib.EVP_DecryptUpdate(
-        this.#cur,
-        null,
-        this.#outl,
-        v,
-        end - start,
-      );}
+    } else {
+      this.#lib.EVP_DecryptUpdate(this.#cur, null, this.#outl, v, end - start);
+    }
   }
 
   /** Encrypts or decrypts `buf[start, end)` in place. */
   update(buf: Uint8Array, start: number, end: number): void {
     if (end === start) return;
     this.#live();
-    const v = view(buf, start, end);
+    const v = this.#dataViews.from(buf, start);
     if (this.#encrypting) {
       this.#lib.EVP_EncryptUpdate(this.#cur, v, this.#outl, v, end - start);
-    } else {this.#lib.EVP_DecryptUpdate(
-        this.#cur,
-        v,
-        this.#outl,
-        v,
-        end - start,
-      );}
+    } else {
+      this.#lib.EVP_DecryptUpdate(this.#cur, v, this.#outl, v, end - start);
+    }
   }
 
   /** Ends an encryption and writes the 16-byte tag at `tag[at, at + 16)`. */
@@ -333,24 +348,20 @@ export class Aes128Gcm {
     this.#live();
     const lib = this.#lib;
     lib.EVP_EncryptFinal_ex(this.#cur, this.#scratch, this.#outl);
-    lib.EVP_CIPHER_CTX_ctrl(
-      this.#cur,
-      CTRL_GET_TAG,
-      16,
-      view(tag, at, at + 16),
-    );
+    // Through a buffer of our own: `at` moves with the packet's length, and
+    // a view at it would be an allocation per packet.
+    const t = this.#tag;
+    lib.EVP_CIPHER_CTX_ctrl(this.#cur, CTRL_GET_TAG, 16, t);
+    for (let i = 0; i < 16; i++) tag[at + i] = t[i]!;
   }
 
   /** Ends a decryption against the tag at `tag[at, at + 16)`; false if forged. */
   open(tag: Uint8Array, at: number): boolean {
     this.#live();
     const lib = this.#lib;
-    lib.EVP_CIPHER_CTX_ctrl(
-      this.#cur,
-      CTRL_SET_TAG,
-      16,
-      view(tag, at, at + 16),
-    );
+    const t = this.#tag;
+    for (let i = 0; i < 16; i++) t[i] = tag[at + i]!;
+    lib.EVP_CIPHER_CTX_ctrl(this.#cur, CTRL_SET_TAG, 16, t);
     return lib.EVP_DecryptFinal_ex(this.#cur, this.#scratch, this.#outl) === 1;
   }
 

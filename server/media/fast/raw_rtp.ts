@@ -15,9 +15,10 @@
  * The tap is offered a view it must copy to keep (the fast path's socket
  * reuses its receive memory); werift's parsers get a copy.
  *
- * The tap needs the replaced `startSrtp` that {@link installRawPath} puts in
- * place (the fast path installs it); without it, and without the fast path's
- * SRTP contexts, both functions fall back on werift's public path.
+ * The tap needs the replaced `startSrtp` that `installRawPath` of
+ * `../werift_patches.ts` puts in place, with {@link receiveSrtp} (the fast
+ * path installs it); without it, and without the fast path's SRTP contexts,
+ * both functions fall back on werift's public path.
  *
  * @module
  */
@@ -47,12 +48,22 @@ export interface SrtpState {
 export const SRTP_STATE: unique symbol = Symbol.for("nereid.srtpState");
 /** Set on the fast path's UDP transports: their `send` copies at once. */
 export const COPYING_SEND: unique symbol = Symbol.for("nereid.copyingSend");
+/**
+ * Where a fast-path UDP transport hands SRTP and SRTCP datagrams (RFC 7983:
+ * first byte 128–191) straight away, when set: werift's path to
+ * {@link receiveSrtp} is four calls and two events, each event an async
+ * function (a promise) per datagram. Set by {@link sinkFor}'s caller when
+ * SRTP starts (`../werift_patches.ts`).
+ */
+export const MEDIA_SINK: unique symbol = Symbol.for("nereid.mediaSink");
+
+/** A transport's {@link MEDIA_SINK}; `data` is valid only during the call. */
+export type MediaSink = (data: Buffer) => void;
 const TAP = Symbol.for("nereid.rtpTap");
 
 interface Internals {
   [TAP]?: RtpTap;
   [SRTP_STATE]?: SrtpState;
-  srtpStarted: boolean;
   bytesReceived: number;
   packetsReceived: number;
   bytesSent: number;
@@ -62,12 +73,10 @@ interface Internals {
   srtcp: { decrypt(data: Buffer): Buffer; encrypt(data: Buffer): Buffer };
   onRtp: { execute(packet: RtpPacket): void };
   onRtcp: { execute(packet: unknown): void };
-  updateSrtpSession(): void;
   iceTransport: { connection: IceConnection };
 }
 
 interface IceConnection {
-  onData: { subscribe(f: (data: Buffer) => void): unknown };
   nominated?: {
     remoteAddr: [string, number];
     protocol: {
@@ -101,8 +110,10 @@ export function hasRawPath(transport: RTCDtlsTransport): boolean {
 }
 
 // One scratch buffer per process: protect in place, hand to a socket whose
-// send copies, reuse. 2048 bytes hold an MTU-sized packet and its tag.
+// send copies, reuse. 2048 bytes hold an MTU-sized packet and its tag. The
+// view of its first bytes is kept while packets keep their length.
 const scratch = Buffer.alloc(2048);
+let scratchView = scratch.subarray(0, 0);
 const noop = (): void => {};
 
 /**
@@ -141,9 +152,10 @@ export function sendRawRtp(
     return true;
   }
   if (socket.closed) return false;
+  if (scratchView.length !== n) scratchView = scratch.subarray(0, n);
   const out = socket[COPYING_SEND] === true
-    ? scratch.subarray(0, n)
-    : Buffer.from(scratch.subarray(0, n));
+    ? scratchView
+    : Buffer.from(scratchView);
   const r = socket.send(out, pair.remoteAddr);
   if (r instanceof Promise) r.catch(noop);
   t.bytesSent += n;
@@ -165,31 +177,41 @@ export function sendRawRtcp(
 }
 
 /**
- * Replaces `RTCDtlsTransport.prototype.startSrtp` by one that offers
- * decrypted RTP to the transport's tap before werift parses it; returns the
- * function that puts werift's back.
+ * The sink a UDP transport of the transport's ICE connection (`protocol`'s
+ * socket) gets: what werift's ICE layer did for a datagram (count it on the
+ * nominated pair when it came through that pair's socket), then
+ * {@link receiveSrtp}.
  */
-export function installRawPath(): () => void {
-  const proto = RTCDtlsTransport.prototype as unknown as {
-    startSrtp(this: Internals): void;
-  };
-  const original = proto.startSrtp;
-  proto.startSrtp = function (this: Internals): void {
-    if (this.srtpStarted) return;
-    this.srtpStarted = true;
-    this.updateSrtpSession();
-    this.iceTransport.connection.onData.subscribe((data) =>
-      receive(this, data)
-    );
-  };
-  return () => {
-    proto.startSrtp = original;
+export function sinkFor(
+  transport: RTCDtlsTransport,
+  protocol: unknown,
+): MediaSink {
+  const connection = (transport as unknown as Internals).iceTransport
+    .connection as unknown as {
+      nominated?: {
+        protocol: unknown;
+        packetsReceived: number;
+        bytesReceived: number;
+      };
+    };
+  return (data) => {
+    const pair = connection.nominated;
+    if (pair !== undefined && pair.protocol === protocol) {
+      pair.packetsReceived++;
+      pair.bytesReceived += data.length;
+    }
+    receiveSrtp(transport, data);
   };
 }
 
-// werift's receive path (transport/dtls.js startSrtp) with the tap added:
-// RFC 7983 demultiplexing, RTCP by its packet type (RFC 5761 §4).
-function receive(t: Internals, data: Buffer): void {
+/**
+ * werift's receive path (transport/dtls.js startSrtp) with the tap added:
+ * RFC 7983 demultiplexing, RTCP by its packet type (RFC 5761 §4). The
+ * replaced `startSrtp` (`../werift_patches.ts`, `installRawPath`)
+ * subscribes it to the transport's ICE data.
+ */
+export function receiveSrtp(transport: RTCDtlsTransport, data: Buffer): void {
+  const t = transport as unknown as Internals;
   const b0 = data[0] ?? 0;
   if (b0 < 128 || b0 > 191 || data.length < 4) return;
   t.bytesReceived += data.length;

@@ -20,6 +20,38 @@
  */
 import { Epoll, WAKE_KEY } from "./epoll.ts";
 
+/**
+ * What the loop did since its statistics were last taken: how often it
+ * woke, and how long it kept the event loop each time (its "turns": a
+ * datagram that arrives during a turn waits for the rest of it).
+ */
+export interface LoopStats {
+  /** `epoll_wait` calls that returned. */
+  wakes: number;
+  /** Ready descriptors handled. */
+  ready: number;
+  /** Time spent handling them, ms. */
+  busyMs: number;
+  /** The longest turn, ms. */
+  maxTurnMs: number;
+  /** Turns longer than 1, 5 and 10 ms. */
+  over1Ms: number;
+  over5Ms: number;
+  over10Ms: number;
+}
+
+function emptyStats(): LoopStats {
+  return {
+    wakes: 0,
+    ready: 0,
+    busyMs: 0,
+    maxTurnMs: 0,
+    over1Ms: 0,
+    over5Ms: 0,
+    over10Ms: 0,
+  };
+}
+
 /** Drains one ready socket on the event-loop thread; must not block. */
 export type ReadyHandler = () => void;
 
@@ -40,6 +72,7 @@ export class ReceiveLoop {
   #nextKey = 1;
   #waiting: Promise<number> | null = null;
   #waits = 0;
+  #stats = emptyStats();
 
   /** @throws RangeError when `timeoutMs` is not a positive integer */
   constructor(options: ReceiveLoopOptions = {}) {
@@ -79,6 +112,13 @@ export class ReceiveLoop {
     return this.#waits;
   }
 
+  /** The statistics since the last call (or since the loop was made), reset. */
+  takeStats(): LoopStats {
+    const stats = this.#stats;
+    this.#stats = emptyStats();
+    return stats;
+  }
+
   /**
    * Watches `fd` (non-blocking reads only, please) and calls `onReady` when it
    * has input; returns the key that {@link remove} takes.
@@ -116,11 +156,23 @@ export class ReceiveLoop {
     return waiting.then(() => {});
   }
 
+  #count(ready: number, turnMs: number): void {
+    const s = this.#stats;
+    s.wakes++;
+    s.ready += ready;
+    s.busyMs += turnMs;
+    if (turnMs > s.maxTurnMs) s.maxTurnMs = turnMs;
+    if (turnMs > 1) s.over1Ms++;
+    if (turnMs > 5) s.over5Ms++;
+    if (turnMs > 10) s.over10Ms++;
+  }
+
   async #run(epoll: Epoll): Promise<void> {
     while (this.#ready.size > 0) {
       this.#waiting = epoll.wait(this.#timeoutMs);
       const n = await this.#waiting;
       this.#waits++;
+      const start = performance.now();
       for (let i = 0; i < n; i++) {
         const key = epoll.readyKey(i);
         if (key === WAKE_KEY) {
@@ -135,6 +187,7 @@ export class ReceiveLoop {
           this.#onError(error);
         }
       }
+      this.#count(n, performance.now() - start);
     }
     this.#waiting = null;
     this.#epoll = null;

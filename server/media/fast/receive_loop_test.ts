@@ -168,3 +168,27 @@ Deno.test("a handler that closes its own socket mid-batch stops that socket's de
   assertEquals(got, 1, "datagrams delivered after close");
   assertEquals(loop.running, false, "stopped");
 });
+
+Deno.test("takeStats() counts the loop's wake-ups and turns, then starts again", async () => {
+  const loop = new ReceiveLoop();
+  const got = Promise.withResolvers<void>();
+  const rx = await UdpBatchSocket.open({
+    address: "127.0.0.1",
+    loop,
+    onMessage: () => got.resolve(),
+  });
+  const tx = await UdpBatchSocket.open({
+    address: "127.0.0.1",
+    loop,
+    onMessage: () => {},
+  });
+  loop.takeStats();
+  tx.send(new Uint8Array(10), rx.port, "127.0.0.1");
+  await got.promise;
+  const stats = loop.takeStats();
+  assert(stats.wakes >= 1 && stats.ready >= 1, JSON.stringify(stats));
+  assert(stats.maxTurnMs >= 0 && stats.busyMs >= stats.maxTurnMs, "turns");
+  assertEquals(loop.takeStats().ready, 0, "after taking");
+  await rx.close();
+  await tx.close();
+});

@@ -1,7 +1,11 @@
 /**
- * A UDP socket that queues outgoing datagrams and sends them with one
- * `sendmmsg` per event-loop turn (a microtask, or an explicit `flush`), on a
- * libc-owned socket (`libc_socket.ts`); `node:dgram` is the portable fallback.
+ * A UDP socket that queues outgoing datagrams and sends them in `sendmmsg`
+ * batches, on a libc-owned socket (`libc_socket.ts`); `node:dgram` is the
+ * portable fallback. A batch leaves when it is full (32), when the receive
+ * loop has worked {@link FLUSH_AFTER_MS} since the oldest datagram queued on
+ * any socket, after each socket the loop drains, and at the end of the
+ * event-loop turn (a microtask), whichever comes first: a forwarded packet
+ * waits at most about a millisecond of the loop's work for its batch.
  *
  * Why own the socket rather than share werift's: Deno exposes no descriptor
  * for its sockets, and a second socket on the same port would split incoming
@@ -28,6 +32,40 @@ import { ReceiveLoop } from "./receive_loop.ts";
 // Receive batches read per socket per wake-up: a flooded socket yields to the
 // others after this many, and level-triggered epoll reports it again next.
 const ROUNDS_PER_WAKE = 4;
+
+/**
+ * How long a queued datagram may wait for its batch to fill while the
+ * receive loop works, ms. A publisher's packet goes to N subscribers, each
+ * on its own socket: one batch per socket would fill only after 32 incoming
+ * packets, ~6 ms of work at N = 50, which every packet of that batch waited.
+ */
+export const FLUSH_AFTER_MS = 1;
+
+/** sendmmsg calls and datagrams they carried, process-wide (for the bench). */
+export interface SendStats {
+  calls: number;
+  datagrams: number;
+}
+
+// Sockets with queued datagrams, and when the first of those was queued:
+// the receive loop flushes them all once that is FLUSH_AFTER_MS old, and
+// after every socket it drains.
+const outbox: UdpBatchSocket[] = [];
+let oldestQueued = 0;
+let sendStats: SendStats = { calls: 0, datagrams: 0 };
+
+/** The send statistics since the last call, reset. */
+export function takeSendStats(): SendStats {
+  const stats = sendStats;
+  sendStats = { calls: 0, datagrams: 0 };
+  return stats;
+}
+
+function flushOutbox(): void {
+  // A flush may not add to the outbox (sends only queue), so one pass does.
+  for (let i = 0; i < outbox.length; i++) outbox[i]!.flush();
+  outbox.length = 0;
+}
 
 /** Which send path a socket uses. */
 export type UdpBatchKind = "sendmmsg" | "dgram";
@@ -67,7 +105,8 @@ export class UdpBatchSocket {
   #onMessage: UdpMessageHandler;
   #onError: (error: unknown) => void;
   #scheduled = false;
-  #flushTask = (): void => this.flush();
+  // Every socket with queued datagrams is in the outbox: flush them all.
+  #flushTask = (): void => flushOutbox();
   #ips = new Map<string, number>();
   #lastAddress = "";
   #lastIp = -1;
@@ -195,7 +234,11 @@ export class UdpBatchSocket {
       libc.queue(data, ip, port);
     }
     if (!this.#scheduled) {
+      // The first datagram of a batch: flushed by the receive loop (see
+      // FLUSH_AFTER_MS), else at the end of this event-loop turn.
       this.#scheduled = true;
+      if (outbox.length === 0) oldestQueued = performance.now();
+      outbox.push(this);
       queueMicrotask(this.#flushTask);
     }
   }
@@ -203,8 +246,12 @@ export class UdpBatchSocket {
   /** Sends everything queued now. */
   flush(): void {
     this.#scheduled = false;
-    if (this.#libc !== null && this.#libc.queued > 0) {
-      this.#sent += this.#libc.flush();
+    const libc = this.#libc;
+    if (libc !== null && libc.queued > 0 && !this.#closed) {
+      const n = libc.flush();
+      this.#sent += n;
+      sendStats.calls++;
+      sendStats.datagrams += n;
     }
   }
 
@@ -212,7 +259,7 @@ export class UdpBatchSocket {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.flush();
-    this.#closed = true;
+    this.#closed = true; // from now on, a flush from the outbox does nothing
     if (this.#libc !== null) {
       const stopped = this.#loop!.remove(this.#libc.fd, this.#key);
       this.#libc.close();
@@ -234,11 +281,18 @@ export class UdpBatchSocket {
           this.#name(libc.receivedIp(i)),
           libc.receivedPort(i),
         );
+        if (
+          outbox.length > 0 &&
+          performance.now() - oldestQueued >= FLUSH_AFTER_MS
+        ) {
+          flushOutbox();
+        }
       }
       if (n < libc.batch || this.#closed) break;
     }
-    // Datagrams queued by the handlers leave now, not after every socket.
-    this.flush();
+    // Datagrams queued by the handlers (this socket's, and the forwarded
+    // ones on other sockets) leave now, not after every ready socket.
+    flushOutbox();
   };
 
   #deliver(data: Uint8Array, address: string, port: number): void {

@@ -1,4 +1,4 @@
-import { UdpBatchSocket } from "./udp_batch.ts";
+import { FLUSH_AFTER_MS, UdpBatchSocket } from "./udp_batch.ts";
 import { formatIpv4, LibcUdpSocket, parseIpv4 } from "./libc_socket.ts";
 
 function assertEquals(actual: unknown, expected: unknown, what: string): void {
@@ -136,4 +136,54 @@ Deno.test("parseIpv4() and formatIpv4() round-trip and reject what is not dotted
     [-1, -1, -1, -1],
     "rejects",
   );
+});
+
+Deno.test("a datagram forwarded on another socket leaves within FLUSH_AFTER_MS of the loop's work, not when its batch fills", async () => {
+  // A publisher's socket (up) gets a burst; for each datagram its handler
+  // works a quarter of FLUSH_AFTER_MS, then forwards on another socket
+  // (down), as a media node does. down's batch (32) never fills during the
+  // burst: its datagrams must still leave while the burst is handled.
+  const BURST = 24;
+  const sink = await UdpBatchSocket.open({
+    address: "127.0.0.1",
+    onMessage: () => {},
+  });
+  const down = await UdpBatchSocket.open({
+    address: "127.0.0.1",
+    onMessage: () => {},
+  });
+  const sentDuringBurst: number[] = [];
+  let handled = 0;
+  const finished = Promise.withResolvers<void>();
+  const up = await UdpBatchSocket.open({
+    address: "127.0.0.1",
+    onMessage: (data) => {
+      const until = performance.now() + FLUSH_AFTER_MS / 4;
+      while (performance.now() < until) {
+        // the work of forwarding to many subscribers
+      }
+      down.send(data, sink.port, "127.0.0.1");
+      sentDuringBurst.push(down.stats.sent);
+      if (++handled === BURST) finished.resolve();
+    },
+  });
+  const tx = await UdpBatchSocket.open({
+    address: "127.0.0.1",
+    onMessage: () => {},
+  });
+  const packet = new Uint8Array(200);
+  for (let i = 0; i < BURST; i++) tx.send(packet, up.port, "127.0.0.1");
+  tx.flush(); // one sendmmsg: the whole burst waits in up's socket at once
+  const timer = setTimeout(() => finished.reject(new Error("no burst")), 5000);
+  await finished.promise;
+  clearTimeout(timer);
+  // Before the deadline flush, down.stats.sent stayed 0 until the turn
+  // ended (its batch of 32 never filled).
+  const firstSent = sentDuringBurst.findIndex((n) => n > 0);
+  if (firstSent < 0 || firstSent >= BURST - 1) {
+    throw new Error(
+      `down sent nothing while the burst was handled: ${sentDuringBurst.join()}`,
+    );
+  }
+  for (const s of [sink, down, up, tx]) await s.close();
 });

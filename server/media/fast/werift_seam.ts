@@ -1,6 +1,7 @@
 /**
- * Installs Nereid's per-packet fast path into werift 0.24.4 by replacing
- * exactly two members, and nothing else:
+ * Nereid's per-packet fast path for werift 0.24.4: what it puts in place of
+ * werift's members (the replacing itself, and the check that werift is the
+ * expected one, are `../werift_patches.ts`'s):
  *
  * 1. `RTCDtlsTransport.prototype.updateSrtpSession` — werift's version builds
  *    `SrtpSession`/`SrtcpSession` objects whose ciphers call
@@ -41,11 +42,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { Buffer } from "node:buffer";
 import { lookup } from "node:dns/promises";
 import { isIP } from "node:net";
-import {
-  RTCDtlsTransport,
-  SrtpAuthenticationError,
-  UdpTransport,
-} from "werift";
+import { RTCDtlsTransport, SrtpAuthenticationError } from "werift";
 import type { RtpHeader } from "werift";
 import { OpenSsl } from "./openssl.ts";
 import { SrtpContext, SrtpError } from "./srtp_context.ts";
@@ -54,10 +51,12 @@ import { UdpBatchSocket } from "./udp_batch.ts";
 import { PortRange } from "./port_range.ts";
 import {
   COPYING_SEND,
-  installRawPath,
+  MEDIA_SINK,
+  type MediaSink,
   SRTP_STATE,
   type SrtpState,
 } from "./raw_rtp.ts";
+import { installRawPath, replaceSrtpAndUdp } from "../werift_patches.ts";
 
 /** Options of {@link installFastPath}. */
 export interface FastPathOptions {
@@ -121,12 +120,6 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
   const ssl = options.crypto === "node" ? null : OpenSsl.open();
   const udpKind = options.udp ?? "auto";
   const window = options.replayWindow ?? 512;
-  const originalUpdate = RTCDtlsTransport.prototype.updateSrtpSession;
-  const originalStop = RTCDtlsTransport.prototype.stop;
-  const udpStatics = UdpTransport as unknown as {
-    init: (type: string, o?: InitOptions) => Promise<unknown>;
-  };
-  const originalInit = udpStatics.init;
   // One cursor per family and range: see port_range.ts.
   const ranges = new Map<string, PortRange>();
   const rangeOf = (type: SocketType, [low, high]: [number, number]) => {
@@ -139,76 +132,71 @@ export function installFastPath(options: FastPathOptions = {}): FastPathHandle {
     return range;
   };
 
-  RTCDtlsTransport.prototype.updateSrtpSession = function (
-    this: RTCDtlsTransport,
-  ): void {
-    const dtls = (this as unknown as { dtls?: DtlsLike }).dtls;
-    const profile = PROFILES[dtls?.srtp.srtpProfile ?? -1];
-    if (dtls === undefined || profile === undefined) {
-      throw new Error(
-        `Cannot start SRTP: unsupported profile ${dtls?.srtp.srtpProfile}`,
+  const restore = replaceSrtpAndUdp({
+    updateSrtpSession(this: RTCDtlsTransport): void {
+      const dtls = (this as unknown as { dtls?: DtlsLike }).dtls;
+      const profile = PROFILES[dtls?.srtp.srtpProfile ?? -1];
+      if (dtls === undefined || profile === undefined) {
+        throw new Error(
+          `Cannot start SRTP: unsupported profile ${dtls?.srtp.srtpProfile}`,
+        );
+      }
+      const k = dtls.extractSessionKeys(
+        16,
+        profile === "AEAD_AES_128_GCM" ? 12 : 14,
       );
-    }
-    const k = dtls.extractSessionKeys(
-      16,
-      profile === "AEAD_AES_128_GCM" ? 12 : 14,
-    );
-    const opts = { profile, openssl: ssl, replayWindow: window };
-    const self = this as unknown as {
-      srtp: unknown;
-      srtcp: unknown;
-      [SRTP_STATE]?: SrtpState;
-    };
-    closeState(self[SRTP_STATE]); // a DTLS restart brings new keys
-    const state: SrtpState = {
-      local: SrtpContext.create(k.localKey, k.localSalt, opts),
-      remote: SrtpContext.create(k.remoteKey, k.remoteSalt, opts),
-      closed: false,
-    };
-    self[SRTP_STATE] = state;
-    self.srtp = rtpAdapter(state);
-    self.srtcp = rtcpAdapter(state);
-  };
-  RTCDtlsTransport.prototype.stop = function (
-    this: RTCDtlsTransport,
-  ): Promise<void> {
-    closeState((this as unknown as { [SRTP_STATE]?: SrtpState })[SRTP_STATE]);
-    return originalStop.call(this);
-  };
+      const opts = { profile, openssl: ssl, replayWindow: window };
+      const self = this as unknown as {
+        srtp: unknown;
+        srtcp: unknown;
+        [SRTP_STATE]?: SrtpState;
+      };
+      closeState(self[SRTP_STATE]); // a DTLS restart brings new keys
+      const state: SrtpState = {
+        local: SrtpContext.create(k.localKey, k.localSalt, opts),
+        remote: SrtpContext.create(k.remoteKey, k.remoteSalt, opts),
+        closed: false,
+      };
+      self[SRTP_STATE] = state;
+      self.srtp = rtpAdapter(state);
+      self.srtcp = rtcpAdapter(state);
+    },
+    beforeStop(this: RTCDtlsTransport): void {
+      closeState(
+        (this as unknown as { [SRTP_STATE]?: SrtpState })[SRTP_STATE],
+      );
+    },
+    // Both udp choices replace init so that the socket buffers grow either
+    // way, and so that no socket is bound by werift's findPort.
+    async init(type, options, original) {
+      if (type !== "udp4" && type !== "udp6") return original(type, options);
+      const o = options as InitOptions;
+      try {
+        return await FastUdpTransport.open(type, {
+          ...(o.port ? { port: o.port } : {}),
+          ...(o.portRange && !o.port
+            ? { range: rangeOf(type, o.portRange) }
+            : {}),
+          host: o.interfaceAddresses?.[type] ??
+            (type === "udp6" ? "::" : "0.0.0.0"),
+          kind: udpKind === "dgram" || type === "udp6" ? "dgram" : "auto",
+        });
+      } catch (e) {
+        const error = e instanceof Error ? e : new Error(String(e));
+        currentBindFailures().getStore()?.(error);
+        throw error;
+      }
+    },
+  });
   const uninstallRaw = installRawPath();
   dtlsProto[INSTALLED] = true;
-
-  // Both udp choices replace init so that the socket buffers grow either
-  // way, and so that no socket is bound by werift's findPort.
-  udpStatics.init = async (type, o = {}) => {
-    if (type !== "udp4" && type !== "udp6") {
-      return originalInit.call(UdpTransport, type, o);
-    }
-    try {
-      return await FastUdpTransport.open(type, {
-        ...(o.port ? { port: o.port } : {}),
-        ...(o.portRange && !o.port
-          ? { range: rangeOf(type, o.portRange) }
-          : {}),
-        host: o.interfaceAddresses?.[type] ??
-          (type === "udp6" ? "::" : "0.0.0.0"),
-        kind: udpKind === "dgram" || type === "udp6" ? "dgram" : "auto",
-      });
-    } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      currentBindFailures().getStore()?.(error);
-      throw error;
-    }
-  };
 
   return {
     crypto: ssl === null ? "node" : "openssl",
     udp: udpKind === "dgram" ? "dgram" : "sendmmsg",
     uninstall(): void {
-      RTCDtlsTransport.prototype.updateSrtpSession = originalUpdate;
-      RTCDtlsTransport.prototype.stop = originalStop;
+      restore();
       uninstallRaw();
-      udpStatics.init = originalInit;
       delete dtlsProto[INSTALLED];
       ssl?.close();
     },
@@ -351,6 +339,8 @@ class FastUdpTransport {
   readonly socketType: SocketType;
   /** `send` copies the datagram before returning (raw_rtp.ts relies on it). */
   readonly [COPYING_SEND] = true;
+  /** Takes SRTP and SRTCP before werift's ICE layer (raw_rtp.ts sets it). */
+  [MEDIA_SINK]?: MediaSink;
   closed = false;
   onData: (data: Buffer, addr: Address) => void = () => {};
   #socket: UdpBatchSocket | null = null;
@@ -460,8 +450,13 @@ class FastUdpTransport {
     if (this.#last[0] !== address || this.#last[1] !== port) {
       this.#last = [address, port];
     }
-    this.onData(data, this.#last);
     const b0 = data[0] ?? 0;
+    const sink = this[MEDIA_SINK];
+    if (sink !== undefined && b0 >= 128 && b0 <= 191) { // RFC 7983: SRTP/SRTCP
+      sink(data);
+      return;
+    }
+    this.onData(data, this.#last);
     if (b0 >= 20 && b0 <= 63 && this.#held === null) { // RFC 7983: DTLS
       this.#held = [];
       setTimeout(this.#release, 0);

@@ -24,15 +24,16 @@
  * Both roles are covered: as a client, werift answers a repeated server
  * flight with its own last flight too.
  *
+ * Installed by `../werift_patches.ts` (`installDtlsRetransmission`).
+ *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { RTCDtlsTransport } from "werift";
+import type { RTCDtlsTransport } from "werift";
 
 const DUPLICATE_HANDSHAKES = Symbol.for("nereid.duplicateHandshakes");
 
-const INSTALLED = Symbol.for("nereid.dtlsRetransmission");
 const GUARDED = Symbol.for("nereid.dtlsGuarded");
 // A retransmitted flight spans several records: answer it once.
 const MIN_RESEND_INTERVAL_MS = 50;
@@ -61,31 +62,22 @@ interface DtlsSocketInternals {
 }
 
 interface TransportInternals {
-  dtls?: DtlsSocketInternals;
   [DUPLICATE_HANDSHAKES]?: boolean;
 }
 
 /**
- * Installs the retransmission handling for every DTLS transport started in
- * this process from now on. Idempotent; it stays installed.
+ * Puts the handling in front of a transport's DTLS socket, once (werift's
+ * `RTCDtlsTransport.start` calls it through `../werift_patches.ts`, which
+ * installs it).
  */
-export function installDtlsRetransmission(): void {
-  const proto = RTCDtlsTransport.prototype as unknown as
-    & Record<PropertyKey, unknown>
-    & { start(this: TransportInternals): Promise<void> };
-  if (proto[INSTALLED]) return;
-  proto[INSTALLED] = true;
-  const start = proto.start;
-  // werift's start() creates its DTLS socket before its first await, so the
-  // socket exists when the call returns, and no datagram has reached it yet.
-  proto.start = function (this: TransportInternals): Promise<void> {
-    const started = start.call(this);
-    const socket = this.dtls;
-    if (socket !== undefined && socket[GUARDED] === undefined) {
-      guard(socket, this[DUPLICATE_HANDSHAKES] === true);
-    }
-    return started;
-  };
+export function guardDtlsSocket(
+  transport: RTCDtlsTransport,
+  socket: unknown,
+): void {
+  const s = socket as DtlsSocketInternals;
+  if (s[GUARDED] !== undefined) return;
+  const t = transport as unknown as TransportInternals;
+  guard(s, t[DUPLICATE_HANDSHAKES] === true);
 }
 
 /**

@@ -48,7 +48,7 @@ import type { AttachedDown, LocalUpConnection } from "./local_up_connection.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import { peerConfig, type TransportSettings } from "./peer_config.ts";
 import type { UpTrack } from "./up_track.ts";
-import { interceptSenderRtcp } from "./werift_internals.ts";
+import { interceptSenderRtcp } from "../werift_patches.ts";
 import { duplicateHandshakes } from "./dtls_retransmission.ts";
 import { ConnectionGuard } from "./connection_guard.ts";
 import { gatheringFailure } from "./gathering.ts";

@@ -31,14 +31,18 @@ import {
 } from "../media_node.ts";
 import type { MediaTap, TapOptions } from "../media_tap.ts";
 import { LocalDownConnection } from "./local_down_connection.ts";
-import { LocalUpConnection } from "./local_up_connection.ts";
+import { LocalUpConnection, TICK_MS } from "./local_up_connection.ts";
+import { Ticker } from "./ticker.ts";
 import { LocalTap } from "./local_tap.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import type { TransportSettings } from "./peer_config.ts";
 import type { Faults } from "./down_track.ts";
 import { createWasmPipelines } from "./wasm_pipeline.ts";
-import { installDtlsRetransmission } from "./dtls_retransmission.ts";
-import { installNoDefaultStunServer } from "./werift_internals.ts";
+import {
+  assertWerift,
+  installDtlsRetransmission,
+  installNoDefaultStunServer,
+} from "../werift_patches.ts";
 import { MediaWasm } from "../../../media-wasm/mod.ts";
 import type { RecordingWasm } from "../../../media-wasm/recording.ts";
 import { StreamRecorder } from "../../recording/stream_recorder.ts";
@@ -97,6 +101,8 @@ export class LocalMediaNode implements MediaNode {
   readonly #downs = new Set<LocalDownConnection>();
   readonly #recorders = new Set<StreamRecorder>();
   readonly #teardowns = new Set<Promise<void>>();
+  // One timer for every up connection's tick, none while there is none.
+  readonly #ticker = new Ticker(TICK_MS);
   #recordingWasm: Promise<RecordingWasm> | undefined;
   #closed = false;
 
@@ -110,6 +116,8 @@ export class LocalMediaNode implements MediaNode {
     this.#pipelines = options.pipelines ??
       createWasmPipelines(MediaWasm.loadSync());
     this.#faults = { ...options.faults };
+    // Refuses to start on a werift other than the one patched for.
+    assertWerift();
     installDtlsRetransmission();
     installNoDefaultStunServer();
     if (options.fastPath !== false) {
@@ -150,6 +158,7 @@ export class LocalMediaNode implements MediaNode {
         settings: { ...this.#transport, ice: options.ice },
         pipelines: this.#pipelines,
         faults: this.#faults,
+        ticker: this.#ticker,
         log: this.#log,
         onClosed: (closed, teardown) => {
           if (this.#ups.get(closed.id) === closed) this.#ups.delete(closed.id);

@@ -48,7 +48,7 @@ import type { LocalTap, TapHost } from "./local_tap.ts";
 import {
   disableNackGenerator,
   disableReceiverReports,
-} from "./werift_internals.ts";
+} from "../werift_patches.ts";
 import {
   mapState,
   toIceInit,
@@ -56,6 +56,7 @@ import {
   type WeriftState,
 } from "./ice.ts";
 import { ConnectionGuard } from "./connection_guard.ts";
+import type { Ticker } from "./ticker.ts";
 import { gatheringFailure } from "./gathering.ts";
 
 /** What an up connection needs from its node. */
@@ -63,6 +64,8 @@ export interface UpContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
   faults: Faults;
+  /** The node's 500 ms timer ({@link TICK_MS}), shared by its up connections. */
+  ticker: Ticker;
   log(message: string): void;
   /** Called once when the connection closes, with the promise of werift's teardown. */
   onClosed(up: LocalUpConnection, teardown: Promise<void>): void;
@@ -77,7 +80,7 @@ export interface AttachedDown {
   available(now: number): number | null;
   /** The publisher's track its video forwards now, if any. */
   taken(): UpTrack | undefined;
-  /** Called every 500 ms by the up connection's timer. */
+  /** Called every 500 ms by the node's timer, through the up connection. */
   tick(now: number): void;
   /** Called every second, after the subscriber's feedback had time to arrive. */
   adjust(now: number): void;
@@ -86,7 +89,8 @@ export interface AttachedDown {
   close(): void;
 }
 
-const TICK_MS = 500;
+/** The period of the node's {@link Ticker}: an up connection's tick. */
+export const TICK_MS = 500;
 /** A publisher's connection: the client offers, the node answers. */
 export class LocalUpConnection implements UpConnection, TapHost {
   readonly id: string;
@@ -105,7 +109,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
   readonly #report: TrackReport;
   readonly #guard: ConnectionGuard;
   #transport: RTCDtlsTransport | undefined;
-  readonly #ticker: ReturnType<typeof setInterval>;
+  readonly #stopTicking: () => void;
   #chain: Promise<unknown> = Promise.resolve();
   #ticks = 0;
   #candidates = 0;
@@ -169,10 +173,8 @@ export class LocalUpConnection implements UpConnection, TapHost {
         options.onStateChange(mapState(state));
       }),
     );
-    this.#ticker = setInterval(
-      guard.wrap("tick", undefined, () => this.#tick()),
-      TICK_MS,
-    );
+    const tick = guard.wrap("tick", undefined, () => this.#tick());
+    this.#stopTicking = context.ticker.add(() => tick(undefined));
   }
 
   /** Number of subscribers attached. */
@@ -308,7 +310,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#ticker);
+    this.#stopTicking();
     this.#report.close();
     for (const down of [...this.#downs]) down.upClosed();
     this.#downs.clear();

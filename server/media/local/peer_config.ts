@@ -12,7 +12,7 @@ import {
   useSdesRTPStreamId,
 } from "werift";
 import type { IceConfiguration } from "../media_node.ts";
-import { installNoDefaultStunServer } from "./werift_internals.ts";
+import { installNoDefaultStunServer } from "../werift_patches.ts";
 
 /** A peer connection's transport settings. */
 export interface TransportSettings {

@@ -109,7 +109,6 @@ class WasmUp implements UpPipeline {
   readonly #wasm: MediaWasm;
   readonly #clockRate: number;
   readonly #onClose: () => void;
-  #newest = -1;
   #sr: { clock: SourceClock; at: number } | null = null;
   #closed = false;
 
@@ -132,13 +131,7 @@ class WasmUp implements UpPipeline {
   ingest(packet: Uint8Array, now: number): number {
     if (this.#closed) return -1;
     const slot = this.#wasm.ingest(this.handle, packet, ms(now));
-    if (typeof slot !== "number") return -1;
-    // Reordered packets do not move the newest one back.
-    const seq = (packet[2]! << 8) | packet[3]!;
-    if (this.#newest < 0 || ((seq - this.#newest) & 0xffff) < 0x8000) {
-      this.#newest = seq;
-    }
-    return slot;
+    return typeof slot === "number" ? slot : -1;
   }
 
   startsKeyframe(slot: number): boolean {
@@ -146,20 +139,8 @@ class WasmUp implements UpPipeline {
   }
 
   keyframeRun(maxPackets: number): number[] | null {
-    if (this.#closed || this.#newest < 0) return null;
-    const key = this.#wasm.keyframeSlot(this.handle);
-    if (key === null) return null;
-    const info = this.#wasm.slotInfo(this.handle, key);
-    if (info === null) return null;
-    const count = ((this.#newest - info.seq) & 0xffff) + 1;
-    if (count > maxPackets) return null;
-    const slots: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const slot = this.#wasm.slotBySeq(this.handle, (info.seq + i) & 0xffff);
-      if (slot === null) return null;
-      slots.push(slot);
-    }
-    return slots;
+    if (this.#closed) return null;
+    return this.#wasm.keyframeRun(this.handle, maxPackets);
   }
 
   bitrate(now: number): number {
