@@ -248,6 +248,7 @@ impl DownTrack {
             keyframe: p.meta.facts.keyframe == Keyframe::Yes,
         };
         let (next, decision) = select(self.selection, info);
+        let before = self.anchor.map(|a| (a.up, a.first_ext));
         let anchor = match decision {
             Decision::Drop(reason) => return Ok(Outcome::Skipped(Skip::Selector(reason))),
             Decision::Forward => match self.anchor {
@@ -270,7 +271,9 @@ impl DownTrack {
         let mut offsets = anchor.offsets;
         let mut marker = None;
         if let Some(f) = &mut self.svc {
-            if let Decision::SwitchNow { .. } = decision {
+            // A new anchor (a simulcast switch, or another up track's
+            // keyframe on the same layer) starts the filter over.
+            if before != Some((anchor.up, anchor.first_ext)) {
                 f.reset(anchor.first_ext, anchor.offsets.seq);
             }
             match f.offer(&svc_packet(self.config.codec, p.meta)) {
@@ -484,6 +487,7 @@ fn svc_packet(codec: Codec, m: &SlotMeta) -> SvcPacket {
         },
         layer_end: f.layer_end,
         marker: m.marker,
+        not_upper_ref: f.not_upper_ref,
     }
 }
 

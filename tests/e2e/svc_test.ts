@@ -219,7 +219,7 @@ function offers(page: Page): Promise<number> {
 
 Deno.test({
   name:
-    "from one VP9 L3T3_KEY stream, a video-low subscriber decodes the lowest spatial layer while another decodes 1280×720, and they swap without renegotiation or a pause over 500 ms",
+    "from one VP9 L3T3_KEY stream, a video-low subscriber decodes the lowest spatial layer while another decodes 1280×720 from its top layer's frames alone, and they swap without renegotiation or a pause over 500 ms",
   ...opts,
   async fn() {
     const e2e = await startE2eServer({ codecs: ["vp9", "opus"] });
@@ -252,6 +252,35 @@ Deno.test({
       await decodes(b, "B", 5000, 30);
       const low = await width(b);
       console.log(`at once: ${await sizes()}`);
+
+      // C, at the top layer, gets that layer's frames alone (and the lower
+      // layers of keyframes): a share of what A sends, and it still decodes
+      // 1280×720 without a freeze or a keyframe request.
+      const sentBytes = async () =>
+        (await upStats(a)).filter((x) => x.kind === "video")
+          .reduce((n, x) => n + x.bytesSent, 0);
+      const [sent0, c0] = [await sentBytes(), await video(c)];
+      await new Promise((r) => setTimeout(r, 4000));
+      const [sent1, c1] = [await sentBytes(), await video(c)];
+      const share = (c1.bytesReceived - c0.bytesReceived) / (sent1 - sent0);
+      const fps = (c1.framesDecoded - c0.framesDecoded) /
+        ((c1.timestamp - c0.timestamp) / 1000);
+      console.log(
+        `C at 1280×720 received ${
+          ((c1.bytesReceived - c0.bytesReceived) / 4000 * 8).toFixed(0)
+        } kbit/s, ${(share * 100).toFixed(0)} % of the ${
+          ((sent1 - sent0) / 4000 * 8).toFixed(0)
+        } kbit/s A sent; ${fps.toFixed(1)} fps, ${
+          c1.freezeCount - c0.freezeCount
+        } freezes, ${c1.pliCount - c0.pliCount} PLI, ${
+          c1.packetsLost - c0.packetsLost
+        } lost, ${c1.framesDropped - c0.framesDropped} dropped`,
+      );
+      // Every layer forwarded gave 99 %; the top layer alone about 78 %.
+      ok(share < 0.9, `C received ${share} of what A sent`);
+      strictEqual(c1.frameWidth, 1280, "C's width");
+      strictEqual(c1.freezeCount - c0.freezeCount, 0, "C's freezes");
+      strictEqual(c1.pliCount - c0.pliCount, 0, "C's keyframe requests");
       ok(low > 0 && low <= 640, `B decodes ${low} wide`);
       const bob = await evalPeer<string>(b, `return peer.id;`);
       const layers = await serverLayers(e2e, bob);
