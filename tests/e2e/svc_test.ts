@@ -3,7 +3,7 @@
  * subscriber the spatial and temporal layers its request and bandwidth
  * allow, from one SVC stream, and the subscriber decodes what it gets.
  * A subscriber's bandwidth is set with the media node's test-only
- * `bandwidthCap` fault.
+ * `bandwidthCap` fault, which bounds its simulcast layer as well.
  */
 
 import { ok, strictEqual } from "node:assert/strict";
@@ -184,6 +184,51 @@ for (const { codec, simulcast } of TEMPORAL_CASES) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "the bandwidth cap that bounds the SVC layers moves a simulcast subscriber to the low layer too, and lifting it brings the high layer back",
+  ...opts,
+  async fn() {
+    const cap = new Map<string, number>();
+    const e2e = await startE2eServer({
+      codecs: ["vp8", "opus"],
+      faults: { bandwidthCap: cap },
+    });
+    const browser = await launchBrowser({ videoFile: await cameraFile() });
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      await join(a, "alice");
+      await join(b, "bob");
+      await evalPeer(b, `peer.request({"": ["video"]});`);
+      await evalPeer(a, `return await peer.publish({ simulcast: true });`);
+      const bob = await evalPeer<string>(b, `return peer.id;`);
+      const layer = async () => (await serverLayers(e2e, bob))[0]?.layer;
+      await waitFor("B to get the high layer", async () => {
+        return (await video(b)).frameWidth >= 1280 ? true : undefined;
+      }, { timeoutMs: 20_000, intervalMs: 200 });
+      strictEqual(await layer(), "h");
+      cap.set(bob, 50_000);
+      let t0 = Date.now();
+      await waitFor("B to get the low layer", async () => {
+        const w = (await video(b)).frameWidth;
+        return w > 0 && w < 1280 && (await layer()) === "l" ? true : undefined;
+      }, { timeoutMs: 8000, intervalMs: 200 });
+      console.log(`capped: low layer after ${Date.now() - t0} ms`);
+      cap.delete(bob);
+      t0 = Date.now();
+      // A raise waits 8 s after a switch down.
+      await waitFor("B to get the high layer back", async () => {
+        return (await video(b)).frameWidth >= 1280 ? true : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 200 });
+      console.log(`lifted: high layer after ${Date.now() - t0} ms`);
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});
 
 /** Starts recording the longest pause between decoded frames at `page`. */
 async function watchDecoding(page: Page): Promise<void> {
