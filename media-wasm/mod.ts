@@ -655,8 +655,9 @@ export class MediaWasm {
   }
 
   /**
-   * Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
-   * rates and its estimate, bounded by `capBps` (0: none), never above
+   * Bounds a down track's estimate by `capBps` (0: none) from now on, for
+   * every choice that reads it (a test's cap), and re-aims its SVC layers
+   * (VP8, VP9) from its source's layer rates and that estimate, never above
    * spatial layer `maxSpatial`; null for a codec without SVC.
    */
   svcAdjust(

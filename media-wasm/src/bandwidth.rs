@@ -23,6 +23,10 @@
 //! every REMB has said so for [`CONFIRM_MS`], and, when the run of low
 //! REMBs began within [`UPSWITCH_HOLD_MS`] of a switch up, not before that
 //! hold is over. A REMB that is not congested ends the run.
+//!
+//! Tests may cap the estimate (the media node's `bandwidthCap` fault): the
+//! cap bounds what every choice reads, the simulcast layer, the SVC layers
+//! and the publisher's budget alike.
 
 /// Lower bound of the estimate.
 pub const MIN_BPS: u32 = 9_600;
@@ -48,6 +52,8 @@ pub struct BandwidthEstimator {
     low_since: Option<u32>,
     /// When the target layer was last raised.
     raised_at: Option<u32>,
+    /// A test's bound on the estimate, bit/s (0: none).
+    cap: u32,
 }
 
 fn fresh(v: Option<(u32, u32)>, now_ms: u32) -> Option<u32> {
@@ -127,10 +133,20 @@ impl BandwidthEstimator {
     /// or [`MAX_BPS`] when neither bounds it.
     pub fn available(&self, now_ms: u32) -> u32 {
         let loss = fresh(self.loss, now_ms).unwrap_or(MAX_BPS);
-        match self.remb_bound(now_ms) {
+        let est = match self.remb_bound(now_ms) {
             Some(r) => loss.min(r),
             None => loss,
+        };
+        if self.cap > 0 {
+            est.min(self.cap)
+        } else {
+            est
         }
+    }
+
+    /// Bounds the estimate by `bps` from now on (0 lifts the bound).
+    pub fn set_cap(&mut self, bps: u32) {
+        self.cap = bps;
     }
 }
 
@@ -239,5 +255,16 @@ mod tests {
         // Still congested after the hold: now it is congestion.
         b.on_remb(250_000, 1_500_000, 14_000);
         assert_eq!(b.available(10_000 + UPSWITCH_HOLD_MS), 250_000);
+    }
+
+    #[test]
+    fn a_cap_bounds_the_estimate_until_lifted() {
+        let mut b = BandwidthEstimator::default();
+        b.set_cap(300_000);
+        assert_eq!(b.available(0), 300_000);
+        b.on_loss(128, 1_000_000, 0); // 750 kbit/s
+        assert_eq!(b.available(0), 300_000);
+        b.set_cap(0);
+        assert_eq!(b.available(0), 750_000);
     }
 }

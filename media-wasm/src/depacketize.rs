@@ -197,8 +197,15 @@ impl Assembler {
             } else if self.layer_open() {
                 return false;
             }
-            if self.keyframe && self.size.is_none() {
-                self.size = d.size.or_else(|| vp9::keyframe_size(body));
+            if self.keyframe {
+                // The picture's largest layer (its top one) sizes it: the
+                // scalability structure's, or each layer frame's own.
+                let layer = d.size.or_else(|| vp9::frame_size(body));
+                let area =
+                    |s: Option<(u32, u32)>| s.map_or(0, |(w, h)| u64::from(w) * u64::from(h));
+                if area(layer) > area(self.size) {
+                    self.size = layer;
+                }
             } else if let Some(s) = d.size {
                 self.size = Some(s);
             }
@@ -386,6 +393,36 @@ mod tests {
             f[0].data,
             [0xA1, 0xB1, 0xB2, 0xD9, 1, 0, 0, 0, 2, 0, 0, 0, 0xD9]
         );
+    }
+
+    #[test]
+    fn a_vp9_svc_keyframe_takes_the_size_of_its_top_layer() {
+        use crate::depacketize_vp9::tests::{inter_header, key_header};
+        let mut a = Assembler::new(RecCodec::Vp9);
+        // Three layer frames (B, E, L sid 0/1/2 with TL0PICIDX, no
+        // scalability structure):
+        // a 320×180 keyframe, then 640×360 and 1280×720 predicted from it.
+        let layer = |sid: u8, body: Vec<u8>| {
+            let mut p = vec![0x2C, sid << 1, 0];
+            if sid > 0 {
+                p[0] |= 0x40; // P: the layers above are not keyframes
+                p[1] |= 0x01; // D: predicted from the layer below
+            }
+            p.extend(body);
+            p
+        };
+        let (s0, s1, s2) = (
+            layer(0, key_header(320, 180)),
+            layer(1, inter_header(640, 360)),
+            layer(2, inter_header(1280, 720)),
+        );
+        let f = run(
+            &mut a,
+            &[(90, false, &s0), (90, false, &s1), (90, true, &s2)],
+        );
+        assert_eq!(f.len(), 1);
+        assert!(f[0].keyframe);
+        assert_eq!(f[0].size, Some((1280, 720)));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! VP9 for recording: the RTP payload descriptor (RFC 9628 §4.2), the frame
-//! size of a keyframe's uncompressed header (VP9 bitstream spec §6.2), and
+//! size a layer frame's uncompressed header states (VP9 bitstream spec §6.2:
+//! keyframes, intra-only frames, and inter frames whose size is not that of
+//! a reference, as the upper spatial layers of an SVC keyframe are), and
 //! the superframe index that joins the spatial layers of one picture
 //! (VP9 bitstream spec Annex B).
 
@@ -104,9 +106,12 @@ impl Bits<'_> {
     }
 }
 
-/// Width and height of a VP9 keyframe from its uncompressed header; None
-/// for other frames or an unreadable header.
-pub fn keyframe_size(frame: &[u8]) -> Option<(u32, u32)> {
+/// Width and height a VP9 frame states in its uncompressed header: a
+/// keyframe's, an intra-only frame's, or an inter frame's that is not the
+/// size of one of its references (an upper spatial layer of an SVC
+/// keyframe, predicted from the smaller layer below). None for a frame that
+/// takes a reference's size, or an unreadable header.
+pub fn frame_size(frame: &[u8]) -> Option<(u32, u32)> {
     let mut b = Bits { data: frame, at: 0 };
     if b.read(2)? != 2 {
         return None; // frame_marker
@@ -118,13 +123,43 @@ pub fn keyframe_size(frame: &[u8]) -> Option<(u32, u32)> {
     if b.read(1)? == 1 {
         return None; // show_existing_frame
     }
-    if b.read(1)? != 0 {
-        return None; // frame_type: not a KEY_FRAME
+    let key = b.read(1)? == 0; // frame_type
+    let show_frame = b.read(1)? == 1;
+    let error_resilient = b.read(1)? == 1;
+    if key {
+        sync_code(&mut b)?;
+        color_config(&mut b, profile)?;
+    } else {
+        let intra_only = !show_frame && b.read(1)? == 1;
+        if !error_resilient {
+            b.read(2)?; // reset_frame_context
+        }
+        if intra_only {
+            sync_code(&mut b)?;
+            if profile > 0 {
+                color_config(&mut b, profile)?;
+            }
+            b.read(8)?; // refresh_frame_flags
+        } else {
+            b.read(8)?; // refresh_frame_flags
+            b.read(12)?; // ref_frame_idx and ref_frame_sign_bias, 3 times
+            for _ in 0..3 {
+                if b.read(1)? == 1 {
+                    return None; // found_ref: the size of that reference
+                }
+            }
+        }
     }
-    b.read(2)?; // show_frame, error_resilient_mode
-    if b.read(24)? != 0x49_83_42 {
-        return None; // frame_sync_code
-    }
+    let w = b.read(16)? + 1;
+    let h = b.read(16)? + 1;
+    Some((w, h))
+}
+
+fn sync_code(b: &mut Bits) -> Option<()> {
+    (b.read(24)? == 0x49_83_42).then_some(())
+}
+
+fn color_config(b: &mut Bits, profile: u32) -> Option<()> {
     if profile >= 2 {
         b.read(1)?; // ten_or_twelve_bit
     }
@@ -137,9 +172,7 @@ pub fn keyframe_size(frame: &[u8]) -> Option<(u32, u32)> {
     } else if profile == 1 || profile == 3 {
         b.read(1)?; // reserved_zero
     }
-    let w = b.read(16)? + 1;
-    let h = b.read(16)? + 1;
-    Some((w, h))
+    Some(())
 }
 
 /// Appends a superframe index describing frames of the given sizes, which
@@ -158,8 +191,32 @@ pub fn append_superframe_index(out: &mut Vec<u8>, sizes: &[u32]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
+
+    /// The start of a profile 0 keyframe's uncompressed header, to its size.
+    pub fn key_header(w: u16, h: u16) -> Vec<u8> {
+        bits(&[
+            (0b10_00_0_0_1_0, 8),
+            (0x49_83_42, 24),
+            (0, 4),
+            (u64::from(w) - 1, 16),
+            (u64::from(h) - 1, 16),
+        ])
+    }
+
+    /// The start of an inter frame's header that states its own size.
+    pub fn inter_header(w: u16, h: u16) -> Vec<u8> {
+        bits(&[
+            (0b10_00_0_1_1_0, 8),
+            (0, 2),
+            (0x01, 8),
+            (0, 12),
+            (0b000, 3),
+            (u64::from(w) - 1, 16),
+            (u64::from(h) - 1, 16),
+        ])
+    }
 
     #[test]
     fn a_plain_descriptor_gives_begin_end_and_prediction() {
@@ -224,10 +281,48 @@ mod tests {
         push(639, 16, &mut bits);
         push(359, 16, &mut bits);
         push(0, 4, &mut bits);
-        assert_eq!(keyframe_size(&bits), Some((640, 360)));
-        bits[0] = 0x86; // frame_type 1
-        assert_eq!(keyframe_size(&bits), None);
-        assert_eq!(keyframe_size(&[0x82, 0x49]), None);
+        assert_eq!(frame_size(&bits), Some((640, 360)));
+        bits[1] = 0x48; // not the sync code
+        assert_eq!(frame_size(&bits), None);
+        assert_eq!(frame_size(&[0x82, 0x49]), None);
+    }
+
+    /// Bits written most significant first, padded with zeros.
+    pub fn bits(fields: &[(u64, u32)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let (mut acc, mut n) = (0u64, 0u32);
+        for &(v, w) in fields.iter().chain([(0, 7)].iter()) {
+            acc = (acc << w) | v;
+            n += w;
+            while n >= 8 {
+                out.push((acc >> (n - 8)) as u8);
+                n -= 8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn an_inter_frame_states_its_size_unless_a_reference_has_it() {
+        // frame_marker 10, profile 00, show_existing 0, frame_type 1,
+        // show_frame 1, error_res 0; reset_frame_context 00; refresh 8
+        // bits; 3 × (idx, sign bias); found_ref 0 0 0; 1280×720.
+        assert_eq!(frame_size(&inter_header(1280, 720)), Some((1280, 720)));
+        assert_eq!(frame_size(&key_header(320, 180)), Some((320, 180)));
+        // found_ref 0 1: the size is the second reference's, unknown here.
+        let by_ref = bits(&[(0b10_00_0_1_1_0, 8), (0, 2), (0x01, 8), (0, 12), (0b01, 2)]);
+        assert_eq!(frame_size(&by_ref), None);
+        // An intra-only frame (show_frame 0, intra_only 1), profile 0.
+        let intra = bits(&[
+            (0b10_00_0_1_0_0, 8),
+            (1, 1),
+            (0, 2),
+            (0x49_83_42, 24),
+            (0xff, 8),
+            (639, 16),
+            (359, 16),
+        ]);
+        assert_eq!(frame_size(&intra), Some((640, 360)));
     }
 
     #[test]

@@ -170,8 +170,9 @@ impl DownTrack {
         })
     }
 
-    /// Re-aims the SVC layers from the current source's layer rates and the
-    /// estimate (bounded by `cap_bps` when not 0), never above spatial layer
+    /// Bounds the estimate by `cap_bps` (0: none) from now on, for every
+    /// choice that reads it; then re-aims the SVC layers from the current
+    /// source's layer rates and the estimate, never above spatial layer
     /// `max_sid`; None for a codec without SVC.
     pub fn svc_retarget(
         &mut self,
@@ -180,11 +181,9 @@ impl DownTrack {
         cap_bps: u32,
         now_ms: u32,
     ) -> Option<(Layers, TargetReason)> {
+        self.bandwidth.set_cap(cap_bps);
         let f = self.svc.as_mut()?;
-        let mut available = self.bandwidth.available(now_ms);
-        if cap_bps > 0 {
-            available = available.min(cap_bps);
-        }
+        let available = self.bandwidth.available(now_ms);
         let (target, reason) =
             self.svc_steadiness
                 .choose(f.selection().target, rates, available, max_sid, now_ms);
@@ -492,6 +491,7 @@ fn svc_packet(codec: Codec, m: &SlotMeta) -> SvcPacket {
         },
         layer_end: f.layer_end,
         marker: m.marker,
+        not_upper_ref: f.not_upper_ref,
     }
 }
 

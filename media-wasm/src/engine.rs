@@ -493,9 +493,9 @@ impl Engine {
         }
     }
 
-    /// Re-aims a down track's SVC layers from its source's layer rates and
-    /// its estimate (bounded by `cap_bps` unless 0), never above spatial
-    /// layer `max_sid`; returns sid | tid << 4 | reason << 8, or NOT_FOUND
+    /// Bounds a down track's estimate by `cap_bps` (0: none) from now on,
+    /// and re-aims its SVC layers from its source's layer rates and that
+    /// estimate, never above spatial layer `max_sid`; returns sid | tid << 4 | reason << 8, or NOT_FOUND
     /// for a codec without SVC.
     pub fn down_svc_adjust(&mut self, down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {
         let d = match self.downs.get_mut(down) {
@@ -835,5 +835,18 @@ mod tests {
         assert_eq!(e.down_adjust(d, 10, [100_000, 400_000, 0], 2), 2 << 8);
         assert_eq!(e.down_bitrate(d, 10), 0);
         assert_eq!(e.down_layers(d), 255);
+    }
+
+    #[test]
+    fn the_cap_given_to_the_svc_re_aim_bounds_the_simulcast_choice_too() {
+        let mut e = Engine::default();
+        let d = e.down_new(1, 96, 1, 90000) as u32;
+        let rates = [100_000, 400_000, 0];
+        assert_eq!(e.down_adjust(d, 0, rates, 2), 1 | 1 << 8);
+        e.down_svc_adjust(d, 10, 7, 150_000);
+        assert_eq!(e.down_available(d, 10), 150_000);
+        assert_eq!(e.down_adjust(d, 10, rates, 2), 2 << 8);
+        e.down_svc_adjust(d, 20, 7, 0);
+        assert_eq!(e.down_available(d, 20), 1_000_000_000);
     }
 }

@@ -66,6 +66,8 @@ pub struct PayloadFacts {
     /// AV1: bit t when temporal layers up to t may start with this frame
     /// (from the dependency descriptor, filled in by the cache).
     pub switch_targets: u8,
+    /// VP9's Z: this layer frame is no reference for higher spatial layers.
+    pub not_upper_ref: bool,
 }
 
 impl PayloadFacts {
@@ -77,6 +79,7 @@ impl PayloadFacts {
         switch_up: false,
         layer_end: false,
         switch_targets: 0,
+        not_upper_ref: false,
     };
 
     fn keyframe_only(k: Keyframe) -> PayloadFacts {
@@ -137,6 +140,7 @@ fn vp9(payload: &[u8]) -> PayloadFacts {
         switch_up: d.switch_up,
         layer_end: d.end,
         switch_targets: 0,
+        not_upper_ref: d.not_upper_ref,
     }
 }
 

@@ -261,9 +261,10 @@ pub extern "C" fn down_adjust(
     engine().down_adjust(down, now_ms, [rate0, rate1, rate2], max_layer)
 }
 
-/// Re-aims a down track's SVC layers (VP8, VP9) from its source's layer
-/// rates and its estimate bounded by `cap_bps` (0: no bound), never above
-/// spatial layer `max_sid`; returns sid | tid << 4 | reason << 8 (reasons
+/// Bounds a down track's estimate by `cap_bps` (0: no bound) from now on,
+/// for every choice that reads it, and re-aims its SVC layers (VP8, VP9)
+/// from its source's layer rates and that estimate, never above spatial
+/// layer `max_sid`; returns sid | tid << 4 | reason << 8 (reasons
 /// as `down_adjust`), or -6 for a codec without SVC.
 #[no_mangle]
 pub extern "C" fn down_svc_adjust(down: u32, now_ms: u32, max_sid: u32, cap_bps: u32) -> i32 {

@@ -12,12 +12,28 @@
 //! left as a gap in a forwarded segment: the subscriber's NACK for it is
 //! answered once it arrives. A late packet of a layer no longer kept is
 //! dropped, and its gap stays (the frame it belongs to was dropped).
+//!
+//! VP9: below the highest spatial layer forwarded, a layer frame that no
+//! higher layer references (the descriptor's Z bit; with `L3T3_KEY`, every
+//! lower frame but a keyframe's) is dropped too: the subscriber's decoder
+//! shows the highest layer only, and that layer references its own earlier
+//! frames. Dropping starts only when the previous picture reached the
+//! layer forwarded (a stream whose top layer is lower keeps its lower
+//! layers), and from then until the next keyframe the lower layers cannot
+//! be decoded: a step down in space waits for a keyframe, and so does a
+//! stream whose top layer stops ([`TOP_MISSING_PICTURES`] pictures in a row
+//! end below the layer forwarded, as when the publisher turns it off).
 
 use crate::svc_selector::{on_picture, Layers, Picture, SvcReason, SvcSelection, UpSwitch};
 
 /// Segments remembered: at two per picture (a forwarded and a dropped
 /// spatial layer), over a second of 30 fps; older late packets are dropped.
 pub const SEGMENTS: usize = 128;
+
+/// Pictures in a row that end below the spatial layer forwarded, after
+/// which (once lower frames were dropped) a keyframe is asked for: one or
+/// two are an encoder leaving out a top layer frame now and then.
+pub const TOP_MISSING_PICTURES: u8 = 4;
 
 /// What the filter needs of one packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -32,6 +48,8 @@ pub struct SvcPacket {
     /// The packet ends a (layer) frame: VP9's E bit.
     pub layer_end: bool,
     pub marker: bool,
+    /// VP9's Z: no higher spatial layer references this layer frame.
+    pub not_upper_ref: bool,
 }
 
 /// Why a packet was dropped.
@@ -92,6 +110,11 @@ pub struct SvcFilter {
     highest_sid: u8,
     highest_tid: u8,
     last_reason: Option<SvcReason>,
+    /// VP9: the spatial layer of the last packet with the marker bit (the
+    /// top layer of the last picture), and how many pictures in a row
+    /// ended below the layer forwarded.
+    top_sid: Option<u8>,
+    top_missing: u8,
 }
 
 impl SvcFilter {
@@ -109,6 +132,8 @@ impl SvcFilter {
             highest_sid: 0,
             highest_tid: 0,
             last_reason: None,
+            top_sid: None,
+            top_missing: 0,
         }
     }
 
@@ -132,9 +157,35 @@ impl SvcFilter {
         (self.highest_sid, self.highest_tid)
     }
 
-    /// True while only a keyframe can bring the target's spatial layer.
+    /// True while only a keyframe can bring the target's spatial layer, or
+    /// (VP9) the layer forwarded stopped after lower frames were dropped.
     pub fn wants_keyframe(&self) -> bool {
         self.selection.wants_keyframe(self.highest_sid)
+            || (self.selection.lower_dropped && self.top_missing >= TOP_MISSING_PICTURES)
+    }
+
+    /// VP9: `p` belongs to a frame below the layer forwarded that no higher
+    /// layer references, and the higher layer is there (the last picture
+    /// reached it) or the lower ones are already undecodable.
+    fn needless(&self, p: &SvcPacket) -> bool {
+        let sid = self.selection.current.sid;
+        self.mode == Mode::Vp9
+            && p.not_upper_ref
+            && p.sid < sid
+            && (self.selection.lower_dropped || self.top_sid.map_or(false, |t| t >= sid))
+    }
+
+    /// VP9: notes the top layer of a picture from its last packet.
+    fn note_top(&mut self, p: &SvcPacket) {
+        if self.mode != Mode::Vp9 || !p.marker {
+            return;
+        }
+        self.top_sid = Some(p.sid);
+        self.top_missing = if p.sid < self.selection.current.sid {
+            self.top_missing.saturating_add(1)
+        } else {
+            0
+        };
     }
 
     /// Starts over at a new source whose first packet is `first_ext`, sent
@@ -152,6 +203,8 @@ impl SvcFilter {
         self.highest = None;
         self.picture_ts = None;
         self.dropped_pictures = 0;
+        self.top_sid = None;
+        self.top_missing = 0;
         let target = self.selection.target;
         self.selection = SvcSelection::new(target, target);
     }
@@ -203,7 +256,12 @@ impl SvcFilter {
                 self.last_reason = reason;
             }
         }
-        let keep = self.selection.current.keeps(p.sid, p.tid);
+        let needless = self.needless(p);
+        if needless {
+            self.selection.lower_dropped = true;
+        }
+        let keep = self.selection.current.keeps(p.sid, p.tid) && !needless;
+        self.note_top(p);
         let newest = self.newest().unwrap_or_default();
         if !keep {
             if new_picture && self.mode == Mode::Vp8 {
@@ -246,8 +304,12 @@ impl SvcFilter {
         }
     }
 
-    fn late(&self, p: &SvcPacket) -> SvcVerdict {
+    fn late(&mut self, p: &SvcPacket) -> SvcVerdict {
         if !self.selection.current.keeps(p.sid, p.tid) {
+            return SvcVerdict::Drop(SvcDrop::Layer);
+        }
+        if self.needless(p) {
+            self.selection.lower_dropped = true;
             return SvcVerdict::Drop(SvcDrop::Layer);
         }
         for i in 0..self.len {
@@ -290,6 +352,7 @@ mod tests {
             },
             layer_end: true,
             marker: true,
+            not_upper_ref: false,
         }
     }
 
@@ -472,6 +535,7 @@ mod tests {
                     up_switch: UpSwitch::No,
                     layer_end: k == 1,
                     marker: sid == 2 && k == 1,
+                    not_upper_ref: false,
                 });
             }
         }
@@ -524,5 +588,167 @@ mod tests {
             ]
         );
         assert!(!f.wants_keyframe());
+    }
+
+    /// A VP9 `L3T3_KEY`-like picture of `layers` spatial layers, two packets
+    /// each, as Chromium marks them: at a keyframe the lower layers are
+    /// references of the next one up (Z clear but on the top layer), after
+    /// it no layer is (Z set everywhere).
+    fn key_picture(ext0: i64, n: u32, key: bool, layers: u8) -> Vec<SvcPacket> {
+        let mut out = l3_picture(ext0, n, key);
+        out.truncate(usize::from(layers) * 2);
+        for p in &mut out {
+            p.not_upper_ref = !key || p.sid + 1 == layers;
+            p.marker = p.layer_end && p.sid + 1 == layers;
+        }
+        out
+    }
+
+    /// Offers `packets`; returns (index, outgoing number, marker) of each
+    /// packet forwarded.
+    fn sent(f: &mut SvcFilter, packets: &[SvcPacket]) -> Vec<(usize, i64, bool)> {
+        packets
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| match f.offer(p) {
+                SvcVerdict::Forward { seq, marker, .. } => Some((i, p.ext + seq, marker)),
+                SvcVerdict::Drop(_) => None,
+            })
+            .collect()
+    }
+
+    fn vp9_at(target: Layers) -> SvcFilter {
+        let mut f = SvcFilter::new(Mode::Vp9);
+        f.reset(0, 0);
+        f.set_target(target);
+        f
+    }
+
+    #[test]
+    fn vp9_at_the_top_layer_drops_lower_frames_no_layer_references() {
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 3);
+        packets.extend(key_picture(6, 1, false, 3));
+        packets.extend(key_picture(12, 2, false, 3));
+        // The keyframe whole; then each picture's top layer alone, numbered
+        // on, its last packet marked.
+        assert_eq!(
+            sent(&mut f, &packets),
+            vec![
+                (0, 0, false),
+                (1, 1, false),
+                (2, 2, false),
+                (3, 3, false),
+                (4, 4, false),
+                (5, 5, true),
+                (10, 6, false),
+                (11, 7, true),
+                (16, 8, false),
+                (17, 9, true)
+            ]
+        );
+        assert!(f.selection().lower_dropped && !f.wants_keyframe());
+        // A middle layer forwards its own frames only, marked.
+        let mut f = vp9_at(Layers { sid: 1, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 3);
+        packets.extend(key_picture(6, 1, false, 3));
+        let out = sent(&mut f, &packets);
+        assert_eq!(&out[4..], &[(8, 4, false), (9, 5, true)]);
+    }
+
+    #[test]
+    fn vp9_frames_a_higher_layer_references_are_kept() {
+        // Z clear on every lower layer (full inter-layer prediction).
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 3);
+        let mut next = key_picture(6, 1, false, 3);
+        for p in &mut next {
+            p.not_upper_ref = p.sid == 2;
+        }
+        packets.extend(next);
+        assert_eq!(sent(&mut f, &packets).len(), 12);
+        assert!(!f.selection().lower_dropped);
+    }
+
+    #[test]
+    fn vp9_a_stream_below_the_layer_forwarded_keeps_its_lower_layers() {
+        // Aiming for S2 of a stream that has two layers: nothing is left out.
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 2);
+        packets.extend(key_picture(4, 1, false, 2));
+        let out = sent(&mut f, &packets);
+        assert_eq!(out.len(), 8);
+        assert_eq!(out[7], (7, 7, true));
+        assert!(!f.wants_keyframe());
+    }
+
+    #[test]
+    fn vp9_a_step_down_in_space_after_dropping_waits_for_a_keyframe() {
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 3);
+        packets.extend(key_picture(6, 1, false, 3));
+        sent(&mut f, &packets);
+        f.set_target(Layers { sid: 0, tid: 3 });
+        assert!(f.wants_keyframe());
+        // Still the top layer until the keyframe: S0 was left out.
+        let out = sent(&mut f, &key_picture(12, 2, false, 3));
+        assert_eq!(out, vec![(4, 8, false), (5, 9, true)]);
+        // At the keyframe, S0 alone, marked.
+        let out = sent(&mut f, &key_picture(18, 3, true, 3));
+        assert_eq!(out, vec![(0, 10, false), (1, 11, true)]);
+        assert_eq!(f.selection().current.sid, 0);
+        assert!(!f.wants_keyframe());
+    }
+
+    #[test]
+    fn vp9_a_top_layer_that_stops_asks_for_a_keyframe_and_then_keeps_the_rest() {
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 3);
+        packets.extend(key_picture(6, 1, false, 3));
+        sent(&mut f, &packets);
+        // The publisher turns S2 off: its lower frames cannot be decoded,
+        // so none is sent; after a few such pictures a keyframe is asked for.
+        let mut ext = 12;
+        for n in 2..2 + u32::from(TOP_MISSING_PICTURES) {
+            assert!(!f.wants_keyframe(), "picture {}", n);
+            assert_eq!(sent(&mut f, &key_picture(ext, n, false, 2)), vec![]);
+            ext += 4;
+        }
+        assert!(f.wants_keyframe());
+        // A keyframe of two layers: both forwarded, and what follows too.
+        let mut packets = key_picture(ext, 10, true, 2);
+        packets.extend(key_picture(ext + 4, 11, false, 2));
+        let out = sent(&mut f, &packets);
+        assert_eq!(out.len(), 8);
+        assert_eq!(out[0].1, 8);
+        assert_eq!(out[7], (7, 15, true));
+        assert!(!f.wants_keyframe());
+    }
+
+    #[test]
+    fn vp9_a_top_frame_left_out_now_and_then_asks_for_nothing() {
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        let mut packets = key_picture(0, 0, true, 3);
+        packets.extend(key_picture(6, 1, false, 3));
+        packets.extend(key_picture(12, 2, false, 2));
+        packets.extend(key_picture(16, 3, false, 3));
+        let out = sent(&mut f, &packets);
+        // Picture 2 (no S2) is not sent at all; picture 3's S2 follows on.
+        assert_eq!(
+            &out[6..],
+            &[(10, 6, false), (11, 7, true), (20, 8, false), (21, 9, true)]
+        );
+        assert!(!f.wants_keyframe());
+    }
+
+    #[test]
+    fn vp9_a_late_lower_frame_packet_is_dropped_as_its_frame_was() {
+        let mut f = vp9_at(Layers { sid: 2, tid: 3 });
+        sent(&mut f, &key_picture(0, 0, true, 3));
+        let pic = key_picture(6, 1, false, 3);
+        // S0's first packet arrives after the rest of the picture: its
+        // number was left as a gap before the run dropped, and stays one.
+        assert_eq!(sent(&mut f, &pic[1..]), vec![(3, 7, false), (4, 8, true)]);
+        assert_eq!(f.offer(&pic[0]), SvcVerdict::Drop(SvcDrop::Layer));
     }
 }

@@ -14,6 +14,9 @@
 //! - up, spatial: at a keyframe only (with `L3T3_KEY` an upper spatial layer
 //!   references its own earlier frames), so a down track that wants a higher
 //!   spatial layer asks for one;
+//! - down, spatial, once frames of the lower layers have been left out (VP9
+//!   frames no higher layer references, see `svc_filter.rs`): at a keyframe
+//!   only, as up, since the lower layer's own references are missing;
 //! - at a keyframe: straight to the target.
 //!
 //! The aim steps down temporal first, then spatial: the layers form a ladder
@@ -84,6 +87,10 @@ pub struct SvcSelection {
     pub target: Layers,
     /// A VP9 switching-up point was forwarded: raise at the next picture.
     up_next: bool,
+    /// Since the last keyframe, a frame of a spatial layer below the
+    /// current one was left out: that layer cannot be decoded before the
+    /// next keyframe.
+    pub lower_dropped: bool,
 }
 
 impl SvcSelection {
@@ -93,6 +100,7 @@ impl SvcSelection {
             current,
             target,
             up_next: false,
+            lower_dropped: false,
         }
     }
 
@@ -102,9 +110,16 @@ impl SvcSelection {
     }
 
     /// True while a keyframe is needed to reach the target: it wants a
-    /// higher spatial layer than it forwards, and the stream has one.
+    /// higher spatial layer than it forwards, and the stream has one, or a
+    /// lower one whose frames were left out.
     pub fn wants_keyframe(&self, highest_sid: u8) -> bool {
-        self.target.sid > self.current.sid && highest_sid > self.current.sid
+        (self.target.sid > self.current.sid && highest_sid > self.current.sid)
+            || self.spatial_down_waits()
+    }
+
+    /// A lower spatial layer is aimed for, but its frames were left out.
+    fn spatial_down_waits(&self) -> bool {
+        self.target.sid < self.current.sid && self.lower_dropped
     }
 }
 
@@ -114,6 +129,7 @@ pub fn on_picture(s: SvcSelection, p: Picture) -> (SvcSelection, Option<SvcReaso
     let mut n = s;
     if p.keyframe {
         n.up_next = false;
+        n.lower_dropped = false;
         if n.current == n.target {
             return (n, None);
         }
@@ -121,7 +137,7 @@ pub fn on_picture(s: SvcSelection, p: Picture) -> (SvcSelection, Option<SvcReaso
         return (n, Some(SvcReason::Keyframe));
     }
     let mut reason = None;
-    if n.target.sid < n.current.sid {
+    if n.target.sid < n.current.sid && !n.lower_dropped {
         // From "every layer" (ALL) it is a change of bound, not of layers.
         if usize::from(n.current.sid) < SPATIAL {
             reason = Some(SvcReason::SpatialDown);
@@ -382,6 +398,24 @@ mod tests {
         let (s, r) = on_picture(s, key);
         assert_eq!((s.current, r), (at(2, 2), Some(SvcReason::Keyframe)));
         assert!(!s.wants_keyframe(2));
+    }
+
+    #[test]
+    fn spatial_down_waits_for_a_keyframe_once_lower_frames_were_left_out() {
+        let mut s = SvcSelection::new(at(2, 2), at(2, 2));
+        s.lower_dropped = true;
+        let s = s.with_target(at(0, 2));
+        assert!(s.wants_keyframe(2));
+        // Temporal down still happens; spatial down does not.
+        let (s, r) = on_picture(s.with_target(at(0, 1)), pic(0, UpSwitch::No));
+        assert_eq!((s.current, r), (at(2, 1), Some(SvcReason::TemporalDown)));
+        let key = Picture {
+            keyframe: true,
+            ..pic(0, UpSwitch::No)
+        };
+        let (s, r) = on_picture(s, key);
+        assert_eq!((s.current, r), (at(0, 1), Some(SvcReason::Keyframe)));
+        assert!(!s.lower_dropped && !s.wants_keyframe(2));
     }
 
     #[test]

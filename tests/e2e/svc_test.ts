@@ -3,7 +3,7 @@
  * subscriber the spatial and temporal layers its request and bandwidth
  * allow, from one SVC stream, and the subscriber decodes what it gets.
  * A subscriber's bandwidth is set with the media node's test-only
- * `bandwidthCap` fault.
+ * `bandwidthCap` fault, which bounds its simulcast layer as well.
  */
 
 import { ok, strictEqual } from "node:assert/strict";
@@ -188,6 +188,51 @@ for (const { codec, simulcast } of TEMPORAL_CASES) {
   });
 }
 
+Deno.test({
+  name:
+    "the bandwidth cap that bounds the SVC layers moves a simulcast subscriber to the low layer too, and lifting it brings the high layer back",
+  ...opts,
+  async fn() {
+    const cap = new Map<string, number>();
+    const e2e = await startE2eServer({
+      codecs: ["vp8", "opus"],
+      faults: { bandwidthCap: cap },
+    });
+    const browser = await launchBrowser({ videoFile: await cameraFile() });
+    try {
+      const a = await openPeer(browser, e2e.url);
+      const b = await openPeer(browser, e2e.url);
+      await join(a, "alice");
+      await join(b, "bob");
+      await evalPeer(b, `peer.request({"": ["video"]});`);
+      await evalPeer(a, `return await peer.publish({ simulcast: true });`);
+      const bob = await evalPeer<string>(b, `return peer.id;`);
+      const layer = async () => (await serverLayers(e2e, bob))[0]?.layer;
+      await waitFor("B to get the high layer", async () => {
+        return (await video(b)).frameWidth >= 1280 ? true : undefined;
+      }, { timeoutMs: 20_000, intervalMs: 200 });
+      strictEqual(await layer(), "h");
+      cap.set(bob, 50_000);
+      let t0 = Date.now();
+      await waitFor("B to get the low layer", async () => {
+        const w = (await video(b)).frameWidth;
+        return w > 0 && w < 1280 && (await layer()) === "l" ? true : undefined;
+      }, { timeoutMs: 8000, intervalMs: 200 });
+      console.log(`capped: low layer after ${Date.now() - t0} ms`);
+      cap.delete(bob);
+      t0 = Date.now();
+      // A raise waits 8 s after a switch down.
+      await waitFor("B to get the high layer back", async () => {
+        return (await video(b)).frameWidth >= 1280 ? true : undefined;
+      }, { timeoutMs: 15_000, intervalMs: 200 });
+      console.log(`lifted: high layer after ${Date.now() - t0} ms`);
+    } finally {
+      await browser.close();
+      await e2e.close();
+    }
+  },
+});
+
 /** Starts recording the longest pause between decoded frames at `page`. */
 async function watchDecoding(page: Page): Promise<void> {
   await evalPeer(
@@ -222,7 +267,7 @@ function offers(page: Page): Promise<number> {
 
 Deno.test({
   name:
-    "from one VP9 L3T3_KEY stream, a video-low subscriber decodes the lowest spatial layer while another decodes 1280×720, and they swap without renegotiation or a pause over 500 ms",
+    "from one VP9 L3T3_KEY stream, a video-low subscriber decodes the lowest spatial layer while another decodes 1280×720 from its top layer's frames alone, and they swap without renegotiation or a pause over 500 ms",
   ...opts,
   async fn() {
     const e2e = await startTestServer({
@@ -258,6 +303,35 @@ Deno.test({
       await decodes(b, "B", 5000, 30);
       const low = await width(b);
       console.log(`at once: ${await sizes()}`);
+
+      // C, at the top layer, gets that layer's frames alone (and the lower
+      // layers of keyframes): a share of what A sends, and it still decodes
+      // 1280×720 without a freeze or a keyframe request.
+      const sentBytes = async () =>
+        (await upStats(a)).filter((x) => x.kind === "video")
+          .reduce((n, x) => n + x.bytesSent, 0);
+      const [sent0, c0] = [await sentBytes(), await video(c)];
+      await new Promise((r) => setTimeout(r, 4000));
+      const [sent1, c1] = [await sentBytes(), await video(c)];
+      const share = (c1.bytesReceived - c0.bytesReceived) / (sent1 - sent0);
+      const fps = (c1.framesDecoded - c0.framesDecoded) /
+        ((c1.timestamp - c0.timestamp) / 1000);
+      console.log(
+        `C at 1280×720 received ${
+          ((c1.bytesReceived - c0.bytesReceived) / 4000 * 8).toFixed(0)
+        } kbit/s, ${(share * 100).toFixed(0)} % of the ${
+          ((sent1 - sent0) / 4000 * 8).toFixed(0)
+        } kbit/s A sent; ${fps.toFixed(1)} fps, ${
+          c1.freezeCount - c0.freezeCount
+        } freezes, ${c1.pliCount - c0.pliCount} PLI, ${
+          c1.packetsLost - c0.packetsLost
+        } lost, ${c1.framesDropped - c0.framesDropped} dropped`,
+      );
+      // Every layer forwarded gave 99 %; the top layer alone about 78 %.
+      ok(share < 0.9, `C received ${share} of what A sent`);
+      strictEqual(c1.frameWidth, 1280, "C's width");
+      strictEqual(c1.freezeCount - c0.freezeCount, 0, "C's freezes");
+      strictEqual(c1.pliCount - c0.pliCount, 0, "C's keyframe requests");
       ok(low > 0 && low <= 640, `B decodes ${low} wide`);
       const bob = await evalPeer<string>(b, `return peer.id;`);
       const layers = await serverLayers(e2e, bob);

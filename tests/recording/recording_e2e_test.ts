@@ -12,7 +12,12 @@ import { openPeer } from "../e2e/support/peer_page.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { startRecordingServer } from "./support/recording_server.ts";
 import { startServerProcess } from "../support/server_process.ts";
-import { decodeErrors, hasCues, probe } from "./support/synthetic.ts";
+import {
+  decodeErrors,
+  hasCues,
+  headerVideoSize,
+  probe,
+} from "./support/synthetic.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -148,6 +153,12 @@ for (const [codec, mode] of RECORDED) {
             } wide`,
           );
           strictEqual(widths[widths.length - 1], sent, "the top layer's width");
+          // The header states the top layer's size, not the base layer's
+          // (ffprobe's size is that of the first frame its own decoder
+          // shows: the base layer's).
+          const header = await headerVideoSize(path);
+          console.log(`header ${header?.width}×${header?.height}`);
+          strictEqual(header?.width, sent, "the width in the file's header");
         }
         ok(Math.abs(duration - 10) <= 0.5, `duration ${duration}`);
         ok(await hasCues(path), "Cues");

@@ -34,8 +34,9 @@ export interface Faults {
   throwIn?: Map<string, FaultSite>;
   /**
    * Bandwidth (bit/s) assumed towards a subscriber, by its client id: its
-   * SVC layers are chosen as if its estimate were at most that. Read at
-   * every re-aim, so that a test can set and lift it during a call.
+   * estimate is at most that, for its simulcast layer, its SVC layers and
+   * the publisher's budget alike. Read at every re-aim, so that a test can
+   * set and lift it during a call.
    */
   bandwidthCap?: Map<string, number>;
 }
@@ -276,8 +277,10 @@ export class DownTrack implements SlotSink {
   /** Re-aims from the layers' rates and the subscriber's estimate; asks for the keyframe a switch needs. */
   adjust(now: number): void {
     if (this.#closed) return;
-    if (this.#sources.length >= 2) this.#adjustSimulcast(now);
+    // The SVC re-aim sets the test's cap on the estimate the simulcast
+    // choice reads too.
     this.#adjustSvc(now);
+    if (this.#sources.length >= 2) this.#adjustSimulcast(now);
     if (this.#pipeline.wantsKeyframe() >= 0) this.requestKeyframe(now);
   }
 
@@ -309,9 +312,7 @@ export class DownTrack implements SlotSink {
       this.#options.log(
         `${this.#options.name}: SVC target ${layerText(before.target)} → ${
           layerText(r)
-        } (${r.reason}; available ${
-          Math.min(this.#pipeline.available(now), cap ?? Infinity)
-        } bit/s)`,
+        } (${r.reason}; available ${this.#pipeline.available(now)} bit/s)`,
       );
     }
   }

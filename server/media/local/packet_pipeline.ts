@@ -83,9 +83,11 @@ export interface DownPipeline {
    */
   adjust(rates: readonly number[], maxLayer: number, now: number): TargetReason;
   /**
-   * Re-aims the SVC layers (VP8, VP9) from the current source's layer rates
-   * and the estimate bounded by `capBps` (0: none), never above spatial
-   * layer `maxSpatial`; null for a codec without SVC.
+   * Bounds the estimate by `capBps` (0: none) from now on, for every choice
+   * that reads it (simulcast, SVC, the publisher's budget), and re-aims the
+   * SVC layers (VP8, VP9) from the current source's layer rates and that
+   * estimate, never above spatial layer `maxSpatial`; null for a codec
+   * without SVC.
    */
   svcAdjust(
     options: { maxSpatial: number; capBps: number },

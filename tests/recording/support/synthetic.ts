@@ -374,3 +374,48 @@ export async function hasCues(path: string): Promise<boolean> {
   }
   return false;
 }
+
+/**
+ * The video size the file's header states (Tracks → TrackEntry → Video →
+ * PixelWidth, PixelHeight). ffprobe's stream size is not this: it is the
+ * first frame its decoder outputs.
+ */
+export async function headerVideoSize(
+  path: string,
+): Promise<{ width: number; height: number } | undefined> {
+  const bytes = await Deno.readFile(path);
+  // EBML variable-length integer at `at`: its length, and its value with
+  // (`marker`) or without the length marker bit.
+  const vint = (at: number, marker: boolean) => {
+    const first = bytes[at] ?? 0;
+    let len = 1;
+    while (len <= 8 && (first & (0x80 >> (len - 1))) === 0) len++;
+    let v = marker ? first : first & (0xff >> len);
+    for (let i = 1; i < len; i++) v = v * 256 + (bytes[at + i] ?? 0);
+    return { len, v };
+  };
+  const masters = new Set([0x18538067, 0x1654ae6b, 0xae, 0xe0]);
+  const size: { width?: number; height?: number } = {};
+  const walk = (from: number, to: number): void => {
+    let at = from;
+    while (at < to && at < bytes.length) {
+      const id = vint(at, true);
+      const len = vint(at + id.len, false);
+      const body = at + id.len + len.len;
+      const unknown = len.v === 2 ** (7 * len.len) - 1;
+      const end = unknown ? to : body + len.v;
+      if (masters.has(id.v)) walk(body, Math.min(end, to));
+      else if (id.v === 0xb0 || id.v === 0xba) {
+        let v = 0;
+        for (let i = body; i < end; i++) v = v * 256 + bytes[i]!;
+        size[id.v === 0xb0 ? "width" : "height"] = v;
+      }
+      if (id.v === 0x1654ae6b) return; // the tracks are read
+      at = end;
+    }
+  };
+  walk(0, bytes.length);
+  return size.width === undefined || size.height === undefined
+    ? undefined
+    : { width: size.width, height: size.height };
+}
