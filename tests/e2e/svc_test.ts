@@ -194,8 +194,9 @@ Deno.test({
   ...opts,
   async fn() {
     const cap = new Map<string, number>();
-    const e2e = await startE2eServer({
-      codecs: ["vp8", "opus"],
+    const e2e = await startTestServer({
+      staticDir: PEER_PAGES,
+      groups: { e2e: openGroup({ codecs: ["vp8", "opus"] }) },
       faults: { bandwidthCap: cap },
     });
     const browser = await launchBrowser({ videoFile: await cameraFile() });
