@@ -28,6 +28,10 @@ import { looksLikeStun } from "./stun_message.ts";
 import { StreamFramer } from "./stream_framer.ts";
 import type { TurnServer } from "./turn_server.ts";
 
+// Ports tried with port 0 before giving up: the UDP port the system picks
+// may be in use for TCP by another process.
+const PORT_ATTEMPTS = 16;
+
 /** Options of {@link TurnListeners.open}. */
 export interface TurnListenOptions {
   /** IPv4 address to listen on (default 0.0.0.0). */
@@ -122,10 +126,25 @@ export class TurnListeners {
 
   /**
    * Binds UDP and TCP on `port` (the TCP port is the UDP one when `port` is
-   * 0), and TLS when asked; on `hostname6` too when given.
+   * 0: a port whose TCP side is taken is given back and another tried), and
+   * TLS when asked; on `hostname6` too when given.
    * @throws Error when a port cannot be bound
    */
   static async open(
+    server: TurnServer,
+    options: TurnListenOptions,
+  ): Promise<TurnListeners> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await TurnListeners.#bind(server, options);
+      } catch (e) {
+        const free = options.port === 0 && e instanceof Deno.errors.AddrInUse;
+        if (!free || attempt === PORT_ATTEMPTS) throw e;
+      }
+    }
+  }
+
+  static async #bind(
     server: TurnServer,
     options: TurnListenOptions,
   ): Promise<TurnListeners> {
