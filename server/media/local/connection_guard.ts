@@ -2,7 +2,7 @@
  * Keeps a connection's failures its own.
  *
  * Every callback a connection hands to werift or to a timer (werift events,
- * the per-packet tap, RTCP handlers, ticks) and every call another
+ * the per-packet RTP interceptor, RTCP handlers, ticks) and every call another
  * connection's loop makes into it runs under the connection's guard. An
  * exception there (a bug, a werift event that throws, a WebAssembly trap in
  * the per-packet pipeline) is logged once with the connection's name and

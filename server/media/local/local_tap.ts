@@ -11,7 +11,7 @@
  */
 
 import type { MediaTap, TapOptions, TapPacket } from "../media_tap.ts";
-import type { PacketSink, SenderReportInfo, UpTrack } from "./up_track.ts";
+import type { SenderReportInfo, TrackTap, UpTrack } from "./up_track.ts";
 import { rtpHeaderLength, rtpPayloadEnd } from "../rtp_header.ts";
 import { ConnectionGuard } from "./connection_guard.ts";
 import type { Faults } from "./down_track.ts";
@@ -30,7 +30,7 @@ export interface TapContext {
 }
 
 /** Receives every track of one up connection. */
-export class LocalTap implements MediaTap, PacketSink {
+export class LocalTap implements MediaTap, TrackTap {
   readonly #options: TapOptions;
   readonly #host: TapHost;
   readonly #guard: ConnectionGuard;

@@ -22,13 +22,13 @@ export interface SlotSink {
   deliver(source: UpTrack, slot: number, now: number): void;
 }
 
-/** Receives every packet's bytes (the recorder's tap). */
-export interface PacketSink {
+/** What an up track hands every packet's bytes to: a tap (server/media/media_tap.ts). */
+export interface TrackTap {
   /** `packet` is valid only during the call: copy what you keep. */
   deliver(packet: Uint8Array, layer: number, flags: number, now: number): void;
 }
 
-/** Flag of {@link PacketSink.deliver}: the packet starts a keyframe. */
+/** Flag of {@link TrackTap.deliver}: the packet starts a keyframe. */
 export const KEYFRAME = 1;
 
 /** An upstream Sender Report as listeners of {@link UpTrack.onSenderReport} get it. */
@@ -70,7 +70,7 @@ export class UpTrack {
   readonly #options: UpTrackOptions;
   // Arrays, not Sets: iterating them per packet allocates nothing.
   #sinks: SlotSink[] = [];
-  #taps: PacketSink[] = [];
+  #taps: TrackTap[] = [];
   #srListeners: ((sr: SenderReportInfo) => void)[] = [];
   readonly #unsubscribe: () => void;
   #codec: CodecEntry | undefined;
@@ -152,12 +152,12 @@ export class UpTrack {
    * Starts handing every stored packet to `tap` as bytes (valid only during
    * the call), with this track's layer and a keyframe flag.
    */
-  attach(tap: PacketSink): void {
+  attach(tap: TrackTap): void {
     if (!this.#taps.includes(tap)) this.#taps = [...this.#taps, tap];
   }
 
   /** Stops handing packets to `tap`. */
-  detach(tap: PacketSink): void {
+  detach(tap: TrackTap): void {
     this.#taps = this.#taps.filter((s) => s !== tap);
   }
 
@@ -199,7 +199,7 @@ export class UpTrack {
     }
   }
 
-  /** Takes one decrypted RTP packet from the transport's tap. */
+  /** Takes one decrypted RTP packet from the transport's RTP interceptor. */
   receive(packet: Uint8Array, now: number): void {
     const pipeline = this.#pipeline;
     if (pipeline === undefined || this.#closed) return;
@@ -232,7 +232,7 @@ export class UpTrack {
   }
 
   // werift's path: the first packets of a track (they tell us its SSRC and
-  // codec), and every packet when the raw tap is not available.
+  // codec), and every packet when the raw RTP interceptor is not available.
   readonly #onWeriftRtp = (packet: RtpPacket): void => {
     if (this.#closed) return;
     const now = performance.now();
