@@ -65,15 +65,15 @@ export class LocalTap implements MediaTap, TrackTap {
 
   /** Starts receiving `track` (called for existing and later tracks). */
   addTrack(track: UpTrack): void {
-    if (this.#closed || this.#tracks.has(track.layer)) return;
-    this.#tracks.set(track.layer, track);
+    if (this.#closed || this.#tracks.has(track.index)) return;
+    this.#tracks.set(track.index, track);
     track.attach(this);
     this.#unsubscribe.push(track.onSenderReport(
       this.#guard.wrap("rtcp", undefined, (sr: SenderReportInfo) => {
         if (this.#closed) return;
         this.#options.onSenderReport({
           kind: track.kind,
-          track: track.layer,
+          track: track.index,
           ntp: sr.ntp,
           rtpTimestamp: sr.rtpTimestamp,
           arrival: performance.now(),
@@ -84,11 +84,11 @@ export class LocalTap implements MediaTap, TrackTap {
 
   deliver(
     packet: Uint8Array,
-    layer: number,
+    trackIndex: number,
     _flags: number,
     now: number,
   ): void {
-    const track = this.#tracks.get(layer);
+    const track = this.#tracks.get(trackIndex);
     if (this.#closed || track === undefined) return;
     const start = rtpHeaderLength(packet, packet.length);
     const end = start < 0 ? -1 : rtpPayloadEnd(packet, start);
@@ -97,7 +97,7 @@ export class LocalTap implements MediaTap, TrackTap {
     const p = this.#packet;
     p.kind = track.kind;
     p.codec = track.codec?.name ?? "";
-    p.track = layer;
+    p.track = trackIndex;
     p.rid = track.rid;
     p.ssrc = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
     p.seq = (b[2]! << 8) | b[3]!;

@@ -330,7 +330,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     if (this.#closed) return;
     const up = new UpTrack({
       track,
-      layer: this.#tracks.length,
+      index: this.#tracks.length,
       // werift may set the mid after the track event: look it up late.
       codecOf: (pt) => this.#formats.get(transceiver.mid ?? "")?.get(pt),
       av1Descriptor: () =>

@@ -25,7 +25,12 @@ export interface SlotSink {
 /** What an up track hands every packet's bytes to: a tap (server/media/media_tap.ts). */
 export interface TrackTap {
   /** `packet` is valid only during the call: copy what you keep. */
-  deliver(packet: Uint8Array, layer: number, flags: number, now: number): void;
+  deliver(
+    packet: Uint8Array,
+    trackIndex: number,
+    flags: number,
+    now: number,
+  ): void;
 }
 
 /** Flag of {@link TrackTap.deliver}: the packet starts a keyframe. */
@@ -40,7 +45,7 @@ export interface SenderReportInfo extends SourceClock {
 export interface UpTrackOptions {
   track: MediaStreamTrack;
   /** Index of this track in its up connection. */
-  layer: number;
+  index: number;
   /** Maps a received payload type to the codec it carries. */
   codecOf(payloadType: number): CodecEntry | undefined;
   /** The negotiated id of the AV1 dependency descriptor extension, if any. */
@@ -65,8 +70,11 @@ export class UpTrack {
   readonly kind: "audio" | "video";
   readonly rid: string | undefined;
   readonly id: string;
-  /** Index of this track in its up connection (unique there). */
-  readonly layer: number;
+  /**
+   * Index of this track in its up connection (unique there); not a
+   * simulcast layer's rank, which is its place in a down track's sources.
+   */
+  readonly index: number;
   readonly #options: UpTrackOptions;
   // Arrays, not Sets: iterating them per packet allocates nothing.
   #sinks: SlotSink[] = [];
@@ -88,7 +96,7 @@ export class UpTrack {
     this.kind = options.track.kind === "audio" ? "audio" : "video";
     this.rid = options.track.rid;
     this.id = options.track.rid ?? options.track.id ?? options.track.uuid;
-    this.layer = options.layer;
+    this.index = options.index;
     this.#unsubscribe = options.track.onReceiveRtp.subscribe(
       options.guard.wrap("rtp", undefined, this.#onWeriftRtp),
     ).unSubscribe;
@@ -212,7 +220,7 @@ export class UpTrack {
     for (let i = 0; i < sinks.length; i++) sinks[i]!.deliver(this, slot, now);
     const taps = this.#taps;
     for (let i = 0; i < taps.length; i++) {
-      taps[i]!.deliver(packet, this.layer, key ? KEYFRAME : 0, now);
+      taps[i]!.deliver(packet, this.index, key ? KEYFRAME : 0, now);
     }
     if (this.kind === "video") {
       const nack = pipeline.nackDue(this.#options.rtcpSsrc, now);
