@@ -14,7 +14,7 @@ import type { MediaTap, TapOptions, TapPacket } from "../media_tap.ts";
 import type { SenderReportInfo, TrackTap, UpTrack } from "./up_track.ts";
 import { rtpHeaderLength, rtpPayloadEnd } from "../rtp_header.ts";
 import { ConnectionGuard } from "./connection_guard.ts";
-import type { Faults } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 
 /** What a tap needs of its up connection. */
 export interface TapHost {
@@ -25,7 +25,7 @@ export interface TapHost {
 /** What a tap needs from its node. */
 export interface TapContext {
   host: TapHost;
-  faults: Faults;
+  testFaults: TestFaults;
   log(message: string): void;
 }
 
@@ -56,7 +56,7 @@ export class LocalTap implements MediaTap, TrackTap {
     this.#options = options;
     this.#host = context.host;
     this.#guard = new ConnectionGuard(`tap on up ${context.host.id}`, {
-      faults: context.faults,
+      testFaults: context.testFaults,
       log: context.log,
       close: () => this.upClosed(),
     });

@@ -39,7 +39,7 @@ import {
   peerConfig,
   type TransportSettings,
 } from "./peer_config.ts";
-import type { Faults } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 import { duplicateHandshakes } from "./dtls_retransmission.ts";
 import { TrackReport } from "./track_report.ts";
 import { UpFeedback } from "./up_feedback.ts";
@@ -63,7 +63,7 @@ import { gatheringFailure } from "./gathering.ts";
 export interface UpContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
-  faults: Faults;
+  testFaults: TestFaults;
   /** The node's 500 ms timer ({@link TICK_MS}), shared by its up connections. */
   ticker: Ticker;
   log(message: string): void;
@@ -120,7 +120,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     this.#options = options;
     this.#context = context;
     const guard = new ConnectionGuard(`up ${options.id}`, {
-      faults: context.faults,
+      testFaults: context.testFaults,
       log: context.log,
       close: () => this.close(),
     });
@@ -206,7 +206,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
           `Cannot apply offer of up connection "${this.id}": ${e}`,
         );
       }
-      if (this.#context.faults.duplicateHandshakes) {
+      if (this.#context.testFaults.duplicateHandshakes) {
         duplicateHandshakes(this.#pc.dtlsTransports);
       }
       const answer = await this.#pc.createAnswer();
