@@ -51,7 +51,7 @@ export class SubscriberBot {
   readonly #client: GaleneClient;
   readonly #recorder: LatencyRecorder;
   #pc: RTCPeerConnection | null = null;
-  // Packets werift itself delivered (before the tap, or around it).
+  // Packets werift itself delivered (before the interceptor, or around it).
   #weriftPackets = 0;
   #stage = "waiting for an offer";
   #retries = 0;
@@ -60,13 +60,13 @@ export class SubscriberBot {
   // Offers and candidates of the stream, applied in order.
   #chain: Promise<void> = Promise.resolve();
   #iceErrors = 0;
-  readonly #tapped = Promise.withResolvers<void>();
+  readonly #counting = Promise.withResolvers<void>();
 
   private constructor(client: GaleneClient, recorder: LatencyRecorder) {
     this.#client = client;
     this.#recorder = recorder;
     // Awaited later, with the others; not an unhandled rejection before that.
-    this.#tapped.promise.catch(() => {});
+    this.#counting.promise.catch(() => {});
   }
 
   /** Joins and asks for video; {@link ready} resolves at the first packet. */
@@ -110,7 +110,7 @@ export class SubscriberBot {
 
   /** Resolves when the subscriber is connected and has counted a packet. */
   get ready(): Promise<void> {
-    return this.#tapped.promise;
+    return this.#counting.promise;
   }
 
   reset(): void {
@@ -153,9 +153,9 @@ export class SubscriberBot {
       iceOf(pc, (c) => this.#client.sendIce(id, c));
       this.#stage = "connecting";
       const current = pc;
-      connected(pc, "subscriber").then(() => this.#tap(current)).catch((e) =>
-        this.#retry(id, current, e)
-      );
+      connected(pc, "subscriber").then(() => this.#intercept(current)).catch((
+        e,
+      ) => this.#retry(id, current, e));
     }
     await pc.setRemoteDescription({ type: "offer", sdp });
     await pc.setLocalDescription(await pc.createAnswer());
@@ -170,7 +170,7 @@ export class SubscriberBot {
     this.#stream = null;
     pc.close().catch(() => {});
     if (++this.#retries > MAX_RETRIES) {
-      this.#tapped.reject(error);
+      this.#counting.reject(error);
       return;
     }
     this.#stage = `retry ${this.#retries} after: ${error}`;
@@ -182,7 +182,7 @@ export class SubscriberBot {
 
   // Puts the count in front of each socket's handler: RTP is counted here,
   // everything else (STUN, DTLS, RTCP) goes on to werift as before.
-  async #tap(pc: RTCPeerConnection): Promise<void> {
+  async #intercept(pc: RTCPeerConnection): Promise<void> {
     this.#stage = "waiting for SRTP keys";
     const transport = pc.dtlsTransports[0] as unknown as
       | TransportInternals
@@ -197,26 +197,26 @@ export class SubscriberBot {
     const sockets = (transport?.iceTransport.connection.protocols ?? [])
       .flatMap((p) => p.transport ? [p.transport] : []);
     if (state === undefined || sockets.length === 0) {
-      throw new Error("Cannot tap a subscriber: no fast-path SRTP state");
+      throw new Error("Cannot intercept a subscriber: no fast-path SRTP state");
     }
-    for (const socket of sockets) this.#tapSocket(socket, state);
-    this.#stage = `tapped ${sockets.length} socket(s)`;
+    for (const socket of sockets) this.#interceptSocket(socket, state);
+    this.#stage = `intercepting ${sockets.length} socket(s)`;
   }
 
-  #tapSocket(socket: SocketLike, srtp: SrtpState): void {
+  #interceptSocket(socket: SocketLike, srtp: SrtpState): void {
     if (socket[COPYING_SEND] !== true) {
       throw new Error(
-        "Cannot tap a subscriber: werift's socket is not the fast path's",
+        "Cannot intercept a subscriber: werift's socket is not the fast path's",
       );
     }
     const recorder = this.#recorder;
     const deliver = socket[MEDIA_SINK];
-    const tap = (data: Buffer): boolean => {
+    const count = (data: Buffer): boolean => {
       const b0 = data[0]!;
       const b1 = data[1]! & 0x7f;
       // RFC 7983 §7: 128–191 is RTP/RTCP; RFC 5761 §4: PT 64–95 is RTCP.
       if (b0 < 128 || b0 > 191 || (b1 >= 64 && b1 <= 95)) return false;
-      if (this.received++ === 0) this.#tapped.resolve();
+      if (this.received++ === 0) this.#counting.resolve();
       if ((data[3]! & (SAMPLE_STRIDE - 1)) !== 0 || srtp.closed) return true;
       const n = srtp.remote.unprotectRtp(data, data.length);
       if (n > 0) {
@@ -227,7 +227,7 @@ export class SubscriberBot {
     };
     // The socket reads its sink at every datagram; RTCP goes on to it.
     socket[MEDIA_SINK] = (data) => {
-      if (!tap(data)) deliver?.(data);
+      if (!count(data)) deliver?.(data);
     };
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Typed wrapper of `media_wasm.wasm`, Nereid's per-packet hot path. This is
- * the only module that touches the WebAssembly memory.
+ * Typed wrapper of `media_wasm.wasm`, Nereid's per-packet hot path. This is,
+ * with `recording.ts`, the only module that touches the WebAssembly memory;
+ * both get their instance from `loader.ts`, which checks the ABI version.
  *
  * Packets go in by copying the caller's bytes into the module's input buffer
  * and come out as views of its output buffer: a returned `Uint8Array` is
@@ -22,8 +23,16 @@
  * @module
  */
 
+import { type AbiCheck, loadMediaWasm, loadMediaWasmSync } from "./loader.ts";
+
 /** The ABI version this wrapper speaks. */
 export const ABI_VERSION = 1;
+
+const ABI: AbiCheck = {
+  versionExport: "abi_version",
+  version: ABI_VERSION,
+  name: "ABI",
+};
 
 /** A handle of an up (incoming) track. */
 export type UpHandle = number & { readonly __brand: "UpHandle" };
@@ -306,21 +315,9 @@ export class MediaWasm {
    * beside this file) and checks its ABI version.
    * @throws {Error} when the file's ABI version is not {@link ABI_VERSION}
    */
-  static async load(
-    path: URL = new URL("./media_wasm.wasm", import.meta.url),
-  ): Promise<MediaWasm> {
-    const bytes = path.protocol === "file:"
-      ? await Deno.readFile(path)
-      : new Uint8Array(await (await fetch(path)).arrayBuffer());
-    const { instance } = await WebAssembly.instantiate(bytes, {});
-    const exports = instance.exports as unknown as Exports;
-    const version = exports.abi_version();
-    if (version !== ABI_VERSION) {
-      throw new Error(
-        `Cannot load media wasm "${path.href}": ABI version ${version}, this wrapper needs ${ABI_VERSION}`,
-      );
-    }
-    return new MediaWasm(exports);
+  static async load(path?: URL): Promise<MediaWasm> {
+    const exports = await loadMediaWasm(ABI, path);
+    return new MediaWasm(exports as unknown as Exports);
   }
 
   /**
@@ -328,19 +325,8 @@ export class MediaWasm {
    * await), checking its ABI version as {@link MediaWasm.load} does.
    * @throws {Error} when the file's ABI version is not {@link ABI_VERSION}
    */
-  static loadSync(
-    path: URL = new URL("./media_wasm.wasm", import.meta.url),
-  ): MediaWasm {
-    const module = new WebAssembly.Module(Deno.readFileSync(path));
-    const exports = new WebAssembly.Instance(module, {})
-      .exports as unknown as Exports;
-    const version = exports.abi_version();
-    if (version !== ABI_VERSION) {
-      throw new Error(
-        `Cannot load media wasm "${path.href}": ABI version ${version}, this wrapper needs ${ABI_VERSION}`,
-      );
-    }
-    return new MediaWasm(exports);
+  static loadSync(path?: URL): MediaWasm {
+    return new MediaWasm(loadMediaWasmSync(ABI, path) as unknown as Exports);
   }
 
   // Views are detached when the memory grows (a new cache allocates): they
@@ -781,16 +767,4 @@ export class MediaWasm {
     this.#inWords(ssrcs, "REMB SSRCs");
     return this.#out(this.#x.rtcp_remb(sender, bps, ssrcs.length), "REMB");
   }
-}
-
-/**
- * A private instance of the module, raw, for `recording.ts` only: the one
- * other wrapper allowed to touch its memory. A separate instance, so that
- * recording never shares state with forwarding.
- */
-export async function instantiateRaw(
-  path: URL = new URL("./media_wasm.wasm", import.meta.url),
-): Promise<WebAssembly.Exports> {
-  const bytes = await Deno.readFile(path);
-  return (await WebAssembly.instantiate(bytes, {})).instance.exports;
 }

@@ -19,10 +19,17 @@
  * @module
  */
 
-import { CODECS, instantiateRaw } from "./mod.ts";
+import { type AbiCheck, loadMediaWasm } from "./loader.ts";
+import { CODECS } from "./mod.ts";
 
 /** The recording ABI version this wrapper speaks. */
 export const REC_ABI_VERSION = 1;
+
+const REC_ABI: AbiCheck = {
+  versionExport: "rec_abi_version",
+  version: REC_ABI_VERSION,
+  name: "recording ABI",
+};
 
 /** A handle of a recorder. */
 export type RecorderHandle = number & { readonly __brand: "RecorderHandle" };
@@ -140,17 +147,8 @@ export class RecordingWasm {
    * @throws {Error} when the module speaks another recording ABI version
    */
   static async load(path?: URL): Promise<RecordingWasm> {
-    const exports = await instantiateRaw(path) as unknown as Exports;
-    if (typeof exports.rec_abi_version !== "function") {
-      throw new Error("Cannot load media wasm: it has no recording ABI");
-    }
-    const version = exports.rec_abi_version();
-    if (version !== REC_ABI_VERSION) {
-      throw new Error(
-        `Cannot load media wasm: recording ABI version ${version}, this wrapper needs ${REC_ABI_VERSION}`,
-      );
-    }
-    return new RecordingWasm(exports);
+    const exports = await loadMediaWasm(REC_ABI, path);
+    return new RecordingWasm(exports as unknown as Exports);
   }
 
   /**

@@ -70,6 +70,7 @@ import {
 } from "../group/group.ts";
 import type { Actor, Member, PublishedStream } from "../group/member.ts";
 import type { UpTrackInfo } from "../media/media_node.ts";
+import { isCodecName } from "../media/codec_names.ts";
 import type { ServerMessage } from "../protocol/message.ts";
 import type { GroupEvent, GroupEvents } from "./group_events.ts";
 import {
@@ -207,7 +208,7 @@ function parseStream(
     const { id: tid, kind, codec, rid } = t as Record<string, unknown>;
     if (
       typeof tid !== "string" || typeof kind !== "string" ||
-      !KINDS.has(kind) || typeof codec !== "string" ||
+      !KINDS.has(kind) || !isCodecName(codec) ||
       (rid !== undefined && typeof rid !== "string")
     ) {
       return undefined;

@@ -33,6 +33,7 @@ import {
   type TrackStats,
   type UpTrackInfo,
 } from "../media/media_node.ts";
+import { type CodecName, isCodecName } from "../media/codec_names.ts";
 
 /** The largest control message either side accepts, in bytes. */
 export const MAX_CONTROL_MESSAGE_BYTES = 1 << 20;
@@ -48,7 +49,7 @@ export type Operation =
     conn: string;
     id: string;
     group: string;
-    codecs: string[];
+    codecs: CodecName[];
     ice: IceConfiguration;
   }
   | {
@@ -133,6 +134,23 @@ function strings(m: Json, key: string): string[] {
   return v;
 }
 
+// A codec name the node does not know makes the message invalid, so what
+// crosses the media-node interface is always a CodecName.
+function codecs(m: Json): CodecName[] {
+  const list = strings(m, "codecs");
+  const unknown = list.find((c) => !isCodecName(c));
+  if (unknown !== undefined) {
+    throw new SyntaxError(`Unknown codec "${unknown.slice(0, 32)}"`);
+  }
+  return list as CodecName[];
+}
+
+function codec(o: Json): CodecName {
+  const c = str(o, "codec", 32);
+  if (!isCodecName(c)) throw new SyntaxError(`Unknown codec "${c}"`);
+  return c;
+}
+
 const REQUESTS: readonly string[] = ["audio", "video", "video-low"];
 
 function requests(m: Json): TrackRequest[] {
@@ -203,7 +221,7 @@ const OPERATIONS: Record<string, (m: Json) => Operation> = {
     conn: str(m, "conn", 64),
     id: str(m, "id", 256),
     group: str(m, "group", 1024),
-    codecs: strings(m, "codecs"),
+    codecs: codecs(m),
     ice: ice(m),
   }),
   openDown: (m) => ({
@@ -329,7 +347,7 @@ function tracks(m: Json): UpTrackInfo[] {
     const info: UpTrackInfo = {
       id: str(o, "id", 256),
       kind,
-      codec: str(o, "codec", 32),
+      codec: codec(o),
     };
     if (o["rid"] !== undefined) info.rid = str(o, "rid", 32);
     return info;

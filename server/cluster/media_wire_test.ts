@@ -117,3 +117,51 @@ Deno.test("parseStats() keeps a down track's SVC layers", () => {
     }])
   );
 });
+
+Deno.test("parseEdgeMessage() refuses an openUp whose codecs name an unknown codec", () => {
+  const openUp = (codecs: unknown) =>
+    call({
+      op: "openUp",
+      conn: "u1",
+      id: "s",
+      group: "g",
+      codecs,
+      ice: { iceServers: [] },
+    });
+  deepStrictEqual(parseEdgeMessage(openUp(["vp9", "opus"])), {
+    v: 2,
+    type: "call",
+    call: 7,
+    op: "openUp",
+    conn: "u1",
+    id: "s",
+    group: "g",
+    codecs: ["vp9", "opus"],
+    ice: { iceServers: [] },
+  });
+  throws(
+    () => parseEdgeMessage(openUp(["vp8", "h265"])),
+    /Unknown codec "h265"/,
+  );
+  // The wire carries the lower-case names only.
+  throws(() => parseEdgeMessage(openUp(["VP8"])), /Unknown codec "VP8"/);
+});
+
+Deno.test("parseNodeMessage() refuses a tracks event with an unknown codec", () => {
+  const tracks = (codec: string) =>
+    JSON.stringify({
+      v: 2,
+      type: "event",
+      event: "tracks",
+      conn: "u1",
+      tracks: [{ id: "a", kind: "audio", codec }],
+    });
+  deepStrictEqual(parseNodeMessage(tracks("opus")), {
+    v: 2,
+    type: "event",
+    event: "tracks",
+    conn: "u1",
+    tracks: [{ id: "a", kind: "audio", codec: "opus" }],
+  });
+  throws(() => parseNodeMessage(tracks("speex")), /Unknown codec "speex"/);
+});

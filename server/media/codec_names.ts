@@ -1,7 +1,9 @@
 /**
  * The codec names: what a group may allow in its `codecs` list, what the
  * media plane negotiates (server/media/local/codecs.ts) and what media-wasm
- * handles (its `Codec`, checked equal in server/media/local/wasm_pipeline.ts).
+ * handles (its `Codec`, checked equal in server/media/local/wasm_pipeline.ts),
+ * and what the media-node interface carries (server/media/media_node.ts;
+ * checked with {@link isCodecName} where it comes off the cluster wire).
  *
  * @module
  */
@@ -28,6 +30,12 @@ export const CODEC_NAMES: readonly CodecName[] = Object.freeze([
   "pcmu",
   "pcma",
 ]);
+
+/** Whether a value is a {@link CodecName} as written (lower case, as sent on the wire). */
+export function isCodecName(v: unknown): v is CodecName {
+  return typeof v === "string" &&
+    (CODEC_NAMES as readonly string[]).includes(v);
+}
 
 /** Codecs of a group that does not list any. */
 export const DEFAULT_CODECS: readonly CodecName[] = Object.freeze([

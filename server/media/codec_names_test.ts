@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { CODEC_NAMES, DEFAULT_CODECS, parseCodecNames } from "./codec_names.ts";
+import {
+  CODEC_NAMES,
+  DEFAULT_CODECS,
+  isCodecName,
+  parseCodecNames,
+} from "./codec_names.ts";
 
 Deno.test("parseCodecNames() defaults to vp8 and opus when absent or empty", () => {
   assert.deepEqual(parseCodecNames(undefined, "w"), ["vp8", "opus"]);
@@ -18,4 +23,11 @@ Deno.test("parseCodecNames() names the unknown codec", () => {
     name: "TypeError",
     message: /^f: "codecs" contains unknown codec "h265"/,
   });
+});
+
+Deno.test("isCodecName() accepts the lower-case names only", () => {
+  for (const c of CODEC_NAMES) assert.equal(isCodecName(c), true);
+  for (const v of ["VP8", "h265", "", undefined, 8]) {
+    assert.equal(isCodecName(v), false);
+  }
 });

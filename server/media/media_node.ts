@@ -30,6 +30,8 @@
  * @module
  */
 
+import type { CodecName } from "./codec_names.ts";
+
 /** The version of this contract; a remote node speaking another one is refused. */
 export const MEDIA_CONTRACT_VERSION = 2;
 
@@ -122,8 +124,7 @@ export interface UpTrackInfo {
   /** Track id (the rid for a simulcast layer). */
   id: string;
   kind: "audio" | "video";
-  /** Lower-case codec name: `vp8`, `vp9`, `h264`, `av1`, `opus`, `g722`, `pcmu`, `pcma`. */
-  codec: string;
+  codec: CodecName;
   /** Simulcast rid (`h`, `l`, …) or absent. */
   rid?: string;
 }
@@ -141,7 +142,7 @@ export interface UpOptions {
   /** The group it is published in: a cluster hosts a group on one node. */
   group: string;
   /** The group's `codecs` list, in preference order. */
-  codecs: readonly string[];
+  codecs: readonly CodecName[];
   ice: IceConfiguration;
   /** A local ICE candidate to send to the client. */
   onIceCandidate(candidate: IceCandidate): void;

@@ -3,6 +3,8 @@
  * node's own recorders read. It is not part of the media-node contract
  * (server/media/media_node.ts): packets never cross the boundary between
  * signalling and media, so a tap exists only where the packets are.
+ * "Tap" means this view only; the hook that takes decrypted RTP before
+ * werift parses it is the RTP interceptor (server/media/fast/raw_rtp.ts).
  *
  * @module
  */

@@ -17,7 +17,7 @@
  *   `UdpTransport.init` ({@link replaceSrtpAndUdp}): the fast path's SRTP
  *   contexts and batched UDP sockets (`fast/werift_seam.ts`).
  * - `RTCDtlsTransport.prototype.startSrtp` ({@link installRawPath}): the raw
- *   RTP tap in front of werift's parsing (`fast/raw_rtp.ts`), fed by the
+ *   RTP interceptor in front of werift's parsing (`fast/raw_rtp.ts`), fed by the
  *   fast path's host sockets directly (werift's ICE layer took two events,
  *   each a promise, per datagram).
  * - `RTCDtlsTransport.prototype.start` ({@link installDtlsRetransmission}):
@@ -98,7 +98,7 @@ const field = (
 export const MEMBERS: readonly WeriftMember[] = [
   method("RTCDtlsTransport", "updateSrtpSession", 0, "replaced: SRTP"),
   method("RTCDtlsTransport", "stop", 0, "wrapped: frees SRTP contexts"),
-  method("RTCDtlsTransport", "startSrtp", 0, "replaced: raw RTP tap"),
+  method("RTCDtlsTransport", "startSrtp", 0, "replaced: raw RTP interceptor"),
   method("RTCDtlsTransport", "start", 0, "wrapped: DTLS retransmission"),
   ...[
     "dtls",
@@ -433,7 +433,7 @@ export function disableNackGenerator(receiver: RTCRtpReceiver): void {
  *
  * werift 0.24.4 (`media/rtpReceiver.ts` `runRtcp`) starts a report loop on
  * the first packet it routes, every 0.5–1.5 s, from statistics of the
- * packets *it* saw; packets taken by the raw tap never reach it. The media
+ * packets *it* saw; packets taken by the raw RTP interceptor never reach it. The media
  * node sends one Receiver Report a second from its own caches instead: one
  * source of reports, not two that disagree.
  */

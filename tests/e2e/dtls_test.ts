@@ -22,7 +22,7 @@ Deno.test({
     const e2e = await startTestServer({
       staticDir: PEER_PAGES,
       groups: { e2e: openGroup() },
-      faults: { duplicateHandshakes: true },
+      testFaults: { duplicateHandshakes: true },
     });
     const browser = await launchBrowser();
     try {

@@ -101,7 +101,7 @@ for (const { codec, simulcast } of TEMPORAL_CASES) {
       const e2e = await startTestServer({
         staticDir: PEER_PAGES,
         groups: { e2e: openGroup({ codecs: [codec.toLowerCase(), "opus"] }) },
-        faults: { bandwidthCap: cap },
+        testFaults: { bandwidthCap: cap },
       });
       // The low simulcast layer has 100 kbit/s: Chromium's own camera
       // pattern keeps its full frame rate there, ffmpeg's would not.
@@ -197,7 +197,7 @@ Deno.test({
     const e2e = await startTestServer({
       staticDir: PEER_PAGES,
       groups: { e2e: openGroup({ codecs: ["vp8", "opus"] }) },
-      faults: { bandwidthCap: cap },
+      testFaults: { bandwidthCap: cap },
     });
     const browser = await launchBrowser({ videoFile: await cameraFile() });
     try {

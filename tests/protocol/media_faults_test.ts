@@ -8,7 +8,7 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
-import type { FaultSite } from "../../server/media/local/down_track.ts";
+import type { FaultSite } from "../../server/media/local/test_faults.ts";
 import { Publisher } from "../support/publisher.ts";
 import { Subscriber } from "../support/subscriber.ts";
 import { startTestServer, type TestServer } from "../support/test_server.ts";
@@ -71,7 +71,7 @@ for (const site of ["rtp", "tick"] as FaultSite[]) {
       const throwIn = new Map<string, FaultSite>();
       const t = await startTestServer({
         groups: { a: OPEN, b: OPEN },
-        faults: { throwIn },
+        testFaults: { throwIn },
       });
       const a = await call(t, "a", 2);
       const b = await call(t, "b", 1);
@@ -106,7 +106,7 @@ for (const site of ["rtp", "rtcp"] as FaultSite[]) {
       const throwIn = new Map<string, FaultSite>();
       const t = await startTestServer({
         groups: { a: OPEN, b: OPEN },
-        faults: { throwIn },
+        testFaults: { throwIn },
       });
       const a = await call(t, "a", 2);
       const b = await call(t, "b", 1);

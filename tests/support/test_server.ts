@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type RunningServer, startServer } from "../../server/server.ts";
 import { LocalMediaNode } from "../../server/media/local/local_media_node.ts";
-import type { Faults } from "../../server/media/local/down_track.ts";
+import type { TestFaults } from "../../server/media/local/test_faults.ts";
 import type { MediaNode } from "../../server/media/media_node.ts";
 import type { ConnectionTimeouts } from "../../server/http/connection_watch.ts";
 import type { SessionTimings } from "../../server/signalling/session_deps.ts";
@@ -43,8 +43,8 @@ export interface TestServerOptions {
   now?: () => number;
   /** Session timings; the defaults below keep failed logins quick. */
   timings?: Partial<SessionTimings>;
-  /** Test-only faults of the media node. */
-  faults?: Faults;
+  /** Test-only faults of the in-process media node (server/media/local/test_faults.ts). */
+  testFaults?: TestFaults;
   /** The media node to use instead of an in-process one (closed with the server). */
   media?: MediaNode;
   /** HTTP connection timeouts (Galène's 60 s and 120 s by default). */
@@ -196,11 +196,11 @@ export async function startTestServer(
     ...(options.relayOnly ? { relayOnly: true } : {}),
     log,
     ...(options.media ? { media: options.media } : {}),
-    ...(options.faults && !options.media
+    ...(options.testFaults && !options.media
       ? {
         media: new LocalMediaNode({
           loopbackOnly,
-          faults: options.faults,
+          testFaults: options.testFaults,
           log,
         }),
       }

@@ -5,17 +5,17 @@
  * werift turns every decrypted packet into an `RtpPacket` (header object,
  * extension list, payload copy), routes it by parsing its header extensions
  * again, and clones it once more per track. A media node that stores the
- * bytes in its WASM cache needs none of that: {@link setRtpTap} hands it the
- * decrypted bytes first, and werift's path runs only for the packets the tap
- * declines (a track's first packets, which tell werift's router the SSRC).
+ * bytes in its WASM cache needs none of that: {@link setRtpInterceptor} hands it
+ * the decrypted bytes first, and werift's path runs only for the packets the
+ * interceptor declines (a track's first packets, which tell werift's router the SSRC).
  * {@link sendRawRtp} encrypts a packet given as bytes and hands it to the
  * socket of the nominated ICE pair, with no header object and no promise
  * (on a relayed pair, to werift's TURN client, which frames it).
  *
- * The tap is offered a view it must copy to keep (the fast path's socket
+ * The interceptor is offered a view it must copy to keep (the fast path's socket
  * reuses its receive memory); werift's parsers get a copy.
  *
- * The tap needs the replaced `startSrtp` that `installRawPath` of
+ * The interceptor needs the replaced `startSrtp` that `installRawPath` of
  * `../werift_patches.ts` puts in place, with {@link receiveSrtp} (the fast
  * path installs it); without it, and without the fast path's SRTP contexts,
  * both functions fall back on werift's public path.
@@ -35,7 +35,7 @@ import type { SrtpContext } from "./srtp_context.ts";
  * Offered the decrypted bytes of each RTP packet, valid only during the call
  * (copy to keep); true when it took the packet.
  */
-export type RtpTap = (packet: Buffer) => boolean;
+export type RtpInterceptor = (packet: Buffer) => boolean;
 
 /** The fast path's SRTP state of one transport (see werift_seam.ts). */
 export interface SrtpState {
@@ -59,10 +59,10 @@ export const MEDIA_SINK: unique symbol = Symbol.for("nereid.mediaSink");
 
 /** A transport's {@link MEDIA_SINK}; `data` is valid only during the call. */
 export type MediaSink = (data: Buffer) => void;
-const TAP = Symbol.for("nereid.rtpTap");
+const INTERCEPTOR = Symbol.for("nereid.rtpInterceptor");
 
 interface Internals {
-  [TAP]?: RtpTap;
+  [INTERCEPTOR]?: RtpInterceptor;
   [SRTP_STATE]?: SrtpState;
   bytesReceived: number;
   packetsReceived: number;
@@ -94,14 +94,14 @@ interface IceConnection {
   send(data: Buffer): Promise<void>;
 }
 
-/** Routes a transport's decrypted RTP through `tap` first; undefined removes it. */
-export function setRtpTap(
+/** Routes a transport's decrypted RTP through `interceptor` first; undefined removes it. */
+export function setRtpInterceptor(
   transport: RTCDtlsTransport,
-  tap: RtpTap | undefined,
+  interceptor: RtpInterceptor | undefined,
 ): void {
   const t = transport as unknown as Internals;
-  if (tap === undefined) delete t[TAP];
-  else t[TAP] = tap;
+  if (interceptor === undefined) delete t[INTERCEPTOR];
+  else t[INTERCEPTOR] = interceptor;
 }
 
 /** True when {@link sendRawRtp} takes the fast way on this transport. */
@@ -205,7 +205,7 @@ export function sinkFor(
 }
 
 /**
- * werift's receive path (transport/dtls.js startSrtp) with the tap added:
+ * werift's receive path (transport/dtls.js startSrtp) with the interceptor added:
  * RFC 7983 demultiplexing, RTCP by its packet type (RFC 5761 §4). The
  * replaced `startSrtp` (`../werift_patches.ts`, `installRawPath`)
  * subscribes it to the transport's ICE data.
@@ -233,8 +233,8 @@ export function receiveSrtp(transport: RTCDtlsTransport, data: Buffer): void {
   }
   const dec = decrypt(t.srtp, data);
   if (dec === null) return;
-  const tap = t[TAP];
-  if (tap !== undefined && tap(dec)) return;
+  const interceptor = t[INTERCEPTOR];
+  if (interceptor !== undefined && interceptor(dec)) return;
   let packet: RtpPacket;
   try {
     // A copy, for the same reason: werift's payload is a subarray it keeps.

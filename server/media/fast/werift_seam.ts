@@ -28,7 +28,7 @@
  *    connection that was gathering.
  *
  * 3. `RTCDtlsTransport.prototype.startSrtp` — the same receive path with a
- *    tap for raw RTP in front of werift's parsing (`raw_rtp.ts`), and
+ *    interceptor for raw RTP in front of werift's parsing (`raw_rtp.ts`), and
  *    `RTCDtlsTransport.prototype.stop`, which now also frees the transport's
  *    SRTP contexts (OpenSSL memory outside the JS heap).
  *

@@ -2,7 +2,7 @@
  * Keeps a connection's failures its own.
  *
  * Every callback a connection hands to werift or to a timer (werift events,
- * the per-packet tap, RTCP handlers, ticks) and every call another
+ * the per-packet RTP interceptor, RTCP handlers, ticks) and every call another
  * connection's loop makes into it runs under the connection's guard. An
  * exception there (a bug, a werift event that throws, a WebAssembly trap in
  * the per-packet pipeline) is logged once with the connection's name and
@@ -13,19 +13,19 @@
  *
  * @example
  * ```ts
- * const guard = new ConnectionGuard("up s1", { faults: {}, log, close });
+ * const guard = new ConnectionGuard("up s1", { testFaults: {}, log, close });
  * setInterval(guard.wrap("tick", undefined, () => tick()), 500);
  * ```
  *
  * @module
  */
 
-import type { Faults, FaultSite } from "./down_track.ts";
+import type { FaultSite, TestFaults } from "./test_faults.ts";
 
 /** Options of {@link ConnectionGuard}. */
 export interface ConnectionGuardOptions {
-  /** Test-only faults, read at every guarded call. */
-  faults: Faults;
+  /** The node's test-only faults, read at every guarded call. */
+  testFaults: TestFaults;
   log(message: string): void;
   /** Closes the connection; called once, on a microtask, after a failure. */
   close(): void;
@@ -70,11 +70,11 @@ export class ConnectionGuard {
 
   /**
    * Throws the fault a test asked for at `site` of this connection, if any
-   * (`Faults.throwIn`); at "rtp" it is a real WebAssembly trap.
+   * (`TestFaults.throwIn`); at "rtp" it is a real WebAssembly trap.
    */
   inject(site: FaultSite): void {
-    const faults = this.#options.faults.throwIn;
-    if (faults === undefined || faults.get(this.name) !== site) return;
+    const throwIn = this.#options.testFaults.throwIn;
+    if (throwIn === undefined || throwIn.get(this.name) !== site) return;
     if (site === "rtp") trap();
     throw new Error(`Injected fault at ${site} of ${this.name}`);
   }

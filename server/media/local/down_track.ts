@@ -12,34 +12,7 @@ import { sendRawRtcp, sendRawRtp } from "../fast/raw_rtp.ts";
 import type { DownPipeline, SvcLayers } from "./packet_pipeline.ts";
 import type { SlotSink, UpTrack } from "./up_track.ts";
 import type { ConnectionGuard } from "./connection_guard.ts";
-
-/** A connection callback that {@link Faults.throwIn} can make throw. */
-export type FaultSite = "rtp" | "rtcp" | "tick" | "state" | "track" | "ice";
-
-/** Test-only faults a media node can inject. */
-export interface Faults {
-  /** Probability (0…1) of dropping a forwarded packet before sending it; NACKs still find it. */
-  dropForwarded?: number;
-  /**
-   * Every DTLS handshake datagram the node's transports receive is handled
-   * twice, as when a peer retransmits a flight that was only slow.
-   */
-  duplicateHandshakes?: boolean;
-  /**
-   * Connections whose callback at a site throws, by the name they log under
-   * (`up ID`, `down ID to CLIENT`). Read at every call, so that a test can
-   * add one during a call. At "rtp" the throw is a real WebAssembly trap,
-   * as a fault of the per-packet pipeline would raise.
-   */
-  throwIn?: Map<string, FaultSite>;
-  /**
-   * Bandwidth (bit/s) assumed towards a subscriber, by its client id: its
-   * estimate is at most that, for its simulcast layer, its SVC layers and
-   * the publisher's budget alike. Read at every re-aim, so that a test can
-   * set and lift it during a call.
-   */
-  bandwidthCap?: Map<string, number>;
-}
+import type { TestFaults } from "./test_faults.ts";
 
 /** Options of {@link DownTrack}. */
 export interface DownTrackOptions {
@@ -55,7 +28,8 @@ export interface DownTrackOptions {
   /** The subscribing client's id. */
   subscriber: string;
   clockRate: number;
-  faults: Faults;
+  /** The node's test-only faults (server/media/local/test_faults.ts). */
+  testFaults: TestFaults;
   /** The down connection's guard: a packet that throws fails that connection only. */
   guard: ConnectionGuard;
   /** Names this track in log lines. */
@@ -93,7 +67,7 @@ export class DownTrack implements SlotSink {
     this.#sources = options.sources;
     this.#maxLayer = Math.min(options.maxLayer, options.sources.length - 1);
     this.#maxSpatial = options.maxSpatial;
-    this.#drop = options.faults.dropForwarded ?? 0;
+    this.#drop = options.testFaults.dropForwarded ?? 0;
     for (const source of this.#sources) source.attachSlots(this);
   }
 
@@ -300,7 +274,7 @@ export class DownTrack implements SlotSink {
 
   #adjustSvc(now: number): void {
     const before = this.#pipeline.svcLayers();
-    const cap = this.#options.faults.bandwidthCap?.get(
+    const cap = this.#options.testFaults.bandwidthCap?.get(
       this.#options.subscriber,
     );
     const r = this.#pipeline.svcAdjust(

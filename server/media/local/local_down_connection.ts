@@ -37,7 +37,8 @@ import {
   type TrackRequest,
 } from "../media_node.ts";
 import { weriftCodec } from "./codecs.ts";
-import { DownTrack, type Faults } from "./down_track.ts";
+import { DownTrack } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 import {
   mapState,
   toIceInit,
@@ -58,7 +59,7 @@ import { reportBindFailures } from "../fast/werift_seam.ts";
 export interface DownContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
-  faults: Faults;
+  testFaults: TestFaults;
   log(message: string): void;
   onClosed(down: LocalDownConnection, teardown: Promise<void>): void;
 }
@@ -123,7 +124,11 @@ export class LocalDownConnection implements AttachedDown {
     this.#request = [...options.request];
     const guard = new ConnectionGuard(
       `down ${options.id} to ${options.subscriber}`,
-      { faults: context.faults, log: context.log, close: () => this.close() },
+      {
+        testFaults: context.testFaults,
+        log: context.log,
+        close: () => this.close(),
+      },
     );
     this.#guard = guard;
     this.tick = guard.wrap("tick", undefined, (now: number) => {
@@ -197,7 +202,7 @@ export class LocalDownConnection implements AttachedDown {
       if (failure.reason) {
         this.#context.log(`${this.#guard.name}: ${failure.reason}`);
       }
-      if (this.#context.faults.duplicateHandshakes) {
+      if (this.#context.testFaults.duplicateHandshakes) {
         duplicateHandshakes(this.#pc.dtlsTransports);
       }
       return this.#pc.localDescription?.sdp ?? null;
@@ -455,7 +460,7 @@ export class LocalDownConnection implements AttachedDown {
       maxSpatial: source.maxSpatial,
       subscriber: this.subscriber,
       clockRate: codec.clockRate,
-      faults: this.#context.faults,
+      testFaults: this.#context.testFaults,
       guard: this.#guard,
       pipeline: this.#context.pipelines.down({
         ssrc: sender.ssrc,

@@ -36,7 +36,7 @@ import { Ticker } from "./ticker.ts";
 import { LocalTap } from "./local_tap.ts";
 import type { PacketPipelines } from "./packet_pipeline.ts";
 import type { TransportSettings } from "./peer_config.ts";
-import type { Faults } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 import { createWasmPipelines } from "./wasm_pipeline.ts";
 import {
   assertWerift,
@@ -80,8 +80,8 @@ export interface LocalMediaNodeOptions {
    * for comparisons only).
    */
   fastPath?: FastPathOptions | false;
-  /** Test only: faults to inject into forwarding. */
-  faults?: Faults;
+  /** Test only: the faults to inject (server/media/local/test_faults.ts). */
+  testFaults?: TestFaults;
 }
 
 // Rethrows anything a connection throws as the contract's error.
@@ -94,7 +94,7 @@ export class LocalMediaNode implements MediaNode {
   readonly #transport: Omit<TransportSettings, "ice">;
   readonly #log: (message: string) => void;
   readonly #pipelines: PacketPipelines;
-  readonly #faults: Faults;
+  readonly #testFaults: TestFaults;
   readonly #recording: NodeRecordingOptions | undefined;
   readonly #fastPath: FastPathLease | undefined;
   readonly #ups = new Map<string, LocalUpConnection>();
@@ -115,7 +115,7 @@ export class LocalMediaNode implements MediaNode {
     this.#recording = options.recordings;
     this.#pipelines = options.pipelines ??
       createWasmPipelines(MediaWasm.loadSync());
-    this.#faults = { ...options.faults };
+    this.#testFaults = { ...options.testFaults };
     // Refuses to start on a werift other than the one patched for.
     assertWerift();
     installDtlsRetransmission();
@@ -157,7 +157,7 @@ export class LocalMediaNode implements MediaNode {
       up = new LocalUpConnection(options, {
         settings: { ...this.#transport, ice: options.ice },
         pipelines: this.#pipelines,
-        faults: this.#faults,
+        testFaults: this.#testFaults,
         ticker: this.#ticker,
         log: this.#log,
         onClosed: (closed, teardown) => {
@@ -197,7 +197,7 @@ export class LocalMediaNode implements MediaNode {
         up,
         settings: { ...this.#transport, ice: options.ice },
         pipelines: this.#pipelines,
-        faults: this.#faults,
+        testFaults: this.#testFaults,
         log: this.#log,
         onClosed: (closed, teardown) => {
           this.#downs.delete(closed);
@@ -258,7 +258,7 @@ export class LocalMediaNode implements MediaNode {
     }
     const tap = new LocalTap(options, {
       host: up,
-      faults: this.#faults,
+      testFaults: this.#testFaults,
       log: this.#log,
     });
     up.attachTap(tap);

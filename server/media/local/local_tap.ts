@@ -11,10 +11,10 @@
  */
 
 import type { MediaTap, TapOptions, TapPacket } from "../media_tap.ts";
-import type { PacketSink, SenderReportInfo, UpTrack } from "./up_track.ts";
+import type { SenderReportInfo, TrackTap, UpTrack } from "./up_track.ts";
 import { rtpHeaderLength, rtpPayloadEnd } from "../rtp_header.ts";
 import { ConnectionGuard } from "./connection_guard.ts";
-import type { Faults } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 
 /** What a tap needs of its up connection. */
 export interface TapHost {
@@ -25,12 +25,12 @@ export interface TapHost {
 /** What a tap needs from its node. */
 export interface TapContext {
   host: TapHost;
-  faults: Faults;
+  testFaults: TestFaults;
   log(message: string): void;
 }
 
 /** Receives every track of one up connection. */
-export class LocalTap implements MediaTap, PacketSink {
+export class LocalTap implements MediaTap, TrackTap {
   readonly #options: TapOptions;
   readonly #host: TapHost;
   readonly #guard: ConnectionGuard;
@@ -56,7 +56,7 @@ export class LocalTap implements MediaTap, PacketSink {
     this.#options = options;
     this.#host = context.host;
     this.#guard = new ConnectionGuard(`tap on up ${context.host.id}`, {
-      faults: context.faults,
+      testFaults: context.testFaults,
       log: context.log,
       close: () => this.upClosed(),
     });
@@ -65,15 +65,15 @@ export class LocalTap implements MediaTap, PacketSink {
 
   /** Starts receiving `track` (called for existing and later tracks). */
   addTrack(track: UpTrack): void {
-    if (this.#closed || this.#tracks.has(track.layer)) return;
-    this.#tracks.set(track.layer, track);
+    if (this.#closed || this.#tracks.has(track.index)) return;
+    this.#tracks.set(track.index, track);
     track.attach(this);
     this.#unsubscribe.push(track.onSenderReport(
       this.#guard.wrap("rtcp", undefined, (sr: SenderReportInfo) => {
         if (this.#closed) return;
         this.#options.onSenderReport({
           kind: track.kind,
-          track: track.layer,
+          track: track.index,
           ntp: sr.ntp,
           rtpTimestamp: sr.rtpTimestamp,
           arrival: performance.now(),
@@ -84,11 +84,11 @@ export class LocalTap implements MediaTap, PacketSink {
 
   deliver(
     packet: Uint8Array,
-    layer: number,
+    trackIndex: number,
     _flags: number,
     now: number,
   ): void {
-    const track = this.#tracks.get(layer);
+    const track = this.#tracks.get(trackIndex);
     if (this.#closed || track === undefined) return;
     const start = rtpHeaderLength(packet, packet.length);
     const end = start < 0 ? -1 : rtpPayloadEnd(packet, start);
@@ -97,7 +97,7 @@ export class LocalTap implements MediaTap, PacketSink {
     const p = this.#packet;
     p.kind = track.kind;
     p.codec = track.codec?.name ?? "";
-    p.track = layer;
+    p.track = trackIndex;
     p.rid = track.rid;
     p.ssrc = ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0;
     p.seq = (b[2]! << 8) | b[3]!;

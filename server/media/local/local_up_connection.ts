@@ -2,7 +2,7 @@
  * A publisher's connection on the in-process media node.
  *
  * Every callback it installs runs under its {@link ConnectionGuard}: an
- * exception in one (a werift event, the per-packet tap, a WebAssembly trap in
+ * exception in one (a werift event, the per-packet interceptor, a WebAssembly trap in
  * the pipeline, a tick) closes this connection, and its subscribers with
  * it (but those that follow, which wait for another), and nothing else. A connection that gathers no ICE candidate (every
  * port of the UDP range in use, no address to offer) refuses the offer with
@@ -21,7 +21,7 @@ import {
   type RTCRtpTransceiver,
 } from "werift";
 import type { Buffer } from "node:buffer";
-import { sendRawRtcp, setRtpTap } from "../fast/raw_rtp.ts";
+import { sendRawRtcp, setRtpInterceptor } from "../fast/raw_rtp.ts";
 import { reportBindFailures } from "../fast/werift_seam.ts";
 import type {
   ConnectionState,
@@ -39,7 +39,7 @@ import {
   peerConfig,
   type TransportSettings,
 } from "./peer_config.ts";
-import type { Faults } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 import { duplicateHandshakes } from "./dtls_retransmission.ts";
 import { TrackReport } from "./track_report.ts";
 import { UpFeedback } from "./up_feedback.ts";
@@ -63,7 +63,7 @@ import { gatheringFailure } from "./gathering.ts";
 export interface UpContext {
   settings: TransportSettings;
   pipelines: PacketPipelines;
-  faults: Faults;
+  testFaults: TestFaults;
   /** The node's 500 ms timer ({@link TICK_MS}), shared by its up connections. */
   ticker: Ticker;
   log(message: string): void;
@@ -120,7 +120,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     this.#options = options;
     this.#context = context;
     const guard = new ConnectionGuard(`up ${options.id}`, {
-      faults: context.faults,
+      testFaults: context.testFaults,
       log: context.log,
       close: () => this.close(),
     });
@@ -135,7 +135,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
       () => this.tracks(),
       guard.wrap("track", undefined, options.onTracks),
     );
-    this.#tap = guard.wrap("rtp", true, this.#receive);
+    this.#interceptor = guard.wrap("rtp", true, this.#receive);
     this.#onRtcp = guard.wrap("rtcp", undefined, this.#senderReport);
     this.#pc = new RTCPeerConnection(peerConfig(context.settings, {
       audio: this.#allowed.filter((e) => e.kind === "audio").map(weriftCodec),
@@ -206,7 +206,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
           `Cannot apply offer of up connection "${this.id}": ${e}`,
         );
       }
-      if (this.#context.faults.duplicateHandshakes) {
+      if (this.#context.testFaults.duplicateHandshakes) {
         duplicateHandshakes(this.#pc.dtlsTransports);
       }
       const answer = await this.#pc.createAnswer();
@@ -318,7 +318,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     this.#taps.clear();
     for (const track of this.#tracks) track.close();
     this.#bySsrc.clear();
-    if (this.#transport) setRtpTap(this.#transport, undefined);
+    if (this.#transport) setRtpInterceptor(this.#transport, undefined);
     const teardown = this.#pc.close().catch((e: unknown) => {
       this.#context.log(`up ${this.id}: close failed: ${e}`);
     });
@@ -330,7 +330,7 @@ export class LocalUpConnection implements UpConnection, TapHost {
     if (this.#closed) return;
     const up = new UpTrack({
       track,
-      layer: this.#tracks.length,
+      index: this.#tracks.length,
       // werift may set the mid after the track event: look it up late.
       codecOf: (pt) => this.#formats.get(transceiver.mid ?? "")?.get(pt),
       av1Descriptor: () =>
@@ -368,12 +368,12 @@ export class LocalUpConnection implements UpConnection, TapHost {
     const transport = this.#pc.dtlsTransports[0];
     if (transport === undefined || transport === this.#transport) return;
     this.#transport = transport;
-    setRtpTap(transport, this.#tap);
+    setRtpInterceptor(transport, this.#interceptor);
     transport.onRtcp.subscribe(this.#onRtcp);
   }
 
-  // The per-packet tap, guarded: a throw drops the packet and fails the connection.
-  readonly #tap: (packet: Buffer) => boolean;
+  // The per-packet interceptor, guarded: a throw drops the packet and fails the connection.
+  readonly #interceptor: (packet: Buffer) => boolean;
   readonly #onRtcp: (packet: RtcpPacket) => void;
 
   readonly #receive = (packet: Buffer): boolean => {

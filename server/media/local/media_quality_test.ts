@@ -10,7 +10,7 @@ import {
   type RTCRtpSender,
   type RtpPacket,
 } from "werift";
-import type { Faults } from "./down_track.ts";
+import type { TestFaults } from "./test_faults.ts";
 import type {
   DownConnection,
   TrackRequest,
@@ -30,10 +30,10 @@ import {
 } from "../../../tests/support/werift_peers.ts";
 import { waitFor } from "../../../tests/support/wait_for.ts";
 
-function newNode(faults: Faults = {}): LocalMediaNode {
+function newNode(testFaults: TestFaults = {}): LocalMediaNode {
   return new LocalMediaNode({
     loopbackOnly: true,
-    faults,
+    testFaults,
     log: Deno.env.get("NODE_LOG") ? console.log : () => {},
   });
 }

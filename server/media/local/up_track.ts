@@ -22,13 +22,18 @@ export interface SlotSink {
   deliver(source: UpTrack, slot: number, now: number): void;
 }
 
-/** Receives every packet's bytes (the recorder's tap). */
-export interface PacketSink {
+/** What an up track hands every packet's bytes to: a tap (server/media/media_tap.ts). */
+export interface TrackTap {
   /** `packet` is valid only during the call: copy what you keep. */
-  deliver(packet: Uint8Array, layer: number, flags: number, now: number): void;
+  deliver(
+    packet: Uint8Array,
+    trackIndex: number,
+    flags: number,
+    now: number,
+  ): void;
 }
 
-/** Flag of {@link PacketSink.deliver}: the packet starts a keyframe. */
+/** Flag of {@link TrackTap.deliver}: the packet starts a keyframe. */
 export const KEYFRAME = 1;
 
 /** An upstream Sender Report as listeners of {@link UpTrack.onSenderReport} get it. */
@@ -40,7 +45,7 @@ export interface SenderReportInfo extends SourceClock {
 export interface UpTrackOptions {
   track: MediaStreamTrack;
   /** Index of this track in its up connection. */
-  layer: number;
+  index: number;
   /** Maps a received payload type to the codec it carries. */
   codecOf(payloadType: number): CodecEntry | undefined;
   /** The negotiated id of the AV1 dependency descriptor extension, if any. */
@@ -65,12 +70,15 @@ export class UpTrack {
   readonly kind: "audio" | "video";
   readonly rid: string | undefined;
   readonly id: string;
-  /** Index of this track in its up connection (unique there). */
-  readonly layer: number;
+  /**
+   * Index of this track in its up connection (unique there); not a
+   * simulcast layer's rank, which is its place in a down track's sources.
+   */
+  readonly index: number;
   readonly #options: UpTrackOptions;
   // Arrays, not Sets: iterating them per packet allocates nothing.
   #sinks: SlotSink[] = [];
-  #taps: PacketSink[] = [];
+  #taps: TrackTap[] = [];
   #srListeners: ((sr: SenderReportInfo) => void)[] = [];
   readonly #unsubscribe: () => void;
   #codec: CodecEntry | undefined;
@@ -88,7 +96,7 @@ export class UpTrack {
     this.kind = options.track.kind === "audio" ? "audio" : "video";
     this.rid = options.track.rid;
     this.id = options.track.rid ?? options.track.id ?? options.track.uuid;
-    this.layer = options.layer;
+    this.index = options.index;
     this.#unsubscribe = options.track.onReceiveRtp.subscribe(
       options.guard.wrap("rtp", undefined, this.#onWeriftRtp),
     ).unSubscribe;
@@ -152,12 +160,12 @@ export class UpTrack {
    * Starts handing every stored packet to `tap` as bytes (valid only during
    * the call), with this track's layer and a keyframe flag.
    */
-  attach(tap: PacketSink): void {
+  attach(tap: TrackTap): void {
     if (!this.#taps.includes(tap)) this.#taps = [...this.#taps, tap];
   }
 
   /** Stops handing packets to `tap`. */
-  detach(tap: PacketSink): void {
+  detach(tap: TrackTap): void {
     this.#taps = this.#taps.filter((s) => s !== tap);
   }
 
@@ -199,7 +207,7 @@ export class UpTrack {
     }
   }
 
-  /** Takes one decrypted RTP packet from the transport's tap. */
+  /** Takes one decrypted RTP packet from the transport's RTP interceptor. */
   receive(packet: Uint8Array, now: number): void {
     const pipeline = this.#pipeline;
     if (pipeline === undefined || this.#closed) return;
@@ -212,7 +220,7 @@ export class UpTrack {
     for (let i = 0; i < sinks.length; i++) sinks[i]!.deliver(this, slot, now);
     const taps = this.#taps;
     for (let i = 0; i < taps.length; i++) {
-      taps[i]!.deliver(packet, this.layer, key ? KEYFRAME : 0, now);
+      taps[i]!.deliver(packet, this.index, key ? KEYFRAME : 0, now);
     }
     if (this.kind === "video") {
       const nack = pipeline.nackDue(this.#options.rtcpSsrc, now);
@@ -232,7 +240,7 @@ export class UpTrack {
   }
 
   // werift's path: the first packets of a track (they tell us its SSRC and
-  // codec), and every packet when the raw tap is not available.
+  // codec), and every packet when the raw RTP interceptor is not available.
   readonly #onWeriftRtp = (packet: RtpPacket): void => {
     if (this.#closed) return;
     const now = performance.now();
