@@ -25,6 +25,8 @@ export interface DownStat {
   packetsLost: number;
   framesDropped: number;
   freezeCount: number;
+  /** Seconds of video frozen in all (Chromium: a frame later than 3× the mean interval). */
+  totalFreezesDuration: number;
 }
 
 /** A sent encoding's figures (`peer.upStats()`). */
