@@ -12,43 +12,23 @@
 
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
 import { bundle } from "../../client/build.ts";
 import { login, open, type Person } from "../client/browser.ts";
 import { launchBrowser } from "../support/browser.ts";
 import { DEMO_GROUP } from "../support/groups.ts";
 import { startTestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
+import {
+  clientPage,
+  startWhep,
+  startWhip,
+  stopWhep,
+  stopWhip,
+  whepFrames,
+  whepVideoSsrcs,
+} from "./support/whip_pages.ts";
 
 const PAGE = fileURLToPath(new URL("./pages/whip_page.ts", import.meta.url));
-
-/**
- * A page on the server's own origin (so that its fetches need no CORS)
- * running the bundled WHIP and WHEP clients, with camera and microphone.
- */
-export async function clientPage(
-  browser: Browser,
-  origin: string,
-  code: string,
-): Promise<Page> {
-  const context = await browser.newContext({
-    permissions: ["camera", "microphone"],
-  });
-  await context.route(`${origin}/whip-test.html`, (route) =>
-    route.fulfill({
-      contentType: "text/html",
-      body:
-        '<!doctype html><meta charset="utf-8"><script type="module" src="/whip-test.js"></script>',
-    }));
-  await context.route(
-    `${origin}/whip-test.js`,
-    (route) => route.fulfill({ contentType: "text/javascript", body: code }),
-  );
-  const page = await context.newPage();
-  await page.goto(`${origin}/whip-test.html`);
-  await page.waitForFunction(() => "startWhip" in globalThis);
-  return page;
-}
 
 /** Frames decoded so far by the first tile playing a stream of `username`. */
 function framesOf(p: Person, username: string): Promise<number> {
@@ -60,30 +40,6 @@ function framesOf(p: Person, username: string): Promise<number> {
     if (!video || video.videoWidth === 0) return 0;
     return video.getVideoPlaybackQuality().totalVideoFrames;
   }, username);
-}
-
-/** Frames the page's WHEP player has decoded (0 before it has a picture). */
-function whepFrames(player: Page): Promise<number> {
-  return player.evaluate(() => {
-    const v = document.querySelector<HTMLVideoElement>("#whep");
-    return v && v.videoWidth > 0
-      ? v.getVideoPlaybackQuality().totalVideoFrames
-      : 0;
-  });
-}
-
-/** The SSRCs of the video the page's WHEP player has received. */
-function whepVideoSsrcs(player: Page): Promise<number[]> {
-  return player.evaluate(async () => {
-    const pc = (globalThis as unknown as {
-      whep?: { pc: RTCPeerConnection };
-    }).whep?.pc;
-    const ssrcs: number[] = [];
-    for (const s of (await pc?.getStats())?.values() ?? []) {
-      if (s.type === "inbound-rtp" && s.kind === "video") ssrcs.push(s.ssrc);
-    }
-    return ssrcs;
-  });
 }
 
 /** Audio packets received over the page's peer connections. */
@@ -117,11 +73,8 @@ Deno.test({
       const ann = await open(browser, `${srv.url}/group/demo/`);
       await login(ann, "ann", "x", "none");
       const publisher = await clientPage(browser, srv.url, code);
-      const resource = await publisher.evaluate(
-        (endpoint) =>
-          (globalThis as unknown as {
-            startWhip(e: string): Promise<string>;
-          }).startWhip(endpoint),
+      const resource = await startWhip(
+        publisher,
         `${srv.url}/group/demo/.whip`,
       );
       assert.match(resource, /\/group\/demo\/\.whip\/[0-9a-f]{32}$/);
@@ -168,9 +121,7 @@ Deno.test({
         { timeoutMs: 10_000 },
       );
 
-      await publisher.evaluate(() =>
-        (globalThis as unknown as { stopWhip(): Promise<void> }).stopWhip()
-      );
+      await stopWhip(publisher);
       await ann.page.locator(".tile", { hasText: "whip" }).waitFor({
         state: "detached",
         timeout: 10_000,
@@ -206,13 +157,7 @@ Deno.test({
         { timeoutMs: 20_000 },
       );
       const player = await clientPage(browser, srv.url, code);
-      const status = await player.evaluate(
-        (endpoint) =>
-          (globalThis as unknown as {
-            startWhep(e: string): Promise<number>;
-          }).startWhep(endpoint),
-        `${srv.url}/group/demo/.whep`,
-      );
+      const status = await startWhep(player, `${srv.url}/group/demo/.whep`);
       assert.equal(status, 201);
       const frames = () => whepFrames(player);
       const first = await waitFor(
@@ -228,9 +173,7 @@ Deno.test({
         [...group.members()].some((m) => m.username === "whep"),
         "the viewer is a member",
       );
-      const deleted = await player.evaluate(() =>
-        (globalThis as unknown as { stopWhep(): Promise<number> }).stopWhep()
-      );
+      const deleted = await stopWhep(player);
       assert.equal(deleted, 200);
       await waitFor(
         "the viewer to leave",
@@ -257,27 +200,14 @@ Deno.test({
         srv.server.groups.all().find((g) => g.name === "demo");
       const live = () =>
         [...group()?.streams() ?? []].filter((s) => s.tracks.length);
-      const startWhip = (page: Page) =>
-        page.evaluate(
-          (endpoint) =>
-            (globalThis as unknown as {
-              startWhip(e: string): Promise<string>;
-            }).startWhip(endpoint),
-          `${srv.url}/group/demo/.whip`,
-        );
+      const whip = `${srv.url}/group/demo/.whip`;
       const a = await clientPage(browser, srv.url, code);
-      await startWhip(a);
+      await startWhip(a, whip);
       await waitFor("A's tracks", () => live().length === 1, {
         timeoutMs: 20_000,
       });
       const player = await clientPage(browser, srv.url, code);
-      const status = await player.evaluate(
-        (endpoint) =>
-          (globalThis as unknown as {
-            startWhep(e: string): Promise<number>;
-          }).startWhep(endpoint),
-        `${srv.url}/group/demo/.whep`,
-      );
+      const status = await startWhep(player, `${srv.url}/group/demo/.whep`);
       assert.equal(status, 201);
       const first = await waitFor(
         "the player to decode A",
@@ -286,9 +216,7 @@ Deno.test({
       );
       const [ssrc] = await whepVideoSsrcs(player);
 
-      await a.evaluate(() =>
-        (globalThis as unknown as { stopWhip(): Promise<void> }).stopWhip()
-      );
+      await stopWhip(a);
       await waitFor("A to end", () => live().length === 0);
       assert.ok(
         [...group()!.members()].some((m) => m.username === "whep"),
@@ -296,7 +224,7 @@ Deno.test({
       );
       const paused = await whepFrames(player);
       const b = await clientPage(browser, srv.url, code);
-      await startWhip(b);
+      await startWhip(b, whip);
       const after = await waitFor(
         "the player to decode B",
         () => whepFrames(player).then((n) => n > paused + 60 && n),
@@ -306,9 +234,7 @@ Deno.test({
         `frames: ${first} decoded from A, ${paused} when A stopped, ${after} with B`,
       );
       assert.deepEqual(await whepVideoSsrcs(player), [ssrc]);
-      const deleted = await player.evaluate(() =>
-        (globalThis as unknown as { stopWhep(): Promise<number> }).stopWhep()
-      );
+      const deleted = await stopWhep(player);
       assert.equal(deleted, 200, "the same session");
     } finally {
       await browser.close();
