@@ -11,16 +11,16 @@
 import { strictEqual } from "node:assert/strict";
 import { groupLockKey } from "../../server/cluster/cluster_keys.ts";
 import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
+import { openGroup } from "../support/groups.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type Message, type WsClient } from "../support/ws_client.ts";
 import { startEdgeProcess } from "./support/edge_process.ts";
 import { clusterRoot } from "./support/cluster_setup.ts";
 
-const GROUP = {
+const GROUP = openGroup({
   users: { vimes: { password: "p", permissions: "op" } },
-  "wildcard-user": { password: { type: "wildcard" }, permissions: "present" },
-};
+});
 
 /** The `joined` `change` messages a client got from `from` on. */
 function changes(c: WsClient, from: number): Message[] {

@@ -9,8 +9,6 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import {
   startMediaProcess,
   TEST_SECRET,
@@ -21,7 +19,7 @@ import { Subscriber } from "../support/subscriber.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
 import { startEdgeProcess } from "./support/edge_process.ts";
-import { clusterRoot } from "./support/cluster_setup.ts";
+import { clusterRoot, mediaNodesRegistered } from "./support/cluster_setup.ts";
 
 interface Client {
   id: string;
@@ -46,14 +44,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
+    const root = await clusterRoot();
     await Deno.writeTextFile(
       `${root}/data/config.json`,
       JSON.stringify({
@@ -76,16 +67,7 @@ Deno.test({
       return c;
     };
     try {
-      const watcher = openRedisConnection(redis.url, { log: () => {} });
-      try {
-        await watcher.whenUp();
-        await waitFor(
-          "the media node to register",
-          async () => (await listMediaNodes(watcher)).length === 1,
-        );
-      } finally {
-        await watcher.close();
-      }
+      await mediaNodesRegistered(redis.url, 1);
       await using edge1 = await startEdgeProcess(root, redis.url);
       await using edge2 = await startEdgeProcess(root, redis.url);
       const carrot = await member(edge1.ws, "carrot");

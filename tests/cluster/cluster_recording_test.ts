@@ -12,8 +12,6 @@
  */
 
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import { startMediaProcess } from "../media_node/support/remote_node.ts";
 import {
   decodeErrors,
@@ -22,11 +20,12 @@ import {
   streamPackets,
 } from "../recording/support/synthetic.ts";
 import { Publisher } from "../support/publisher.ts";
+import { openGroup } from "../support/groups.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
 import { startEdgeProcess } from "./support/edge_process.ts";
-import { clusterRoot } from "./support/cluster_setup.ts";
+import { clusterRoot, mediaNodesRegistered } from "./support/cluster_setup.ts";
 
 const AUTH = { Authorization: `Basic ${btoa("vimes:p")}` };
 
@@ -48,17 +47,13 @@ Deno.test({
   async fn() {
     await using redis = await startRedisServer();
     const root = await clusterRoot({
-      g: {
+      g: openGroup({
         "allow-recording": true,
         users: {
           vimes: { password: "p", permissions: "op" },
           nobby: { password: "p", permissions: "op" },
         },
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
+      }),
     });
     const recordings = `${root}/recordings`;
     const frames = await encodeFrames("vp8", { seconds: 12, dir: root });
@@ -76,16 +71,7 @@ Deno.test({
       return c;
     };
     try {
-      const watcher = openRedisConnection(redis.url, { log: () => {} });
-      try {
-        await watcher.whenUp();
-        await waitFor(
-          "the media node to register",
-          async () => (await listMediaNodes(watcher)).length === 1,
-        );
-      } finally {
-        await watcher.close();
-      }
+      await mediaNodesRegistered(redis.url, 1);
       await using edge1 = await startEdgeProcess(root, redis.url);
       await using edge2 = await startEdgeProcess(root, redis.url);
       const vimes = await join(edge1.ws, "vimes", "p");

@@ -10,16 +10,13 @@
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { EdgeTokens } from "../../server/cluster/edge_token.ts";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import {
   startMediaProcess,
   TEST_SECRET,
 } from "../media_node/support/remote_node.ts";
 import { startRedisServer } from "../support/redis_server.ts";
-import { waitFor } from "../support/wait_for.ts";
 import { startEdgeProcess } from "./support/edge_process.ts";
-import { clusterRoot } from "./support/cluster_setup.ts";
+import { clusterRoot, mediaNodesRegistered } from "./support/cluster_setup.ts";
 
 const AUTH = { Authorization: `Basic ${btoa("vimes:p")}` };
 const A = "2026-11-29T14:05:00.123-carrot.webm";
@@ -67,16 +64,7 @@ Deno.test({
       redisUrl: redis.url,
     });
     try {
-      const watcher = openRedisConnection(redis.url, { log: () => {} });
-      try {
-        await watcher.whenUp();
-        await waitFor(
-          "the media nodes to register",
-          async () => (await listMediaNodes(watcher)).length === 2,
-        );
-      } finally {
-        await watcher.close();
-      }
+      await mediaNodesRegistered(redis.url, 2);
       await using edge = await startEdgeProcess(root, redis.url);
 
       deepStrictEqual(await listed(edge.http), [A, B]);

@@ -42,14 +42,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
+    const root = await clusterRoot();
     const media = await startMediaProcess({
       recordingsDir: `${root}/recordings`,
       redisUrl: redis.url,

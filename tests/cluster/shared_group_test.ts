@@ -10,6 +10,7 @@
 
 import { deepStrictEqual, strictEqual } from "node:assert/strict";
 import { Publisher } from "../support/publisher.ts";
+import { openGroup } from "../support/groups.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { Subscriber } from "../support/subscriber.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
@@ -302,13 +303,9 @@ Deno.test({
   async fn() {
     await using redis = await startRedisServer();
     const root = await clusterRoot({
-      g: {
+      g: openGroup({
         users: { vimes: { password: "p", permissions: "op" } },
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
+      }),
     });
     const clients: WsClient[] = [];
     try {
@@ -364,14 +361,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
-    });
+    const root = await clusterRoot();
     const clients: WsClient[] = [];
     try {
       await using edge1 = await startEdgeProcess(root, redis.url);

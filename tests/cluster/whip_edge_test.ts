@@ -9,9 +9,8 @@
  */
 
 import { ok, strictEqual } from "node:assert/strict";
-import { listMediaNodes } from "../../server/cluster/media_node_registry.ts";
-import { openRedisConnection } from "../../server/cluster/redis_connection.ts";
 import { startMediaProcess } from "../media_node/support/remote_node.ts";
+import { openGroup } from "../support/groups.ts";
 import { startRedisServer } from "../support/redis_server.ts";
 import { Subscriber } from "../support/subscriber.ts";
 import { waitFor } from "../support/wait_for.ts";
@@ -19,7 +18,7 @@ import { WhepPlayer } from "../support/whep_player.ts";
 import { WhipClient } from "../support/whip_client.ts";
 import { connect, type WsClient } from "../support/ws_client.ts";
 import { startEdgeProcess } from "./support/edge_process.ts";
-import { clusterRoot } from "./support/cluster_setup.ts";
+import { clusterRoot, mediaNodesRegistered } from "./support/cluster_setup.ts";
 
 Deno.test({
   name:
@@ -29,13 +28,9 @@ Deno.test({
   async fn() {
     await using redis = await startRedisServer();
     const root = await clusterRoot({
-      g: {
+      g: openGroup({
         users: { whip: { password: "", permissions: "present" } },
-        "wildcard-user": {
-          password: { type: "wildcard" },
-          permissions: "present",
-        },
-      },
+      }),
     });
     const media = await startMediaProcess({
       recordingsDir: `${root}/recordings`,
@@ -46,16 +41,7 @@ Deno.test({
     const whips: WhipClient[] = [];
     let player: WhepPlayer | undefined;
     try {
-      const watcher = openRedisConnection(redis.url, { log: () => {} });
-      try {
-        await watcher.whenUp();
-        await waitFor(
-          "the media node to register",
-          async () => (await listMediaNodes(watcher)).length === 1,
-        );
-      } finally {
-        await watcher.close();
-      }
+      await mediaNodesRegistered(redis.url, 1);
       await using edge1 = await startEdgeProcess(root, redis.url);
       await using edge2 = await startEdgeProcess(root, redis.url);
       const http = (edge: { ws: string }) =>
