@@ -14,6 +14,7 @@ import { startTestServer, type TestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { type ReceivedRtp, WhepPlayer } from "../support/whep_player.ts";
 import { WhipClient } from "../support/whip_client.ts";
+import { liveStreams, memberNames } from "./support/group_probe.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -24,15 +25,7 @@ const GROUP = {
 };
 
 function viewers(t: TestServer): number {
-  const group = t.server.groups.all().find((g) => g.name === "g");
-  return [...group?.members() ?? []].filter((m) => m.username === "whep")
-    .length;
-}
-
-function liveStreams(t: TestServer): string[] {
-  const group = t.server.groups.all().find((g) => g.name === "g");
-  return [...group?.streams() ?? []].filter((s) => s.tracks.length > 0)
-    .map((s) => s.id);
+  return memberNames(t).filter((u) => u === "whep").length;
 }
 
 /** The largest step, either way, between consecutive sequence numbers. */

@@ -13,6 +13,12 @@ import { startTestServer, type TestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import { WhepPlayer } from "../support/whep_player.ts";
 import { WhipClient } from "../support/whip_client.ts";
+import {
+  groupOf,
+  kick,
+  memberNames,
+  type TestGroup,
+} from "./support/group_probe.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -30,8 +36,7 @@ async function watched(
   t: TestServer,
   username: string,
 ): Promise<string | undefined> {
-  const group = t.server.groups.all().find((g) => g.name === "g");
-  const viewer = [...group?.members() ?? []].find((m) =>
+  const viewer = [...groupOf(t)?.members() ?? []].find((m) =>
     m.username === username
   );
   if (viewer === undefined) return undefined;
@@ -41,9 +46,18 @@ async function watched(
   return down?.id;
 }
 
-function members(t: TestServer): string[] {
-  const group = t.server.groups.all().find((g) => g.name === "g");
-  return [...group?.members() ?? []].map((m) => m.username);
+/** Carrot's `camera` publishes; resolves with group `g` once it has tracks. */
+async function cameraLive(
+  t: TestServer,
+  camera: Publisher,
+): Promise<TestGroup> {
+  strictEqual((await camera.offer())["type"], "answer");
+  const group = groupOf(t)!;
+  await waitFor(
+    "carrot's tracks",
+    () => [...group.streams()].some((s) => s.tracks.length > 0),
+  );
+  return group;
 }
 
 Deno.test({
@@ -65,7 +79,7 @@ Deno.test({
       strictEqual((await player().play()).status, 404, "nothing to watch yet");
       strictEqual((await camera.offer())["type"], "answer");
       await whip.publish();
-      const group = t.server.groups.all().find((g) => g.name === "g")!;
+      const group = groupOf(t)!;
       await waitFor(
         "both streams to have tracks",
         () =>
@@ -80,7 +94,10 @@ Deno.test({
       await waitFor("the latest stream's packets", () => latest.packets > 50);
       strictEqual(await watched(t, "whep"), whipStream);
       strictEqual(await latest.delete(), 200);
-      await waitFor("the viewer to leave", () => !members(t).includes("whep"));
+      await waitFor(
+        "the viewer to leave",
+        () => !memberNames(t).includes("whep"),
+      );
 
       const byUser = player();
       strictEqual((await byUser.play("?user=carrot")).status, 201);
@@ -100,11 +117,11 @@ Deno.test({
       strictEqual(await whip.delete(), 200);
       await waitFor(
         "the ?stream= viewer to leave",
-        () => members(t).filter((u) => u === "whep").length === 1,
+        () => memberNames(t).filter((u) => u === "whep").length === 1,
       );
       strictEqual(await byId.delete(), 404);
       strictEqual(await byUser.delete(), 200);
-      await waitFor("no viewer", () => !members(t).includes("whep"));
+      await waitFor("no viewer", () => !memberNames(t).includes("whep"));
     } finally {
       for (const p of players) await p.close();
       await camera.close();
@@ -136,12 +153,7 @@ Deno.test({
         .then(async (r) => ({ status: r.status, body: await r.text() }));
     const sdp = { "Content-Type": "application/sdp" };
     try {
-      strictEqual((await camera.offer())["type"], "answer");
-      const group = t.server.groups.all().find((g) => g.name === "g")!;
-      await waitFor(
-        "carrot's tracks",
-        () => [...group.streams()].some((s) => s.tracks.length > 0),
-      );
+      const group = await cameraLive(t, camera);
       await good.pc.setLocalDescription(await good.pc.createOffer());
       const offer = good.pc.localDescription!.sdp;
       const before = (await t.server.media.stats()).length;
@@ -200,26 +212,14 @@ Deno.test({
     const vimes = await t.member("g", "vimes", "p");
     const viewer = new WhepPlayer(`${t.url}/group/g/.whep`);
     try {
-      strictEqual((await camera.offer())["type"], "answer");
-      const group = t.server.groups.all().find((g) => g.name === "g")!;
-      await waitFor(
-        "carrot's tracks",
-        () => [...group.streams()].some((s) => s.tracks.length > 0),
-      );
+      await cameraLive(t, camera);
       strictEqual((await viewer.play()).status, 201);
       const added = await vimes.next({
         type: "user",
         kind: "add",
         username: "whep",
       });
-      vimes.send({
-        type: "useraction",
-        kind: "kick",
-        source: vimes.id,
-        dest: added["id"],
-        value: "enough",
-      });
-      await vimes.next({ type: "user", kind: "delete", id: added["id"] });
+      await kick(vimes, added["id"], "enough");
       strictEqual(await viewer.delete(), 404);
       await waitFor(
         "the viewer's connection to close",
@@ -248,12 +248,7 @@ Deno.test({
     const silent = new WhepPlayer(`${t.url}/group/g/.whep`);
     const playing = new WhepPlayer(`${t.url}/group/g/.whep`);
     try {
-      strictEqual((await camera.offer())["type"], "answer");
-      const group = t.server.groups.all().find((g) => g.name === "g")!;
-      await waitFor(
-        "carrot's tracks",
-        () => [...group.streams()].some((s) => s.tracks.length > 0),
-      );
+      await cameraLive(t, camera);
       await playing.play();
       // Posted, but the answer is never applied: ICE never starts.
       await silent.pc.setLocalDescription(await silent.pc.createOffer());
@@ -265,10 +260,10 @@ Deno.test({
       await posted.body?.cancel();
       strictEqual(posted.status, 201);
       silent.resource = new URL(posted.headers.get("Location")!, t.url).href;
-      strictEqual(members(t).filter((u) => u === "whep").length, 2);
+      strictEqual(memberNames(t).filter((u) => u === "whep").length, 2);
       await waitFor(
         "the silent viewer to be removed",
-        () => members(t).filter((u) => u === "whep").length === 1,
+        () => memberNames(t).filter((u) => u === "whep").length === 1,
         { timeoutMs: 5000 },
       );
       strictEqual(await silent.delete(), 404);

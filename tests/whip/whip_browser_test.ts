@@ -18,6 +18,7 @@ import { launchBrowser } from "../support/browser.ts";
 import { DEMO_GROUP } from "../support/groups.ts";
 import { startTestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
+import { groupOf, liveStreams, memberNames } from "./support/group_probe.ts";
 import {
   clientPage,
   startWhep,
@@ -99,7 +100,7 @@ Deno.test({
         { timeoutMs: 10_000 },
       );
       // Its simulcast layers reach the server, which picks one for ann.
-      const group = srv.server.groups.all().find((g) => g.name === "demo")!;
+      const group = groupOf(srv, "demo")!;
       const layers = await waitFor("two video layers from whip", () => {
         const s = [...group.streams()].find((s) => s.owner.username === "whip");
         const rids = s?.tracks.flatMap((t) => t.rid ? [t.rid] : []) ?? [];
@@ -150,7 +151,7 @@ Deno.test({
       const code = await bundle(PAGE);
       const bob = await open(browser, `${srv.url}/group/demo/`);
       await login(bob, "bob", "y", "both");
-      const group = srv.server.groups.all().find((g) => g.name === "demo")!;
+      const group = groupOf(srv, "demo")!;
       await waitFor(
         "bob's camera to be published",
         () => [...group.streams()].some((s) => s.tracks.length >= 2),
@@ -196,14 +197,10 @@ Deno.test({
     const browser = await launchBrowser();
     try {
       const code = await bundle(PAGE);
-      const group = () =>
-        srv.server.groups.all().find((g) => g.name === "demo");
-      const live = () =>
-        [...group()?.streams() ?? []].filter((s) => s.tracks.length);
       const whip = `${srv.url}/group/demo/.whip`;
       const a = await clientPage(browser, srv.url, code);
       await startWhip(a, whip);
-      await waitFor("A's tracks", () => live().length === 1, {
+      await waitFor("A's tracks", () => liveStreams(srv, "demo").length === 1, {
         timeoutMs: 20_000,
       });
       const player = await clientPage(browser, srv.url, code);
@@ -217,9 +214,9 @@ Deno.test({
       const [ssrc] = await whepVideoSsrcs(player);
 
       await stopWhip(a);
-      await waitFor("A to end", () => live().length === 0);
+      await waitFor("A to end", () => liveStreams(srv, "demo").length === 0);
       assert.ok(
-        [...group()!.members()].some((m) => m.username === "whep"),
+        memberNames(srv, "demo").includes("whep"),
         "the viewer waits",
       );
       const paused = await whepFrames(player);

@@ -15,6 +15,7 @@ import { startTestServer, type TestServer } from "../support/test_server.ts";
 import { waitFor } from "../support/wait_for.ts";
 import type { Message, WsClient } from "../support/ws_client.ts";
 import { WhipClient } from "../support/whip_client.ts";
+import { groupOf, kick } from "./support/group_probe.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
@@ -28,7 +29,7 @@ const GROUP = {
 
 /** Members and media connections of the server now. */
 async function footprint(t: TestServer, group = "g") {
-  const g = t.server.groups.all().find((g) => g.name === group);
+  const g = groupOf(t, group);
   return {
     members: g ? g.clientCount : 0,
     connections: (await t.server.media.stats()).length,
@@ -384,14 +385,7 @@ Deno.test({
 
       await kicked.publish();
       const whip = await vimes.next({ type: "user", kind: "add" });
-      vimes.send({
-        type: "useraction",
-        kind: "kick",
-        source: vimes.id,
-        dest: whip["id"],
-        value: "go away",
-      });
-      await vimes.next({ type: "user", kind: "delete", id: whip["id"] });
+      await kick(vimes, whip["id"], "go away");
       strictEqual(await kicked.delete(), 404);
       await settles(t, { members: 1, connections: 0, sessions: 1 });
     } finally {
