@@ -77,9 +77,10 @@ Deno.test({
     };
     try {
       strictEqual((await player().play()).status, 404, "nothing to watch yet");
-      strictEqual((await camera.offer())["type"], "answer");
+      // The camera's tracks first, so that the WHIP stream is surely the
+      // one published last (a stream counts once it has tracks).
+      const group = await cameraLive(t, camera);
       await whip.publish();
-      const group = groupOf(t)!;
       await waitFor(
         "both streams to have tracks",
         () =>
