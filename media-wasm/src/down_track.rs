@@ -398,35 +398,26 @@ impl DownTrack {
             rtp::set_marker(out, mk);
         }
         let (mut picture_id, mut tl0) = (None, None);
-        if self.config.codec == Codec::Vp8 {
+        if matches!(self.config.codec, Codec::Vp8 | Codec::Vp9) {
             let payload = out
                 .get_mut(usize::from(m.payload_offset)..)
                 .ok_or(DownError::Malformed)?;
-            if let Some(d) = vp8::parse(payload) {
-                if let Some((v, _, long)) = d.picture_id {
+            // Where the descriptor keeps its PictureID and TL0PICIDX: the
+            // same fields, rewritten the same way, for VP8 and VP9.
+            let fields = if self.config.codec == Codec::Vp8 {
+                vp8::parse(payload).map(|d| (d.picture_id, d.tl0_pic_idx))
+            } else {
+                svc_vp9::parse(payload).map(|d| (d.picture_id, d.tl0_pic_idx))
+            };
+            if let Some((pid, tl0_field)) = fields {
+                if let Some((v, at, long)) = pid {
                     let nv = v.wrapping_add(off.picture_id) % vp8::picture_id_modulus(long);
-                    vp8::set_picture_id(payload, &d, nv);
+                    vp8::write_picture_id(payload, at, long, nv);
                     picture_id = Some(nv);
                 }
-                if let Some((v, _)) = d.tl0_pic_idx {
+                if let Some((v, at)) = tl0_field {
                     let nv = v.wrapping_add(off.tl0);
-                    vp8::set_tl0_pic_idx(payload, &d, nv);
-                    tl0 = Some(nv);
-                }
-            }
-        } else if self.config.codec == Codec::Vp9 {
-            let payload = out
-                .get_mut(usize::from(m.payload_offset)..)
-                .ok_or(DownError::Malformed)?;
-            if let Some(d) = svc_vp9::parse(payload) {
-                if let Some((v, _, long)) = d.picture_id {
-                    let nv = v.wrapping_add(off.picture_id) % vp8::picture_id_modulus(long);
-                    svc_vp9::set_picture_id(payload, &d, nv);
-                    picture_id = Some(nv);
-                }
-                if let Some((v, _)) = d.tl0_pic_idx {
-                    let nv = v.wrapping_add(off.tl0);
-                    svc_vp9::set_tl0_pic_idx(payload, &d, nv);
+                    payload[at] = nv;
                     tl0 = Some(nv);
                 }
             }

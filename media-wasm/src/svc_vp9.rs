@@ -106,12 +106,7 @@ pub fn parse(payload: &[u8]) -> Option<Vp9Descriptor> {
 /// to 7 or 15 bits). Does nothing when the packet has none.
 pub fn set_picture_id(payload: &mut [u8], d: &Vp9Descriptor, value: u16) {
     if let Some((_, at, long)) = d.picture_id {
-        if long {
-            payload[at] = 0x80 | ((value >> 8) as u8 & 0x7f);
-            payload[at + 1] = value as u8;
-        } else {
-            payload[at] = value as u8 & 0x7f;
-        }
+        crate::vp8::write_picture_id(payload, at, long, value);
     }
 }
 

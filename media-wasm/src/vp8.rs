@@ -79,12 +79,18 @@ pub fn parse(payload: &[u8]) -> Option<Vp8Descriptor> {
 /// 7 or 15 bits). Does nothing when the packet has no PictureID.
 pub fn set_picture_id(payload: &mut [u8], d: &Vp8Descriptor, value: u16) {
     if let Some((_, at, long)) = d.picture_id {
-        if long {
-            payload[at] = 0x80 | ((value >> 8) as u8 & 0x7f);
-            payload[at + 1] = value as u8;
-        } else {
-            payload[at] = value as u8 & 0x7f;
-        }
+        write_picture_id(payload, at, long, value);
+    }
+}
+
+/// Writes a PictureID of the given width at `at` (the same field in VP8's
+/// and VP9's payload descriptors), masked to 7 or 15 bits.
+pub fn write_picture_id(payload: &mut [u8], at: usize, long: bool, value: u16) {
+    if long {
+        payload[at] = 0x80 | ((value >> 8) as u8 & 0x7f);
+        payload[at + 1] = value as u8;
+    } else {
+        payload[at] = value as u8 & 0x7f;
     }
 }
 
