@@ -27,6 +27,15 @@ import { connect, type WsClient } from "../support/ws_client.ts";
 import { startEdgeProcess } from "./support/edge_process.ts";
 import { clusterRoot, mediaNodesRegistered } from "./support/cluster_setup.ts";
 
+/** A group that may be recorded, with two operators, vimes and nobby. */
+const RECORDING_GROUP = {
+  "allow-recording": true,
+  users: {
+    vimes: { password: "p", permissions: "op" },
+    nobby: { password: "p", permissions: "op" },
+  },
+};
+
 const AUTH = { Authorization: `Basic ${btoa("vimes:p")}` };
 
 /** The file names `/recordings/g/` lists on an edge. */
@@ -174,15 +183,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "allow-recording": true,
-        users: {
-          vimes: { password: "p", permissions: "op" },
-          nobby: { password: "p", permissions: "op" },
-        },
-      },
-    });
+    const root = await clusterRoot({ g: RECORDING_GROUP });
     const clients: WsClient[] = [];
     try {
       await using edge1 = await startEdgeProcess(root, redis.url);
@@ -230,15 +231,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     await using redis = await startRedisServer();
-    const root = await clusterRoot({
-      g: {
-        "allow-recording": true,
-        users: {
-          vimes: { password: "p", permissions: "op" },
-          nobby: { password: "p", permissions: "op" },
-        },
-      },
-    });
+    const root = await clusterRoot({ g: RECORDING_GROUP });
     const clients: WsClient[] = [];
     try {
       const edge1 = await startEdgeProcess(root, redis.url);
