@@ -166,6 +166,8 @@ function externalOf(
 interface SfuStats {
   loop: LoopStats;
   send: SendStats;
+  /** `Deno.memoryUsage()` of the SFU (absent from older SFU processes). */
+  memory?: Deno.MemoryUsage;
 }
 
 /** A running SFU, as the search uses it. */
@@ -457,7 +459,17 @@ function describeLoop(s: SfuStats, seconds: number): string {
     fmt(l.maxTurnMs, 1)
   } ms (${l.over5Ms} > 5 ms, ${l.over10Ms} > 10 ms), ${
     fmt(s.send.datagrams / Math.max(1, s.send.calls), 1)
-  } datagrams/sendmmsg`;
+  } datagrams/sendmmsg${memoryOf(s)}`;
+}
+
+// Where the SFU's memory is, when it says: the V8 heap and what lives off it.
+function memoryOf(s: SfuStats): string {
+  const m = s.memory;
+  if (m === undefined) return "";
+  const mib = (n: number) => fmt(n / 1048576);
+  return `, heap ${mib(m.heapUsed)}/${mib(m.heapTotal)} MiB, external ${
+    mib(m.external)
+  } MiB`;
 }
 
 function toRow(

@@ -7,8 +7,9 @@
  * `bench`, where anyone may publish, then prints one JSON line
  * (`{"ws":…,"pid":…,"media":…,"fastPath":…}`) and runs until SIGTERM/SIGINT.
  * Each stdin line `{"type":"stats"}` is answered with one line
- * `{"type":"stats","loop":…,"send":…}`: what the receive loop and the
- * sendmmsg path did since the last one (`receive_loop.ts`, `udp_batch.ts`).
+ * `{"type":"stats","loop":…,"send":…,"memory":…}`: what the receive loop
+ * and the sendmmsg path did since the last one (`receive_loop.ts`,
+ * `udp_batch.ts`), and where the process's memory is (`Deno.memoryUsage()`).
  *
  * @module
  */
@@ -136,6 +137,7 @@ async function answerStats(): Promise<void> {
         type: "stats",
         loop: ReceiveLoop.shared().takeStats(),
         send: takeSendStats(),
+        memory: Deno.memoryUsage(),
       }));
     }
   }

@@ -90,6 +90,8 @@ export class SrtpContext {
   #rtcpGcm: GcmContext | null = null;
   #windowSize: number;
   #rtp = new Map<number, ReplayWindow>();
+  // The sender needs only the highest index per SSRC, for its ROC: no window.
+  #sent = new Map<number, { highest: number }>();
   #rtcp = new Map<number, RtcpState>();
   #iv = new Uint8Array(16);
   #iv12 = this.#iv.subarray(0, 12);
@@ -168,9 +170,9 @@ export class SrtpContext {
     const hdr = rtpHeaderLength(buf, length);
     if (hdr < 0 || buf.length < length + this.#tag) return SrtpError.malformed;
     const ssrc = u32(buf, 8), seq = (buf[2]! << 8) | buf[3]!;
-    const window = this.#rtpWindow(ssrc);
-    const index = estimateRtpIndex(seq, window.highest);
-    if (index > window.highest) window.accept(index);
+    const sent = this.#rtpSent(ssrc);
+    const index = estimateRtpIndex(seq, sent.highest);
+    if (index > sent.highest) sent.highest = index;
     this.#rtpIv(ssrc, index);
     if (this.#gcm) {
       const g = this.#rtpGcm!;
@@ -316,6 +318,12 @@ export class SrtpContext {
       this.#rtp.set(ssrc, w = new ReplayWindow(this.#windowSize));
     }
     return w;
+  }
+
+  #rtpSent(ssrc: number): { highest: number } {
+    let s = this.#sent.get(ssrc);
+    if (s === undefined) this.#sent.set(ssrc, s = { highest: -1 });
+    return s;
   }
 
   #rtcpState(ssrc: number): RtcpState {
