@@ -60,6 +60,10 @@ export const MEDIA_SINK: unique symbol = Symbol.for("nereid.mediaSink");
 /** A transport's {@link MEDIA_SINK}; `data` is valid only during the call. */
 export type MediaSink = (data: Buffer) => void;
 const INTERCEPTOR = Symbol.for("nereid.rtpInterceptor");
+// A pair's remote address, kept on the pair: werift's `remoteAddr` getter
+// builds a new array at every call (half the bytes the forwarding path
+// allocated), and a pair's remote candidate never changes.
+const REMOTE_ADDRESS = Symbol.for("nereid.remoteAddress");
 
 interface Internals {
   [INTERCEPTOR]?: RtpInterceptor;
@@ -79,6 +83,7 @@ interface Internals {
 interface IceConnection {
   nominated?: {
     remoteAddr: [string, number];
+    [REMOTE_ADDRESS]?: [string, number];
     protocol: {
       /** The UDP socket of a host pair; absent on a relayed (TURN) pair. */
       transport?: {
@@ -156,7 +161,7 @@ export function sendRawRtp(
   const out = socket[COPYING_SEND] === true
     ? scratchView
     : Buffer.from(scratchView);
-  const r = socket.send(out, pair.remoteAddr);
+  const r = socket.send(out, pair[REMOTE_ADDRESS] ??= pair.remoteAddr);
   if (r instanceof Promise) r.catch(noop);
   t.bytesSent += n;
   t.packetsSent++;
