@@ -6,35 +6,16 @@
  * @module
  */
 
-import { RTCPeerConnection, RTCRtpCodecParameters } from "werift";
+import type { RTCPeerConnection } from "werift";
 import type { IceCandidate } from "../server/media/media_node.ts";
-import { loopbackIce } from "../server/media/local/peer_config.ts";
+import { loopbackPeer } from "../tests/support/werift_peers.ts";
 
-/** A werift peer for loopback: VP8 video, Opus audio. */
+/** A werift peer for loopback: VP8 video as 96, Opus audio as 111. */
 export function botPeer(): RTCPeerConnection {
-  return new RTCPeerConnection({
-    ...loopbackIce(),
-    bundlePolicy: "max-bundle",
-    codecs: {
-      audio: [
-        new RTCRtpCodecParameters({
-          mimeType: "audio/opus",
-          clockRate: 48000,
-          channels: 2,
-          payloadType: 111,
-        }),
-      ],
-      video: [
-        new RTCRtpCodecParameters({
-          mimeType: "video/VP8",
-          clockRate: 90000,
-          payloadType: 96,
-          rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, {
-            type: "goog-remb",
-          }],
-        }),
-      ],
-    },
+  return loopbackPeer({
+    audioPayloadType: 111,
+    videoPayloadType: 96,
+    extensions: "none",
   });
 }
 

@@ -29,17 +29,47 @@ import { waitFor } from "./wait_for.ts";
 /** The ICE configuration of a loopback-only test connection: no servers. */
 export const NO_ICE: IceConfiguration = { iceServers: [] };
 
+const EXTENSIONS = {
+  "mid+rid": () => ({
+    audio: [useSdesMid()],
+    video: [useSdesMid(), useSdesRTPStreamId()],
+  }),
+  mid: () => ({ audio: [useSdesMid()], video: [useSdesMid()] }),
+  none: () => ({ audio: [], video: [] }),
+};
+
+/** What {@link loopbackPeer} offers, where its users differ. */
+export interface LoopbackPeerOptions {
+  /** The video codec (default VP8). */
+  video?: "VP8" | "VP9";
+  /** Opus's payload type (default 109). */
+  audioPayloadType?: number;
+  /** The video codec's payload type (default 120). */
+  videoPayloadType?: number;
+  /** Offer goog-remb feedback on video (default true). */
+  remb?: boolean;
+  /** Header extensions offered: mid, and rid on video (default), mid only, or none. */
+  extensions?: "mid+rid" | "mid" | "none";
+}
+
 /**
- * A werift peer connection configured for loopback-only tests: Opus as
- * payload type 109 and VP8 (or `video`) as 120. It has the DTLS fix
+ * A werift peer connection configured for loopback-only tests and the bench's
+ * bots: Opus as payload type 109 and VP8 (or `video`) as 120 unless told
+ * otherwise, with NACK and PLI (and by default REMB) feedback and, by
+ * default, the mid and rid extensions. It has the DTLS fix
  * Nereid's own peers have: as shipped, werift's DTLS client fails on a
  * repeated HelloVerifyRequest, which a server sends when this process is
  * slow to answer (a loaded machine).
  */
 export function loopbackPeer(
-  options: { video?: "VP8" | "VP9" } = {},
+  options: LoopbackPeerOptions = {},
 ): RTCPeerConnection {
   installDtlsRetransmission();
+  const feedback: { type: string; parameter?: string }[] = [
+    { type: "nack" },
+    { type: "nack", parameter: "pli" },
+  ];
+  if (options.remb ?? true) feedback.push({ type: "goog-remb" });
   return new RTCPeerConnection({
     ...loopbackIce(),
     bundlePolicy: "max-bundle",
@@ -49,24 +79,19 @@ export function loopbackPeer(
           mimeType: "audio/opus",
           clockRate: 48000,
           channels: 2,
-          payloadType: 109,
+          payloadType: options.audioPayloadType ?? 109,
         }),
       ],
       video: [
         new RTCRtpCodecParameters({
           mimeType: `video/${options.video ?? "VP8"}`,
           clockRate: 90000,
-          payloadType: 120,
-          rtcpFeedback: [{ type: "nack" }, { type: "nack", parameter: "pli" }, {
-            type: "goog-remb",
-          }],
+          payloadType: options.videoPayloadType ?? 120,
+          rtcpFeedback: feedback,
         }),
       ],
     },
-    headerExtensions: {
-      audio: [useSdesMid()],
-      video: [useSdesMid(), useSdesRTPStreamId()],
-    },
+    headerExtensions: EXTENSIONS[options.extensions ?? "mid+rid"](),
   });
 }
 

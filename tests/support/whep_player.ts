@@ -7,9 +7,8 @@
  * @module
  */
 
-import { RTCPeerConnection, RTCRtpCodecParameters, useSdesMid } from "werift";
-import { installDtlsRetransmission } from "../../server/media/werift_patches.ts";
-import { loopbackIce } from "../../server/media/local/peer_config.ts";
+import type { RTCPeerConnection } from "werift";
+import { loopbackPeer } from "./werift_peers.ts";
 
 /** What a player notes of each RTP packet it receives. */
 export interface ReceivedRtp {
@@ -35,33 +34,11 @@ export class WhepPlayer {
     options: { videoPayloadType?: number; token?: string } = {},
   ) {
     this.token = options.token;
-    // werift's DTLS as Nereid's peers run it (see loopbackPeer).
-    installDtlsRetransmission();
-    this.pc = new RTCPeerConnection({
-      ...loopbackIce(),
-      bundlePolicy: "max-bundle",
-      codecs: {
-        audio: [
-          new RTCRtpCodecParameters({
-            mimeType: "audio/opus",
-            clockRate: 48000,
-            channels: 2,
-            payloadType: 111,
-          }),
-        ],
-        video: [
-          new RTCRtpCodecParameters({
-            mimeType: "video/VP8",
-            clockRate: 90000,
-            payloadType: options.videoPayloadType ?? 96,
-            rtcpFeedback: [{ type: "nack" }, {
-              type: "nack",
-              parameter: "pli",
-            }],
-          }),
-        ],
-      },
-      headerExtensions: { audio: [useSdesMid()], video: [useSdesMid()] },
+    this.pc = loopbackPeer({
+      audioPayloadType: 111,
+      videoPayloadType: options.videoPayloadType ?? 96,
+      remb: false,
+      extensions: "mid",
     });
     this.pc.addTransceiver("video", { direction: "recvonly" });
     this.pc.addTransceiver("audio", { direction: "recvonly" });
