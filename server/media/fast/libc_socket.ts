@@ -15,10 +15,13 @@
  * shared by every socket of the process with the same batch and slot sizes
  * (a receive's datagrams are read before the next receive, of any socket:
  * every call is synchronous on the event-loop thread). A socket's send arena
- * is made at its first send, for {@link SMALL_BATCH} datagrams, and for the
- * full batch once one fills: most of werift's sockets (one per local
- * candidate, ~5 per peer connection) only ever send STUN. With 50
- * subscribers that was ~35 MiB of arenas, one pair of 68 KiB per socket.
+ * is made at its first send, for {@link SMALL_BATCH} datagrams, and for
+ * {@link SEND_BATCH} once one fills: most of werift's sockets (one per local
+ * candidate) only ever send STUN. A socket that sends media has its own
+ * arena (34 KiB); with 50 subscribers one pair of 68 KiB per socket was
+ * ~35 MiB, and a send batch of 32 cost another 1.7 MiB for nothing: the
+ * loop flushes a subscriber's socket every millisecond of work, and its
+ * batches average 2 to 12 datagrams.
  * libc is loaded once for all sockets, and unloaded with the last.
  *
  * @module
@@ -57,13 +60,15 @@ const MMSG = 64, IOV = 16, NAME = 16;
 
 /** Datagrams a socket's first send arena holds (STUN, DTLS, a few packets). */
 export const SMALL_BATCH = 4;
+/** Datagrams a media socket's send arena holds, per `sendmmsg` at most. */
+export const SEND_BATCH = 16;
 
 /** Options of {@link LibcUdpSocket.open}. */
 export interface LibcUdpSocketOptions {
   /** IPv4 address to bind, e.g. "127.0.0.1" or "0.0.0.0". */
   address: string;
   port?: number;
-  /** Datagrams per system call (default 32). */
+  /** Datagrams per receive call (default 32); a send takes at most {@link SEND_BATCH}. */
   batch?: number;
   /** Largest datagram, bytes (default 2048). */
   slotBytes?: number;
@@ -309,9 +314,10 @@ export class LibcUdpSocket {
       this.#dropped++;
       sent++;
     }
-    // A full small arena: this socket sends media, give it the full batch.
-    if (total > 0 && total === this.#tx?.batch && total < this.#batch) {
-      this.#tx = new Arena(this.#batch, this.#slot);
+    // A full small arena: this socket sends media, give it a media arena.
+    const media = Math.min(SEND_BATCH, this.#batch);
+    if (total > 0 && total === this.#tx?.batch && total < media) {
+      this.#tx = new Arena(media, this.#slot);
     }
     this.#queued = 0;
     return sent;
@@ -338,7 +344,7 @@ export class LibcUdpSocket {
     return n < 0 ? 0 : n;
   }
 
-  /** Datagrams per receive and per send call. */
+  /** Datagrams per receive call. */
   get batch(): number {
     return this.#batch;
   }

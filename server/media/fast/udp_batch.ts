@@ -1,11 +1,12 @@
 /**
  * A UDP socket that queues outgoing datagrams and sends them in `sendmmsg`
  * batches, on a libc-owned socket (`libc_socket.ts`); `node:dgram` is the
- * portable fallback. A batch leaves when it is full (32), when the receive
- * loop has worked {@link FLUSH_AFTER_MS} since the oldest datagram queued on
- * any socket, after each socket the loop drains, and at the end of the
- * event-loop turn (a microtask), whichever comes first: a forwarded packet
- * waits at most about a millisecond of the loop's work for its batch.
+ * portable fallback. A batch leaves when it is full (`SEND_BATCH`), when
+ * the receive loop has worked {@link FLUSH_AFTER_MS} since the oldest
+ * datagram queued on any socket, after each socket the loop drains, and at
+ * the end of the event-loop turn (a microtask), whichever comes first: a
+ * forwarded packet waits at most about a millisecond of the loop's work for
+ * its batch.
  *
  * Why own the socket rather than share werift's: Deno exposes no descriptor
  * for its sockets, and a second socket on the same port would split incoming

@@ -1,4 +1,5 @@
 import { FLUSH_AFTER_MS, UdpBatchSocket } from "./udp_batch.ts";
+import { SEND_BATCH, SMALL_BATCH } from "./libc_socket.ts";
 import { formatIpv4, LibcUdpSocket, parseIpv4 } from "./libc_socket.ts";
 
 function assertEquals(actual: unknown, expected: unknown, what: string): void {
@@ -141,9 +142,10 @@ Deno.test("parseIpv4() and formatIpv4() round-trip and reject what is not dotted
 Deno.test("a datagram forwarded on another socket leaves within FLUSH_AFTER_MS of the loop's work, not when its batch fills", async () => {
   // A publisher's socket (up) gets a burst; for each datagram its handler
   // works a quarter of FLUSH_AFTER_MS, then forwards on another socket
-  // (down), as a media node does. down's batch (32) never fills during the
-  // burst: its datagrams must still leave while the burst is handled.
-  const BURST = 24;
+  // (down), as a media node does. down's send batch (a media socket's, of
+  // SEND_BATCH) never fills during the burst: its datagrams must still
+  // leave while the burst is handled.
+  const BURST = SEND_BATCH - 4;
   const sink = await UdpBatchSocket.open({
     address: "127.0.0.1",
     onMessage: () => {},
@@ -152,6 +154,13 @@ Deno.test("a datagram forwarded on another socket leaves within FLUSH_AFTER_MS o
     address: "127.0.0.1",
     onMessage: () => {},
   });
+  // A small arena that fills gives down its media arena, as media does.
+  const warm = new Uint8Array(20);
+  for (let i = 0; i < SMALL_BATCH; i++) {
+    down.send(warm, sink.port, "127.0.0.1");
+  }
+  down.flush();
+  const before = down.stats.sent;
   const sentDuringBurst: number[] = [];
   let handled = 0;
   const finished = Promise.withResolvers<void>();
@@ -163,7 +172,7 @@ Deno.test("a datagram forwarded on another socket leaves within FLUSH_AFTER_MS o
         // the work of forwarding to many subscribers
       }
       down.send(data, sink.port, "127.0.0.1");
-      sentDuringBurst.push(down.stats.sent);
+      sentDuringBurst.push(down.stats.sent - before);
       if (++handled === BURST) finished.resolve();
     },
   });
@@ -177,8 +186,7 @@ Deno.test("a datagram forwarded on another socket leaves within FLUSH_AFTER_MS o
   const timer = setTimeout(() => finished.reject(new Error("no burst")), 5000);
   await finished.promise;
   clearTimeout(timer);
-  // Before the deadline flush, down.stats.sent stayed 0 until the turn
-  // ended (its batch of 32 never filled).
+  // Without the deadline flush, down sent nothing until the turn ended.
   const firstSent = sentDuringBurst.findIndex((n) => n > 0);
   if (firstSent < 0 || firstSent >= BURST - 1) {
     throw new Error(
