@@ -91,7 +91,7 @@ export interface UdpBatchOptions {
   kind?: "auto" | "dgram";
   /** SO_RCVBUF/SO_SNDBUF request, default 4 MiB. */
   bufferBytes?: number;
-  /** Datagrams per sendmmsg/recvmmsg, default 32. */
+  /** Datagrams per recvmmsg, default 32; a sendmmsg takes at most `SEND_BATCH`. */
   batch?: number;
   /** Where a throwing handler's error goes; default console.error. */
   onError?: (error: unknown) => void;
