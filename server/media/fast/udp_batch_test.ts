@@ -1,6 +1,11 @@
 import { FLUSH_AFTER_MS, UdpBatchSocket } from "./udp_batch.ts";
-import { SEND_BATCH, SMALL_BATCH } from "./libc_socket.ts";
-import { formatIpv4, LibcUdpSocket, parseIpv4 } from "./libc_socket.ts";
+import {
+  formatIpv4,
+  LibcUdpSocket,
+  parseIpv4,
+  SEND_BATCH,
+  SMALL_BATCH,
+} from "./libc_socket.ts";
 
 function assertEquals(actual: unknown, expected: unknown, what: string): void {
   const a = JSON.stringify(actual), e = JSON.stringify(expected);
